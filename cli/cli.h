@@ -1,0 +1,67 @@
+/* Shared by the command files: global options, output helpers. The CLI only
+ * parses, calls liboci and prints. */
+#ifndef OCISYNC_CLI_H
+#define OCISYNC_CLI_H
+#include <jansson.h>
+#include <stdio.h>
+#include "oci/oci.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli {
+	oci_client_opts client;   /* TLS, config, verbosity for targets */
+	int json;                 /* -o json */
+	int quiet;
+	int verbose;
+	int progress;             /* a bar on stderr: terminal and not --no-progress */
+	const char *prog;         /* "ocisync" */
+	const char *command;
+} cli;
+
+typedef struct cli_command {
+	const char *name;
+	int (*run)(cli *c, int argc, char **argv);
+	const char *summary;
+	const char *usage;        /* first line of --help */
+} cli_command;
+
+/* The command table (main.c). */
+extern const cli_command cli_commands[];
+const cli_command *cli_find_command(const char *name);
+
+/* Prints "ocisync CMD: <message of oci_error_last()>" on stderr; returns EXIT_FAIL. */
+int cli_fail(cli *c, const char *what);
+/* Prints a usage error on stderr; returns EXIT_USAGE. */
+int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the command's help (usage + options text) on stdout; returns EXIT_OK. */
+int cli_help(cli *c, const char *text);
+/* Parses a reference and opens its target; prints the error and returns
+ * non-zero (an exit code) on failure. */
+int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out);
+/* Prints a JSON object on stdout (compact, one line) and frees it. */
+void cli_print_json(json_t *obj);
+/* Progress callback drawing a bar on stderr (only when c->progress). */
+void cli_progress(void *ctx, const char *what, int64_t done, int64_t total);
+void cli_progress_done(cli *c);
+/* Duration like "30s", "5m", "1h30m", "250ms" → milliseconds; -1 when invalid. */
+long long cli_parse_duration(const char *s);
+
+/* Commands. */
+int cmd_push(cli *c, int argc, char **argv);
+int cmd_pull(cli *c, int argc, char **argv);
+int cmd_resolve(cli *c, int argc, char **argv);
+int cmd_manifest(cli *c, int argc, char **argv);
+int cmd_inspect(cli *c, int argc, char **argv);
+int cmd_tag(cli *c, int argc, char **argv);
+int cmd_copy(cli *c, int argc, char **argv);
+int cmd_tags(cli *c, int argc, char **argv);
+int cmd_diff(cli *c, int argc, char **argv);
+int cmd_login(cli *c, int argc, char **argv);
+int cmd_logout(cli *c, int argc, char **argv);
+int cmd_keygen(cli *c, int argc, char **argv);
+int cmd_sign(cli *c, int argc, char **argv);
+int cmd_verify(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_version(cli *c, int argc, char **argv);
+
+#endif

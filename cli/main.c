@@ -1,0 +1,190 @@
+/* ocisync: the command table and the global options. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const cli_command cli_commands[] = {
+	/* CORE-CMDS
+	{ "push", cmd_push, "pack a directory and push it as an OCI artifact", "push REF PATH [options]" },
+	{ "pull", cmd_pull, "download, verify and extract an artifact atomically", "pull REF DIR [options]" },
+	{ "resolve", cmd_resolve, "print the digest a reference resolves to", "resolve REF" },
+	{ "manifest", cmd_manifest, "print the manifest bytes exactly as stored", "manifest REF" },
+	{ "inspect", cmd_inspect, "summarise an artifact: digest, media types, annotations, layers, signatures", "inspect REF" },
+	{ "tag", cmd_tag, "point more tags at a reference's digest", "tag REF NEWTAG..." },
+	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures]" },
+	{ "tags", cmd_tags, "list a repository's tags", "tags REPO [--semver RANGE] [--all]" },
+	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
+	CORE-CMDS */
+	/* CLI-TABLE: further commands are added here */
+	{ "version", cmd_version, "print versions of ocisync, liboci and its libraries", "version" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const cli_command *cli_find_command(const char *name)
+{
+	for (const cli_command *cmd = cli_commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+	fprintf(f, "Usage: ocisync [global options] COMMAND [options] [args]\n\n"
+		   "Packs rendered Kubernetes manifests into reproducible, signed OCI artifacts,\n"
+		   "pushes them to any OCI registry or an oci-layout: directory, and pulls,\n"
+		   "verifies and syncs them on clusters.\n\nCommands:\n");
+	for (const cli_command *cmd = cli_commands; cmd->name; cmd++)
+		fprintf(f, "  %-10s %s\n", cmd->name, cmd->summary);
+	fprintf(f, "\nGlobal options (before or after the command):\n"
+		   "  --plain-http            HTTP instead of HTTPS (default for loopback hosts)\n"
+		   "  --insecure              HTTPS without certificate checks\n"
+		   "  --ca-file F             trust the CA certificates in F\n"
+		   "  --cert-file F --key-file F   client certificate for mutual TLS\n"
+		   "  --registry-config F     Docker config.json with credentials\n"
+		   "  -o, --output text|json  output format\n"
+		   "  -q, --quiet             print nothing on success\n"
+		   "  -v, --verbose           log requests on stderr (never credentials)\n"
+		   "  --no-progress           no progress bar\n"
+		   "  -h, --help              help (ocisync COMMAND --help for a command)\n"
+		   "  --version               print the version\n\n"
+		   "References: [oci://]HOST[:PORT]/REPO[:TAG[,TAG...]][@sha256:HEX] or\n"
+		   "            oci-layout:PATH[:TAG[,TAG...]][@sha256:HEX]\n"
+		   "Exit codes: 0 success, 1 failure, 2 usage error. See ocisync(1).\n");
+}
+
+/* Global options may stand anywhere; they are taken out of argv so each
+ * command's own parser sees only its options. Returns the new argc, or -1
+ * (usage error printed) / -2 (exit 0 after --version/--help). */
+enum { G_PLAIN = 1000, G_INSECURE, G_CA, G_CERT, G_KEY, G_CONFIG, G_NOPROG, G_VERSION };
+
+static int take_value(int *i, int argc, char **argv, const char *name, const char **dst, const char *inline_val)
+{
+	if (inline_val) {
+		*dst = inline_val;
+		return 0;
+	}
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "ocisync: option %s needs a value\n", name);
+		return -1;
+	}
+	*dst = argv[++*i];
+	return 0;
+}
+
+static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *want_version)
+{
+	int out = 1;
+	int no_progress = 0;
+	int seen_dashdash = 0;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (seen_dashdash || a[0] != '-') {
+			argv[out++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			seen_dashdash = 1;
+			argv[out++] = a;
+			continue;
+		}
+		char name[64];
+		const char *val = NULL;
+		const char *eq = strchr(a, '=');
+		if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = '\0';
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof name, "%s", a);
+		}
+		const char *out_fmt = NULL;
+		if (!strcmp(name, "--plain-http")) c->client.plain_http = 1;
+		else if (!strcmp(name, "--insecure")) c->client.insecure = 1;
+		else if (!strcmp(name, "--ca-file")) { if (take_value(&i, argc, argv, name, &c->client.ca_file, val)) return -1; }
+		else if (!strcmp(name, "--cert-file")) { if (take_value(&i, argc, argv, name, &c->client.cert_file, val)) return -1; }
+		else if (!strcmp(name, "--key-file")) { if (take_value(&i, argc, argv, name, &c->client.key_file, val)) return -1; }
+		else if (!strcmp(name, "--registry-config")) { if (take_value(&i, argc, argv, name, &c->client.registry_config, val)) return -1; }
+		else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
+			if (take_value(&i, argc, argv, name, &out_fmt, val)) return -1;
+			if (!strcmp(out_fmt, "json")) c->json = 1;
+			else if (!strcmp(out_fmt, "text")) c->json = 0;
+			else { fprintf(stderr, "ocisync: --output takes text or json, not '%s'\n", out_fmt); return -1; }
+		}
+		else if (!strncmp(a, "-o", 2) && a[1] == 'o' && a[2]) {
+			if (!strcmp(a + 2, "json")) c->json = 1;
+			else if (!strcmp(a + 2, "text")) c->json = 0;
+			else { fprintf(stderr, "ocisync: --output takes text or json, not '%s'\n", a + 2); return -1; }
+		}
+		else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) c->quiet = 1;
+		else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) c->verbose = 1;
+		else if (!strcmp(name, "--no-progress")) no_progress = 1;
+		else if (!strcmp(name, "--version")) *want_version = 1;
+		else if (!strcmp(name, "-h") || !strcmp(name, "--help")) { *want_help = 1; argv[out++] = a; }
+		else argv[out++] = a;
+	}
+	argv[out] = NULL;
+	if ((c->client.cert_file != NULL) != (c->client.key_file != NULL)) {
+		fprintf(stderr, "ocisync: --cert-file and --key-file go together (mutual TLS)\n");
+		return -1;
+	}
+	c->client.verbose = c->verbose;
+	c->progress = !no_progress && !c->quiet && isatty(STDERR_FILENO);
+	return out;
+}
+
+static void log_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "ocisync: %s\n", line);
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	memset(&c, 0, sizeof c);
+	c.prog = "ocisync";
+	int want_help = 0, want_version = 0;
+	argc = parse_globals(&c, argc, argv, &want_help, &want_version);
+	if (argc < 0)
+		return EXIT_USAGE;
+	c.client.log_fn = log_line;
+	c.client.cb_ctx = &c;
+	c.client.user_agent = "ocisync/" OCI_VERSION_STRING;
+	if (c.progress)
+		c.client.progress_fn = cli_progress;
+	oci_init();
+
+	if (argc < 2) {
+		if (want_version)
+			return cmd_version(&c, 0, NULL);
+		print_overview(want_help ? stdout : stderr);
+		return want_help ? EXIT_OK : EXIT_USAGE;
+	}
+	const cli_command *cmd = cli_find_command(argv[1]);
+	if (!cmd) {
+		if (strcmp(argv[1], "help") == 0) {
+			if (argc > 2 && (cmd = cli_find_command(argv[2]))) {
+				char *hargv[] = { argv[2], "--help", NULL };
+				c.command = cmd->name;
+				return cmd->run(&c, 2, hargv);
+			}
+			print_overview(stdout);
+			return EXIT_OK;
+		}
+		if (want_help && argv[1][0] == '-') {
+			print_overview(stdout);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "ocisync: unknown command '%s' (see ocisync --help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (want_version && !want_help)
+		return cmd_version(&c, 0, NULL);
+	c.command = cmd->name;
+	optind = 1;
+	return cmd->run(&c, argc - 1, argv + 1);
+}

@@ -1,0 +1,71 @@
+/* Packing a directory (or one file) into a byte-reproducible tar+gzip layer. */
+#ifndef OCI_BUNDLE_H
+#define OCI_BUNDLE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/digest.h"
+#include "oci/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oci_pack_opts {
+	const oci_strlist *ignore; /* gitignore-style patterns, may be NULL */
+	int gzip_level;            /* 0 = default (6) */
+} oci_pack_opts;
+#define OCI_PACK_OPTS_INIT { NULL, 0 }
+
+typedef struct oci_pack_result {
+	char digest[OCI_DIGEST_SIZE];  /* sha256 of the gzip stream (the layer) */
+	int64_t size;                  /* gzip bytes */
+	char diff_id[OCI_DIGEST_SIZE]; /* sha256 of the uncompressed tar */
+	int64_t tar_size;
+	size_t entries;                /* files, dirs and symlinks packed */
+} oci_pack_result;
+
+/* Packs path into tar+gzip, written to sink in one pass; both digests come
+ * out of that same pass. Entries sorted, modes normalised, times zero,
+ * uid/gid 0 without names; gzip header without name or time. .git/ is
+ * skipped, .sourceignore at the root and opts->ignore patterns honoured.
+ * A symlink that points outside path is OCI_EUNSAFE. */
+int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+		    oci_write_fn sink, void *sink_ctx);
+
+/* Packs into a file (created with mode 0644, written to a temporary name and
+ * renamed). */
+int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+			 const char *dest_file);
+
+/* Lists what path would pack to: one entry per packed item, sorted, with the
+ * same normalisation ("path", type 'f'/'d'/'l', mode, sha256 of content or
+ * link target). Used by diff. */
+typedef struct oci_file_entry {
+	char *path;
+	char type;                      /* 'f' file, 'd' dir, 'l' symlink, 'h' hardlink */
+	unsigned mode;                  /* normalised: 0644, 0755 */
+	int64_t size;
+	char digest[OCI_DIGEST_SIZE];   /* files: content sha256; symlinks: of the target text */
+	char *link;                     /* symlink / hardlink target, or NULL */
+} oci_file_entry;
+typedef struct oci_file_list {
+	oci_file_entry *items;
+	size_t n;
+} oci_file_list;
+void oci_file_list_dispose(oci_file_list *l);
+int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *opts);
+
+/* gitignore-style matching (used by pack; public for tests and diff). */
+typedef struct oci_ignore oci_ignore;
+int oci_ignore_new(oci_ignore **out);
+int oci_ignore_add(oci_ignore *ig, const char *pattern);
+/* Reads patterns from a file (missing file is not an error). */
+int oci_ignore_add_file(oci_ignore *ig, const char *file);
+/* 1 ignored, 0 not; rel_path is relative, '/'-separated. */
+int oci_ignore_match(const oci_ignore *ig, const char *rel_path, int is_dir);
+void oci_ignore_free(oci_ignore *ig);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/* Streams: data flows through callbacks so no whole blob is held in memory. */
+#ifndef OCI_IO_H
+#define OCI_IO_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A sink: consumes len bytes; returns 0, or a negative oci_error_code
+ * (with oci_error_last() set) to abort the transfer. */
+typedef int (*oci_write_fn)(void *ctx, const void *buf, size_t len);
+
+/* A source: fills up to len bytes; returns the count, 0 at the end, or a
+ * negative oci_error_code. */
+typedef ssize_t (*oci_read_fn)(void *ctx, void *buf, size_t len);
+
+/* Progress of one transfer: what is moving (a digest or a name), bytes so
+ * far and the total (-1 when unknown). The library calls it; the CLI draws. */
+typedef void (*oci_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
+
+/* A growable byte buffer (owned by whoever holds it; free with oci_buf_dispose). */
+typedef struct oci_buf {
+	char *data;   /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+} oci_buf;
+#define OCI_BUF_INIT { NULL, 0, 0 }
+int oci_buf_append(oci_buf *b, const void *data, size_t len);
+void oci_buf_dispose(oci_buf *b);
+/* An oci_write_fn that appends to an oci_buf (ctx), refusing growth past
+ * `limit` bytes if limit is set via oci_buf_sink. */
+typedef struct oci_buf_sink {
+	oci_buf buf;
+	size_t limit;  /* 0 = unlimited */
+	const char *what; /* for the limit error message */
+} oci_buf_sink;
+int oci_buf_sink_write(void *ctx, const void *data, size_t len);
+
+/* A list of strings (tags, patterns). */
+typedef struct oci_strlist {
+	char **items;
+	size_t n;
+} oci_strlist;
+#define OCI_STRLIST_INIT { NULL, 0 }
+int oci_strlist_push(oci_strlist *l, const char *s);
+void oci_strlist_dispose(oci_strlist *l);
+
+/* Key/value pairs (annotations), kept in insertion order. */
+typedef struct oci_kv {
+	char *key;
+	char *value;
+} oci_kv;
+typedef struct oci_kvlist {
+	oci_kv *items;
+	size_t n;
+} oci_kvlist;
+#define OCI_KVLIST_INIT { NULL, 0 }
+/* Sets key (replacing an existing value). */
+int oci_kvlist_set(oci_kvlist *l, const char *key, const char *value);
+const char *oci_kvlist_get(const oci_kvlist *l, const char *key);
+/* Parses "KEY=VALUE" and sets it. */
+int oci_kvlist_set_pair(oci_kvlist *l, const char *pair);
+void oci_kvlist_dispose(oci_kvlist *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

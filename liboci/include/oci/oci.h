@@ -1,0 +1,15 @@
+/* liboci: OCI artifacts for Kubernetes manifests. Include this one header. */
+#ifndef OCI_OCI_H
+#define OCI_OCI_H
+#include "oci/error.h"
+#include "oci/io.h"
+#include "oci/digest.h"
+#include "oci/ref.h"
+#include "oci/manifest.h"
+#include "oci/target.h"
+#include "oci/bundle.h"
+#include "oci/extract.h"
+#include "oci/ops.h"
+#include "oci/version.h"
+
+#endif

@@ -1,0 +1,92 @@
+/* The operations behind the commands, written once against targets. */
+#ifndef OCI_OPS_H
+#define OCI_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/bundle.h"
+#include "oci/extract.h"
+#include "oci/manifest.h"
+#include "oci/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oci_push_opts {
+	oci_profile profile;
+	const char *source;
+	const char *revision;
+	const char *created;
+	const oci_kvlist *annotations;
+	const oci_strlist *ignore;
+} oci_push_opts;
+#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL }
+
+typedef struct oci_push_result {
+	char digest[OCI_DIGEST_SIZE];        /* manifest digest */
+	int64_t manifest_size;
+	oci_pack_result layer;
+	int layer_uploaded;                  /* 0 when it already existed */
+} oci_push_result;
+
+/* Packs path and pushes blobs, then the manifest, tagged with every tag of
+ * the target's reference (none: by digest only). */
+int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts);
+
+/* Finds the content layer of an artifact manifest: the first tar/tar+gzip
+ * layer (ocisync, Flux, ORAS, Docker). OCI_EUNSUPPORTED when none. */
+int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
+
+/* Signature verification callback for pull/sync: called with the resolved
+ * manifest digest before anything is fetched or extracted; non-zero refuses. */
+typedef int (*oci_verify_fn)(void *ctx, oci_target *t, const char *digest);
+
+typedef struct oci_pull_opts {
+	oci_extract_opts extract;
+	int force;                /* replace a non-empty DIR */
+	oci_verify_fn verify;     /* NULL: no verification */
+	void *verify_ctx;
+} oci_pull_opts;
+#define OCI_PULL_OPTS_INIT { OCI_EXTRACT_OPTS_INIT, 0, NULL, NULL }
+
+typedef struct oci_pull_result {
+	char digest[OCI_DIGEST_SIZE];
+	oci_extract_stats stats;
+	oci_manifest *manifest;   /* caller frees (oci_manifest_free) */
+} oci_pull_result;
+
+/* Fetches by digest (resolving the tag once when digest is NULL), verifies
+ * when asked, downloads the layer into a temporary file beside dest with
+ * digest checks, extracts into a temporary directory beside dest, and
+ * renames it into place. dest must not exist or be empty, unless force. */
+int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest,
+		    const char *dest, const oci_pull_opts *opts);
+int oci_pull(oci_pull_result *out, oci_target *t, const char *dest, const oci_pull_opts *opts);
+void oci_pull_result_dispose(oci_pull_result *r);
+
+/* Resolves the target's reference: its digest if given, else its first tag
+ * ("latest" when none). */
+int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target *t);
+
+/* Copies the manifest REF resolves to (and its blobs, and an index's
+ * manifests) from src to dst, tagging with dst's tags, or src's first tag
+ * when dst has none. with_signatures also copies the cosign .sig tag. */
+int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int with_signatures);
+
+/* Adds tags pointing at the reference's digest. */
+int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags);
+
+/* Compares what path would pack to with the artifact's layer.
+ * Each change is reported through cb: '+' in path only, '-' in artifact only,
+ * 'M' differs (content, mode, type or link). *differs set when any. */
+typedef void (*oci_diff_fn)(void *ctx, char change, const char *path);
+int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts *pack,
+	     oci_diff_fn cb, void *ctx);
+
+/* The cosign signature tag for a digest: "sha256-<hex>.sig". */
+int oci_signature_tag(char **out, const char *digest);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+#include "error_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local oci_error last_error;
+
+const oci_error *oci_error_last(void) { return &last_error; }
+
+void oci_error_clear(void)
+{
+	last_error.code = 0;
+	last_error.message[0] = '\0';
+}
+
+int oci_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	last_error.code = code;
+	vsnprintf(last_error.message, sizeof last_error.message, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int oci_error_wrap(const char *fmt, ...)
+{
+	char prefix[1024], old[sizeof last_error.message];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	memcpy(old, last_error.message, sizeof old);
+	snprintf(last_error.message, sizeof last_error.message, "%s: %s", prefix, old);
+	if (last_error.code == 0)
+		last_error.code = OCI_ERROR;
+	return last_error.code;
+}
+
+int oci_error_errno(const char *fmt, ...)
+{
+	int err = errno;
+	char what[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	int code = err == ENOENT ? OCI_ENOTFOUND : err == ENOMEM ? OCI_ENOMEM : OCI_EIO;
+	return oci_error_set(code, "%s: %s", what, strerror(err));
+}
+
+const char *oci_error_name(int code)
+{
+	switch (code) {
+	case OCI_OK: return "ok";
+	case OCI_EINVALID: return "invalid input";
+	case OCI_ENOTFOUND: return "not found";
+	case OCI_EAUTH: return "authentication";
+	case OCI_EIO: return "I/O";
+	case OCI_ENET: return "network";
+	case OCI_EDIGEST: return "digest mismatch";
+	case OCI_ELIMIT: return "limit exceeded";
+	case OCI_EUNSAFE: return "unsafe content";
+	case OCI_EVERIFY: return "verification failed";
+	case OCI_ELOCKED: return "locked";
+	case OCI_ENOMEM: return "out of memory";
+	case OCI_EEXISTS: return "exists";
+	case OCI_EPASSWORD: return "wrong password or corrupt key";
+	case OCI_EUNSUPPORTED: return "unsupported";
+	default: return "error";
+	}
+}

@@ -1,0 +1,16 @@
+/* Private: setting errors. */
+#ifndef OCI_ERROR_INTERNAL_H
+#define OCI_ERROR_INTERNAL_H
+#include "oci/error.h"
+
+/* Records code and a printf-style message; returns code, so callers write
+ * `return oci_error_set(OCI_EINVALID, "bad tag %s", t);`. */
+int oci_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends context to the current message ("pushing blob X: " + old);
+ * returns the current code. */
+int oci_error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records strerror(errno) with context; returns OCI_EIO (or OCI_ENOTFOUND for ENOENT). */
+int oci_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define OCI_ENOMEM_SET() oci_error_set(OCI_ENOMEM, "out of memory")
+
+#endif

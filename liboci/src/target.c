@@ -1,0 +1,257 @@
+/* Dispatch from the public target API to an implementation, with the checks
+ * every implementation would otherwise repeat. */
+#include "target_impl.h"
+#include "error_internal.h"
+#include "oci/manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts *opts)
+{
+	*out = NULL;
+	oci_target *t = calloc(1, sizeof *t);
+	if (!t)
+		return OCI_ENOMEM_SET();
+	int rc = oci_ref_dup(&t->ref, ref);
+	if (rc < 0)
+		goto fail;
+	if (opts)
+		t->opts = *opts;
+	rc = ref->kind == OCI_REF_LAYOUT ? oci_layout_open(t) : oci_registry_open(t);
+	if (rc < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	oci_ref_free(t->ref);
+	free(t);
+	return rc;
+}
+
+void oci_target_free(oci_target *t)
+{
+	if (!t)
+		return;
+	if (t->ops && t->ops->free)
+		t->ops->free(t);
+	oci_ref_free(t->ref);
+	free(t);
+}
+
+const char *oci_target_kind(const oci_target *t) { return t->ops->kind; }
+const oci_ref *oci_target_ref(const oci_target *t) { return t->ref; }
+
+int oci_target_same_registry(const oci_target *a, const oci_target *b)
+{
+	return a->ref->kind == OCI_REF_REGISTRY && b->ref->kind == OCI_REF_REGISTRY &&
+	       strcmp(a->ref->registry, b->ref->registry) == 0;
+}
+
+/* A reference string is a digest or a tag; reject anything else early so
+ * no implementation builds a URL or path from it. */
+static int check_tag_or_digest(const char *s)
+{
+	if (!s)
+		return oci_error_set(OCI_EINVALID, "no tag or digest given");
+	if (strncmp(s, "sha256:", 7) == 0 || strchr(s, ':'))
+		return oci_digest_validate(s);
+	return oci_tag_validate(s);
+}
+
+int oci_target_resolve(char digest[OCI_DIGEST_SIZE], char **media_type, int64_t *size,
+		       oci_target *t, const char *tag_or_digest)
+{
+	char d[OCI_DIGEST_SIZE];
+	char *mt = NULL;
+	int64_t sz = -1;
+	int rc = check_tag_or_digest(tag_or_digest);
+	if (rc < 0)
+		return rc;
+	if ((rc = t->ops->resolve(t, tag_or_digest, d, &mt, &sz)) < 0)
+		return rc;
+	if (digest)
+		memcpy(digest, d, OCI_DIGEST_SIZE);
+	if (media_type)
+		*media_type = mt;
+	else
+		free(mt);
+	if (size)
+		*size = sz;
+	return 0;
+}
+
+int oci_target_manifest_get(oci_buf *out, char **media_type, char digest_out[OCI_DIGEST_SIZE],
+			    oci_target *t, const char *tag_or_digest)
+{
+	char d[OCI_DIGEST_SIZE];
+	char *mt = NULL;
+	int rc = check_tag_or_digest(tag_or_digest);
+	if (rc < 0)
+		return rc;
+	oci_buf b = OCI_BUF_INIT;
+	if ((rc = t->ops->manifest_get(t, tag_or_digest, &b, &mt, d)) < 0) {
+		oci_buf_dispose(&b);
+		free(mt);
+		return rc;
+	}
+	*out = b;
+	if (digest_out)
+		memcpy(digest_out, d, OCI_DIGEST_SIZE);
+	if (media_type)
+		*media_type = mt;
+	else
+		free(mt);
+	return 0;
+}
+
+int oci_target_manifest_put(oci_target *t, const char *tag, const char *media_type,
+			    const void *data, size_t len)
+{
+	int rc;
+	if (tag && (rc = oci_tag_validate(tag)) < 0)
+		return rc;
+	if (len > OCI_MANIFEST_MAX)
+		return oci_error_set(OCI_ELIMIT, "manifest of %zu bytes is over the 4 MiB limit", len);
+	return t->ops->manifest_put(t, tag, media_type, data, len);
+}
+
+int oci_target_tag(oci_target *t, const char *digest, const char *tag)
+{
+	int rc;
+	if ((rc = oci_digest_validate(digest)) < 0 || (rc = oci_tag_validate(tag)) < 0)
+		return rc;
+	if (t->ops->tag)
+		return t->ops->tag(t, digest, tag);
+	oci_buf b = OCI_BUF_INIT;
+	char *mt = NULL;
+	rc = oci_target_manifest_get(&b, &mt, NULL, t, digest);
+	if (rc == 0)
+		rc = t->ops->manifest_put(t, tag, mt, b.data, b.len);
+	oci_buf_dispose(&b);
+	free(mt);
+	return rc;
+}
+
+int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size)
+{
+	int rc = oci_digest_validate(digest);
+	if (rc < 0)
+		return rc;
+	return t->ops->blob_exists(t, digest, size);
+}
+
+int oci_target_blob_get(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *sink_ctx)
+{
+	int rc = oci_digest_validate(digest);
+	if (rc < 0)
+		return rc;
+	return t->ops->blob_get(t, digest, size, sink, sink_ctx);
+}
+
+int oci_target_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn source, void *source_ctx)
+{
+	int rc = oci_digest_validate(digest);
+	if (rc < 0)
+		return rc;
+	return t->ops->blob_put(t, digest, size, source, source_ctx);
+}
+
+struct fd_source {
+	int fd;
+	const char *path;
+};
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static ssize_t fd_read(void *ctx, void *buf, size_t len)
+{
+	struct fd_source *s = ctx;
+	for (;;) {
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return oci_error_errno("reading %s", s->path);
+	}
+}
+
+int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, const char *path)
+{
+	int rc = oci_digest_validate(digest);
+	if (rc < 0)
+		return rc;
+	if (t->ops->blob_put_file)
+		return t->ops->blob_put_file(t, digest, size, path);
+	struct fd_source s = { open(path, O_RDONLY | O_CLOEXEC), path };
+	if (s.fd < 0)
+		return oci_error_errno("opening %s", path);
+	rc = t->ops->blob_put(t, digest, size, fd_read, &s);
+	close(s.fd);
+	return rc;
+}
+
+int oci_target_blob_mount(oci_target *t, const char *digest, const oci_target *from)
+{
+	if (!t->ops->blob_mount || !oci_target_same_registry(t, from))
+		return 0;
+	return t->ops->blob_mount(t, digest, from);
+}
+
+int oci_target_tags(oci_strlist *out, oci_target *t)
+{
+	oci_strlist l = OCI_STRLIST_INIT;
+	int rc = t->ops->tags(t, &l);
+	if (rc < 0) {
+		oci_strlist_dispose(&l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* The verifying sink used by every blob_get. */
+int oci_verify_sink_init(oci_verify_sink *v, int64_t expect_size, oci_write_fn sink, void *ctx)
+{
+	memset(v, 0, sizeof *v);
+	v->sink = sink;
+	v->ctx = ctx;
+	v->expect_size = expect_size;
+	return oci_sha256_new(&v->h);
+}
+
+int oci_verify_sink_write(void *ctx, const void *buf, size_t len)
+{
+	oci_verify_sink *v = ctx;
+	v->seen += (int64_t)len;
+	if (v->expect_size >= 0 && v->seen > v->expect_size)
+		return oci_error_set(OCI_EDIGEST, "blob is larger than its descriptor's size of %lld bytes",
+				     (long long)v->expect_size);
+	int rc = oci_sha256_update(v->h, buf, len);
+	if (rc == 0 && v->sink)
+		rc = v->sink(v->ctx, buf, len);
+	return rc;
+}
+
+int oci_verify_sink_finish(oci_verify_sink *v, const char *expect_digest, const char *what)
+{
+	char got[OCI_DIGEST_SIZE];
+	int rc = oci_sha256_final(got, v->h);
+	if (rc < 0)
+		return rc;
+	if (v->expect_size >= 0 && v->seen != v->expect_size)
+		return oci_error_set(OCI_EDIGEST, "%s %s: received %lld bytes, expected %lld", what ? what : "blob",
+				     expect_digest, (long long)v->seen, (long long)v->expect_size);
+	if (strcmp(got, expect_digest) != 0)
+		return oci_error_set(OCI_EDIGEST, "%s %s: content does not match its digest (got %s)",
+				     what ? what : "blob", expect_digest, got);
+	return 0;
+}
+
+void oci_verify_sink_dispose(oci_verify_sink *v)
+{
+	oci_sha256_free(v->h);
+	v->h = NULL;
+}
