@@ -1,0 +1,46 @@
+#include "tls.h"
+#include "error_internal.h"
+
+#include <string.h>
+
+int oci_host_is_loopback(const char *host)
+{
+	if (!host)
+		return 0;
+	if (!strncmp(host, "localhost", 9) && (host[9] == '\0' || host[9] == ':'))
+		return 1;
+	if (!strncmp(host, "127.", 4))
+		return 1;
+	if (!strncmp(host, "[::1]", 5))
+		return 1;
+	return 0;
+}
+
+const char *oci_http_scheme(const char *host, const oci_client_opts *opts)
+{
+	if (opts->plain_http)
+		return "http";
+	if (oci_host_is_loopback(host) && !opts->ca_file && !opts->cert_file && !opts->insecure)
+		return "http";
+	return "https";
+}
+
+int oci_http_setup_tls(CURL *h, const oci_client_opts *opts)
+{
+	CURLcode rc = CURLE_OK;
+	rc |= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->insecure ? 0L : 1L);
+	rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->insecure ? 0L : 2L);
+	if (opts->ca_file)
+		rc |= curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+	if (opts->cert_file) {
+		rc |= curl_easy_setopt(h, CURLOPT_SSLCERT, opts->cert_file);
+		rc |= curl_easy_setopt(h, CURLOPT_SSLKEY, opts->key_file);
+	}
+	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (rc != CURLE_OK)
+		return oci_error_set(OCI_ENET, "cannot configure TLS options in libcurl");
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* Private: the TLS and scheme choices every HTTP request of liboci makes
+ * (registry API calls and token requests alike). */
+#ifndef OCI_TLS_H
+#define OCI_TLS_H
+#include <curl/curl.h>
+#include "oci/target.h"
+
+/* "http" or "https" for host[:port]: --plain-http forces http; loopback
+ * hosts (localhost, 127.0.0.0/8, ::1) use http unless a CA or client
+ * certificate was given. */
+const char *oci_http_scheme(const char *host, const oci_client_opts *opts);
+/* Applies verification (on unless --insecure), CA file, client cert/key,
+ * and sane defaults (TLS 1.2+, timeouts for connect). */
+int oci_http_setup_tls(CURL *h, const oci_client_opts *opts);
+/* True for localhost, 127.0.0.0/8 and ::1 (host may carry :port). */
+int oci_host_is_loopback(const char *host);
+
+#endif
