@@ -1,0 +1,157 @@
+#include "fileutil.h"
+#include "error_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int oci_mkdirs(const char *path, unsigned mode)
+{
+	char *p = strdup(path);
+	if (!p)
+		return OCI_ENOMEM_SET();
+	int rc = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				rc = oci_error_errno("creating directory %s", p);
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (rc == 0) {
+		struct stat st;
+		if (stat(path, &st) < 0)
+			rc = oci_error_errno("creating directory %s", path);
+		else if (!S_ISDIR(st.st_mode))
+			rc = oci_error_set(OCI_EEXISTS, "%s exists and is not a directory", path);
+	}
+	free(p);
+	return rc;
+}
+
+char *oci_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+void oci_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int oci_fd_sink_write(void *ctx, const void *buf, size_t len)
+{
+	struct oci_fd_sink *s = ctx;
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(s->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return oci_error_errno("writing %s", s->path);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len)
+{
+	struct oci_fd_sink *s = ctx;
+	for (;;) {
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return oci_error_errno("reading %s", s->path);
+	}
+}
+
+int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return OCI_ENOMEM_SET();
+	int rc = 0;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = oci_error_errno("creating %s", tmp);
+		free(tmp);
+		return rc;
+	}
+	struct oci_fd_sink s = { fd, path };
+	if ((rc = oci_fd_sink_write(&s, data, len)) < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		rc = oci_error_errno("writing %s", path);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = oci_error_errno("writing %s", path);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		rc = oci_error_errno("renaming %s into place", path);
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int oci_read_file(oci_buf *out, const char *path, size_t limit)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oci_error_errno("opening %s", path);
+	char buf[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = oci_error_errno("reading %s", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (limit && out->len + (size_t)n > limit) {
+			rc = oci_error_set(OCI_ELIMIT, "%s is larger than the limit of %zu bytes", path, limit);
+			break;
+		}
+		if ((rc = oci_buf_append(out, buf, (size_t)n)) < 0)
+			break;
+	}
+	if (rc == 0 && !out->data)
+		rc = oci_buf_append(out, "", 0);
+	close(fd);
+	return rc;
+}

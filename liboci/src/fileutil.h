@@ -1,0 +1,30 @@
+/* Private: small file helpers shared by the layout target and operations. */
+#ifndef OCI_FILEUTIL_H
+#define OCI_FILEUTIL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "oci/io.h"
+
+/* mkdir -p with mode for new directories. */
+int oci_mkdirs(const char *path, unsigned mode);
+/* Writes data to path atomically: path.tmp.XXXXXX in the same directory,
+ * fsync, rename. mode applies to the new file. */
+int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* Reads a whole file of at most limit bytes into out (NUL-terminated).
+ * OCI_ELIMIT naming the file when larger. */
+int oci_read_file(oci_buf *out, const char *path, size_t limit);
+/* fsync a directory (after a rename in it), ignoring filesystems that refuse. */
+void oci_fsync_dir(const char *dir);
+/* A sink writing to a file descriptor. ctx: struct oci_fd_sink. */
+struct oci_fd_sink {
+	int fd;
+	const char *path;
+};
+int oci_fd_sink_write(void *ctx, const void *buf, size_t len);
+/* A source reading a file descriptor. ctx: struct oci_fd_sink. */
+ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len);
+/* The directory part of path ("." when none); caller frees. */
+char *oci_dirname(const char *path);
+
+#endif
