@@ -11,5 +11,6 @@
 #include "oci/extract.h"
 #include "oci/ops.h"
 #include "oci/version.h"
+#include "oci/semver.h"
 
 #endif
