@@ -29,4 +29,9 @@ int oci_auth_header(char **out, oci_auth *a, const char *scope);
  * refused (never the secret). Called at most once per request. */
 int oci_auth_handle_challenge(oci_auth *a, const char *www_authenticate, const char *scope);
 
+/* Uses these credentials instead of looking in the Docker config (login's
+ * check before it stores them). identity_token: secret is an OAuth2
+ * refresh token. */
+int oci_auth_set_credentials(oci_auth *a, const char *user, const char *secret, int identity_token);
+
 #endif

@@ -7,6 +7,7 @@
 #include "oci/ref.h"
 #include "oci/manifest.h"
 #include "oci/target.h"
+#include "oci/credentials.h"
 #include "oci/bundle.h"
 #include "oci/extract.h"
 #include "oci/ops.h"
