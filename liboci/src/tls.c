@@ -9,9 +9,16 @@ int oci_host_is_loopback(const char *host)
 		return 0;
 	if (!strncmp(host, "localhost", 9) && (host[9] == '\0' || host[9] == ':'))
 		return 1;
-	if (!strncmp(host, "127.", 4))
-		return 1;
+	if (!strncmp(host, "127.", 4)) {
+		/* 127.0.0.0/8 only as a dotted IPv4 address, not "127.example.com". */
+		const char *p = host + 4;
+		while ((*p >= '0' && *p <= '9') || *p == '.')
+			p++;
+		return *p == '\0' || *p == ':';
+	}
 	if (!strncmp(host, "[::1]", 5))
+		return host[5] == '\0' || host[5] == ':';
+	if (!strcmp(host, "::1"))
 		return 1;
 	return 0;
 }
@@ -40,6 +47,7 @@ int oci_http_setup_tls(CURL *h, const oci_client_opts *opts)
 	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (rc != CURLE_OK)
 		return oci_error_set(OCI_ENET, "cannot configure TLS options in libcurl");
 	return 0;
