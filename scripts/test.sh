@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test twice: in a normal
+# build (build/) and under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/). Ends with the line "N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+jobs=${OCISYNC_TEST_JOBS:-$(nproc)}
+status=0
+suites=()
+
+run_build() { # name dir [meson setup args...]
+	local name=$1 dir=$2
+	shift 2
+	echo "== $name build ($dir)"
+	if ! bash scripts/build.sh "$dir" "$@"; then
+		echo "build $dir failed"
+		status=1
+		return
+	fi
+	echo "== $name tests"
+	meson test -C "$dir" --num-processes "$jobs" --print-errorlogs --no-rebuild || status=1
+	suites+=("$dir")
+}
+
+run_build normal build
+# Sanitizers: any UBSan finding aborts the test; ASan's leak checker is on.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+run_build sanitized build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all
+
+# Count from Meson's JSON logs: one line per test.
+counts=$(/usr/bin/python3 - "${suites[@]}" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    try:
+        with open(f"{d}/meson-logs/testlog.json") as f:
+            for line in f:
+                r = json.loads(line).get("result")
+                if r in ("OK", "EXPECTEDFAIL"):
+                    passed += 1
+                elif r == "SKIP":
+                    skipped += 1
+                else:
+                    failed += 1
+    except FileNotFoundError:
+        failed += 1
+print(passed, failed, skipped)
+PY
+)
+read -r passed failed skipped <<<"$counts"
+if [ "${#suites[@]}" -lt 2 ]; then
+	failed=$((failed + 2 - ${#suites[@]}))
+fi
+[ "$failed" -eq 0 ] || status=1
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+exit $status
