@@ -132,6 +132,8 @@ static int parse_tags(oci_ref *r, const char *list, const char *whole)
 	int rc = 0;
 	if (!*list)
 		rc = oci_error_set(OCI_EINVALID, "reference '%s' has an empty tag after ':'", whole);
+	else if (strstr(list, ",,") || list[0] == ',')
+		rc = oci_error_set(OCI_EINVALID, "reference '%s' has an empty tag in its tag list", whole);
 	for (char *t = strtok_r(copy, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save)) {
 		if ((rc = oci_tag_validate(t)) < 0) {
 			oci_error_wrap("reference '%s'", whole);
