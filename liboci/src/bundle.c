@@ -1,0 +1,375 @@
+/* Packing PATH into the artifact layer: a byte-reproducible tar+gzip.
+ *
+ * One pass: the walker (walk.c) visits the tree in artifact order,
+ * libarchive writes the tar to a callback that hashes the tar bytes (the
+ * diff_id) and feeds the parallel gzip writer (pgzip.c), which hashes the
+ * gzip bytes (the layer digest) and hands them to the caller's sink.
+ *
+ * Reproducibility: every header is built from scratch -- path, type,
+ * normalised mode, size, uid/gid 0, mtime 0, no names -- in "restricted
+ * pax" format (plain ustar headers; a pax extended header only for what
+ * ustar cannot hold, e.g. long names, and libarchive puts no time or pid in
+ * it when mtime is 0 and atime/ctime are unset). */
+#include "oci/bundle.h"
+#include "bundle_internal.h"
+#include "error_internal.h"
+#include "pgzip.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (256 * 1024)
+
+typedef struct pack_ctx {
+	struct archive *a;
+	struct archive_entry *entry;
+	oci_sha256 *tar_sha;
+	int64_t tar_size;
+	oci_pgz *gz;
+	int cb_error;        /* error from our write callback, kept for the caller */
+	char *buf;
+	size_t entries;
+	char *name;          /* scratch for "dir/" names */
+	size_t name_cap;
+} pack_ctx;
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
+{
+	pack_ctx *c = ud;
+	int rc = oci_sha256_update(c->tar_sha, buf, len);
+	if (rc == 0)
+		rc = oci__pgz_write(c->gz, buf, len);
+	if (rc < 0) {
+		c->cb_error = rc;
+		archive_set_error(a, EIO, "%s", oci_error_last()->message);
+		return -1;
+	}
+	c->tar_size += (int64_t)len;
+	return (la_ssize_t)len;
+}
+
+/* An archive_* failure: our own callback's error when it caused it. */
+static int archive_fail(pack_ctx *c, const char *what)
+{
+	if (c->cb_error)
+		return c->cb_error;
+	return oci_error_set(OCI_ERROR, "writing the tar entry for %s: %s", what, archive_error_string(c->a));
+}
+
+static int set_name(pack_ctx *c, const char *rel, int dir)
+{
+	size_t n = strlen(rel) + 2;
+	if (n > c->name_cap) {
+		char *p = realloc(c->name, n);
+		if (!p)
+			return OCI_ENOMEM_SET();
+		c->name = p;
+		c->name_cap = n;
+	}
+	snprintf(c->name, n, "%s%s", rel, dir ? "/" : "");
+	archive_entry_copy_pathname(c->entry, c->name);
+	return 0;
+}
+
+static int pack_file(pack_ctx *c, const oci__walk_item *it, struct archive_entry *e)
+{
+	int rc = 0;
+	int fd = openat(it->dirfd, it->name, O_RDONLY | O_CLOEXEC | (it->follow ? 0 : O_NOFOLLOW));
+	struct stat st;
+	if (fd < 0)
+		return oci_error_errno("opening %s", it->display);
+	if (fstat(fd, &st) < 0) {
+		rc = oci_error_errno("reading %s", it->display);
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = oci_error_set(OCI_ERROR, "%s changed while packing", it->display);
+		goto cleanup;
+	}
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, oci__norm_mode(st.st_mode));
+	archive_entry_set_size(e, st.st_size);
+	if (archive_write_header(c->a, e) != ARCHIVE_OK) {
+		rc = archive_fail(c, it->display);
+		goto cleanup;
+	}
+	int64_t done = 0;
+	for (;;) {
+		ssize_t n = read(fd, c->buf, READ_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = oci_error_errno("reading %s", it->display);
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		if (done + n > st.st_size) {
+			rc = oci_error_set(OCI_ERROR, "%s grew while packing", it->display);
+			goto cleanup;
+		}
+		if (archive_write_data(c->a, c->buf, (size_t)n) != n) {
+			rc = archive_fail(c, it->display);
+			goto cleanup;
+		}
+		done += n;
+	}
+	if (done != st.st_size)
+		rc = oci_error_set(OCI_ERROR, "%s shrank while packing", it->display);
+cleanup:
+	close(fd);
+	return rc;
+}
+
+static int pack_visit(void *ud, const oci__walk_item *it)
+{
+	pack_ctx *c = ud;
+	struct archive_entry *e = archive_entry_clear(c->entry);
+	int rc;
+	if ((rc = set_name(c, it->rel, it->type == 'd')) < 0)
+		return rc;
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_mtime(e, 0, 0);
+	switch (it->type) {
+	case 'd':
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, 0755);
+		archive_entry_set_size(e, 0);
+		break;
+	case 'l':
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_perm(e, 0777);
+		archive_entry_set_size(e, 0);
+		archive_entry_copy_symlink(e, it->link);
+		break;
+	default:
+		if ((rc = pack_file(c, it, e)) < 0)
+			return rc;
+		c->entries++;
+		return 0;
+	}
+	if (archive_write_header(c->a, e) != ARCHIVE_OK)
+		return archive_fail(c, it->display);
+	c->entries++;
+	return 0;
+}
+
+int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+		    oci_write_fn sink, void *sink_ctx)
+{
+	int rc = 0;
+	int level = opts && opts->gzip_level ? opts->gzip_level : 6;
+	pack_ctx c = { 0 };
+	if (level < 1 || level > 9)
+		return oci_error_set(OCI_EINVALID, "gzip level %d is not between 1 and 9", level);
+	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
+		goto cleanup;
+	if (!(c.buf = malloc(READ_CHUNK)) || !(c.entry = archive_entry_new()) || !(c.a = archive_write_new())) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	if ((rc = oci__pgz_new(&c.gz, level, sink, sink_ctx)) < 0)
+		goto cleanup;
+	/* Not hdrcharset=BINARY: it would add a pax header to EVERY entry.
+	 * Non-ASCII names get a pax "path" record; ocisync never calls
+	 * setlocale, so libarchive runs in the C locale and stores their bytes
+	 * the same way on every machine. */
+	if (archive_write_set_format_pax_restricted(c.a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(c.a) != ARCHIVE_OK ||
+	    archive_write_open2(c.a, &c, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK) {
+		rc = archive_fail(&c, path);
+		goto cleanup;
+	}
+	if ((rc = oci__walk(path, opts, pack_visit, &c)) < 0)
+		goto cleanup;
+	if (archive_write_close(c.a) != ARCHIVE_OK) {
+		rc = archive_fail(&c, path);
+		goto cleanup;
+	}
+	oci_pack_result r = { 0 };
+	if ((rc = oci_sha256_final(r.diff_id, c.tar_sha)) < 0 ||
+	    (rc = oci__pgz_finish(c.gz, r.digest, &r.size)) < 0)
+		goto cleanup;
+	r.tar_size = c.tar_size;
+	r.entries = c.entries;
+	*out = r;
+cleanup:
+	if (c.a)
+		archive_write_free(c.a); /* closes it if still open (discarding) */
+	archive_entry_free(c.entry);
+	oci__pgz_free(c.gz);
+	oci_sha256_free(c.tar_sha);
+	free(c.buf);
+	free(c.name);
+	return rc;
+}
+
+static int fd_sink(void *ctx, const void *buf, size_t len)
+{
+	const int *fd = ctx;
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(*fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return oci_error_errno("writing the layer");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+			 const char *dest_file)
+{
+	int rc = 0;
+	char *tmp = NULL;
+	int fd = -1;
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", dest_file) < 0)
+		return OCI_ENOMEM_SET();
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = oci_error_errno("creating %s", tmp);
+		goto cleanup;
+	}
+	if (fchmod(fd, 0644) < 0) {
+		rc = oci_error_errno("setting the mode of %s", tmp);
+		goto cleanup;
+	}
+	if ((rc = oci_bundle_pack(out, path, opts, fd_sink, &fd)) < 0) {
+		oci_error_wrap("writing %s", dest_file);
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = oci_error_errno("writing %s", tmp);
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp, dest_file) < 0) {
+		rc = oci_error_errno("renaming %s to %s", tmp, dest_file);
+		goto cleanup;
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* --- oci_bundle_list --- */
+
+typedef struct list_ctx {
+	oci_file_list *l;
+	size_t cap;
+	char *buf;
+} list_ctx;
+
+static int hash_file(oci_file_entry *fe, const oci__walk_item *it, char *buf)
+{
+	int rc = 0;
+	oci_sha256 *h = NULL;
+	struct stat st;
+	int fd = openat(it->dirfd, it->name, O_RDONLY | O_CLOEXEC | (it->follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return oci_error_errno("opening %s", it->display);
+	if (fstat(fd, &st) < 0) {
+		rc = oci_error_errno("reading %s", it->display);
+		goto cleanup;
+	}
+	fe->mode = oci__norm_mode(st.st_mode);
+	if ((rc = oci_sha256_new(&h)) < 0)
+		goto cleanup;
+	fe->size = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = oci_error_errno("reading %s", it->display);
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		if ((rc = oci_sha256_update(h, buf, (size_t)n)) < 0)
+			goto cleanup;
+		fe->size += n;
+	}
+	rc = oci_sha256_final(fe->digest, h);
+cleanup:
+	oci_sha256_free(h);
+	close(fd);
+	return rc;
+}
+
+static int list_visit(void *ud, const oci__walk_item *it)
+{
+	list_ctx *c = ud;
+	oci_file_list *l = c->l;
+	if (l->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		oci_file_entry *p = realloc(l->items, cap * sizeof *p);
+		if (!p)
+			return OCI_ENOMEM_SET();
+		l->items = p;
+		c->cap = cap;
+	}
+	oci_file_entry *fe = &l->items[l->n];
+	memset(fe, 0, sizeof *fe);
+	if (!(fe->path = strdup(it->rel)))
+		return OCI_ENOMEM_SET();
+	l->n++;
+	fe->type = it->type;
+	switch (it->type) {
+	case 'd':
+		fe->mode = 0755;
+		return 0;
+	case 'l':
+		fe->mode = 0777;
+		if (!(fe->link = strdup(it->link)))
+			return OCI_ENOMEM_SET();
+		return oci_digest_buf(fe->digest, it->link, strlen(it->link));
+	default:
+		return hash_file(fe, it, c->buf);
+	}
+}
+
+void oci_file_list_dispose(oci_file_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].path);
+		free(l->items[i].link);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *opts)
+{
+	oci_file_list l = { 0 };
+	list_ctx c = { .l = &l };
+	int rc;
+	if (!(c.buf = malloc(READ_CHUNK)))
+		return OCI_ENOMEM_SET();
+	rc = oci__walk(path, opts, list_visit, &c);
+	free(c.buf);
+	if (rc < 0) {
+		oci_file_list_dispose(&l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
