@@ -1,0 +1,863 @@
+/* The HTTP request layer under the registry target (see http.h for what
+ * every request gets: auth, retries, resume, hand-followed redirects,
+ * error bodies, logging). */
+#include "http.h"
+#include "auth.h"
+#include "tls.h"
+#include "error_internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define ERROR_BODY_MAX (64 * 1024)   /* error bodies kept for the message */
+#define HEADERS_MAX 128
+#define HEADER_BYTES_MAX (256 * 1024)
+#define REDIRECTS_MAX 10
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 10000
+#define RETRY_AFTER_CAP_S 60
+#define DEFAULT_ATTEMPTS 5
+#define PROGRESS_STEP (256 * 1024)
+
+struct oci_http {
+	CURL *curl;
+	oci_auth *auth;
+	const oci_client_opts *opts;
+	char *host;               /* host[:port] */
+	char *base;               /* scheme://host[:port] */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One attempt's state, shared with the libcurl callbacks. */
+struct xfer {
+	oci_http *h;
+	const oci_http_req *req;
+	oci_http_resp *resp;
+	size_t header_bytes;
+	char reason[64];          /* the status line's reason phrase */
+	int decided;              /* first body byte seen: deliver or not */
+	int deliver;              /* 2xx: body goes to the sink / capture */
+	int64_t skip;             /* bytes to drop (a resume answered 200) */
+	int64_t *delivered;       /* into the sink, across attempts */
+	oci_buf errbody;
+	int sink_rc;
+	/* body */
+	size_t mem_off;
+	int64_t body_read;
+	int source_rc;
+	int64_t last_progress;
+};
+
+/* ---- small helpers ---- */
+
+void oci_http_log(oci_http *h, const char *fmt, ...)
+{
+	if (!h->opts->verbose || !h->opts->log_fn)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	h->opts->log_fn(h->opts->cb_ctx, line);
+}
+
+void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
+{
+	if (h->opts->progress_fn && what)
+		h->opts->progress_fn(h->opts->cb_ctx, what, done, total);
+}
+
+int oci_http_max_attempts(const oci_http *h)
+{
+	return h->opts->max_retries > 0 ? h->opts->max_retries : DEFAULT_ATTEMPTS;
+}
+
+const char *oci_http_base(const oci_http *h) { return h->base; }
+
+const char *oci_http_resp_header(const oci_http_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+static void headers_clear(oci_http_resp *r)
+{
+	for (size_t i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	r->headers = NULL;
+	r->nheaders = 0;
+}
+
+void oci_http_resp_dispose(oci_http_resp *r)
+{
+	headers_clear(r);
+	oci_buf_dispose(&r->body);
+	free(r->url);
+	r->url = NULL;
+	r->status = 0;
+	r->retriable = 0;
+}
+
+/* Query parameters whose values may be secrets (pre-signed storage URLs,
+ * tokens) are replaced in log lines. */
+static int secret_param(const char *name, size_t len)
+{
+	static const char *const words[] = { "token", "sig", "credential", "key", "auth", "password", "secret" };
+	char lower[64];
+	if (len >= sizeof lower)
+		len = sizeof lower - 1;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+	lower[len] = '\0';
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strstr(lower, words[i]))
+			return 1;
+	return 0;
+}
+
+static void redact_url(char *out, size_t n, const char *url)
+{
+	const char *q = strchr(url, '?');
+	if (!q) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	size_t o = 0;
+	size_t pre = (size_t)(q - url) + 1;
+	o = (size_t)snprintf(out, n, "%.*s", (int)pre, url);
+	const char *p = q + 1;
+	while (*p && o < n) {
+		const char *amp = strchr(p, '&');
+		size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', plen);
+		if (eq && secret_param(p, (size_t)(eq - p)))
+			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
+		else
+			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)plen, p);
+		if (!amp)
+			break;
+		if (o < n)
+			o += (size_t)snprintf(out + o, n - o, "&");
+		p = amp + 1;
+	}
+}
+
+/* ---- URLs ---- */
+
+int oci_http_resolve_url(char **out, const char *base, const char *ref, int same_origin)
+{
+	*out = NULL;
+	int rc = 0;
+	char *s = NULL;
+	CURLU *u = curl_url();
+	if (!u)
+		return OCI_ENOMEM_SET();
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
+		rc = oci_error_set(OCI_ENET, "registry sent an unusable URL '%.200s'", ref);
+		goto cleanup;
+	}
+	if (same_origin && !oci_http_same_origin(base, s)) {
+		rc = oci_error_set(OCI_ENET, "registry pointed to another origin (%.200s); refused", s);
+		goto cleanup;
+	}
+	*out = strdup(s);
+	if (!*out)
+		rc = OCI_ENOMEM_SET();
+cleanup:
+	curl_free(s);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int oci_http_url_add_query(char **out, const char *url, const char *name, const char *value)
+{
+	*out = NULL;
+	int rc = 0;
+	char *s = NULL, *pair = NULL;
+	CURLU *u = curl_url();
+	if (!u)
+		return OCI_ENOMEM_SET();
+	if (asprintf(&pair, "%s=%s", name, value) < 0) {
+		pair = NULL;
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
+		rc = oci_error_set(OCI_ENET, "cannot add %s to URL %.200s", name, url);
+		goto cleanup;
+	}
+	*out = strdup(s);
+	if (!*out)
+		rc = OCI_ENOMEM_SET();
+cleanup:
+	free(pair);
+	curl_free(s);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int url_origin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU *u = curl_url();
+	*scheme = *host = *port = NULL;
+	if (!u)
+		return -1;
+	int ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		 curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+		 curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+		 curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
+int oci_http_same_origin(const char *a, const char *b)
+{
+	char *sa, *ha, *pa, *sb, *hb, *pb;
+	int ra = url_origin(a, &sa, &ha, &pa);
+	int rb = url_origin(b, &sb, &hb, &pb);
+	int same = ra == 0 && rb == 0 && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
+	curl_free(sa), curl_free(ha), curl_free(pa);
+	curl_free(sb), curl_free(hb), curl_free(pb);
+	return same;
+}
+
+/* The host[:port] of a URL, for messages. */
+static void url_hostport(char *out, size_t n, const char *url)
+{
+	char *s, *hst, *p;
+	if (url_origin(url, &s, &hst, &p) == 0)
+		snprintf(out, n, "%s:%s", hst, p);
+	else
+		snprintf(out, n, "%.100s", url);
+	curl_free(s), curl_free(hst), curl_free(p);
+}
+
+/* ---- lifecycle ---- */
+
+int oci_http_new(oci_http **out, const char *api_host, const char *config_host, const oci_client_opts *opts)
+{
+	*out = NULL;
+	int rc;
+	oci_http *h = calloc(1, sizeof *h);
+	if (!h)
+		return OCI_ENOMEM_SET();
+	h->opts = opts;
+	h->host = strdup(api_host);
+	if (!h->host || asprintf(&h->base, "%s://%s", oci_http_scheme(api_host, opts), api_host) < 0) {
+		h->base = NULL;
+		rc = OCI_ENOMEM_SET();
+		goto fail;
+	}
+	if ((rc = oci_auth_new(&h->auth, api_host, config_host, opts)) < 0)
+		goto fail;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		rc = oci_error_set(OCI_ENET, "cannot initialise libcurl");
+		goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	oci_http_free(h);
+	return rc;
+}
+
+void oci_http_free(oci_http *h)
+{
+	if (!h)
+		return;
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	oci_auth_free(h->auth);
+	free(h->host);
+	free(h->base);
+	free(h);
+}
+
+/* ---- backoff ---- */
+
+static long retry_after_ms(const char *v)
+{
+	if (!v || !*v)
+		return -1;
+	char *end;
+	long s = strtol(v, &end, 10);
+	if (end != v && (*end == '\0' || *end == ' ' || *end == '\r'))
+		return (s < 0 ? 0 : s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : s) * 1000L;
+	time_t when = curl_getdate(v, NULL);
+	if (when < 0)
+		return -1;
+	long d = (long)(when - time(NULL));
+	return (d < 0 ? 0 : d > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : d) * 1000L;
+}
+
+void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why)
+{
+	long ms = retry_after_ms(retry_after);
+	if (ms < 0) {
+		long cap = BACKOFF_BASE_MS;
+		for (int i = 1; i < attempt && cap < BACKOFF_CAP_MS; i++)
+			cap *= 2;
+		if (cap > BACKOFF_CAP_MS)
+			cap = BACKOFF_CAP_MS;
+		unsigned r = 0;
+		if (getrandom(&r, sizeof r, 0) != sizeof r)
+			r = (unsigned)time(NULL);
+		/* Full jitter over the upper half keeps clients apart without
+		 * retrying at once. */
+		ms = cap / 2 + (long)(r % (unsigned)(cap / 2 + 1));
+	}
+	oci_http_log(h, "retrying in %ld ms (%s)", ms, why);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- libcurl callbacks ---- */
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t len = size * n;
+	x->header_bytes += len;
+	if (x->header_bytes > HEADER_BYTES_MAX)
+		return 0; /* absurd headers: abort */
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue, say): start over. */
+		headers_clear(x->resp);
+		char line[256];
+		snprintf(line, sizeof line, "%.*s", (int)(len < 255 ? len : 255), data);
+		trim(line);
+		const char *sp = strchr(line, ' ');
+		x->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		const char *r = sp ? strchr(sp + 1, ' ') : NULL;
+		snprintf(x->reason, sizeof x->reason, "%s", r ? r + 1 : "");
+		return len;
+	}
+	const char *colon = memchr(data, ':', len);
+	if (!colon || x->resp->nheaders >= HEADERS_MAX)
+		return len;
+	oci_http_header *nh = realloc(x->resp->headers, (x->resp->nheaders + 1) * sizeof *nh);
+	if (!nh)
+		return 0;
+	x->resp->headers = nh;
+	const char *v = colon + 1;
+	while (v < data + len && (*v == ' ' || *v == '\t'))
+		v++;
+	char *name = strndup(data, (size_t)(colon - data));
+	char *value = strndup(v, (size_t)(data + len - v));
+	if (!name || !value) {
+		free(name);
+		free(value);
+		return 0;
+	}
+	trim(value);
+	nh[x->resp->nheaders].name = name;
+	nh[x->resp->nheaders].value = value;
+	x->resp->nheaders++;
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t len = size * n;
+	if (!x->decided) {
+		x->decided = 1;
+		x->deliver = x->resp->status >= 200 && x->resp->status < 300;
+		if (x->resp->status == 206) {
+			/* The server resumed: it must be where we asked. */
+			const char *cr = oci_http_resp_header(x->resp, "Content-Range");
+			long long start = -1;
+			if (!cr || sscanf(cr, "bytes %lld-", &start) != 1 || start != x->skip) {
+				x->sink_rc = oci_error_set(OCI_ENET, "%s: resumed download starts at the wrong offset (%s)",
+							   x->req->what ? x->req->what : "download", cr ? cr : "no Content-Range");
+				return 0;
+			}
+			x->skip = 0;
+		}
+	}
+	if (!x->deliver) {
+		if (x->errbody.len < ERROR_BODY_MAX) {
+			size_t take = len < ERROR_BODY_MAX - x->errbody.len ? len : ERROR_BODY_MAX - x->errbody.len;
+			if (oci_buf_append(&x->errbody, data, take) < 0)
+				return 0;
+		}
+		return len;
+	}
+	const char *p = data;
+	size_t left = len;
+	if (x->skip > 0) {
+		size_t drop = (int64_t)left < x->skip ? left : (size_t)x->skip;
+		x->skip -= (int64_t)drop;
+		p += drop;
+		left -= drop;
+	}
+	if (!left)
+		return len;
+	const oci_http_req *req = x->req;
+	if (req->sink) {
+		int rc = req->sink(req->sink_ctx, p, left);
+		if (rc < 0) {
+			x->sink_rc = rc;
+			return 0;
+		}
+		*x->delivered += (int64_t)left;
+		if (req->progress_what && *x->delivered - x->last_progress >= PROGRESS_STEP) {
+			x->last_progress = *x->delivered;
+			oci_http_progress(x->h, req->progress_what, *x->delivered, req->progress_total);
+		}
+		return len;
+	}
+	if (!req->body_limit)
+		return len;
+	if (x->resp->body.len + left > req->body_limit) {
+		x->sink_rc = oci_error_set(OCI_ELIMIT, "%s is larger than the limit of %zu bytes; refused",
+					   req->what ? req->what : "response", req->body_limit);
+		return 0;
+	}
+	if (oci_buf_append(&x->resp->body, p, left) < 0) {
+		x->sink_rc = OCI_ENOMEM;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
+{
+	struct xfer *x = ctx;
+	const oci_http_body *b = x->req->body;
+	size_t want = size * n;
+	if (b->read) {
+		int64_t left = b->size - x->body_read;
+		if (left <= 0)
+			return 0;
+		if ((int64_t)want > left)
+			want = (size_t)left;
+		ssize_t got = b->read(b->read_ctx, buf, want);
+		if (got < 0) {
+			x->source_rc = (int)got;
+			return CURL_READFUNC_ABORT;
+		}
+		if (got == 0) {
+			x->source_rc = oci_error_set(OCI_EIO, "%s: the source ended after %lld of %lld bytes",
+						     x->req->what ? x->req->what : "upload", (long long)x->body_read,
+						     (long long)b->size);
+			return CURL_READFUNC_ABORT;
+		}
+		x->body_read += got;
+		if (x->req->progress_what && (x->body_read - x->last_progress >= PROGRESS_STEP || x->body_read == b->size)) {
+			x->last_progress = x->body_read;
+			oci_http_progress(x->h, x->req->progress_what, x->body_read, x->req->progress_total);
+		}
+		return (size_t)got;
+	}
+	size_t left = b->len - x->mem_off;
+	if (want > left)
+		want = left;
+	memcpy(buf, (const char *)b->data + x->mem_off, want);
+	x->mem_off += want;
+	x->body_read += (int64_t)want;
+	return want;
+}
+
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+	struct xfer *x = ctx;
+	const oci_http_body *b = x->req->body;
+	if (origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (!b->read) {
+		if (offset < 0 || (size_t)offset > b->len)
+			return CURL_SEEKFUNC_FAIL;
+		x->mem_off = (size_t)offset;
+		x->body_read = offset;
+		return CURL_SEEKFUNC_OK;
+	}
+	if (offset == 0 && b->rewind && b->rewind(b->read_ctx) == 0) {
+		x->body_read = 0;
+		return CURL_SEEKFUNC_OK;
+	}
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+/* ---- messages ---- */
+
+/* "manifest unknown: {...}" from {"errors":[{"code","message","detail"}]}. */
+static void registry_message(char *out, size_t n, const oci_buf *body)
+{
+	out[0] = '\0';
+	if (!body->len)
+		return;
+	json_error_t jerr;
+	json_t *root = json_loadb(body->data, body->len, 0, &jerr);
+	json_t *errs = root ? json_object_get(root, "errors") : NULL;
+	if (json_is_array(errs) && json_array_size(errs) > 0) {
+		size_t o = 0, i;
+		json_t *e;
+		json_array_foreach(errs, i, e) {
+			if (i >= 3 || o >= n)
+				break;
+			const char *code = json_string_value(json_object_get(e, "code"));
+			const char *msg = json_string_value(json_object_get(e, "message"));
+			json_t *detail = json_object_get(e, "detail");
+			char dbuf[256] = "";
+			if (json_is_string(detail)) {
+				snprintf(dbuf, sizeof dbuf, "%s", json_string_value(detail));
+			} else if (detail && !json_is_null(detail)) {
+				char *d = json_dumps(detail, JSON_COMPACT | JSON_ENCODE_ANY);
+				if (d)
+					snprintf(dbuf, sizeof dbuf, "%s", d);
+				free(d);
+			}
+			o += (size_t)snprintf(out + o, n - o, "%s%s%s%s%s", i ? "; " : "",
+					      msg && *msg ? msg : code ? code : "error",
+					      code && msg && *msg ? "" : "", dbuf[0] ? ": " : "", dbuf);
+		}
+	} else {
+		/* Not the spec's format (a proxy's HTML page, say): the first line, short. */
+		size_t len = body->len < 200 ? body->len : 200;
+		size_t i = 0, o = 0;
+		for (; i < len && o + 1 < n; i++) {
+			char c = body->data[i];
+			if (c == '\n' || c == '\r')
+				break;
+			out[o++] = (c >= 32 && c < 127) ? c : '?';
+		}
+		out[o] = '\0';
+	}
+	json_decref(root);
+}
+
+static int status_error(oci_http *h, const struct xfer *x, const char *url, int attempts)
+{
+	long st = x->resp->status;
+	int code = st == 404 ? OCI_ENOTFOUND : (st == 401 || st == 403) ? OCI_EAUTH : OCI_ENET;
+	char msg[700];
+	registry_message(msg, sizeof msg, &x->errbody);
+	char hp[300];
+	if (oci_http_same_origin(url, h->base))
+		snprintf(hp, sizeof hp, "%s", h->host);
+	else
+		url_hostport(hp, sizeof hp, url);
+	const char *what = x->req->what ? x->req->what : "request";
+	char tried[64] = "";
+	if (attempts > 1)
+		snprintf(tried, sizeof tried, "gave up after %d attempts: ", attempts);
+	if (st == 404)
+		return oci_error_set(code, "registry %s: %s not found%s%s (404)", hp, what, msg[0] ? ": " : "", msg);
+	if (st == 401 || st == 403)
+		return oci_error_set(code, "registry %s: %s: %s (%ld)", hp, what,
+				     msg[0] ? msg : st == 401 ? "authentication required" : "access denied", st);
+	if (msg[0])
+		return oci_error_set(code, "registry %s: %s: %s%s (%ld %s)", hp, what, tried, msg, st, x->reason);
+	return oci_error_set(code, "registry %s: %s: %s%ld %s", hp, what, tried, st, x->reason);
+}
+
+static int curl_error(oci_http *h, CURLcode cc, const char *url, int attempts)
+{
+	char hp[300];
+	url_hostport(hp, sizeof hp, url);
+	if (oci_http_same_origin(url, h->base))
+		snprintf(hp, sizeof hp, "%s", h->host);
+	long os_errno = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
+	char tried[64] = "";
+	if (attempts > 1)
+		snprintf(tried, sizeof tried, " (gave up after %d attempts)", attempts);
+	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+	if (cc == CURLE_COULDNT_CONNECT)
+		return oci_error_set(OCI_ENET, "cannot connect to %s: %s%s", hp,
+				     os_errno ? strerror((int)os_errno) : detail, tried);
+	if (cc == CURLE_COULDNT_RESOLVE_HOST)
+		return oci_error_set(OCI_ENET, "cannot resolve host %s: %s", hp, detail);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s (use --ca-file for a private CA)", hp, detail);
+	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM)
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s", hp, detail);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return oci_error_set(OCI_ENET, "registry %s: timed out: %s%s", hp, detail, tried);
+	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s", hp, "connection failed", detail, tried);
+}
+
+static int retriable_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SEND_FAIL_REWIND:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int retriable_status(long st)
+{
+	return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+/* Can the request body be sent again from its start? */
+static int body_replayable(const oci_http_req *req, int64_t already_read)
+{
+	const oci_http_body *b = req->body;
+	if (!b || !b->read)
+		return 1;
+	if (already_read == 0)
+		return 1;
+	return b->rewind && b->rewind(b->read_ctx) == 0;
+}
+
+/* ---- the request ---- */
+
+static int setup(oci_http *h, struct xfer *x, const char *url, struct curl_slist *hdrs)
+{
+	const oci_http_req *req = x->req;
+	CURL *c = h->curl;
+	CURLcode e = CURLE_OK;
+	curl_easy_reset(c); /* keeps the connection cache: keep-alive survives */
+	h->errbuf[0] = '\0';
+	int rc = oci_http_setup_tls(c, h->opts);
+	if (rc < 0)
+		return rc;
+	e |= curl_easy_setopt(c, CURLOPT_URL, url);
+	e |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	e |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	e |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	e |= curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	e |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	e |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	e |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	e |= curl_easy_setopt(c, CURLOPT_USERAGENT, h->opts->user_agent ? h->opts->user_agent : "liboci");
+	/* A stalled transfer (under 1 byte/s for 60 s) is a failure to retry. */
+	e |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	e |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	const char *m = req->method;
+	if (strcmp(m, "HEAD") == 0) {
+		e |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(m, "GET") == 0) {
+		e |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (req->body) {
+		const oci_http_body *b = req->body;
+		e |= curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		e |= curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		e |= curl_easy_setopt(c, CURLOPT_READDATA, x);
+		e |= curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		e |= curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
+		e |= curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(b->read ? b->size : (int64_t)b->len));
+		if (strcmp(m, "PUT") != 0)
+			e |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+	} else if (strcmp(m, "POST") == 0) {
+		e |= curl_easy_setopt(c, CURLOPT_POST, 1L);
+		e |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		e |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (strcmp(m, "PUT") == 0) {
+		e |= curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		e |= curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		e |= curl_easy_setopt(c, CURLOPT_READDATA, x);
+		e |= curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
+	} else {
+		e |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+	}
+	if (e != CURLE_OK)
+		return oci_error_set(OCI_ENET, "cannot configure a libcurl request for %s", req->what ? req->what : url);
+	return 0;
+}
+
+static const oci_http_body empty_body = { "", 0, NULL, NULL, 0, NULL };
+
+int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
+{
+	int rc = 0;
+	char *url = strdup(req->url);
+	char *auth = NULL;
+	struct curl_slist *hdrs = NULL;
+	int64_t delivered = 0;
+	int attempt = 1, challenged = 0, redirects = 0;
+	int max = (req->flags & OCI_HTTP_NO_RETRY) ? 1 : oci_http_max_attempts(h);
+	oci_http_req r = *req;
+	if (!r.body && strcmp(r.method, "PUT") == 0)
+		r.body = &empty_body;
+	struct xfer x;
+	memset(&x, 0, sizeof x);
+	if (!url)
+		return OCI_ENOMEM_SET();
+	oci_http_resp_dispose(resp);
+
+	for (;;) {
+		/* Fresh state for this attempt. */
+		oci_buf_dispose(&x.errbody);
+		memset(&x, 0, sizeof x);
+		x.h = h;
+		x.req = &r;
+		x.resp = resp;
+		x.delivered = &delivered;
+		headers_clear(resp);
+		resp->status = 0;
+		resp->body.len = 0;
+		if (resp->body.data)
+			resp->body.data[0] = '\0';
+		curl_slist_free_all(hdrs);
+		hdrs = NULL;
+		free(auth);
+		auth = NULL;
+
+		int same = oci_http_same_origin(url, h->base);
+		if (r.scope && same && (rc = oci_auth_header(&auth, h->auth, r.scope)) < 0)
+			goto cleanup;
+		struct curl_slist *t;
+		for (size_t i = 0; i < sizeof r.headers / sizeof *r.headers && r.headers[i]; i++) {
+			if (!(t = curl_slist_append(hdrs, r.headers[i])))
+				goto nomem;
+			hdrs = t;
+		}
+		if (auth) {
+			if (!(t = curl_slist_append(hdrs, auth)))
+				goto nomem;
+			hdrs = t;
+		}
+		char range[64];
+		if ((r.flags & OCI_HTTP_RESUME) && delivered > 0) {
+			snprintf(range, sizeof range, "Range: bytes=%lld-", (long long)delivered);
+			if (!(t = curl_slist_append(hdrs, range)))
+				goto nomem;
+			hdrs = t;
+			x.skip = delivered; /* dropped again if the answer is 206 */
+		}
+		/* In-memory bodies are small: no "Expect: 100-continue" wait.
+		 * Streamed bodies keep it, so a refusal comes before the bytes. */
+		if (r.body && !r.body->read) {
+			if (!(t = curl_slist_append(hdrs, "Expect:")))
+				goto nomem;
+			hdrs = t;
+		}
+		if ((rc = setup(h, &x, url, hdrs)) < 0)
+			goto cleanup;
+
+		CURLcode cc = curl_easy_perform(h->curl);
+		char shown[700];
+		redact_url(shown, sizeof shown, url);
+		if (cc == CURLE_OK || resp->status)
+			oci_http_log(h, "%s %s -> %ld%s", r.method, shown, resp->status,
+				     cc == CURLE_OK ? "" : " (transfer failed)");
+		else
+			oci_http_log(h, "%s %s -> %s", r.method, shown, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+
+		if (x.sink_rc < 0) {
+			rc = x.sink_rc;
+			goto cleanup;
+		}
+		if (x.source_rc < 0) {
+			rc = x.source_rc;
+			goto cleanup;
+		}
+		int can_retry = attempt < max && ((r.flags & OCI_HTTP_RESUME) || delivered == 0) &&
+				body_replayable(&r, x.body_read);
+		if (cc != CURLE_OK) {
+			if (retriable_curl(cc) && can_retry) {
+				char why[300];
+				snprintf(why, sizeof why, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+				oci_http_backoff(h, attempt++, NULL, why);
+				free(url);
+				if (!(url = strdup(req->url)))
+					goto nomem;
+				continue;
+			}
+			resp->retriable = retriable_curl(cc);
+			rc = curl_error(h, cc, url, attempt);
+			goto cleanup;
+		}
+		long st = resp->status;
+		if (st == 401 && !challenged && r.scope && same) {
+			const char *www = oci_http_resp_header(resp, "WWW-Authenticate");
+			if (www && body_replayable(&r, x.body_read) && delivered == 0) {
+				challenged = 1;
+				if ((rc = oci_auth_handle_challenge(h->auth, www, r.scope)) < 0)
+					goto cleanup;
+				continue;
+			}
+		}
+		if (st >= 300 && st < 400 && st != 304 && (r.flags & OCI_HTTP_FOLLOW)) {
+			const char *loc = oci_http_resp_header(resp, "Location");
+			if (!loc) {
+				rc = oci_error_set(OCI_ENET, "registry %s: %s: redirect (%ld) without a Location", h->host,
+						   r.what ? r.what : "request", st);
+				goto cleanup;
+			}
+			if (++redirects > REDIRECTS_MAX) {
+				rc = oci_error_set(OCI_ENET, "registry %s: %s: more than %d redirects", h->host,
+						   r.what ? r.what : "request", REDIRECTS_MAX);
+				goto cleanup;
+			}
+			char *next;
+			if ((rc = oci_http_resolve_url(&next, url, loc, 0)) < 0)
+				goto cleanup;
+			free(url);
+			url = next;
+			continue;
+		}
+		if (retriable_status(st) && can_retry) {
+			char why[96];
+			snprintf(why, sizeof why, "%ld %s", st, x.reason);
+			oci_http_backoff(h, attempt++, oci_http_resp_header(resp, "Retry-After"), why);
+			free(url);
+			if (!(url = strdup(req->url)))
+				goto nomem;
+			continue;
+		}
+		if (st >= 400 || st < 100) {
+			resp->retriable = retriable_status(st);
+			rc = status_error(h, &x, url, attempt);
+			goto cleanup;
+		}
+		if (req->progress_what && r.sink)
+			oci_http_progress(h, req->progress_what, delivered, req->progress_total);
+		resp->url = url;
+		url = NULL;
+		rc = 0;
+		goto cleanup;
+	}
+nomem:
+	rc = OCI_ENOMEM_SET();
+cleanup:
+	oci_buf_dispose(&x.errbody);
+	curl_slist_free_all(hdrs);
+	if (auth) {
+		/* The header held a secret: wipe before freeing. */
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* Private: the HTTP request layer the registry target is built on. One
+ * oci_http per registry host keeps one libcurl easy handle (so keep-alive
+ * works) and does, for every request: the Authorization header for its
+ * scope and one retry after a 401 challenge, retries with jittered backoff
+ * on connection errors, 408, 429 and 5xx (honouring Retry-After), resumed
+ * downloads with Range after a dropped connection, redirects followed by
+ * hand (Authorization only to the registry's own origin), bounded error
+ * bodies turned into messages, and one verbose log line per request.
+ *
+ * An oci_http is used by one thread at a time. */
+#ifndef OCI_HTTP_H
+#define OCI_HTTP_H
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/io.h"
+#include "oci/target.h"
+
+typedef struct oci_http oci_http;
+
+/* api_host: host[:port] requests go to; config_host: the name credentials
+ * are stored under. opts must outlive the oci_http. */
+int oci_http_new(oci_http **out, const char *api_host, const char *config_host, const oci_client_opts *opts);
+void oci_http_free(oci_http *h);
+/* "https://host:port" (scheme + host as requests use them). */
+const char *oci_http_base(const oci_http *h);
+
+/* A request body: in memory, or pulled from a source. */
+typedef struct oci_http_body {
+	const void *data;          /* in memory (replayable) */
+	size_t len;
+	oci_read_fn read;          /* or streamed from here */
+	void *read_ctx;
+	int64_t size;              /* streamed body length (exact) */
+	/* Rewinds a streamed body to its start for a retry; NULL = a retry is
+	 * only possible while nothing was read yet. */
+	int (*rewind)(void *ctx);
+} oci_http_body;
+
+enum {
+	OCI_HTTP_FOLLOW = 1,       /* follow redirects (GET/HEAD) */
+	OCI_HTTP_RESUME = 2,       /* GET into a sink: resume with Range after a drop */
+	OCI_HTTP_NO_RETRY = 4,     /* one attempt (the caller recovers itself) */
+};
+
+typedef struct oci_http_req {
+	const char *method;        /* GET HEAD PUT POST PATCH DELETE */
+	const char *url;           /* absolute */
+	const char *scope;         /* auth scope; NULL = no Authorization */
+	const char *headers[6];    /* extra "Name: value" lines, NULL-terminated */
+	const oci_http_body *body; /* NULL: no body */
+	/* Where a 2xx body goes: a sink, or (sink NULL) captured in resp->body
+	 * up to body_limit bytes (0: discarded). */
+	oci_write_fn sink;
+	void *sink_ctx;
+	size_t body_limit;
+	int flags;
+	const char *what;          /* for messages: "manifest app:v1", "blob sha256:..." */
+	const char *progress_what; /* non-NULL: progress reports under this name */
+	int64_t progress_total;
+} oci_http_req;
+
+typedef struct oci_http_header {
+	char *name;
+	char *value;
+} oci_http_header;
+
+typedef struct oci_http_resp {
+	long status;               /* the final status (0: no response) */
+	char *url;                 /* the final URL (after redirects) */
+	oci_buf body;              /* captured body (2xx with body_limit) */
+	oci_http_header *headers;  /* of the final response */
+	size_t nheaders;
+	int retriable;             /* the failure was a connection error or 408/429/5xx */
+} oci_http_resp;
+#define OCI_HTTP_RESP_INIT { 0, NULL, OCI_BUF_INIT, NULL, 0, 0 }
+/* First value of a header (case-insensitive), or NULL. */
+const char *oci_http_resp_header(const oci_http_resp *r, const char *name);
+void oci_http_resp_dispose(oci_http_resp *r);
+
+/* Performs a request. 0 for 1xx-3xx final statuses; for 4xx/5xx an error
+ * (404 OCI_ENOTFOUND, 401/403 OCI_EAUTH, others OCI_ENET) whose message
+ * names the registry, req->what, the registry's error code and message and
+ * the status. resp->status is set either way, so callers may treat an
+ * expected 404 as an answer. A sink error aborts with the sink's error. */
+int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req);
+
+/* Resolves ref (a Location or Link target) against base into a new
+ * absolute URL; with same_origin, refuses (OCI_ENET) a URL whose scheme,
+ * host or port differ from base's. */
+int oci_http_resolve_url(char **out, const char *base, const char *ref, int same_origin);
+/* Appends "name=value" (value URL-encoded) to url's query. */
+int oci_http_url_add_query(char **out, const char *url, const char *name, const char *value);
+/* 1 when a and b share scheme, host and port. */
+int oci_http_same_origin(const char *a, const char *b);
+/* The attempts allowed per request (opts->max_retries or 5). */
+int oci_http_max_attempts(const oci_http *h);
+/* Sleeps before retry number attempt (1-based): jittered exponential
+ * backoff, or retry_after (a Retry-After value) when given; logs it. */
+void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why);
+/* Log a line when verbose. */
+void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports progress (throttled by the caller's callback). */
+void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total);
+
+#endif
