@@ -19,6 +19,8 @@ const cli_command cli_commands[] = {
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
 	CORE-CMDS */
 	/* CLI-TABLE: further commands are added here */
+	{ "login", cmd_login, "check and store credentials for a registry", "login HOST -u USER --password-stdin" },
+	{ "logout", cmd_logout, "remove the credentials stored for a registry", "logout HOST" },
 	{ "version", cmd_version, "print versions of ocisync, liboci and its libraries", "version" },
 	{ NULL, NULL, NULL, NULL },
 };

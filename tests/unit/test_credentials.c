@@ -1,0 +1,292 @@
+/* Credentials: Docker config lookup and host matching, identity tokens,
+ * atomic 0600 writes that keep other keys, erase, credential helpers,
+ * podman's REGISTRY_AUTH_FILE. */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oci/credentials.h"
+#include "oci/error.h"
+#include "test.h"
+
+static char dir[1024];
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static json_t *read_json(const char *path)
+{
+	return json_load_file(path, 0, NULL);
+}
+
+static void path_of(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+}
+
+static void test_normalize(void)
+{
+	char b[256];
+	oci_credentials_normalize_host(b, sizeof b, "https://index.docker.io/v1/");
+	CHECK_STR(b, "docker.io");
+	oci_credentials_normalize_host(b, sizeof b, "registry-1.docker.io");
+	CHECK_STR(b, "docker.io");
+	oci_credentials_normalize_host(b, sizeof b, "http://Reg.Example.com:5000/v2/");
+	CHECK_STR(b, "reg.example.com:5000");
+	oci_credentials_normalize_host(b, sizeof b, "127.0.0.1:5000");
+	CHECK_STR(b, "127.0.0.1:5000");
+}
+
+static void test_get_from_auths(void)
+{
+	char cfg[PATH_MAX];
+	path_of(cfg, "get.json");
+	/* "alice:s3cr:et" and "bob:pw"; one key with scheme and /v1/, Docker Hub's v1 URL. */
+	write_file(cfg, "{\"auths\":{\"https://reg.example.com:5000/v1/\":{\"auth\":\"YWxpY2U6czNjcjpldA==\"},"
+			"\"https://index.docker.io/v1/\":{\"auth\":\"Ym9iOnB3\"},"
+			"\"tok.example.com\":{\"auth\":\"PHRva2VuPjo=\",\"identitytoken\":\"refresh-123\"}}}");
+	char *u = NULL, *s = NULL;
+	int idt = -1;
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, &idt, "reg.example.com:5000", cfg), 0);
+	CHECK_STR(u, "alice");
+	CHECK_STR(s, "s3cr:et");
+	CHECK_EQ_INT(idt, 0);
+	free(u);
+	free(s);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, &idt, "docker.io", cfg), 0);
+	CHECK_STR(u, "bob");
+	CHECK_STR(s, "pw");
+	free(u);
+	free(s);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, &idt, "tok.example.com", cfg), 0);
+	CHECK_STR(u, "<token>");
+	CHECK_STR(s, "refresh-123");
+	CHECK_EQ_INT(idt, 1);
+	free(u);
+	free(s);
+	/* Nothing stored is not an error. */
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, &idt, "other.example.com", cfg), 0);
+	CHECK(u == NULL && s == NULL);
+	char missing[PATH_MAX];
+	path_of(missing, "does-not-exist.json");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com:5000", missing), 0);
+	CHECK(u == NULL && s == NULL);
+}
+
+static void test_get_errors(void)
+{
+	char cfg[PATH_MAX];
+	char *u = NULL, *s = NULL;
+	path_of(cfg, "bad.json");
+	write_file(cfg, "{\"auths\": {");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("bad.json: invalid JSON");
+	write_file(cfg, "{\"auths\":{\"reg.example.com\":{\"auth\":\"!!notbase64\"}}}");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("is not valid base64");
+	write_file(cfg, "{\"auths\":{\"reg.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}"); /* "nocolon" */
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("does not hold \"user:password\"");
+	/* Messages name the file and the key, never the decoded secret. */
+	CHECK(strstr(oci_error_last()->message, "nocolon") == NULL);
+	write_file(cfg, "{\"credsStore\":\"no-such-helper-xyz\"}");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_ENOTFOUND);
+	CHECK_ERR_CONTAINS("docker-credential-no-such-helper-xyz is not installed");
+}
+
+static void test_store_and_erase_file(void)
+{
+	char cfg[PATH_MAX], sub[PATH_MAX];
+	path_of(sub, "newdir");
+	path_of(cfg, "newdir/deeper/config.json");
+	char *where = NULL;
+	CHECK_EQ_INT(oci_credentials_store(&where, "https://reg.example.com/", "carol", "pa:ss", cfg), 0);
+	CHECK_STR(where, cfg);
+	free(where);
+	struct stat st;
+	CHECK_EQ_INT(stat(cfg, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(stat(sub, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0700);
+	json_t *j = read_json(cfg);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(j, "auths"), "reg.example.com"), "auth")),
+		  "Y2Fyb2w6cGE6c3M=");
+	json_decref(j);
+
+	/* Other keys survive; an old spelling of the host is replaced, not duplicated. */
+	char cfg2[PATH_MAX];
+	path_of(cfg2, "keep.json");
+	write_file(cfg2, "{\"auths\":{\"https://reg.example.com/v1/\":{\"auth\":\"eDp5\"},\"other.io\":{\"auth\":\"eDp5\"}},"
+			 "\"psFormat\":\"table\",\"proxies\":{\"default\":{\"httpProxy\":\"http://p:3128\"}}}");
+	chmod(cfg2, 0644);
+	CHECK_EQ_INT(oci_credentials_store(NULL, "reg.example.com", "dave", "pw", cfg2), 0);
+	j = read_json(cfg2);
+	CHECK_STR(json_string_value(json_object_get(j, "psFormat")), "table");
+	CHECK(json_object_get(json_object_get(j, "proxies"), "default") != NULL);
+	json_t *auths = json_object_get(j, "auths");
+	CHECK_EQ_INT(json_object_size(auths), 2);
+	CHECK(json_object_get(auths, "other.io") != NULL);
+	CHECK(json_object_get(auths, "https://reg.example.com/v1/") == NULL);
+	json_decref(j);
+	CHECK_EQ_INT(stat(cfg2, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	/* No temporary file left beside it. */
+	char tmpl[PATH_MAX];
+	snprintf(tmpl, sizeof tmpl, "ls %s | grep -c tmp > /dev/null", dir);
+	CHECK(system(tmpl) != 0);
+
+	char *u = NULL, *s = NULL;
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg2), 0);
+	CHECK_STR(u, "dave");
+	CHECK_STR(s, "pw");
+	free(u);
+	free(s);
+	/* Docker Hub is stored under its historic key. */
+	CHECK_EQ_INT(oci_credentials_store(NULL, "docker.io", "erin", "pw", cfg2), 0);
+	j = read_json(cfg2);
+	CHECK(json_object_get(json_object_get(j, "auths"), "https://index.docker.io/v1/") != NULL);
+	json_decref(j);
+
+	CHECK_EQ_INT(oci_credentials_erase(&where, "reg.example.com", cfg2), 0);
+	CHECK_STR(where, cfg2);
+	free(where);
+	CHECK_EQ_INT(oci_credentials_erase(NULL, "reg.example.com", cfg2), OCI_ENOTFOUND);
+	CHECK_ERR_CONTAINS("not logged in to reg.example.com");
+	j = read_json(cfg2);
+	CHECK_STR(json_string_value(json_object_get(j, "psFormat")), "table");
+	CHECK(json_object_get(json_object_get(j, "auths"), "other.io") != NULL);
+	json_decref(j);
+	char none[PATH_MAX];
+	path_of(none, "none.json");
+	CHECK_EQ_INT(oci_credentials_erase(NULL, "reg.example.com", none), OCI_ENOTFOUND);
+	CHECK(access(none, F_OK) != 0);
+
+	CHECK_EQ_INT(oci_credentials_store(NULL, "reg.example.com", "a:b", "pw", cfg2), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("contains ':'");
+}
+
+static void test_helpers(void)
+{
+	char cfg[PATH_MAX], store[PATH_MAX], log[PATH_MAX];
+	path_of(cfg, "helper.json");
+	path_of(store, "helper-store.json");
+	path_of(log, "helper.log");
+	setenv("OCISYNC_TEST_CRED_STORE", store, 1);
+	setenv("OCISYNC_TEST_CRED_LOG", log, 1);
+	write_file(cfg, "{\"credHelpers\":{\"reg.example.com\":\"test\"},\"auths\":{\"reg.example.com\":{\"auth\":\"eDp5\"}}}");
+	char *u = NULL, *s = NULL, *where = NULL;
+	/* credHelpers is authoritative: the helper has nothing, so nothing (not the file's entry). */
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), 0);
+	CHECK(u == NULL);
+	CHECK_EQ_INT(oci_credentials_store(&where, "reg.example.com", "frank", "hunter2", cfg), 0);
+	CHECK_STR(where, "credential helper docker-credential-test");
+	free(where);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), 0);
+	CHECK_STR(u, "frank");
+	CHECK_STR(s, "hunter2");
+	free(u);
+	free(s);
+	/* The config file itself was not touched by a helper store. */
+	json_t *j = read_json(cfg);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(j, "auths"), "reg.example.com"), "auth")),
+		  "eDp5");
+	json_decref(j);
+	CHECK_EQ_INT(oci_credentials_erase(&where, "reg.example.com", cfg), 0);
+	free(where);
+	CHECK_EQ_INT(oci_credentials_erase(NULL, "reg.example.com", cfg), OCI_ENOTFOUND);
+	CHECK_ERR_CONTAINS("not logged in to reg.example.com");
+	/* credsStore for every other host; falls back to auths on a miss. */
+	write_file(cfg, "{\"credsStore\":\"test\",\"auths\":{\"old.example.com\":{\"auth\":\"eDp5\"}}}");
+	CHECK_EQ_INT(oci_credentials_store(NULL, "docker.io", "gina", "pw2", cfg), 0);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "index.docker.io", cfg), 0);
+	CHECK_STR(u, "gina");
+	free(u);
+	free(s);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "old.example.com", cfg), 0);
+	CHECK_STR(u, "x");
+	free(u);
+	free(s);
+	FILE *f = fopen(log, "r");
+	char text[4096] = "";
+	if (f) {
+		size_t n = fread(text, 1, sizeof text - 1, f);
+		text[n] = '\0';
+		fclose(f);
+	}
+	CHECK(strstr(text, "store reg.example.com\n") != NULL);
+	CHECK(strstr(text, "erase reg.example.com\n") != NULL);
+	CHECK(strstr(text, "store https://index.docker.io/v1/\n") != NULL);
+	CHECK(strstr(text, "get https://index.docker.io/v1/\n") != NULL);
+}
+
+static void test_podman_files(void)
+{
+	char cfg[PATH_MAX], raf[PATH_MAX], home[PATH_MAX];
+	path_of(home, "home");
+	mkdir(home, 0700);
+	setenv("HOME", home, 1);
+	unsetenv("DOCKER_CONFIG");
+	path_of(raf, "auth.json");
+	write_file(raf, "{\"auths\":{\"quay.example.com\":{\"auth\":\"aGFuazpwdw==\"}}}");
+	setenv("REGISTRY_AUTH_FILE", raf, 1);
+	char *u = NULL, *s = NULL;
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "quay.example.com", NULL), 0);
+	CHECK_STR(u, "hank");
+	free(u);
+	free(s);
+	/* An explicit config is the only place looked at. */
+	path_of(cfg, "explicit.json");
+	write_file(cfg, "{}");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "quay.example.com", cfg), 0);
+	CHECK(u == NULL);
+	/* Default path: $DOCKER_CONFIG/config.json. */
+	char *p = NULL;
+	setenv("DOCKER_CONFIG", "/some/where", 1);
+	CHECK_EQ_INT(oci_credentials_config_path(&p, NULL), 0);
+	CHECK_STR(p, "/some/where/config.json");
+	free(p);
+	unsetenv("DOCKER_CONFIG");
+	CHECK_EQ_INT(oci_credentials_config_path(&p, NULL), 0);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%.1000s/.docker/config.json", home);
+	CHECK_STR(p, want);
+	free(p);
+	unsetenv("REGISTRY_AUTH_FILE");
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "%s/oci-cred-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* The test credential helper lives beside the integration tests. */
+	const char *td = getenv("TESTDATA");
+	char path[8192];
+	snprintf(path, sizeof path, "%s/../tests/integration:%s", td ? td : "testdata", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	RUN(test_normalize);
+	RUN(test_get_from_auths);
+	RUN(test_get_errors);
+	RUN(test_store_and_erase_file);
+	RUN(test_helpers);
+	RUN(test_podman_files);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	TEST_END();
+}
