@@ -11,6 +11,8 @@
 #include "oci/bundle.h"
 #include "oci/extract.h"
 #include "oci/ops.h"
+#include "oci/key.h"
+#include "oci/sign.h"
 #include "oci/version.h"
 #include "oci/semver.h"
 

@@ -1,0 +1,60 @@
+/* cosign-compatible keyed signatures of manifests, stored as cosign stores
+ * them: tag "sha256-<hex>.sig" in the same repository, an OCI image manifest
+ * with one application/vnd.dev.cosign.simplesigning.v1+json layer per
+ * signature (the payload) and the base64 DER signature in the layer
+ * annotation dev.cosignproject.cosign/signature. */
+#ifndef OCI_SIGN_H
+#define OCI_SIGN_H
+#include "oci/io.h"
+#include "oci/key.h"
+#include "oci/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OCI_COSIGN_SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"
+#define OCI_COSIGN_PAYLOAD_TYPE "cosign container image signature"
+/* Payload blobs larger than this are refused when verifying. */
+#define OCI_COSIGN_PAYLOAD_MAX (1024 * 1024)
+
+/* The simple-signing payload cosign writes:
+ * {"critical":{"identity":{"docker-reference":REF},"image":{"docker-manifest-digest":DIGEST},
+ *  "type":"cosign container image signature"},"optional":null | {sorted annotations}} */
+int oci_simplesigning_build(oci_buf *out, const char *docker_reference, const char *digest,
+			    const oci_kvlist *annotations);
+
+/* The docker-reference cosign would write for a target: "host/repo"
+ * ("index.docker.io/..." for Docker Hub), or "oci-layout:PATH". */
+int oci_sign_docker_reference(char **out, const oci_target *t);
+
+/* Signs digest (a manifest stored in t) with key and stores the signature on
+ * t: appended to the existing signatures, unchanged when the same signature
+ * is already there. */
+int oci_sign_digest(oci_target *t, const char *digest, const oci_key *key, const oci_kvlist *annotations);
+/* The same, telling whether a layer was added (0: it was already there). */
+int oci_sign_digest_ex(int *added, oci_target *t, const char *digest, const oci_key *key,
+		       const oci_kvlist *annotations);
+
+/* Verification against a set of trusted public keys (never a key found in
+ * the artifact) and required annotations. */
+typedef struct oci_verifier oci_verifier;
+int oci_verifier_new(oci_verifier **out);
+int oci_verifier_add_key_file(oci_verifier *v, const char *pub_path);
+/* Takes its own reference to key's public half; name is used in messages. */
+int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name);
+/* Every KEY=VALUE must be present in the payload's "optional" object. */
+int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations);
+/* 0 when a signature stored on t for digest verifies with one of the keys,
+ * names digest and carries the annotations; *key_path_out (may be NULL)
+ * then points at the key's path (belongs to v). OCI_EVERIFY otherwise, with
+ * a message saying why for each signature. */
+int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest);
+/* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
+int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
+void oci_verifier_free(oci_verifier *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

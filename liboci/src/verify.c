@@ -1,0 +1,226 @@
+/* Verification of cosign keyed signatures against trusted public keys.
+ * Only keys the caller names are used; a key or certificate found in the
+ * artifact is never trusted. A signature counts only when it verifies, its
+ * payload names the exact digest, and every required annotation is there. */
+#include "key_internal.h"
+#include "sign_internal.h"
+#include "error_internal.h"
+#include "oci/manifest.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* At most this many layers are examined: a hostile .sig manifest cannot make
+ * us fetch without end. */
+#define MAX_SIGNATURES 1000
+/* Reasons listed in the final message. */
+#define MAX_REASONS 6
+
+struct vkey {
+	char *name;
+	oci_key *key;
+};
+
+struct oci_verifier {
+	struct vkey *keys;
+	size_t nkeys;
+	oci_kvlist annotations;
+};
+
+int oci_verifier_new(oci_verifier **out)
+{
+	*out = calloc(1, sizeof **out);
+	return *out ? 0 : OCI_ENOMEM_SET();
+}
+
+void oci_verifier_free(oci_verifier *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nkeys; i++) {
+		free(v->keys[i].name);
+		oci_key_free(v->keys[i].key);
+	}
+	free(v->keys);
+	oci_kvlist_dispose(&v->annotations);
+	free(v);
+}
+
+static int add_key(oci_verifier *v, oci_key *key, const char *name)
+{
+	struct vkey *keys = realloc(v->keys, (v->nkeys + 1) * sizeof *keys);
+	char *n = strdup(name);
+	if (!keys || !n) {
+		if (keys)
+			v->keys = keys;
+		free(n);
+		oci_key_free(key);
+		return OCI_ENOMEM_SET();
+	}
+	v->keys = keys;
+	v->keys[v->nkeys].name = n;
+	v->keys[v->nkeys].key = key;
+	v->nkeys++;
+	return 0;
+}
+
+int oci_verifier_add_key_file(oci_verifier *v, const char *pub_path)
+{
+	oci_key *k = NULL;
+	int rc = oci_key_load_public(&k, pub_path);
+	return rc < 0 ? rc : add_key(v, k, pub_path);
+}
+
+int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name)
+{
+	/* Only the public half is kept. */
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(key->pkey, &der);
+	if (n <= 0)
+		return oci_error_set(OCI_ERROR, "%s: the public key cannot be encoded", name);
+	const unsigned char *p = der;
+	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, n);
+	OPENSSL_free(der);
+	oci_key *k = pub ? calloc(1, sizeof *k) : NULL;
+	if (!k) {
+		EVP_PKEY_free(pub);
+		return OCI_ENOMEM_SET();
+	}
+	k->pkey = pub;
+	return add_key(v, k, name ? name : "key");
+}
+
+int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations)
+{
+	oci_kvlist_dispose(&v->annotations);
+	for (size_t i = 0; annotations && i < annotations->n; i++) {
+		int rc = oci_kvlist_set(&v->annotations, annotations->items[i].key, annotations->items[i].value);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Checks one layer; 0 and *key_index when it is a valid signature, else an
+ * OCI_EVERIFY (or transport) error whose message is the reason. */
+static int check_layer(size_t *key_index, oci_verifier *v, oci_target *t, const char *digest, json_t *layer)
+{
+	const char *pd = json_string_value(json_object_get(layer, "digest"));
+	json_t *jsize = json_object_get(layer, "size");
+	const char *sig_b64 = json_string_value(
+		json_object_get(json_object_get(layer, "annotations"), OCI_COSIGN_SIGNATURE_ANNOTATION));
+	oci_buf_sink payload = { OCI_BUF_INIT, OCI_COSIGN_PAYLOAD_MAX, "signature payload" };
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	int rc;
+
+	if (!pd || oci_digest_validate(pd) < 0)
+		return oci_error_set(OCI_EVERIFY, ".sig manifest is not valid: a layer has no valid digest");
+	if (!json_is_integer(jsize) || json_integer_value(jsize) < 0)
+		return oci_error_set(OCI_EVERIFY, ".sig manifest is not valid: layer %.19s has no valid size", pd + 7);
+	if (json_integer_value(jsize) > OCI_COSIGN_PAYLOAD_MAX)
+		return oci_error_set(OCI_EVERIFY, "payload %s is larger than %d bytes", pd, OCI_COSIGN_PAYLOAD_MAX);
+	if (!sig_b64)
+		return oci_error_set(OCI_EVERIFY, "layer %s has no " OCI_COSIGN_SIGNATURE_ANNOTATION " annotation", pd);
+	if ((rc = oci_cosign_b64_decode(&sig, &sig_len, sig_b64, strlen(sig_b64), "the signature annotation")) < 0) {
+		rc = oci_error_set(OCI_EVERIFY, "the signature of payload %s is not valid base64", pd);
+		goto cleanup;
+	}
+	/* Size and digest are checked while the payload streams in. */
+	if ((rc = oci_target_blob_get(t, pd, json_integer_value(jsize), oci_buf_sink_write, &payload)) < 0) {
+		oci_error_wrap("payload %s", pd);
+		goto cleanup;
+	}
+	size_t k;
+	for (k = 0; k < v->nkeys; k++)
+		if (oci_key_verify(v->keys[k].key, payload.buf.data ? payload.buf.data : "", payload.buf.len, sig,
+				   sig_len) == 0)
+			break;
+	if (k == v->nkeys) {
+		rc = oci_error_set(OCI_EVERIFY, "signature does not verify with any given key");
+		goto cleanup;
+	}
+	if ((rc = oci_simplesigning_check(payload.buf.data ? payload.buf.data : "", payload.buf.len, digest,
+					  &v->annotations)) < 0)
+		goto cleanup;
+	*key_index = k;
+cleanup:
+	free(sig);
+	oci_buf_dispose(&payload.buf);
+	return rc;
+}
+
+int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest)
+{
+	oci_buf manifest = OCI_BUF_INIT, reasons = OCI_BUF_INIT;
+	char *tag = NULL;
+	json_t *root = NULL;
+	size_t nreasons = 0, nsig = 0;
+	int rc;
+
+	if (key_path_out)
+		*key_path_out = NULL;
+	if (!v->nkeys)
+		return oci_error_set(OCI_EINVALID, "no public key given to verify %s with", digest);
+	if ((rc = oci_cosign_sig_tag(&tag, digest)) < 0)
+		return rc;
+	rc = oci_target_manifest_get(&manifest, NULL, NULL, t, tag);
+	if (rc == OCI_ENOTFOUND) {
+		rc = oci_error_set(OCI_EVERIFY, "no signatures found for %s (no %s tag)", digest, tag);
+		goto cleanup;
+	}
+	if (rc < 0) {
+		oci_error_wrap("reading the signatures of %s (%s)", digest, tag);
+		goto cleanup;
+	}
+	if ((rc = oci_cosign_sig_manifest_parse(&root, manifest.data, manifest.len, tag)) < 0)
+		goto cleanup;
+
+	json_t *layers = json_object_get(root, "layers");
+	size_t i;
+	json_t *layer;
+	json_array_foreach(layers, i, layer) {
+		if (!json_is_object(layer)) {
+			rc = oci_error_set(OCI_EVERIFY, ".sig manifest %s is not valid: layer %zu is not an object", tag, i + 1);
+			goto cleanup;
+		}
+		const char *mt = json_string_value(json_object_get(layer, "mediaType"));
+		if (!mt || strcmp(mt, OCI_MT_COSIGN_SIMPLESIGNING) != 0)
+			continue; /* other kinds of signature layers are not ours to judge */
+		if (++nsig > MAX_SIGNATURES) {
+			rc = oci_error_set(OCI_ELIMIT, ".sig manifest %s holds more than %d signatures", tag, MAX_SIGNATURES);
+			goto cleanup;
+		}
+		size_t k = 0;
+		rc = check_layer(&k, v, t, digest, layer);
+		if (rc == 0) {
+			if (key_path_out)
+				*key_path_out = v->keys[k].name;
+			goto cleanup;
+		}
+		if (nreasons++ < MAX_REASONS) {
+			char line[600];
+			snprintf(line, sizeof line, "%ssignature %zu: %.500s", nreasons > 1 ? "; " : "", nsig,
+				 oci_error_last()->message);
+			oci_buf_append(&reasons, line, strlen(line));
+		}
+	}
+	if (!nsig)
+		rc = oci_error_set(OCI_EVERIFY, "no signatures found for %s (%s has no %s layers)", digest, tag,
+				   OCI_MT_COSIGN_SIMPLESIGNING);
+	else
+		rc = oci_error_set(OCI_EVERIFY, "no valid signature for %s: %s%s", digest,
+				   reasons.data ? reasons.data : "", nreasons > MAX_REASONS ? "; ..." : "");
+cleanup:
+	json_decref(root);
+	free(tag);
+	oci_buf_dispose(&manifest);
+	oci_buf_dispose(&reasons);
+	return rc;
+}
+
+int oci_verifier_check(void *ctx, oci_target *t, const char *digest)
+{
+	return oci_verifier_verify(NULL, ctx, t, digest);
+}
