@@ -15,5 +15,6 @@
 #include "oci/sign.h"
 #include "oci/version.h"
 #include "oci/semver.h"
+#include "oci/sync.h"
 
 #endif

@@ -1,0 +1,125 @@
+/* sync: the cluster-side puller. Publishes the artifact a reference (or the
+ * highest tag in a semver range) resolves to as a read-only directory tree
+ * under ROOT, swapped in atomically through a relative symlink:
+ *
+ *   ROOT/.lock                 flock'ed by the one sync working on ROOT
+ *   ROOT/.state.json           last digest, hook result, counters (atomic)
+ *   ROOT/.revisions/<hex>/     one complete revision per digest
+ *   ROOT/.revisions/<hex>.index  its files' sha256 and modes (extract.h format)
+ *   ROOT/<link> -> .revisions/<hex>
+ *
+ * Anything else under .revisions/ (temporary directories, files of a run
+ * that was killed) and ROOT/.tmp-link-* are leftovers, removed by the next
+ * run. A revision directory appears under its final name only once
+ * complete, and the link only ever names such a directory, so a consumer
+ * reading through the link never sees half a revision.
+ *
+ * The library prints nothing: hook output and notes reach the caller through
+ * opts->log_fn; each step's outcome through oci_sync_result (and, in the
+ * loop, opts->result_fn). */
+#ifndef OCI_SYNC_H
+#define OCI_SYNC_H
+#include <signal.h>
+#include <stdint.h>
+#include "oci/digest.h"
+#include "oci/extract.h"
+#include "oci/ops.h"
+#include "oci/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+	OCI_SYNC_UNCHANGED = 0, /* the link already served this digest and its hook had passed */
+	OCI_SYNC_SYNCED = 1,    /* published (or the hook of the current revision re-run and passed) */
+	OCI_SYNC_ERROR = 2,
+} oci_sync_status;
+
+/* What opts->log_fn receives. */
+typedef enum {
+	OCI_SYNC_LOG_INFO = 0,     /* a note: leftovers removed, revision pruned, hook killed */
+	OCI_SYNC_LOG_HOOK_STDOUT,  /* one line the hook wrote to stdout (no newline) */
+	OCI_SYNC_LOG_HOOK_STDERR,  /* one line the hook wrote to stderr */
+} oci_sync_log_kind;
+
+struct oci_sync_result;
+
+typedef struct oci_sync_opts {
+	const char *root;             /* ROOT, created when missing (required) */
+	const char *link;             /* link name under ROOT; NULL = "current" */
+	int keep;                     /* revisions kept, the current one included; 0 = 2 */
+	const char *semver;           /* pick the highest tag in this range; NULL = the reference's tag */
+	const char *path;             /* publish only this folder of the artifact; NULL = all */
+	const char *exec;             /* hook: /bin/sh -c EXEC in the new revision; NULL = none */
+	int64_t exec_timeout_ms;      /* 0 = 5 minutes */
+	int64_t exec_kill_grace_ms;   /* SIGTERM to SIGKILL; 0 = 5 seconds */
+	const char *status_file;      /* JSON status written atomically after every step; NULL = none */
+	const char *metrics_file;     /* Prometheus text written atomically; NULL = none */
+	oci_verify_fn verify;         /* called with the digest before anything is fetched; NULL = none */
+	void *verify_ctx;
+	int64_t max_size;             /* extraction limits; 0 = extract.h defaults */
+	int64_t max_entries;
+	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
+	/* Loop only: called after every step with its outcome. */
+	void (*result_fn)(void *ctx, const struct oci_sync_result *r);
+	void *cb_ctx;
+} oci_sync_opts;
+#define OCI_SYNC_OPTS_INIT { 0 }
+
+typedef struct oci_sync_result {
+	oci_sync_status status;
+	char digest[OCI_DIGEST_SIZE];          /* resolved digest; "" when resolving failed */
+	char previous_digest[OCI_DIGEST_SIZE]; /* what the link named before; "" on the first run */
+	char tag[256];                         /* the tag resolved ("" when REF is pinned by digest) */
+	char revision_dir[4096];               /* ROOT/.revisions/<hex> when published */
+	int hook_ran;                          /* 1 when the hook ran in this step */
+	int hook_exit;                         /* its exit status; 128+N when killed by signal N */
+	int hook_timed_out;
+	oci_extract_stats stats;               /* what extraction wrote / hard-linked */
+	int reused_revision;                   /* the revision directory was already complete */
+	double duration;                       /* seconds */
+	int error_code;                        /* OCI_SYNC_ERROR: the oci_error_code */
+	char error[2048];                      /* OCI_SYNC_ERROR: the message */
+} oci_sync_result;
+
+/* One sync step under ROOT (see the top of this file and cli.md): lock,
+ * clean leftovers, resolve with one request, stop when unchanged, else
+ * fetch by digest, verify, extract (hard-linking unchanged files from the
+ * current revision), rename into .revisions/, swap the link, run the hook,
+ * prune to keep, write state, status and metrics.
+ * Returns 0 (SYNCED / UNCHANGED) or a negative code with out->error and
+ * oci_error_last() set; OCI_ELOCKED when another sync holds ROOT/.lock
+ * (then nothing at all is written). A failed hook is an error and is
+ * retried by the next step even when the digest is unchanged. */
+int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts);
+
+/* The loop around it. The caller's signal handlers set *stop (SIGTERM,
+ * SIGINT: the step in hand finishes, then the loop returns 0) and *wake
+ * (SIGHUP: sync now). To wait without missing a signal, the caller blocks
+ * those signals and passes in wait_mask the mask to wait with (normally the
+ * one from before blocking): the wait is a ppoll with that mask.
+ * After a failure the next step comes sooner, then later: after n failures
+ * in a row the wait is min(interval, 2^n seconds) (2 s, 4 s, 8 s, …), so a
+ * blip is retried quickly and a lasting outage costs one try per interval.
+ * With max_failures > 0, returns OCI_ERROR after that many failures in a
+ * row (the message says so). OCI_ELOCKED from the first step ends the loop
+ * at once. */
+typedef struct oci_sync_loop_opts {
+	int64_t interval_ms;                /* 0 = 60 s */
+	int max_failures;                   /* 0 = never give up */
+	volatile sig_atomic_t *stop;        /* may be NULL */
+	volatile sig_atomic_t *wake;        /* may be NULL */
+	const sigset_t *wait_mask;          /* NULL = wait with the current mask */
+} oci_sync_loop_opts;
+#define OCI_SYNC_LOOP_OPTS_INIT { 0 }
+
+int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);
+
+/* "synced", "unchanged", "error". */
+const char *oci_sync_status_name(oci_sync_status s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,499 @@
+/* sync: one step (resolve, compare, fetch by digest, verify, extract,
+ * rename, swap, hook, prune, state) and the loop around it. The parts live
+ * in sync_*.c; this file is the order they run in and why. */
+#include "oci/sync.h"
+#include "oci/manifest.h"
+#include "oci/semver.h"
+#include "sync_internal.h"
+#include "error_internal.h"
+#include "fileutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Paths are built in fixed buffers; prepare_root refuses roots long enough
+ * to overflow them, so truncation cannot happen. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define DEFAULT_LINK "current"
+#define DEFAULT_KEEP 2
+#define DEFAULT_EXEC_TIMEOUT_MS (5 * 60 * 1000)
+#define DEFAULT_KILL_GRACE_MS 5000
+#define DEFAULT_INTERVAL_MS 60000
+#define ANN_CREATED "org.opencontainers.image.created"
+#define ANN_SOURCE "org.opencontainers.image.source"
+#define ANN_REVISION "org.opencontainers.image.revision"
+
+const char *oci_sync_status_name(oci_sync_status s)
+{
+	switch (s) {
+	case OCI_SYNC_SYNCED: return "synced";
+	case OCI_SYNC_UNCHANGED: return "unchanged";
+	default: return "error";
+	}
+}
+
+typedef struct step {
+	oci_sync_result *out;
+	oci_target *t;
+	const oci_sync_opts *o;
+	const char *link;
+	char revs[4096];            /* ROOT/.revisions */
+	char state_path[4096];
+	char cur_hex[SYNC_HEX_LEN + 1];
+	sync_state st;
+	char *ref_text;             /* the reference as the hook and status show it */
+} step;
+
+static void info(const oci_sync_opts *o, const char *fmt, const char *a)
+{
+	if (!o->log_fn)
+		return;
+	char msg[2600];
+	snprintf(msg, sizeof msg, fmt, a);
+	o->log_fn(o->cb_ctx, OCI_SYNC_LOG_INFO, msg);
+}
+
+/* The digest to publish: one request (a manifest HEAD), or the tag list
+ * plus one HEAD with --semver; none when the reference is pinned. */
+static int resolve(step *s)
+{
+	const oci_ref *ref = oci_target_ref(s->t);
+	oci_sync_result *out = s->out;
+	char *best = NULL;
+	int rc = 0;
+	if (s->o->semver) {
+		oci_strlist tags = OCI_STRLIST_INIT;
+		if ((rc = oci_target_tags(&tags, s->t)) == 0)
+			rc = oci_semver_select(&best, &tags, s->o->semver);
+		oci_strlist_dispose(&tags);
+		if (rc)
+			return rc;
+		snprintf(out->tag, sizeof out->tag, "%s", best);
+	} else if (ref->digest) {
+		snprintf(out->digest, sizeof out->digest, "%s", ref->digest);
+		return 0;
+	} else {
+		snprintf(out->tag, sizeof out->tag, "%s", ref->tags.n ? ref->tags.items[0] : "latest");
+	}
+	rc = oci_target_resolve(out->digest, NULL, NULL, s->t, out->tag);
+	free(best);
+	if (rc == 0 && strncmp(out->digest, "sha256:", 7) != 0)
+		rc = oci_error_set(OCI_EUNSUPPORTED, "%s resolves to %s; only sha256 digests are supported",
+				   out->tag, out->digest);
+	return rc;
+}
+
+/* The reference text for OCISYNC_REF and the status: REPO:TAG, or
+ * REPO@DIGEST when pinned. */
+static int format_ref(step *s)
+{
+	const oci_ref *ref = oci_target_ref(s->t);
+	char *repo = NULL;
+	int rc;
+	free(s->ref_text);
+	s->ref_text = NULL;
+	if (!s->out->tag[0])
+		return oci_ref_format_pinned(&s->ref_text, ref, s->out->digest);
+	if ((rc = oci_ref_format_repo(&repo, ref)))
+		return rc;
+	if (asprintf(&s->ref_text, "%s:%s", repo, s->out->tag) < 0) {
+		s->ref_text = NULL;
+		rc = OCI_ENOMEM_SET();
+	}
+	free(repo);
+	return rc;
+}
+
+/* Source annotations of the published artifact, kept in the state so an
+ * unchanged step can report them without a request. */
+static int remember_annotations(sync_state *st, const oci_manifest *m)
+{
+	int rc = sync_state_set(&st->created, m ? oci_kvlist_get(&m->annotations, ANN_CREATED) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->source, m ? oci_kvlist_get(&m->annotations, ANN_SOURCE) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->revision, m ? oci_kvlist_get(&m->annotations, ANN_REVISION) : NULL);
+	return rc;
+}
+
+static int fetch_manifest(oci_manifest **m, oci_target *t, const char *digest)
+{
+	oci_buf buf = OCI_BUF_INIT;
+	char *mt = NULL;
+	int rc = oci_target_manifest_get(&buf, &mt, NULL, t, digest);
+	if (!rc)
+		rc = oci_manifest_parse(m, buf.data, buf.len, mt);
+	free(mt);
+	oci_buf_dispose(&buf);
+	return rc;
+}
+
+/* Makes ROOT/.revisions/<hex> exist, complete and verified. */
+static int materialise(step *s, const char *hex)
+{
+	oci_sync_result *out = s->out;
+	const oci_sync_opts *o = s->o;
+	oci_manifest *m = NULL;
+	int rc = 0;
+	if (sync_revision_exists(o->root, hex)) {
+		/* Left by an earlier run (killed before the swap, or an older
+		 * revision the tag moved back to): complete, since it only got its
+		 * name once whole. Keys may have changed since: verify again. */
+		out->reused_revision = 1;
+		if (o->verify && (rc = o->verify(o->verify_ctx, s->t, out->digest)) != 0) {
+			if (rc > 0 || oci_error_last()->code == 0)
+				rc = oci_error_set(OCI_EVERIFY, "signature verification of %s failed", out->digest);
+			return rc;
+		}
+		if ((rc = fetch_manifest(&m, s->t, out->digest)) == 0)
+			rc = remember_annotations(&s->st, m);
+		oci_manifest_free(m);
+		return rc;
+	}
+	char prev_dir[4096], prev_index[4096], index_out[4096];
+	oci_pull_opts po = OCI_PULL_OPTS_INIT;
+	po.verify = o->verify;
+	po.verify_ctx = o->verify_ctx;
+	po.extract.read_only = 1;
+	po.extract.subpath = o->path;
+	po.extract.max_size = o->max_size;
+	po.extract.max_entries = o->max_entries;
+	snprintf(index_out, sizeof index_out, "%s/%s.index", s->revs, hex);
+	po.extract.index_out = index_out;
+	if (s->cur_hex[0]) {
+		/* incremental: unchanged files become hard links to the revision in use */
+		snprintf(prev_dir, sizeof prev_dir, "%s/%s", s->revs, s->cur_hex);
+		snprintf(prev_index, sizeof prev_index, "%s/%s.index", s->revs, s->cur_hex);
+		struct stat st;
+		if (stat(prev_dir, &st) == 0 && stat(prev_index, &st) == 0) {
+			po.extract.reuse_dir = prev_dir;
+			po.extract.reuse_index = prev_index;
+		}
+	}
+	oci_pull_result pr;
+	memset(&pr, 0, sizeof pr);
+	rc = oci_pull_digest(&pr, s->t, out->digest, out->revision_dir, &po);
+	if (rc == 0) {
+		out->stats = pr.stats;
+		rc = remember_annotations(&s->st, pr.manifest);
+	} else {
+		unlink(index_out); /* the revision did not appear: neither does its index */
+	}
+	oci_pull_result_dispose(&pr);
+	return rc;
+}
+
+/* Runs the hook in the revision the link names now. */
+static int run_hook(step *s)
+{
+	oci_sync_result *out = s->out;
+	const oci_sync_opts *o = s->o;
+	char *abs_dir = realpath(out->revision_dir, NULL);
+	char *env[5] = { NULL };
+	int rc = 0;
+	if (!abs_dir)
+		return oci_error_errno("resolving %s", out->revision_dir);
+	if (asprintf(&env[0], "OCISYNC_DIGEST=%s", out->digest) < 0 ||
+	    asprintf(&env[1], "OCISYNC_REF=%s", s->ref_text ? s->ref_text : "") < 0 ||
+	    asprintf(&env[2], "OCISYNC_REVISION_DIR=%s", abs_dir) < 0 ||
+	    asprintf(&env[3], "OCISYNC_PREVIOUS_DIGEST=%s", out->previous_digest) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env,
+			     o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS,
+			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
+			     o->log_fn, o->cb_ctx };
+	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
+		goto cleanup;
+	out->hook_ran = 1;
+	snprintf(s->st.hook_digest, sizeof s->st.hook_digest, "%s", out->digest);
+	if (out->hook_exit == 0 && !out->hook_timed_out) {
+		snprintf(s->st.hook_result, sizeof s->st.hook_result, "ok");
+		goto cleanup;
+	}
+	snprintf(s->st.hook_result, sizeof s->st.hook_result, "failed");
+	s->st.counters.hook_failures++;
+	if (out->hook_timed_out)
+		rc = oci_error_set(OCI_ERROR, "hook for %s timed out after %.0f s and was killed", out->digest,
+				   (double)h.timeout_ms / 1000.0);
+	else
+		rc = oci_error_set(OCI_ERROR, "hook for %s failed with exit status %d", out->digest, out->hook_exit);
+cleanup:
+	for (int i = 0; i < 4; i++)
+		free(env[i]);
+	free(abs_dir);
+	return rc;
+}
+
+/* Makes the revision durable before the link names it: a crash must not
+ * leave the link pointing at files whose data never reached the disk. */
+static void flush_revision(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)syncfs(fd);
+		close(fd);
+	}
+}
+
+/* The body of a step, with the lock held and the state loaded. */
+static int do_step(step *s)
+{
+	oci_sync_result *out = s->out;
+	const oci_sync_opts *o = s->o;
+	int rc;
+	if ((rc = sync_clean_leftovers(o->root, o->log_fn, o->cb_ctx)) < 0)
+		return rc;
+	if ((rc = sync_link_read(s->cur_hex, o->root, s->link)))
+		return rc;
+	if (s->cur_hex[0])
+		snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
+	if ((rc = resolve(s))) {
+		oci_error_wrap("resolving %s", s->ref_text ? s->ref_text : "the reference");
+		return rc;
+	}
+	if ((rc = format_ref(s)))
+		return rc;
+	const char *hex = out->digest + 7;
+	snprintf(out->revision_dir, sizeof out->revision_dir, "%s/%s", s->revs, hex);
+	int same = s->cur_hex[0] && !strcmp(s->cur_hex, hex) && sync_revision_exists(o->root, hex);
+	int hook_done = !o->exec ||
+			(!strcmp(s->st.hook_digest, out->digest) && !strcmp(s->st.hook_result, "ok"));
+	if (same && hook_done) {
+		out->status = OCI_SYNC_UNCHANGED;
+		snprintf(out->previous_digest, sizeof out->previous_digest, "%s", out->digest);
+		return 0;
+	}
+	if (!same) {
+		if ((rc = materialise(s, hex)))
+			return rc;
+		flush_revision(out->revision_dir);
+		if ((rc = sync_link_swap(o->root, s->link, hex)))
+			return rc;
+		/* published: record it before the hook, so a kill during the
+		 * hook leaves a state that knows what the link serves */
+		snprintf(s->st.digest, sizeof s->st.digest, "%s", out->digest);
+		s->st.published = sync_now();
+		s->st.hook_digest[0] = '\0';
+		snprintf(s->st.hook_result, sizeof s->st.hook_result, "%s", o->exec ? "" : "none");
+		if ((rc = sync_state_set(&s->st.tag, out->tag[0] ? out->tag : NULL)) ||
+		    (rc = sync_state_touch_history(&s->st, hex)) ||
+		    (rc = sync_state_save(&s->st, s->state_path)))
+			return rc;
+	} else {
+		/* the hook is told what came before this revision */
+		if (s->st.history.n > 1 && !strcmp(s->st.history.items[0], hex))
+			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->st.history.items[1]);
+		else
+			out->previous_digest[0] = '\0';
+		info(o, "re-running the hook of %s (it did not pass last time)", out->digest);
+	}
+	out->status = OCI_SYNC_SYNCED;
+	int hook_rc = o->exec ? run_hook(s) : 0;
+	/* prune even when the hook failed: the publish itself happened */
+	if ((rc = sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, o->log_fn,
+			     o->cb_ctx)))
+		return rc;
+	return hook_rc;
+}
+
+/* Writes state, status and metrics after a step; the step's own error (if
+ * any) stays the one reported. */
+static int finish(step *s, int rc, double started, const struct timespec *t0)
+{
+	oci_sync_result *out = s->out;
+	const oci_sync_opts *o = s->o;
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	out->duration = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	double now = sync_now();
+	if (rc) {
+		out->status = OCI_SYNC_ERROR;
+		out->error_code = rc;
+		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		s->st.counters.error++;
+	} else {
+		if (out->status == OCI_SYNC_SYNCED)
+			s->st.counters.synced++;
+		else
+			s->st.counters.unchanged++;
+		s->st.last_success = now;
+	}
+	s->st.last_sync = now;
+	s->st.last_duration = out->duration;
+	if (!s->st.ref || strcmp(s->st.ref, s->ref_text ? s->ref_text : "")) {
+		if (s->ref_text)
+			sync_state_set(&s->st.ref, s->ref_text);
+	}
+	sync_report rep = { s->ref_text, &s->st, out, started };
+	int wrc = sync_state_save(&s->st, s->state_path);
+	if (!wrc && o->status_file)
+		wrc = sync_write_status(o->status_file, &rep);
+	if (!wrc && o->metrics_file)
+		wrc = sync_write_metrics(o->metrics_file, &rep);
+	if (rc) /* the step's error wins over a reporting one */
+		return oci_error_set(rc, "%s", out->error);
+	if (wrc) {
+		out->error_code = wrc;
+		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		out->status = OCI_SYNC_ERROR;
+	}
+	return wrc;
+}
+
+static int prepare_root(const oci_sync_opts *o)
+{
+	if (!o->root || !*o->root)
+		return oci_error_set(OCI_EINVALID, "sync needs a root directory");
+	if (strlen(o->root) > 3000)
+		return oci_error_set(OCI_EINVALID, "root directory path is too long (%zu bytes)", strlen(o->root));
+	const char *link = o->link ? o->link : DEFAULT_LINK;
+	if (!*link || strchr(link, '/') || !strcmp(link, ".") || !strcmp(link, "..") || link[0] == '.')
+		return oci_error_set(OCI_EINVALID, "link name '%s' must be a plain name not starting with '.'", link);
+	struct stat st;
+	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int rc = oci_mkdirs(o->root, 0755);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* One step; lock_fd >= 0 when the caller (the loop) holds the lock. */
+static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int lock_fd)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double started = sync_now();
+	memset(out, 0, sizeof *out);
+	out->status = OCI_SYNC_ERROR;
+	step s;
+	memset(&s, 0, sizeof s);
+	s.out = out;
+	s.t = t;
+	s.o = o;
+	s.link = o->link ? o->link : DEFAULT_LINK;
+	int own_lock = -1;
+	int rc = prepare_root(o);
+	if (rc)
+		goto fail_early;
+	if (lock_fd < 0 && (rc = sync_lock_acquire(&own_lock, o->root)))
+		goto fail_early; /* someone else's root for now: write nothing */
+	snprintf(s.revs, sizeof s.revs, "%s/%s", o->root, SYNC_REVISIONS);
+	snprintf(s.state_path, sizeof s.state_path, "%s/%s", o->root, SYNC_STATE_FILE);
+	if (mkdir(s.revs, 0755) < 0 && errno != EEXIST) {
+		rc = oci_error_errno("creating %s", s.revs);
+		goto fail_locked;
+	}
+	if (sync_state_load(&s.st, s.state_path)) {
+		info(o, "%s; starting with a fresh state", oci_error_last()->message);
+		memset(&s.st, 0, sizeof s.st);
+	}
+	{
+		const oci_ref *ref = oci_target_ref(t);
+		const char *rd = ref->tags.n ? NULL : ref->digest;
+		if (rd)
+			oci_ref_format_pinned(&s.ref_text, ref, rd);
+		else
+			oci_ref_format(&s.ref_text, ref);
+	}
+	rc = do_step(&s);
+	rc = finish(&s, rc, started, &t0);
+	sync_state_dispose(&s.st);
+	free(s.ref_text);
+	sync_lock_release(own_lock);
+	return rc;
+fail_locked:
+	sync_lock_release(own_lock);
+fail_early:
+	out->status = OCI_SYNC_ERROR;
+	out->error_code = rc;
+	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+	free(s.ref_text);
+	sync_state_dispose(&s.st);
+	return rc;
+}
+
+int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts)
+{
+	return sync_step(out, t, opts, -1);
+}
+
+/* Sleeps until deadline (monotonic ms) or until a flag is set. */
+static void wait_until(int64_t deadline_ms, const oci_sync_loop_opts *l)
+{
+	for (;;) {
+		if ((l->stop && *l->stop) || (l->wake && *l->wake))
+			return;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		if (now_ms >= deadline_ms)
+			return;
+		int64_t left = deadline_ms - now_ms;
+		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
+		/* with the signals blocked outside, ppoll's mask opens them only
+		 * here, atomically: a signal is never lost between check and wait */
+		ppoll(NULL, 0, &ts, l->wait_mask);
+	}
+}
+
+int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop)
+{
+	oci_sync_loop_opts defaults = OCI_SYNC_LOOP_OPTS_INIT;
+	if (!loop)
+		loop = &defaults;
+	int64_t interval = loop->interval_ms > 0 ? loop->interval_ms : DEFAULT_INTERVAL_MS;
+	int lock_fd = -1;
+	int rc = prepare_root(opts);
+	if (rc)
+		return rc;
+	/* held for the life of the loop: one sync per root */
+	if ((rc = sync_lock_acquire(&lock_fd, opts->root)))
+		return rc;
+	int failures = 0;
+	oci_sync_result *res = malloc(sizeof *res);
+	if (!res) {
+		sync_lock_release(lock_fd);
+		return OCI_ENOMEM_SET();
+	}
+	rc = 0;
+	while (!(loop->stop && *loop->stop)) {
+		if (loop->wake)
+			*loop->wake = 0;
+		int step_rc = sync_step(res, t, opts, lock_fd);
+		if (opts->result_fn)
+			opts->result_fn(opts->cb_ctx, res);
+		if (step_rc) {
+			failures++;
+			if (loop->max_failures > 0 && failures >= loop->max_failures) {
+				rc = oci_error_set(OCI_ERROR, "%d sync%s failed in a row (--max-failures); last: %s",
+						   failures, failures == 1 ? "" : "s", res->error);
+				break;
+			}
+		} else {
+			failures = 0;
+		}
+		int64_t wait = interval;
+		if (failures) {
+			int64_t backoff = (int64_t)1000 << (failures < 20 ? failures : 20);
+			if (backoff < wait)
+				wait = backoff;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		wait_until((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + wait, loop);
+	}
+	free(res);
+	sync_lock_release(lock_fd);
+	return rc;
+}

@@ -1,0 +1,110 @@
+/* Private: the parts of sync (state, lock, hook, publish, reports), each in
+ * its own file so each can be tested alone. */
+#ifndef OCI_SYNC_INTERNAL_H
+#define OCI_SYNC_INTERNAL_H
+#include <stdint.h>
+#include "oci/sync.h"
+
+#define SYNC_REVISIONS ".revisions"
+#define SYNC_STATE_FILE ".state.json"
+#define SYNC_LOCK_FILE ".lock"
+#define SYNC_LINK_TMP_PREFIX ".tmp-link-"
+#define SYNC_HEX_LEN 64
+
+/* Seconds since the epoch, with fractions. */
+double sync_now(void);
+/* RFC 3339 UTC with milliseconds: "2026-11-26T02:45:00.123Z". */
+void sync_format_time(char out[40], double t);
+/* Parses an RFC 3339 timestamp ("...Z" or "...+01:00", optional fraction);
+ * 0 and *out set, or -1. */
+int sync_parse_time(double *out, const char *s);
+/* 1 when s is exactly 64 lowercase hex digits. */
+int sync_is_hex(const char *s, size_t len);
+
+/* ---- sync_state.c: ROOT/.state.json ---- */
+typedef struct sync_counters {
+	int64_t synced, unchanged, error, hook_failures;
+} sync_counters;
+
+typedef struct sync_state {
+	char digest[OCI_DIGEST_SIZE];      /* last published digest, "" none */
+	char hook_digest[OCI_DIGEST_SIZE]; /* the digest hook_result is about */
+	char hook_result[16];              /* "ok", "failed", "none" (no hook configured), "" */
+	char *ref;                         /* the reference as given */
+	char *tag;                         /* the tag it resolved through */
+	char *created, *source, *revision; /* annotations of the published artifact */
+	double published;                  /* when the link was swapped to digest */
+	double last_sync, last_success, last_duration;
+	sync_counters counters;
+	oci_strlist history;               /* revision hexes, most recently published first */
+} sync_state;
+
+/* A missing file is an empty state; an unreadable or corrupt one is
+ * OCI_EINVALID naming the file (the caller decides to start afresh). */
+int sync_state_load(sync_state *s, const char *path);
+/* tmp + fsync + rename + fsync of the directory. */
+int sync_state_save(const sync_state *s, const char *path);
+void sync_state_dispose(sync_state *s);
+/* Sets a string field (NULL clears). */
+int sync_state_set(char **field, const char *value);
+/* Moves hex to the front of the history. */
+int sync_state_touch_history(sync_state *s, const char *hex);
+
+/* ---- sync_lock.c ---- */
+/* Opens (creating) ROOT/.lock and takes an exclusive flock without
+ * waiting. OCI_ELOCKED "another ocisync sync holds ROOT/.lock" when busy. */
+int sync_lock_acquire(int *fd_out, const char *root);
+void sync_lock_release(int fd);
+
+/* ---- sync_hook.c ---- */
+typedef struct sync_hook_spec {
+	const char *cmd;               /* for /bin/sh -c */
+	const char *dir;               /* working directory */
+	const char *const *env;        /* extra NAME=VALUE entries, NULL-terminated */
+	int64_t timeout_ms;
+	int64_t grace_ms;              /* SIGTERM → SIGKILL */
+	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
+	void *ctx;
+} sync_hook_spec;
+/* Runs the hook in its own process group, passing its output line by line
+ * to log_fn. *exit_status: the exit code, or 128+signal. *timed_out: 1 when
+ * it was killed at the timeout. Whatever the hook left running in its group
+ * when its shell exits is killed too (a hook must not leave processes
+ * behind in a sync that runs for years; use setsid to detach on purpose).
+ * Returns 0 when the hook ran (whatever its status), negative when it could
+ * not be started. */
+int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h);
+
+/* ---- sync_publish.c: revisions and the link ---- */
+/* Removes leftovers of killed runs: ROOT/.tmp-link-*, ROOT/.state.json.tmp.*,
+ * and under .revisions every entry that is not a "<hex>" directory or the
+ * "<hex>.index" of one. Returns the number removed, or negative. */
+int sync_clean_leftovers(const char *root, void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
+/* The hex the link names: 0 with hex set; 0 with hex "" when there is no
+ * link; OCI_EINVALID when ROOT/<link> exists but is not a link of ours. */
+int sync_link_read(char hex[SYNC_HEX_LEN + 1], const char *root, const char *link);
+/* Points ROOT/<link> at .revisions/<hex>: a new relative symlink under a
+ * temporary name, renamed over the link, then the directory fsync'ed. */
+int sync_link_swap(const char *root, const char *link, const char *hex);
+/* 1 when ROOT/.revisions/<hex> is a directory, else 0. */
+int sync_revision_exists(const char *root, const char *hex);
+/* Deletes revisions (and their indexes) beyond the newest keep: the current
+ * one first, then the history's order, then unknown ones by mtime. */
+int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
+	       void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
+
+/* ---- sync_report.c: status and metrics files ---- */
+typedef struct sync_report {
+	const char *ref;
+	const sync_state *state;
+	const oci_sync_result *result;
+	double time;                    /* when the step started */
+} sync_report;
+/* Both written atomically (tmp + rename), mode 0644. */
+int sync_write_status(const char *file, const sync_report *r);
+int sync_write_metrics(const char *file, const sync_report *r);
+/* The texts themselves (for tests); caller frees. */
+int sync_status_json(char **out, const sync_report *r);
+int sync_metrics_text(char **out, const sync_report *r);
+
+#endif

@@ -1,0 +1,270 @@
+/* The published side of ROOT: revision directories, their indexes, and the
+ * link consumers read through. Every change here is a rename, so a process
+ * killed at any instant leaves either the old or the new arrangement plus
+ * leftovers under names no reader looks at. */
+#include "sync_internal.h"
+#include "error_internal.h"
+#include "fileutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Paths are built in fixed buffers; prepare_root refuses roots long enough
+ * to overflow them, so truncation cannot happen. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define PRUNE_PREFIX ".prune-"
+
+typedef void (*log_cb)(void *, oci_sync_log_kind, const char *);
+
+static void note(log_cb log_fn, void *ctx, const char *fmt, const char *a)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a);
+	if (log_fn)
+		log_fn(ctx, OCI_SYNC_LOG_INFO, msg);
+}
+
+static int remove_any(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : oci_error_errno("removing %s", path);
+	if (S_ISDIR(st.st_mode))
+		return oci_rmtree(path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return oci_error_errno("removing %s", path);
+	return 0;
+}
+
+static int is_revision_name(const char *name)
+{
+	return sync_is_hex(name, strlen(name));
+}
+
+/* "<hex>.index" → 1 */
+static int is_index_name(const char *name)
+{
+	size_t l = strlen(name);
+	return l == SYNC_HEX_LEN + 6 && !strcmp(name + SYNC_HEX_LEN, ".index") && sync_is_hex(name, SYNC_HEX_LEN);
+}
+
+int sync_clean_leftovers(const char *root, log_cb log_fn, void *ctx)
+{
+	int removed = 0, rc = 0;
+	char path[4096];
+	DIR *d = opendir(root);
+	if (!d)
+		return oci_error_errno("reading %s", root);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, SYNC_LINK_TMP_PREFIX, strlen(SYNC_LINK_TMP_PREFIX)) &&
+		    strncmp(e->d_name, SYNC_STATE_FILE ".tmp.", strlen(SYNC_STATE_FILE ".tmp.")))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+		if ((rc = remove_any(path)) < 0)
+			break;
+		note(log_fn, ctx, "removed leftover %s", path);
+		removed++;
+	}
+	closedir(d);
+	if (rc < 0)
+		return rc;
+
+	char revs[4096];
+	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
+	if (!(d = opendir(revs)))
+		return errno == ENOENT ? removed : oci_error_errno("reading %s", revs);
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", revs, n);
+		struct stat st;
+		if (lstat(path, &st) < 0)
+			continue;
+		if (is_revision_name(n) && S_ISDIR(st.st_mode))
+			continue; /* complete: only ever renamed here once whole */
+		if (is_index_name(n) && S_ISREG(st.st_mode)) {
+			char dir[SYNC_HEX_LEN + 1];
+			memcpy(dir, n, SYNC_HEX_LEN);
+			dir[SYNC_HEX_LEN] = '\0';
+			if (sync_revision_exists(root, dir))
+				continue;
+		}
+		if ((rc = remove_any(path)) < 0)
+			break;
+		note(log_fn, ctx, "removed leftover %s", path);
+		removed++;
+	}
+	closedir(d);
+	if (removed)
+		oci_fsync_dir(revs);
+	return rc < 0 ? rc : removed;
+}
+
+int sync_link_read(char hex[SYNC_HEX_LEN + 1], const char *root, const char *link)
+{
+	hex[0] = '\0';
+	char path[4096], target[4096];
+	snprintf(path, sizeof path, "%s/%s", root, link);
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return oci_error_errno("reading link %s", path);
+	}
+	if (!S_ISLNK(st.st_mode))
+		return oci_error_set(OCI_EINVALID, "%s exists and is not a symlink (not made by ocisync sync)", path);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n < 0)
+		return oci_error_errno("reading link %s", path);
+	target[n] = '\0';
+	const char *prefix = SYNC_REVISIONS "/";
+	size_t pl = strlen(prefix);
+	if (strncmp(target, prefix, pl) != 0 || !is_revision_name(target + pl))
+		return oci_error_set(OCI_EINVALID, "%s points to '%s', not to a revision made by ocisync sync",
+				     path, target);
+	memcpy(hex, target + pl, SYNC_HEX_LEN + 1);
+	return 0;
+}
+
+int sync_link_swap(const char *root, const char *link, const char *hex)
+{
+	char target[128], tmp[128];
+	snprintf(target, sizeof target, "%s/%s", SYNC_REVISIONS, hex);
+	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return oci_error_errno("opening %s", root);
+	int rc = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	unsigned long seed = (unsigned long)getpid() ^ (unsigned long)ts.tv_nsec;
+	for (int attempt = 0;; attempt++) {
+		snprintf(tmp, sizeof tmp, "%s%08lx", SYNC_LINK_TMP_PREFIX, (seed + (unsigned long)attempt * 2654435761u) & 0xffffffffu);
+		if (symlinkat(target, rootfd, tmp) == 0)
+			break;
+		if (errno != EEXIST || attempt > 100) {
+			rc = oci_error_errno("creating link %s/%s", root, tmp);
+			goto cleanup;
+		}
+	}
+	/* rename(2) replaces the old link in one step: a reader resolves the
+	 * old revision or the new one, never nothing */
+	if (renameat(rootfd, tmp, rootfd, link) < 0) {
+		rc = oci_error_errno("renaming %s/%s over %s/%s", root, tmp, root, link);
+		unlinkat(rootfd, tmp, 0);
+		goto cleanup;
+	}
+	(void)fsync(rootfd);
+cleanup:
+	close(rootfd);
+	return rc;
+}
+
+int sync_revision_exists(const char *root, const char *hex)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/%s", root, SYNC_REVISIONS, hex);
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+typedef struct rev {
+	char hex[SYNC_HEX_LEN + 1];
+	int rank;         /* 0 current, 1.. history position, then unknown */
+	double mtime;
+} rev;
+
+static int rev_cmp(const void *a, const void *b)
+{
+	const rev *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->mtime != y->mtime)
+		return x->mtime > y->mtime ? -1 : 1; /* newer first */
+	return strcmp(x->hex, y->hex);
+}
+
+/* Removes one revision: renamed out of the way first, so an interrupted
+ * removal leaves a leftover, never a partial directory under a revision
+ * name that a later run would take for complete. */
+static int remove_revision(const char *revs, const char *hex)
+{
+	char from[4096], to[4096];
+	snprintf(from, sizeof from, "%s/%s", revs, hex);
+	snprintf(to, sizeof to, "%s/%s%s", revs, PRUNE_PREFIX, hex);
+	if (rename(from, to) < 0)
+		return oci_error_errno("moving revision %s aside", from);
+	snprintf(from, sizeof from, "%s/%s.index", revs, hex);
+	if (unlink(from) < 0 && errno != ENOENT)
+		return oci_error_errno("removing %s", from);
+	return oci_rmtree(to);
+}
+
+int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
+	       log_cb log_fn, void *ctx)
+{
+	char revs[4096];
+	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
+	DIR *d = opendir(revs);
+	if (!d)
+		return errno == ENOENT ? 0 : oci_error_errno("reading %s", revs);
+	rev *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!is_revision_name(e->d_name))
+			continue;
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", revs, e->d_name);
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			rev *l = realloc(list, cap * sizeof *l);
+			if (!l) {
+				rc = OCI_ENOMEM_SET();
+				goto cleanup;
+			}
+			list = l;
+		}
+		rev *r = &list[n++];
+		memcpy(r->hex, e->d_name, SYNC_HEX_LEN + 1);
+		r->mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+		r->rank = INT32_MAX;
+		if (current_hex && !strcmp(current_hex, r->hex))
+			r->rank = 0;
+		else
+			for (size_t i = 0; history && i < history->n; i++)
+				if (!strcmp(history->items[i], r->hex)) {
+					r->rank = (int)i + 1;
+					break;
+				}
+	}
+	qsort(list, n, sizeof *list, rev_cmp);
+	if (keep < 1)
+		keep = 1;
+	for (size_t i = (size_t)keep; i < n; i++) {
+		if (current_hex && !strcmp(list[i].hex, current_hex))
+			continue; /* never the one the link names */
+		if ((rc = remove_revision(revs, list[i].hex)) < 0)
+			goto cleanup;
+		note(log_fn, ctx, "pruned revision %s", list[i].hex);
+	}
+	if (n > (size_t)keep)
+		oci_fsync_dir(revs);
+cleanup:
+	closedir(d);
+	free(list);
+	return rc;
+}
