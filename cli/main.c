@@ -19,6 +19,7 @@ const cli_command cli_commands[] = {
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
 	CORE-CMDS */
 	/* CLI-TABLE: further commands are added here */
+	{ "sync", cmd_sync, "publish an artifact atomically under a directory, once or in a loop", "sync REF --root DIR [options]" },
 	{ "login", cmd_login, "check and store credentials for a registry", "login HOST -u USER --password-stdin" },
 	{ "logout", cmd_logout, "remove the credentials stored for a registry", "logout HOST" },
 	{ "version", cmd_version, "print versions of ocisync, liboci and its libraries", "version" },

@@ -1,0 +1,316 @@
+/* ocisync sync REF --root DIR: the cluster-side puller, once (CronJob) or as
+ * a loop. Parsing, signals and printing; every decision is in liboci's
+ * oci_sync_once / oci_sync_loop. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "oci/sign.h"
+
+static const char help[] =
+	"Publishes the artifact REF resolves to (or the highest tag matching --semver) as a\n"
+	"read-only tree DIR/.revisions/<hex>, swapped in atomically through the symlink\n"
+	"DIR/<link>. An unchanged artifact costs one manifest HEAD; unchanged files are\n"
+	"hard-linked from the previous revision; nothing unverified is published.\n\n"
+	"Options:\n"
+	"  --root DIR            the directory to publish under (required)\n"
+	"  --link NAME           the symlink consumers read through (default current)\n"
+	"  --once                one sync, then exit: 0 synced/unchanged, 1 otherwise\n"
+	"  --interval D          loop, syncing every D (default 60s; 30s, 5m, 1h)\n"
+	"  --keep N              revisions kept, the current one included (default 2)\n"
+	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices)\n"
+	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
+	"  --path SUBDIR         publish only this folder of the artifact\n"
+	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
+	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
+	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
+	"  --exec-timeout D      kill the hook's process group after D (default 5m)\n"
+	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
+	"  --status-file F       JSON status written atomically after every sync\n"
+	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
+	"  -h, --help            this help\n\n"
+	"Loop: SIGTERM/SIGINT finish the sync in hand and exit 0; SIGHUP syncs now. After n\n"
+	"failures in a row the next try comes after min(interval, 2^n s).\n"
+	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
+	"errors go to stderr. -o json prints one object per sync.\n";
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t wake_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;
+	wake_flag = 1;
+}
+
+typedef struct sync_cli {
+	cli *c;
+	const char *refstr;
+	const oci_ref *ref;
+} sync_cli;
+
+static void on_log(void *ctx, oci_sync_log_kind kind, const char *line)
+{
+	sync_cli *sc = ctx;
+	if (kind == OCI_SYNC_LOG_INFO) {
+		if (!sc->c->quiet)
+			fprintf(stderr, "ocisync sync: %s\n", line);
+		return;
+	}
+	/* hook output goes to stderr whatever its stream, so stdout stays one
+	 * result per line (one JSON object per line with -o json) */
+	fprintf(stderr, "hook%s: %s\n", kind == OCI_SYNC_LOG_HOOK_STDERR ? "[stderr]" : "", line);
+}
+
+/* "REPO:TAG" when a tag was resolved, else the reference as written. */
+static char *shown_ref(sync_cli *sc, const oci_sync_result *r)
+{
+	char *repo = NULL, *out = NULL;
+	if (r->tag[0] && oci_ref_format_repo(&repo, sc->ref) == 0) {
+		if (asprintf(&out, "%s:%s", repo, r->tag) < 0)
+			out = NULL;
+		free(repo);
+	}
+	return out ? out : strdup(sc->refstr);
+}
+
+static void print_result(sync_cli *sc, const oci_sync_result *r)
+{
+	cli *c = sc->c;
+	char *ref = shown_ref(sc, r);
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:b, s:f}",
+				      "result", oci_sync_status_name(r->status), "reference", ref,
+				      "digest", r->digest[0] ? r->digest : NULL,
+				      "previous_digest", r->previous_digest[0] ? r->previous_digest : NULL,
+				      "tag", r->tag[0] ? r->tag : NULL,
+				      "revision_dir", r->revision_dir[0] ? r->revision_dir : NULL,
+				      "files_written", (json_int_t)r->stats.files_written,
+				      "files_linked", (json_int_t)r->stats.files_linked,
+				      "reused_revision", r->reused_revision, "duration_seconds", r->duration);
+		if (o && r->hook_ran)
+			json_object_set_new(o, "hook", json_pack("{s:i, s:b}", "exit", r->hook_exit, "timed_out",
+								 r->hook_timed_out));
+		if (o && r->status == OCI_SYNC_ERROR)
+			json_object_set_new(o, "error", json_string(r->error));
+		if (o)
+			cli_print_json(o);
+	} else if (r->status != OCI_SYNC_ERROR && !c->quiet) {
+		if (r->status == OCI_SYNC_SYNCED)
+			printf("synced %s (%s)\n", r->digest, ref ? ref : sc->refstr);
+		else
+			printf("unchanged %s\n", r->digest);
+	}
+	if (r->status == OCI_SYNC_ERROR)
+		fprintf(stderr, "ocisync sync: %s\n", r->error);
+	fflush(stdout);
+	free(ref);
+}
+
+static void on_result(void *ctx, const oci_sync_result *r)
+{
+	print_result(ctx, r);
+}
+
+/* The trusted keys for --verify-key; 0 or an exit code (error printed). */
+static int open_verifier(cli *c, oci_verifier **out, const oci_strlist *keys)
+{
+	*out = NULL;
+	if (!keys->n)
+		return 0;
+	if (oci_verifier_new(out) < 0)
+		return cli_fail(c, "loading --verify-key");
+	for (size_t i = 0; i < keys->n; i++)
+		if (oci_verifier_add_key_file(*out, keys->items[i]) < 0) {
+			oci_verifier_free(*out);
+			*out = NULL;
+			return cli_fail(c, keys->items[i]);
+		}
+	return 0;
+}
+
+/* Strict non-negative integer option. */
+static int parse_count(const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 1000000)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cmd_sync(cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "once", no_argument, NULL, '1' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "keep", required_argument, NULL, 'K' },
+		{ "verify-key", required_argument, NULL, 'k' },
+		{ "semver", required_argument, NULL, 's' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "exec-timeout", required_argument, NULL, 't' },
+		{ "max-failures", required_argument, NULL, 'F' },
+		{ "status-file", required_argument, NULL, 'S' },
+		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	oci_sync_opts opts = OCI_SYNC_OPTS_INIT;
+	oci_sync_loop_opts loop = OCI_SYNC_LOOP_OPTS_INIT;
+	oci_strlist keys = OCI_STRLIST_INIT;
+	oci_ref *ref = NULL;
+	oci_target *t = NULL;
+	oci_verifier *verifier = NULL;
+	int once = 0, have_interval = 0;
+	long n;
+	long long ms;
+	int rc = EXIT_FAIL, opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': opts.root = optarg; break;
+		case 'l': opts.link = optarg; break;
+		case '1': once = 1; break;
+		case 'i':
+			if ((ms = cli_parse_duration(optarg)) <= 0) {
+				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h, not '%s'", optarg);
+				goto cleanup;
+			}
+			loop.interval_ms = ms;
+			have_interval = 1;
+			break;
+		case 'K':
+			if (parse_count(optarg, &n) || n < 1) {
+				rc = cli_usage_error(c, "--keep takes a number of revisions (1 or more), not '%s'", optarg);
+				goto cleanup;
+			}
+			opts.keep = (int)n;
+			break;
+		case 'k': oci_strlist_push(&keys, optarg); break;
+		case 's': opts.semver = optarg; break;
+		case 'p': opts.path = optarg; break;
+		case 'e': opts.exec = optarg; break;
+		case 't':
+			if ((ms = cli_parse_duration(optarg)) <= 0) {
+				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m, not '%s'", optarg);
+				goto cleanup;
+			}
+			opts.exec_timeout_ms = ms;
+			break;
+		case 'F':
+			if (parse_count(optarg, &n) || n < 1) {
+				rc = cli_usage_error(c, "--max-failures takes a number (1 or more), not '%s'", optarg);
+				goto cleanup;
+			}
+			loop.max_failures = (int)n;
+			break;
+		case 'S': opts.status_file = optarg; break;
+		case 'M': opts.metrics_file = optarg; break;
+		case 'h': rc = cli_help(c, help); goto cleanup;
+		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
+		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
+		}
+	}
+	if (argc - optind != 1) {
+		rc = cli_usage_error(c, "sync takes one REF (and --root DIR)");
+		goto cleanup;
+	}
+	if (!opts.root || !*opts.root) {
+		rc = cli_usage_error(c, "sync needs --root DIR");
+		goto cleanup;
+	}
+	if (once && have_interval) {
+		rc = cli_usage_error(c, "--once and --interval exclude each other");
+		goto cleanup;
+	}
+	if (once && loop.max_failures) {
+		rc = cli_usage_error(c, "--max-failures applies to the loop, not to --once");
+		goto cleanup;
+	}
+	if (opts.link && (!*opts.link || strchr(opts.link, '/') || opts.link[0] == '.')) {
+		rc = cli_usage_error(c, "--link takes a plain name not starting with '.', not '%s'", opts.link);
+		goto cleanup;
+	}
+	if (opts.semver) {
+		oci_semver_range *range = NULL;
+		if (oci_semver_range_parse(&range, opts.semver) < 0) {
+			rc = cli_usage_error(c, "%s", oci_error_last()->message);
+			goto cleanup;
+		}
+		oci_semver_range_free(range);
+	}
+	if ((rc = open_verifier(c, &verifier, &keys)) != 0)
+		goto cleanup;
+	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0)
+		goto cleanup;
+	if (opts.semver && (ref->digest || ref->tags.n)) {
+		rc = cli_usage_error(c, "with --semver, REF names a repository without tag or digest");
+		goto cleanup;
+	}
+	if (verifier) {
+		opts.verify = oci_verifier_check;
+		opts.verify_ctx = verifier;
+	}
+	sync_cli sc = { c, argv[optind], ref };
+	opts.log_fn = on_log;
+	opts.result_fn = on_result;
+	opts.cb_ctx = &sc;
+
+	if (once) {
+		oci_sync_result *res = malloc(sizeof *res);
+		if (!res) {
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		oci_sync_once(res, t, &opts);
+		print_result(&sc, res);
+		rc = res->status == OCI_SYNC_ERROR ? EXIT_FAIL : EXIT_OK;
+		free(res);
+		goto cleanup;
+	}
+
+	/* Signals stay blocked except while the loop waits (ppoll with the old
+	 * mask): the step in hand always finishes. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_wake;
+	sigaction(SIGHUP, &sa, NULL);
+	loop.stop = &stop_flag;
+	loop.wake = &wake_flag;
+	loop.wait_mask = &old;
+	if (oci_sync_loop(t, &opts, &loop) < 0) {
+		fprintf(stderr, "ocisync sync: %s\n", oci_error_last()->message);
+		rc = EXIT_FAIL;
+	} else {
+		rc = EXIT_OK;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+cleanup:
+	oci_verifier_free(verifier);
+	oci_target_free(t);
+	oci_ref_free(ref);
+	oci_strlist_dispose(&keys);
+	return rc;
+}
