@@ -20,6 +20,9 @@ const cli_command cli_commands[] = {
 	CORE-CMDS */
 	/* CLI-TABLE: further commands are added here */
 	{ "sync", cmd_sync, "publish an artifact atomically under a directory, once or in a loop", "sync REF --root DIR [options]" },
+	{ "keygen", cmd_keygen, "write a cosign-compatible key pair (NAME.key, NAME.pub)", "keygen [--prefix NAME]" },
+	{ "sign", cmd_sign, "sign the digest a reference resolves to, as cosign does", "sign --key KEY REF [-a KEY=VAL]..." },
+	{ "verify", cmd_verify, "check cosign signatures of a reference against trusted keys", "verify --key PUB [--key PUB]... REF [-a KEY=VAL]..." },
 	{ "login", cmd_login, "check and store credentials for a registry", "login HOST -u USER --password-stdin" },
 	{ "logout", cmd_logout, "remove the credentials stored for a registry", "logout HOST" },
 	{ "version", cmd_version, "print versions of ocisync, liboci and its libraries", "version" },

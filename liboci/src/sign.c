@@ -6,6 +6,7 @@
 #include "sign_internal.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
+#include "oci/ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ int oci_sign_digest_ex(int *added, oci_target *t, const char *digest, const oci_
 	if ((rc = oci_sign_docker_reference(&dref, t)) < 0 ||
 	    (rc = oci_simplesigning_build(&payload, dref, digest, annotations)) < 0 ||
 	    (rc = oci_digest_buf(payload_digest, payload.data, payload.len)) < 0 ||
-	    (rc = oci_cosign_sig_tag(&tag, digest)) < 0)
+	    (rc = oci_signature_tag(&tag, digest)) < 0)
 		goto cleanup;
 
 	/* The signatures already there are kept: a new one is one more layer. */

@@ -14,14 +14,6 @@
  * with the reason otherwise. */
 int oci_simplesigning_check(const void *payload, size_t len, const char *digest, const oci_kvlist *annotations);
 
-/* "sha256-<hex>.sig" for a validated digest. */
-int oci_cosign_sig_tag(char **out, const char *digest);
-
-/* The digest the target's reference names: its digest (checked to exist),
- * else its first tag ("latest" when none). Same contract as
- * oci_resolve_ref in ops.h, kept here so signing does not wait for it. */
-int oci_cosign_resolve(char digest[OCI_DIGEST_SIZE], oci_target *t);
-
 /* The config blob cosign writes for a signature image whose layers
  * (a JSON array of descriptors) are given: one diff_id and one history
  * entry per layer, compact, in go-containerregistry's field order. */

@@ -81,32 +81,6 @@ cleanup:
 	return rc;
 }
 
-int oci_cosign_sig_tag(char **out, const char *digest)
-{
-	int rc = oci_digest_validate(digest);
-	if (rc < 0)
-		return rc;
-	if (asprintf(out, "sha256-%s.sig", oci_digest_hex(digest)) < 0) {
-		*out = NULL;
-		return OCI_ENOMEM_SET();
-	}
-	return 0;
-}
-
-int oci_cosign_resolve(char digest[OCI_DIGEST_SIZE], oci_target *t)
-{
-	const oci_ref *ref = oci_target_ref(t);
-	const char *what = ref->digest ? ref->digest : ref->tags.n ? ref->tags.items[0] : "latest";
-	char d[OCI_DIGEST_SIZE];
-	int rc = oci_target_resolve(d, NULL, NULL, t, what);
-	if (rc < 0)
-		return rc;
-	if (ref->digest && strcmp(d, ref->digest) != 0)
-		return oci_error_set(OCI_EDIGEST, "%s resolved to %s", ref->digest, d);
-	memcpy(digest, d, OCI_DIGEST_SIZE);
-	return 0;
-}
-
 int oci_cosign_sig_config(oci_buf *out, json_t *layers)
 {
 	json_t *history = json_array(), *diff_ids = json_array();

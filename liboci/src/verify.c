@@ -6,6 +6,7 @@
 #include "sign_internal.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
+#include "oci/ops.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -163,7 +164,7 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 		*key_path_out = NULL;
 	if (!v->nkeys)
 		return oci_error_set(OCI_EINVALID, "no public key given to verify %s with", digest);
-	if ((rc = oci_cosign_sig_tag(&tag, digest)) < 0)
+	if ((rc = oci_signature_tag(&tag, digest)) < 0)
 		return rc;
 	rc = oci_target_manifest_get(&manifest, NULL, NULL, t, tag);
 	if (rc == OCI_ENOTFOUND) {

@@ -65,7 +65,7 @@ static int m_resolve(oci_target *t, const char *ref, char digest[OCI_DIGEST_SIZE
 	struct entry *e = lookup_manifest(t->impl, ref);
 	if (!e)
 		return oci_error_set(OCI_ENOTFOUND, "%s not found", ref);
-	snprintf(digest, OCI_DIGEST_SIZE, "%s", e->key);
+	snprintf(digest, OCI_DIGEST_SIZE, "%.71s", e->key);
 	*mt = e->mt ? strdup(e->mt) : NULL;
 	*size = (int64_t)e->data.len;
 	return 0;
@@ -78,7 +78,7 @@ static int m_manifest_get(oci_target *t, const char *ref, oci_buf *out, char **m
 		return oci_error_set(OCI_ENOTFOUND, "manifest %s not found", ref);
 	oci_buf_append(out, e->data.data, e->data.len);
 	*mt = e->mt ? strdup(e->mt) : NULL;
-	snprintf(digest, OCI_DIGEST_SIZE, "%s", e->key);
+	snprintf(digest, OCI_DIGEST_SIZE, "%.71s", e->key);
 	return 0;
 }
 
@@ -258,7 +258,7 @@ static void test_cosign_valid_verifies(void)
 {
 	oci_target *t = cosign_valid_target();
 	char d[OCI_DIGEST_SIZE];
-	CHECK_EQ_INT(oci_cosign_resolve(d, t), 0);
+	CHECK_EQ_INT(oci_resolve_ref(d, NULL, t), 0);
 	CHECK_STR(d, VALID_DIGEST);
 	oci_verifier *v = NULL;
 	CHECK_EQ_INT(oci_verifier_new(&v), 0);
@@ -313,7 +313,7 @@ static void test_shapes_match_cosign(void)
 	json_decref(layers);
 
 	char *tag = NULL;
-	CHECK_EQ_INT(oci_cosign_sig_tag(&tag, VALID_DIGEST), 0);
+	CHECK_EQ_INT(oci_signature_tag(&tag, VALID_DIGEST), 0);
 	CHECK_STR(tag, VALID_TAG);
 	free(tag);
 	oci_buf_dispose(&pl);
@@ -362,7 +362,7 @@ static json_t *sig_manifest(oci_target *t, const char *digest)
 {
 	char *tag = NULL;
 	oci_buf b = OCI_BUF_INIT;
-	oci_cosign_sig_tag(&tag, digest);
+	oci_signature_tag(&tag, digest);
 	json_t *j = NULL;
 	if (oci_target_manifest_get(&b, NULL, NULL, t, tag) == 0)
 		j = json_loadb(b.data, b.len, 0, NULL);
@@ -376,7 +376,7 @@ static void test_sign_then_verify(void)
 	oci_target *t = mem_target("127.0.0.1:5000/team/app:v1");
 	put_manifest_raw(t->impl, "v1", OCI_MT_MANIFEST, artifact, strlen(artifact));
 	char d[OCI_DIGEST_SIZE];
-	CHECK_EQ_INT(oci_cosign_resolve(d, t), 0);
+	CHECK_EQ_INT(oci_resolve_ref(d, NULL, t), 0);
 	oci_key *k1 = NULL, *k2 = NULL;
 	CHECK_EQ_INT(oci_key_load_private(&k1, data_path("keys/empty-password.key"), ""), 0);
 	CHECK_EQ_INT(oci_key_load_private(&k2, data_path("keys/password-123.key"), "123"), 0);

@@ -1,0 +1,148 @@
+/* Reading a key password without echoing it. The terminal's settings are
+ * restored even when the user interrupts the prompt. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "password.h"
+
+#define PASSWORD_MAX 1024
+
+static int tty_fd = -1;
+static struct termios saved;
+static volatile sig_atomic_t echo_off;
+
+static void restore_and_reraise(int sig)
+{
+	if (echo_off)
+		tcsetattr(tty_fd, TCSAFLUSH, &saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+
+/* One line from the terminal, echo off. Returns the length, or -1
+ * (too long: -2). The newline is not kept. */
+static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
+{
+	struct sigaction sa, old[sizeof caught / sizeof caught[0]];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = restore_and_reraise;
+	sigemptyset(&sa.sa_mask);
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		return -1;
+	int have_termios = tcgetattr(fd, &saved) == 0;
+	if (have_termios) {
+		struct termios t = saved;
+		t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+		t.c_lflag |= ICANON;
+		for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+			sigaction(caught[i], &sa, &old[i]);
+		tty_fd = fd;
+		echo_off = 1;
+		tcsetattr(fd, TCSAFLUSH, &t);
+	}
+	size_t len = 0;
+	int too_long = 0, rc = 0;
+	for (;;) {
+		char ch;
+		ssize_t n = read(fd, &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = len ? 0 : -1; /* EOF with nothing typed: no answer */
+			break;
+		}
+		if (ch == '\n' || ch == '\r')
+			break;
+		if (len + 1 < size)
+			buf[len++] = ch;
+		else
+			too_long = 1;
+		ch = 0;
+	}
+	buf[len] = '\0';
+	if (have_termios) {
+		tcsetattr(fd, TCSAFLUSH, &saved);
+		echo_off = 0;
+		for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+			sigaction(caught[i], &old[i], NULL);
+	}
+	if (write(fd, "\n", 1) < 0) {
+		/* the newline is cosmetic */
+	}
+	if (too_long)
+		return -2;
+	return rc < 0 ? -1 : (int)len;
+}
+
+int cli_password_read(char **out, cli *c, const char *key_path, int confirm)
+{
+	*out = NULL;
+	const char *env = getenv("COSIGN_PASSWORD");
+	if (env) {
+		if (!(*out = strdup(env))) {
+			fprintf(stderr, "ocisync %s: out of memory\n", c->command);
+			return EXIT_FAIL;
+		}
+		return 0;
+	}
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "ocisync %s: %s needs a password and there is no terminal to ask on: "
+				"set COSIGN_PASSWORD (it may be empty)\n",
+			c->command, key_path ? key_path : "the new private key");
+		return EXIT_FAIL;
+	}
+	char *a = malloc(PASSWORD_MAX), *b = confirm ? malloc(PASSWORD_MAX) : NULL;
+	int rc = EXIT_FAIL;
+	char prompt[512];
+	if (!a || (confirm && !b)) {
+		fprintf(stderr, "ocisync %s: out of memory\n", c->command);
+		goto cleanup;
+	}
+	a[0] = '\0';
+	if (b)
+		b[0] = '\0';
+	if (key_path)
+		snprintf(prompt, sizeof prompt, "Enter password for private key %s: ", key_path);
+	else
+		snprintf(prompt, sizeof prompt, "Enter password for private key: ");
+	int n = read_line_noecho(fd, a, PASSWORD_MAX, prompt);
+	if (n >= 0 && confirm)
+		n = read_line_noecho(fd, b, PASSWORD_MAX, "Enter password for private key again: ");
+	if (n == -2) {
+		fprintf(stderr, "ocisync %s: the password is longer than %d bytes\n", c->command, PASSWORD_MAX - 1);
+		goto cleanup;
+	}
+	if (n < 0) {
+		fprintf(stderr, "ocisync %s: no password was entered\n", c->command);
+		goto cleanup;
+	}
+	if (confirm && strcmp(a, b) != 0) {
+		fprintf(stderr, "ocisync %s: the passwords do not match\n", c->command);
+		goto cleanup;
+	}
+	*out = a;
+	a = NULL;
+	rc = 0;
+cleanup:
+	cli_password_free(a);
+	cli_password_free(b);
+	close(fd);
+	return rc;
+}
+
+void cli_password_free(char *password)
+{
+	if (!password)
+		return;
+	sodium_memzero(password, strlen(password));
+	free(password);
+}
