@@ -158,3 +158,152 @@ same_tree() { # a b
 	pb=$(cd "$2" && find . -type f -perm -u+x | sort)
 	[ "$pa" = "$pb" ] || fail "execute bits differ between $1 and $2"
 }
+
+# ---- authentication and TLS (auth tests) ----
+
+# make_ca [DIR]: a throwaway CA, a server certificate for 127.0.0.1 and
+# localhost, and a client certificate for mutual TLS, all signed by the CA.
+# Sets CA_CERT, SERVER_CERT, SERVER_KEY, CLIENT_CERT, CLIENT_KEY.
+make_ca() {
+	local d=${1:-$WORK/pki} kind
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj "/CN=ocisync test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
+		fail "openssl could not make the test CA"
+	for kind in server client; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/$kind.key" -out "$d/$kind.csr" -subj "/CN=ocisync test $kind" 2>/dev/null ||
+			fail "openssl could not make the $kind key"
+		if [ "$kind" = server ]; then
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$d/$kind.ext"
+		else
+			printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$d/$kind.ext"
+		fi
+		openssl x509 -req -in "$d/$kind.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/$kind.ext" -out "$d/$kind.crt" 2>/dev/null ||
+			fail "openssl could not sign the $kind certificate"
+	done
+	CA_CERT="$d/ca.crt"
+	SERVER_CERT="$d/server.crt"
+	SERVER_KEY="$d/server.key"
+	CLIENT_CERT="$d/client.crt"
+	CLIENT_KEY="$d/client.key"
+}
+
+# start_registry_basic NAME USER:PASSWORD...: a registry with htpasswd (bcrypt) auth.
+start_registry_basic() {
+	local name=$1 up
+	shift
+	local htp="$WORK/$name.htpasswd"
+	: >"$htp"
+	for up in "$@"; do
+		htpasswd -Bbn "${up%%:*}" "${up#*:}" | sed '/^$/d' >>"$htp"
+	done
+	start_registry "$name" "auth:
+  htpasswd:
+    realm: ocisync-test
+    path: $htp"
+}
+
+# start_registry_tls NAME [mtls] [EXTRA_YAML]: a registry serving HTTPS with a
+# certificate from make_ca (made when CA_CERT is unset); "mtls" also requires
+# a client certificate signed by that CA.
+start_registry_tls() {
+	local name=$1 mode=${2:-} extra=${3:-}
+	[ -n "${CA_CERT:-}" ] || make_ca
+	REG_TLS_CERT=$SERVER_CERT REG_TLS_KEY=$SERVER_KEY
+	REG_TLS_CLIENTCA=
+	[ "$mode" = mtls ] && REG_TLS_CLIENTCA=$CA_CERT
+	start_registry "$name" "$extra"
+	REG_TLS_CERT= REG_TLS_KEY= REG_TLS_CLIENTCA=
+}
+
+# start_token_server [tokenserver.py options...]: tests/tokenserver.py on a
+# free loopback port with a fresh ES256 signing key. Sets TOKEN_DIR,
+# TOKEN_PORT, TOKEN_REALM, TOKEN_LOG (one line per token request), TOKEN_PID.
+# Pass --users FILE ("user:password:pull,push" lines), --refresh FILE, ...
+start_token_server() {
+	TOKEN_DIR="$WORK/tokenserver"
+	mkdir -p "$TOKEN_DIR"
+	rm -f "$TOKEN_DIR/port"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$TOKEN_DIR/sign.key" -out "$TOKEN_DIR/sign.crt" -days 2 \
+		-subj "/CN=ocisync test token signer" 2>/dev/null || fail "openssl could not make the signing key"
+	TOKEN_LOG="$TOKEN_DIR/requests.log"
+	: >"$TOKEN_LOG"
+	/usr/bin/python3 "$SRCDIR/tests/tokenserver.py" --port-file "$TOKEN_DIR/port" \
+		--key "$TOKEN_DIR/sign.key" --cert "$TOKEN_DIR/sign.crt" --log "$TOKEN_LOG" "$@" \
+		>"$TOKEN_DIR/stderr" 2>&1 &
+	TOKEN_PID=$!
+	_pids+=("$TOKEN_PID")
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$TOKEN_DIR/port" ] && break
+		kill -0 "$TOKEN_PID" 2>/dev/null || fail "token server died: $(cat "$TOKEN_DIR/stderr")"
+		sleep 0.1
+	done
+	[ -s "$TOKEN_DIR/port" ] || fail "token server did not start"
+	TOKEN_PORT=$(cat "$TOKEN_DIR/port")
+	local scheme=http
+	case " $* " in *" --tls-cert "*) scheme=https ;; esac
+	TOKEN_REALM="$scheme://127.0.0.1:$TOKEN_PORT/token"
+}
+
+# start_registry_token NAME [tokenserver.py options...]: a token server and a
+# registry that trusts its tokens (auth: token, service "ocisync-test").
+start_registry_token() {
+	local name=$1
+	shift
+	start_token_server "$@"
+	start_registry "$name" "auth:
+  token:
+    realm: $TOKEN_REALM
+    service: ocisync-test
+    issuer: ocisync-test-issuer
+    rootcertbundle: $TOKEN_DIR/sign.crt"
+}
+
+# Counts token requests the token server logged matching a pattern.
+token_requests() { # pattern
+	grep -c -- "$1" "$TOKEN_LOG" || true
+}
+
+# make_oci_image DIR TAG: a tiny valid OCI image (one layer, one file) in an
+# OCI layout, for skopeo to copy into registries (oci:DIR:TAG).
+make_oci_image() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+d, tag = sys.argv[1], sys.argv[2]
+os.makedirs(d + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    h = hashlib.sha256(data).hexdigest()
+    with open(d + "/blobs/sha256/" + h, "wb") as f:
+        f.write(data)
+    return "sha256:" + h, len(data)
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    data = ("hello from " + tag + "\n").encode()
+    ti = tarfile.TarInfo("hello.txt"); ti.size = len(data); ti.mode = 0o644
+    t.addfile(ti, io.BytesIO(data))
+tar = raw.getvalue()
+layer, lsize = blob(gzip.compress(tar, mtime=0))
+cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]}}).encode()
+cdig, csize = blob(cfg)
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdig, "size": csize},
+                  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": lsize}]}).encode()
+mdig, msize = blob(man)
+with open(d + "/oci-layout", "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+idx = {"schemaVersion": 2, "manifests": []}
+if os.path.exists(d + "/index.json"):
+    idx = json.load(open(d + "/index.json"))
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": mdig, "size": msize,
+                         "annotations": {"org.opencontainers.image.ref.name": tag}})
+with open(d + "/index.json", "w") as f:
+    json.dump(idx, f)
+print(mdig)
+PY
+}
