@@ -146,6 +146,8 @@ static void redact_url(char *out, size_t n, const char *url)
 		const char *eq = memchr(p, '=', plen);
 		if (eq && secret_param(p, (size_t)(eq - p)))
 			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
+		else if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
+			o += (size_t)snprintf(out + o, n - o, "_state=..."); /* distribution's long session state */
 		else
 			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)plen, p);
 		if (!amp)

@@ -309,7 +309,7 @@ cleanup:
 
 /* The final PUT <location>?digest=... carrying body (or no body). */
 static int upload_finish(struct upload *u, oci_target *t, const char *digest, const oci_http_body *body,
-			 int flags, const char *what, int64_t progress_total)
+			 int flags, const char *what, int64_t progress_total, int *retriable)
 {
 	struct registry *r = R(t);
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
@@ -324,6 +324,7 @@ static int upload_finish(struct upload *u, oci_target *t, const char *digest, co
 		.progress_what = body ? digest : NULL, .progress_total = progress_total,
 	};
 	rc = oci_http_do(&resp, r->http, &req);
+	*retriable = resp.retriable;
 	if (rc == 0 && resp.status != 201 && resp.status != 204 && resp.status != 200)
 		rc = oci_error_set(OCI_ENET, "registry %s: %s: unexpected status %ld completing the upload",
 				   t->ref->registry, what, resp.status);
@@ -410,7 +411,7 @@ static int chunk_rewind(void *ctx)
 
 /* Asks the registry how much of the session it holds (GET <location>:
  * 204 with "Range: 0-N"); returns the next offset, or negative. */
-static int64_t upload_status(struct upload *u, oci_target *t, const char *what)
+static int64_t upload_status(struct upload *u, oci_target *t, const char *what, int64_t confirmed)
 {
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
 	oci_http_req req = { .method = "GET", .url = u->location, .scope = R(t)->scope_push, .what = what };
@@ -419,8 +420,9 @@ static int64_t upload_status(struct upload *u, oci_target *t, const char *what)
 	if (rc == 0) {
 		const char *range = oci_http_resp_header(&resp, "Range");
 		long long a, b;
+		/* "0-0" is what distribution says for an empty session too. */
 		if (range && sscanf(range, "%lld-%lld", &a, &b) == 2 && a == 0 && b >= -1)
-			next = b + 1;
+			next = (b == 0 && confirmed == 0) ? 0 : b + 1;
 		else if (!range)
 			next = 0;
 		if (next >= 0 && upload_follow(u, &resp, what) < 0)
@@ -434,7 +436,7 @@ static int64_t upload_status(struct upload *u, oci_target *t, const char *what)
  * a file (src->fd >= 0), a failed chunk is resumed where the registry says
  * it stands. */
 static int upload_body(struct upload *u, oci_target *t, const char *digest, int64_t size, struct chunk_src *src,
-		       const char *what)
+		       const char *what, int *retriable)
 {
 	oci_http *http = R(t)->http;
 	int rc;
@@ -445,7 +447,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		src->chunk_start = 0;
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = size,
 				       .rewind = src->fd >= 0 ? chunk_rewind : NULL };
-		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, size);
+		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, size, retriable);
 	}
 	int64_t chunk = chunk_size_for(u);
 	int64_t off = 0;
@@ -459,23 +461,23 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		oci_http_resp resp = OCI_HTTP_RESP_INIT;
 		/* Files resume through the session status instead of replaying. */
 		rc = upload_patch(u, &resp, t, off, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, digest, size);
-		int retriable = resp.retriable;
+		*retriable = resp.retriable;
 		oci_http_resp_dispose(&resp);
 		if (rc == 0) {
 			off += len;
 			continue;
 		}
-		if (src->fd < 0 || !retriable || ++failures >= oci_http_max_attempts(http))
+		if (src->fd < 0 || !*retriable || ++failures >= oci_http_max_attempts(http))
 			return rc;
 		oci_http_backoff(http, failures, NULL, oci_error_last()->message);
-		int64_t next = upload_status(u, t, what);
-		if (next < 0 || next > size)
+		int64_t next = upload_status(u, t, what, off);
+		if (next < off || next > size)
 			return oci_error_wrap("cannot resume the upload after: ");
 		oci_http_log(http, "%s: the registry holds %" PRId64 " bytes; resuming", what, next);
 		src->done -= (src->file_off - next);
 		off = next;
 	}
-	return upload_finish(u, t, digest, NULL, 0, what, size);
+	return upload_finish(u, t, digest, NULL, 0, what, size, retriable);
 }
 
 static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn read, void *ctx)
@@ -490,7 +492,8 @@ static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 	if (rc == 0) {
 		struct chunk_src src = { .http = R(t)->http, .read = read, .ctx = ctx, .digest = digest,
 					 .total = size, .fd = -1 };
-		rc = upload_body(&u, t, digest, size, &src, what);
+		int retriable = 0;
+		rc = upload_body(&u, t, digest, size, &src, what, &retriable);
 	}
 	upload_dispose(&u);
 	return rc;
@@ -520,12 +523,12 @@ static int reg_blob_put_file(oci_target *t, const char *digest, int64_t size, co
 		long st = 0;
 		struct chunk_src src = { .http = http, .digest = digest, .total = size, .fd = fd, .path = path };
 		rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
-		int started = rc == 0;
+		int retriable = 0;
 		if (rc == 0)
-			rc = upload_body(&u, t, digest, size, &src, what);
+			rc = upload_body(&u, t, digest, size, &src, what, &retriable);
 		upload_dispose(&u);
-		/* upload_start retried on its own already. */
-		if (rc == 0 || rc != OCI_ENET || !started || attempt >= oci_http_max_attempts(http))
+		/* upload_start retried on its own already (retriable stays 0). */
+		if (rc == 0 || !retriable || attempt >= oci_http_max_attempts(http))
 			break;
 		oci_http_backoff(http, attempt, NULL, oci_error_last()->message);
 	}

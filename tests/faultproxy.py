@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""A fault-injecting HTTP proxy for the registry tests (stdlib only).
+
+Sits between ocisync and a docker-registry and, for requests matching a
+rule, misbehaves a given number of times:
+
+  status       answer STATUS (e.g. 500, 503) without asking the registry
+  retry-after  answer 429 with "Retry-After: SECONDS"
+  drop         forward, but cut the connection halfway through the response
+               body (GET) or the request body (PUT/PATCH: nothing forwarded)
+  flip         forward, flipping one byte in the middle of the response body
+  redirect     answer 307 to the "storage" server (a second port of this
+               process) which serves the same path from the registry and
+               records whether an Authorization header reached it
+
+With --basic-auth USER:PASS every /v2/ request must carry that Basic
+credential (else 401 with a Basic challenge); the proxy forwards without it.
+
+Every request is logged to --log as
+  "<proxy|storage> METHOD PATH -> STATUS auth=<yes|no> [fault]".
+
+Rules: a JSON list of objects {"method": "GET", "path": "regex", "mode":
+"drop", "count": 1, "status": 503, "seconds": 1}; method and path are
+optional filters, count defaults to 1.
+"""
+import argparse
+import base64
+import http.client
+import http.server
+import json
+import re
+import socket
+import socketserver
+import sys
+import threading
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+       "proxy-authorization", "proxy-authenticate"}
+
+lock = threading.Lock()
+args = None
+rules = []
+logf = None
+
+
+def log(line):
+    with lock:
+        logf.write(line + "\n")
+        logf.flush()
+
+
+def take_rule(method, path):
+    with lock:
+        for r in rules:
+            if r.get("count", 1) <= 0:
+                continue
+            if "method" in r and r["method"] != method:
+                continue
+            if "path" in r and not re.search(r["path"], path):
+                continue
+            r["count"] = r.get("count", 1) - 1
+            return r
+    return None
+
+
+class LimitedReader:
+    def __init__(self, f, n):
+        self.f, self.left = f, n
+
+    def read(self, n=65536):
+        if self.left <= 0:
+            return b""
+        b = self.f.read(min(n, self.left))
+        self.left -= len(b)
+        return b
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    role = "proxy"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def do_GET(self): self.handle_any()
+    def do_HEAD(self): self.handle_any()
+    def do_PUT(self): self.handle_any()
+    def do_POST(self): self.handle_any()
+    def do_PATCH(self): self.handle_any()
+    def do_DELETE(self): self.handle_any()
+
+    def body_length(self):
+        return int(self.headers.get("Content-Length") or 0)
+
+    def discard_body(self):
+        n = self.body_length()
+        while n > 0:
+            b = self.rfile.read(min(n, 65536))
+            if not b:
+                break
+            n -= len(b)
+
+    def simple(self, status, headers=None, body=b"", fault=""):
+        self.discard_body()
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.logreq(status, fault)
+
+    def logreq(self, status, fault=""):
+        auth = "yes" if self.headers.get("Authorization") else "no"
+        log(f"{self.role} {self.command} {self.path} -> {status} auth={auth} {fault}".rstrip())
+
+    def handle_any(self):
+        if self.role == "proxy" and args.basic_auth and self.path.startswith("/v2"):
+            want = "Basic " + base64.b64encode(args.basic_auth.encode()).decode()
+            if self.headers.get("Authorization") != want:
+                body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})
+                self.simple(401, {"WWW-Authenticate": 'Basic realm="faultproxy"',
+                                  "Content-Type": "application/json"}, body.encode(), "auth-required")
+                return
+        rule = take_rule(self.command, self.path) if self.role == "proxy" else None
+        mode = rule["mode"] if rule else None
+        if mode == "status":
+            st = int(rule.get("status", 503))
+            body = json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected failure"}]})
+            self.simple(st, {"Content-Type": "application/json"}, body.encode(), f"fault=status{st}")
+            return
+        if mode == "retry-after":
+            self.simple(429, {"Retry-After": str(rule.get("seconds", 1))}, b"slow down", "fault=429")
+            return
+        if mode == "redirect":
+            loc = f"http://127.0.0.1:{args.storage_port}{self.path}"
+            self.simple(307, {"Location": loc}, b"", "fault=redirect")
+            return
+        if mode == "drop" and self.command in ("PUT", "PATCH", "POST"):
+            # Read half of what the client sends, then hang up.
+            n = self.body_length() // 2
+            while n > 0:
+                b = self.rfile.read(min(n, 65536))
+                if not b:
+                    break
+                n -= len(b)
+            self.logreq(0, "fault=drop-upload")
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.forward(mode)
+
+    def forward(self, mode):
+        conn = http.client.HTTPConnection("127.0.0.1", args.upstream_port, timeout=120)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in HOP and k.lower() != "authorization" and k.lower() != "expect"}
+        n = self.body_length()
+        body = LimitedReader(self.rfile, n) if n else None
+        if n:
+            headers["Content-Length"] = str(n)
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        self.send_response(resp.status)
+        length = resp.getheader("Content-Length")
+        for k, v in resp.getheaders():
+            if k.lower() in HOP:
+                continue
+            if k.lower() == "location" and self.role == "storage":
+                continue
+            self.send_header(k, v)
+        if length is None and self.command != "HEAD":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        fault = f"fault={mode}" if mode else ""
+        if self.command == "HEAD" or resp.status in (204, 304):
+            resp.read()
+            conn.close()
+            self.logreq(resp.status, fault)
+            return
+        total = int(length) if length is not None else None
+        sent = 0
+        cut = total // 2 if (mode == "drop" and total) else None
+        flip_at = total // 2 if (mode == "flip" and total) else None
+        while True:
+            b = resp.read(65536)
+            if not b:
+                break
+            if flip_at is not None and sent <= flip_at < sent + len(b):
+                i = flip_at - sent
+                b = b[:i] + bytes([b[i] ^ 0x01]) + b[i + 1:]
+            if cut is not None and sent + len(b) >= cut:
+                self.wfile.write(b[:cut - sent])
+                self.wfile.flush()
+                self.logreq(resp.status, "fault=drop")
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                conn.close()
+                return
+            self.wfile.write(b)
+            sent += len(b)
+        conn.close()
+        self.logreq(resp.status, fault)
+
+
+class StorageHandler(Handler):
+    role = "storage"
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global args, rules, logf
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--upstream-port", type=int, required=True)
+    p.add_argument("--storage-port", type=int, default=0)
+    p.add_argument("--rules", default="[]")
+    p.add_argument("--basic-auth", default="")
+    p.add_argument("--log", required=True)
+    args = p.parse_args()
+    rules = json.loads(args.rules)
+    logf = open(args.log, "a", buffering=1)
+    if args.storage_port:
+        st = Server(("127.0.0.1", args.storage_port), StorageHandler)
+        threading.Thread(target=st.serve_forever, daemon=True).start()
+    Server(("127.0.0.1", args.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
