@@ -943,6 +943,11 @@ int oci_credentials_verify(const char *host, const char *user, const char *secre
 		}
 		if (x.status == 200)
 			goto cleanup;
+		if (x.status == 400 && !strcmp(oci_http_scheme(api, &a->opts), "http") && x.body.data &&
+		    strstr(x.body.data, "HTTPS server")) {
+			rc = oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", api);
+			goto cleanup;
+		}
 		if (x.status != 401) {
 			rc = oci_error_set(OCI_ENET, "registry %s answered HTTP %ld to GET /v2/ (is it an OCI registry?)", api,
 					   x.status);

@@ -221,10 +221,10 @@ start_registry_tls() {
 
 # start_token_server [tokenserver.py options...]: tests/tokenserver.py on a
 # free loopback port with a fresh ES256 signing key. Sets TOKEN_DIR,
-# TOKEN_PORT, TOKEN_REALM, TOKEN_LOG (one line per token request), TOKEN_PID.
-# Pass --users FILE ("user:password:pull,push" lines), --refresh FILE, ...
+# TOKEN_PORT, TOKEN_REALM, TOKEN_LOG (one line per token request), TOKEN_PID;
+# set TOKEN_NAME to run a second one beside the first. Pass --users FILE ("user:password:pull,push" lines), --refresh FILE, ...
 start_token_server() {
-	TOKEN_DIR="$WORK/tokenserver"
+	TOKEN_DIR="$WORK/${TOKEN_NAME:-tokenserver}"
 	mkdir -p "$TOKEN_DIR"
 	rm -f "$TOKEN_DIR/port"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
