@@ -1,0 +1,187 @@
+/* sync: the hook runner (process group, environment, output, timeout). */
+#include "test.h"
+#include "oci/oci.h"
+#include "sync_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+
+typedef struct capture {
+	char out[8192];
+	char err[8192];
+	int info;
+	int lines;
+	size_t longest;
+} capture;
+
+static void collect(void *ctx, oci_sync_log_kind kind, const char *line)
+{
+	capture *c = ctx;
+	char *dst = kind == OCI_SYNC_LOG_HOOK_STDOUT ? c->out : kind == OCI_SYNC_LOG_HOOK_STDERR ? c->err : NULL;
+	if (!dst) {
+		c->info++;
+		return;
+	}
+	c->lines++;
+	if (strlen(line) > c->longest)
+		c->longest = strlen(line);
+	size_t l = strlen(dst);
+	snprintf(dst + l, 8192 - l, "%s|", line);
+}
+
+static int run(capture *c, const char *cmd, int64_t timeout_ms, int *status, int *timed_out)
+{
+	memset(c, 0, sizeof *c);
+	const char *env[] = { "OCISYNC_DIGEST=sha256:abc", "OCISYNC_REF=reg/app:1", "HOME=/hook-home", NULL };
+	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c };
+	return sync_hook_run(status, timed_out, &h);
+}
+
+/* Waits (up to 3 s) for a process to be gone (or a zombie nobody reaps yet). */
+static int gone(pid_t pid)
+{
+	for (int i = 0; i < 300; i++) {
+		char path[64], buf[256];
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return 1;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return 1;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static pid_t read_pid(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+static void test_output_env_cwd(void)
+{
+	capture c;
+	int st, to;
+	CHECK_EQ_INT(run(&c, "echo one; echo two >&2; printf 'no newline'; echo \"$OCISYNC_DIGEST $OCISYNC_REF $HOME\"; pwd",
+			 10000, &st, &to), 0);
+	CHECK_EQ_INT(st, 0);
+	CHECK_EQ_INT(to, 0);
+	char want[600];
+	char real[512];
+	if (!realpath(dir, real))
+		real[0] = '\0';
+	snprintf(want, sizeof want, "one|no newlinesha256:abc reg/app:1 /hook-home|%s|", real);
+	CHECK_STR(c.out, want);
+	CHECK_STR(c.err, "two|");
+}
+
+static void test_exit_status(void)
+{
+	capture c;
+	int st, to;
+	CHECK_EQ_INT(run(&c, "echo failing >&2; exit 3", 10000, &st, &to), 0);
+	CHECK_EQ_INT(st, 3);
+	CHECK_EQ_INT(to, 0);
+	CHECK_STR(c.err, "failing|");
+	CHECK_EQ_INT(run(&c, "kill -9 $$", 10000, &st, &to), 0);
+	CHECK_EQ_INT(st, 128 + 9);
+	CHECK_EQ_INT(run(&c, "exec /nonexistent/binary", 10000, &st, &to), 0);
+	CHECK_EQ_INT(st, 127);
+}
+
+static void test_long_lines(void)
+{
+	capture c;
+	int st, to;
+	CHECK_EQ_INT(run(&c, "head -c 10000 /dev/zero | tr '\\0' x; echo", 10000, &st, &to), 0);
+	CHECK_EQ_INT(st, 0);
+	CHECK_EQ_INT(c.longest, 4096);
+	CHECK_EQ_INT(c.lines, 3); /* 4096 + 4096 + 1808 */
+}
+
+static void test_timeout_kills_group(void)
+{
+	capture c;
+	int st, to;
+	/* the shell waits for one sleep while another runs in the background:
+	 * both are in the hook's group and both must die */
+	CHECK_EQ_INT(run(&c, "sleep 1000 & echo $! > bg.pid; sleep 1000", 500, &st, &to), 0);
+	CHECK_EQ_INT(to, 1);
+	CHECK_EQ_INT(st, 128 + SIGTERM);
+	pid_t bg = read_pid("bg.pid");
+	CHECK(bg > 0);
+	if (bg > 0)
+		CHECK(gone(bg));
+	CHECK(c.info >= 1);
+
+	/* a hook that ignores SIGTERM gets SIGKILL after the grace */
+	CHECK_EQ_INT(run(&c, "trap '' TERM; sleep 1000 & echo $! > bg2.pid; wait", 300, &st, &to), 0);
+	CHECK_EQ_INT(to, 1);
+	CHECK_EQ_INT(st, 128 + SIGKILL);
+	bg = read_pid("bg2.pid");
+	CHECK(bg > 0);
+	if (bg > 0)
+		CHECK(gone(bg));
+}
+
+static void test_leftovers_killed(void)
+{
+	capture c;
+	int st, to;
+	/* the shell exits at once but leaves a process holding its stdout */
+	CHECK_EQ_INT(run(&c, "sleep 1000 & echo $! > bg3.pid; echo done", 60000, &st, &to), 0);
+	CHECK_EQ_INT(st, 0);
+	CHECK_EQ_INT(to, 0);
+	CHECK_STR(c.out, "done|");
+	pid_t bg = read_pid("bg3.pid");
+	CHECK(bg > 0);
+	if (bg > 0)
+		CHECK(gone(bg));
+}
+
+static void test_bad_dir(void)
+{
+	capture c;
+	memset(&c, 0, sizeof c);
+	int st, to;
+	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c };
+	CHECK_EQ_INT(sync_hook_run(&st, &to, &h), 0);
+	CHECK_EQ_INT(st, 126);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/test_sync_hook.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(test_output_env_cwd);
+	RUN(test_exit_status);
+	RUN(test_long_lines);
+	RUN(test_timeout_kills_group);
+	RUN(test_leftovers_killed);
+	RUN(test_bad_dir);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	TEST_END();
+}
