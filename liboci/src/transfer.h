@@ -1,0 +1,31 @@
+/* Private: moving several blobs at once. Each worker thread opens its own
+ * target from the given target's reference and options (so every worker
+ * has its own connection, auth state and thread-local error), and the
+ * progress and log callbacks are serialised, so the CLI's callbacks need
+ * not be thread-safe. Works for any target kind (through the public
+ * target API only). An oci_target itself stays single-threaded. */
+#ifndef OCI_TRANSFER_H
+#define OCI_TRANSFER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/target.h"
+
+typedef struct oci_blob_job {
+	const char *digest;
+	int64_t size;          /* -1 when unknown (downloads only) */
+	const char *path;      /* downloads: written here (created, 0644); uploads: read from here */
+	int skip_existing;     /* uploads: HEAD first and skip a blob the target has */
+	int result;            /* out: 0, or a negative oci_error_code */
+	char message[512];     /* out: the error message when result < 0 */
+	int skipped;           /* out: uploads skipped because the blob existed */
+} oci_blob_job;
+
+/* Downloads every job's blob from t into job->path (verified: digest and
+ * size), at most `parallel` at a time (0: 4). A failed job's file is
+ * removed. Returns 0 when all succeeded, else the first failed job's code
+ * with its message as oci_error_last(). */
+int oci_transfer_get(oci_target *t, oci_blob_job *jobs, size_t n, int parallel);
+/* Uploads every job's file to t (blob_put_file), same rules. */
+int oci_transfer_put(oci_target *t, oci_blob_job *jobs, size_t n, int parallel);
+
+#endif

@@ -1,0 +1,123 @@
+/* The HTTP layer's URL handling (Location / Link resolution, same-origin
+ * checks, query building) and the parallel transfer pool (over layouts,
+ * so no network is needed). */
+#include "test.h"
+#include "http.h"
+#include "transfer.h"
+#include "oci/oci.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void test_resolve_url(void)
+{
+	char *u = NULL;
+	const char *base = "http://127.0.0.1:5000/v2/team/app/blobs/uploads/";
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "/v2/team/app/blobs/uploads/abc?_state=x", 1), 0);
+	CHECK_STR(u, "http://127.0.0.1:5000/v2/team/app/blobs/uploads/abc?_state=x");
+	free(u);
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "abc", 1), 0);
+	CHECK_STR(u, "http://127.0.0.1:5000/v2/team/app/blobs/uploads/abc");
+	free(u);
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "http://127.0.0.1:5000/v2/x", 1), 0);
+	free(u);
+	/* Another port, host or scheme is another origin. */
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "http://127.0.0.1:5001/v2/x", 1), OCI_ENET);
+	CHECK_ERR_CONTAINS("another origin");
+	CHECK(u == NULL);
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "https://127.0.0.1:5000/v2/x", 1), OCI_ENET);
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "//evil.example/v2/x", 1), OCI_ENET);
+	/* Without the same-origin rule (redirects to storage) it resolves. */
+	CHECK_EQ_INT(oci_http_resolve_url(&u, base, "https://storage.example/blob?sig=1", 0), 0);
+	CHECK_STR(u, "https://storage.example/blob?sig=1");
+	free(u);
+}
+
+static void test_same_origin(void)
+{
+	CHECK(oci_http_same_origin("https://r.example/v2/", "https://R.EXAMPLE:443/x"));
+	CHECK(!oci_http_same_origin("https://r.example/v2/", "http://r.example/v2/"));
+	CHECK(!oci_http_same_origin("https://r.example/v2/", "https://r.example:8443/v2/"));
+	CHECK(!oci_http_same_origin("https://r.example/v2/", "https://r.example.evil/v2/"));
+}
+
+static void test_add_query(void)
+{
+	char *u = NULL;
+	const char *d = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+	CHECK_EQ_INT(oci_http_url_add_query(&u, "http://h:1/v2/a/blobs/uploads/u1?_state=s", "digest", d), 0);
+	CHECK_STR(u, "http://h:1/v2/a/blobs/uploads/u1?_state=s&digest=sha256%3a44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+	free(u);
+	CHECK_EQ_INT(oci_http_url_add_query(&u, "http://h:1/v2/a/blobs/uploads/u1", "digest", d), 0);
+	CHECK_STR(u, "http://h:1/v2/a/blobs/uploads/u1?digest=sha256%3a44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+	free(u);
+}
+
+static int write_file(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	fputs(data, f);
+	return fclose(f);
+}
+
+static void test_transfer_layout(void)
+{
+	char dir[] = "/tmp/test_http.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char ref_s[256], paths[3][300], outs[3][300];
+	snprintf(ref_s, sizeof ref_s, "oci-layout:%s/lay:v1", dir);
+	oci_ref *ref = NULL;
+	oci_target *t = NULL;
+	CHECK_EQ_INT(oci_ref_parse(&ref, ref_s), 0);
+	CHECK_EQ_INT(oci_target_open(&t, ref, NULL), 0);
+	oci_blob_job up[3], down[3];
+	char digests[3][OCI_DIGEST_SIZE];
+	memset(up, 0, sizeof up);
+	memset(down, 0, sizeof down);
+	for (int i = 0; i < 3; i++) {
+		char content[64];
+		snprintf(content, sizeof content, "blob number %d\n", i);
+		snprintf(paths[i], sizeof paths[i], "%s/in%d", dir, i);
+		snprintf(outs[i], sizeof outs[i], "%s/out%d", dir, i);
+		CHECK_EQ_INT(write_file(paths[i], content), 0);
+		int64_t size;
+		CHECK_EQ_INT(oci_digest_file(digests[i], &size, paths[i]), 0);
+		up[i] = (oci_blob_job){ .digest = digests[i], .size = size, .path = paths[i], .skip_existing = 1 };
+		down[i] = (oci_blob_job){ .digest = digests[i], .size = size, .path = outs[i] };
+	}
+	CHECK_EQ_INT(oci_transfer_put(t, up, 3, 2), 0);
+	CHECK_EQ_INT(oci_transfer_put(t, up, 3, 2), 0);
+	CHECK(up[0].skipped && up[1].skipped && up[2].skipped);
+	CHECK_EQ_INT(oci_transfer_get(t, down, 3, 3), 0);
+	for (int i = 0; i < 3; i++) {
+		char d[OCI_DIGEST_SIZE];
+		int64_t size;
+		CHECK_EQ_INT(oci_digest_file(d, &size, outs[i]), 0);
+		CHECK_STR(d, digests[i]);
+	}
+	/* A wrong size fails that job, removes its file, and names the blob. */
+	down[1].size = 3;
+	CHECK_EQ_INT(oci_transfer_get(t, down, 3, 2), OCI_EDIGEST);
+	CHECK_ERR_CONTAINS(digests[1]);
+	CHECK(down[0].result == 0 && down[1].result == OCI_EDIGEST && down[2].result == 0);
+	CHECK(access(outs[1], F_OK) != 0);
+	oci_target_free(t);
+	oci_ref_free(ref);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
+int main(void)
+{
+	oci_init();
+	RUN(test_resolve_url);
+	RUN(test_same_origin);
+	RUN(test_add_query);
+	RUN(test_transfer_layout);
+	TEST_END();
+}
