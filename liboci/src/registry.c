@@ -236,8 +236,11 @@ static int reg_blob_get(oci_target *t, const char *digest, int64_t size, oci_wri
 		.flags = OCI_HTTP_FOLLOW | OCI_HTTP_RESUME, .what = what,
 		.progress_what = digest, .progress_total = size,
 	};
-	if ((rc = oci_http_do(&resp, r->http, &req)) < 0)
+	if ((rc = oci_http_do(&resp, r->http, &req)) < 0) {
+		if (rc == OCI_EDIGEST) /* the verifying sink stopped it */
+			oci_error_wrap("blob %s: ", digest);
 		goto cleanup;
+	}
 	rc = oci_verify_sink_finish(&v, digest, "blob");
 cleanup:
 	oci_verify_sink_dispose(&v);
