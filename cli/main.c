@@ -7,7 +7,6 @@
 #include "cli.h"
 
 const cli_command cli_commands[] = {
-	/* CORE-CMDS
 	{ "push", cmd_push, "pack a directory and push it as an OCI artifact", "push REF PATH [options]" },
 	{ "pull", cmd_pull, "download, verify and extract an artifact atomically", "pull REF DIR [options]" },
 	{ "resolve", cmd_resolve, "print the digest a reference resolves to", "resolve REF" },
@@ -17,7 +16,6 @@ const cli_command cli_commands[] = {
 	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures]" },
 	{ "tags", cmd_tags, "list a repository's tags", "tags REPO [--semver RANGE] [--all]" },
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
-	CORE-CMDS */
 	/* CLI-TABLE: further commands are added here */
 	{ "sync", cmd_sync, "publish an artifact atomically under a directory, once or in a loop", "sync REF --root DIR [options]" },
 	{ "keygen", cmd_keygen, "write a cosign-compatible key pair (NAME.key, NAME.pub)", "keygen [--prefix NAME]" },

@@ -50,14 +50,14 @@ assert_not_contains() {
 	case "$1" in *"$2"*) fail "${3:-output} contains '$2': $1" ;; *) ;; esac
 }
 
-# ocisync with the test's environment; stdout and stderr to $WORK/out, $WORK/err.
+# ocisync with the test environment; stdout and stderr in $OUT and $ERR, exit code in $RC.
 run() {
 	set +e
-	"$OCISYNC" "$@" >"$WORK/out" 2>"$WORK/err"
+	"$OCISYNC" "$@" >"$WORK/.stdout" 2>"$WORK/.stderr"
 	RC=$?
 	set -e
-	OUT=$(cat "$WORK/out")
-	ERR=$(cat "$WORK/err")
+	OUT=$(cat "$WORK/.stdout")
+	ERR=$(cat "$WORK/.stderr")
 }
 
 # Succeeds or fails the test with what ocisync said.

@@ -1,0 +1,86 @@
+/* ocisync tags REPO: list tags, following pagination. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "oci/semver.h"
+
+static int is_cosign_tag(const char *t)
+{
+	size_t n = strlen(t);
+	if (strncmp(t, "sha256-", 7) != 0)
+		return 0;
+	return (n > 4 && !strcmp(t + n - 4, ".sig")) || (n > 4 && !strcmp(t + n - 4, ".att")) ||
+	       (n > 5 && !strcmp(t + n - 5, ".sbom"));
+}
+
+int cmd_tags(cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "semver", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *range = NULL;
+	int all = 0, opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's': range = optarg; break;
+		case 'A': all = 1; break;
+		case 'h':
+			return cli_help(c, "Lists REPO's tags, one a line, following the registry's pagination.\n"
+					   "cosign tags (sha256-<hex>.sig/.att/.sbom) are hidden unless --all.\n\n"
+					   "Options:\n"
+					   "  --semver RANGE   only tags that are versions in RANGE, in ascending order\n"
+					   "                   ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x'; a 'v' prefix is allowed)\n"
+					   "  --all            include cosign signature tags\n"
+					   "  -h, --help       this help\n");
+		case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
+		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(c, "tags takes one REPO");
+	oci_ref *ref = NULL;
+	oci_target *t = NULL;
+	int rc = cli_open_target(c, argv[optind], &ref, &t);
+	if (rc)
+		return rc;
+	oci_strlist tags = OCI_STRLIST_INIT, shown = OCI_STRLIST_INIT;
+	if (oci_target_tags(&tags, t) < 0) {
+		rc = cli_fail(c, argv[optind]);
+		goto cleanup;
+	}
+	if (range) {
+		if (oci_semver_filter(&shown, &tags, range) < 0) {
+			rc = oci_error_last()->code == OCI_EINVALID ? cli_usage_error(c, "%s", oci_error_last()->message)
+								     : cli_fail(c, argv[optind]);
+			goto cleanup;
+		}
+	} else {
+		for (size_t i = 0; i < tags.n; i++)
+			if (all || !is_cosign_tag(tags.items[i]))
+				oci_strlist_push(&shown, tags.items[i]);
+	}
+	if (c->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < shown.n; i++)
+			json_array_append_new(a, json_string(shown.items[i]));
+		char *repo = NULL;
+		oci_ref_format_repo(&repo, ref);
+		cli_print_json(json_pack("{s:s, s:o}", "repository", repo, "tags", a));
+		free(repo);
+	} else {
+		for (size_t i = 0; i < shown.n; i++)
+			printf("%s\n", shown.items[i]);
+	}
+cleanup:
+	oci_strlist_dispose(&tags);
+	oci_strlist_dispose(&shown);
+	oci_target_free(t);
+	oci_ref_free(ref);
+	return rc;
+}
