@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ typedef struct pack_ctx {
 	int64_t tar_size;
 	oci_pgz *gz;
 	int cb_error;        /* error from our write callback, kept for the caller */
+	int aborted;         /* failed: drop what libarchive flushes while freed */
 	char *buf;
 	size_t entries;
 	char *name;          /* scratch for "dir/" names */
@@ -42,6 +44,8 @@ typedef struct pack_ctx {
 static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
 {
 	pack_ctx *c = ud;
+	if (c->aborted)
+		return (la_ssize_t)len;
 	int rc = oci_sha256_update(c->tar_sha, buf, len);
 	if (rc == 0)
 		rc = oci__pgz_write(c->gz, buf, len);
@@ -167,6 +171,7 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 	int rc = 0;
 	int level = opts && opts->gzip_level ? opts->gzip_level : 6;
 	pack_ctx c = { 0 };
+	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	if (level < 1 || level > 9)
 		return oci_error_set(OCI_EINVALID, "gzip level %d is not between 1 and 9", level);
 	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
@@ -177,17 +182,22 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 	}
 	if ((rc = oci__pgz_new(&c.gz, level, sink, sink_ctx)) < 0)
 		goto cleanup;
-	/* Not hdrcharset=BINARY: it would add a pax header to EVERY entry.
-	 * Non-ASCII names get a pax "path" record; ocisync never calls
-	 * setlocale, so libarchive runs in the C locale and stores their bytes
-	 * the same way on every machine. */
+	/* Not hdrcharset=BINARY: it would add a pax header to EVERY entry. */
 	if (archive_write_set_format_pax_restricted(c.a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(c.a) != ARCHIVE_OK ||
 	    archive_write_open2(c.a, &c, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK) {
 		rc = archive_fail(&c, path);
 		goto cleanup;
 	}
-	if ((rc = oci__walk(path, opts, pack_visit, &c)) < 0)
+	/* Names are bytes; libarchive converts them through the locale to
+	 * write non-ASCII ones as a UTF-8 pax "path" record. Pin this thread
+	 * to C.UTF-8 while packing so the bytes (and the digest) are the
+	 * same whatever the caller's locale, and non-ASCII names work even
+	 * in the C locale. */
+	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)))
+		old_locale = uselocale(utf8);
+	rc = oci__walk(path, opts, pack_visit, &c);
+	if (rc < 0)
 		goto cleanup;
 	if (archive_write_close(c.a) != ARCHIVE_OK) {
 		rc = archive_fail(&c, path);
@@ -201,8 +211,13 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 	r.entries = c.entries;
 	*out = r;
 cleanup:
+	c.aborted = rc < 0;
 	if (c.a)
 		archive_write_free(c.a); /* closes it if still open (discarding) */
+	if (utf8) {
+		uselocale(old_locale);
+		freelocale(utf8);
+	}
 	archive_entry_free(c.entry);
 	oci__pgz_free(c.gz);
 	oci_sha256_free(c.tar_sha);

@@ -1,0 +1,713 @@
+/* Safe extraction of untrusted tar / tar+gzip layers.
+ *
+ * libarchive only parses; every file is created by this code relative to
+ * a directory descriptor of dest_dir: parents are opened component by
+ * component with O_NOFOLLOW (so no entry can go through a symlink, even one
+ * the same archive created), files with O_CREAT|O_EXCL|O_NOFOLLOW, links
+ * with symlinkat/linkat after their targets are checked. Nothing can be
+ * created outside dest_dir, and each refusal has its own message naming
+ * the entry. On failure dest_dir is left half-written: the caller removes
+ * it (oci_rmtree) -- it is a private temporary directory by contract.
+ *
+ * For sync, a regular file whose content and mode equal the previous
+ * revision's file of the same path (per its index) is hard-linked from it
+ * instead of written: published files are read-only and never modified in
+ * place, so sharing inodes is safe and makes cost follow the change. */
+#include "oci/extract.h"
+#include "oci/digest.h"
+#include "bundle_internal.h"
+#include "extract_internal.h"
+#include "error_internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IO_CHUNK (256 * 1024)
+/* Files up to this size are hashed in memory before being written, so a
+ * file that can be reused is never written at all; larger ones are
+ * written while hashed and swapped for a link afterwards. */
+#define REUSE_BUFFER_MAX (1024 * 1024)
+#define REUSE_TMP_NAME ".ocisync-reuse.tmp"
+
+typedef struct xctx {
+	const oci_extract_opts *o;
+	int64_t max_size, max_entries;
+	const char *dest;
+	int destfd;
+	int reusefd;                 /* -1: reuse off */
+	oci__xtable reuse;           /* previous revision's index */
+	oci__xtable files;           /* regular files written here */
+	int need_hash;
+	char *sub;                   /* normalised subpath or NULL */
+	size_t sublen;
+	int sub_found;
+	oci_extract_stats st;
+	int64_t content_read;        /* bytes of entry data read so far */
+
+	char *cache_rel;             /* parent-directory cache (dest) */
+	int cache_fd;
+	char *rcache_rel;            /* same, in reuse_dir */
+	int rcache_fd;
+
+	struct archive *a;
+	oci_read_fn src;
+	void *src_ctx;
+	int src_err;                 /* error code from the source */
+	char *srcbuf;
+	char *iobuf;
+	unsigned char *fbuf;         /* small-file buffer for reuse */
+	size_t fbuf_cap;
+	char *entry;                 /* the entry's path as in the archive, for messages */
+} xctx;
+
+static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
+{
+	xctx *x = ud;
+	ssize_t n = x->src(x->src_ctx, x->srcbuf, IO_CHUNK);
+	if (n < 0) {
+		x->src_err = (int)n;
+		archive_set_error(a, EIO, "%s", oci_error_last()->message);
+		return -1;
+	}
+	*buf = x->srcbuf;
+	return n;
+}
+
+/* A libarchive failure: the source's own error when it caused it,
+ * otherwise a corrupt or truncated stream. */
+static int archive_fail(xctx *x)
+{
+	if (x->src_err)
+		return x->src_err;
+	const char *msg = archive_error_string(x->a);
+	if (x->entry)
+		return oci_error_set(OCI_EINVALID, "corrupt or truncated archive at entry '%s': %s",
+				     x->entry, msg ? msg : "read error");
+	return oci_error_set(OCI_EINVALID, "corrupt or truncated archive: %s", msg ? msg : "read error");
+}
+
+/* Normalises an archive path: drops "." components and repeated or
+ * trailing slashes. Refuses absolute paths and ".." (what says which is
+ * in *why). Returns a new string ("" for the root) or NULL. */
+static char *norm_path(const char *raw, const char **why, int *oom)
+{
+	*why = NULL;
+	*oom = 0;
+	if (raw[0] == '/') {
+		*why = "has an absolute path";
+		return NULL;
+	}
+	char *out = malloc(strlen(raw) + 1);
+	if (!out) {
+		*oom = 1;
+		return NULL;
+	}
+	size_t o = 0;
+	const char *p = raw;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			free(out);
+			*why = "has a '..' component";
+			return NULL;
+		}
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Maps a normalised archive path to the extracted tree (subpath
+ * re-rooting): returns the relative path inside dest, "" for the subpath
+ * folder itself, or NULL when the entry lies outside the subpath. */
+static const char *reroot(xctx *x, const char *path)
+{
+	if (!x->sub)
+		return path;
+	if (strncmp(path, x->sub, x->sublen) != 0)
+		return NULL;
+	if (path[x->sublen] == '\0')
+		return path + x->sublen;
+	if (path[x->sublen] == '/')
+		return path + x->sublen + 1;
+	return NULL;
+}
+
+/* The parent directory of rel in the tree under rootfd (cached: archives
+ * list a directory's files together). *leaf gets the last component. */
+static int parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const char *rel,
+		     int create, const char **leaf, int *out_fd)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t dlen = slash ? (size_t)(slash - rel) : 0;
+	*leaf = slash ? slash + 1 : rel;
+	if (*cache_rel && strlen(*cache_rel) == dlen && strncmp(*cache_rel, rel, dlen) == 0) {
+		*out_fd = *cache_fd;
+		return 0;
+	}
+	char *dir = strndup(rel, dlen);
+	if (!dir)
+		return OCI_ENOMEM_SET();
+	int fd = -1;
+	int rc = oci__open_dir_nofollow(&fd, rootfd, dir, create, x->entry);
+	if (rc < 0) {
+		free(dir);
+		return rc;
+	}
+	if (*cache_fd >= 0)
+		close(*cache_fd);
+	free(*cache_rel);
+	*cache_rel = dir;
+	*cache_fd = fd;
+	*out_fd = fd;
+	return 0;
+}
+
+static int count_content(xctx *x, size_t n)
+{
+	x->content_read += (int64_t)n;
+	if (x->content_read > x->max_size)
+		return oci_error_set(OCI_ELIMIT, "the archive holds more than %lld bytes of content (at entry '%s'); raise --max-size if this is expected",
+				     (long long)x->max_size, x->entry);
+	return 0;
+}
+
+/* Reads (and counts) an entry's data without writing it. */
+static int drain(xctx *x)
+{
+	for (;;) {
+		la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
+		if (n < 0)
+			return archive_fail(x);
+		if (n == 0)
+			return 0;
+		int rc = count_content(x, (size_t)n);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static int write_all(int fd, const void *buf, size_t len, const char *rel)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return oci_error_errno("writing %s", rel);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Links rel from the previous revision when it has the same content and
+ * mode there. Returns 1 linked, 0 not (for whatever reason: reuse is an
+ * optimisation, any doubt means write), <0 error. tmp: link under a
+ * temporary name and rename over rel (which exists, just written). */
+static int try_reuse(xctx *x, int pfd, const char *rel, const char *leaf, const char *hex,
+		     unsigned mode, unsigned final_mode, int64_t size, int over_existing)
+{
+	const oci__xfile *old = oci__xtable_get(&x->reuse, rel);
+	if (!old || old->mode != mode || strcmp(old->hex, hex) != 0)
+		return 0;
+	int rfd;
+	const char *rleaf;
+	if (parent_of(x, x->reusefd, &x->rcache_rel, &x->rcache_fd, rel, 0, &rleaf, &rfd) < 0) {
+		oci_error_clear();
+		return 0;
+	}
+	struct stat st;
+	/* The old file must still be the one the index describes. */
+	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 07777) != final_mode || st.st_size != size)
+		return 0;
+	if (!over_existing)
+		return linkat(rfd, rleaf, pfd, leaf, 0) == 0;
+	if (linkat(rfd, rleaf, pfd, REUSE_TMP_NAME, 0) < 0)
+		return 0;
+	if (renameat(pfd, REUSE_TMP_NAME, pfd, leaf) < 0) {
+		unlinkat(pfd, REUSE_TMP_NAME, 0);
+		return 0;
+	}
+	return 1;
+}
+
+static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
+{
+	int rc = 0, fd = -1, pfd;
+	const char *leaf;
+	oci_sha256 *h = NULL;
+	char digest[OCI_DIGEST_SIZE] = "";
+	unsigned mode = oci__norm_mode(archive_entry_perm(e));
+	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
+	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	int64_t len = 0;
+
+	/* Refuse at once what would pass the limit, before writing it. */
+	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
+		return count_content(x, (size_t)hdr_size);
+	if ((rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0)
+		return rc;
+	if (x->need_hash && (rc = oci_sha256_new(&h)) < 0)
+		return rc;
+
+	int buffered = x->reusefd >= 0 && hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
+		       oci__xtable_get(&x->reuse, rel) != NULL;
+	if (buffered) {
+		if (x->fbuf_cap < (size_t)hdr_size + 1) {
+			unsigned char *b = realloc(x->fbuf, (size_t)hdr_size + 1);
+			if (!b) {
+				rc = OCI_ENOMEM_SET();
+				goto cleanup;
+			}
+			x->fbuf = b;
+			x->fbuf_cap = (size_t)hdr_size + 1;
+		}
+		for (;;) {
+			/* libarchive never returns more than the header size */
+			la_ssize_t n = archive_read_data(x->a, x->fbuf + len, x->fbuf_cap - (size_t)len);
+			if (n < 0) {
+				rc = archive_fail(x);
+				goto cleanup;
+			}
+			if (n == 0)
+				break;
+			if ((rc = count_content(x, (size_t)n)) < 0)
+				goto cleanup;
+			len += n;
+			if ((size_t)len == x->fbuf_cap) {
+				rc = oci_error_set(OCI_EINVALID, "entry '%s' holds more data than its header says", x->entry);
+				goto cleanup;
+			}
+		}
+		if ((rc = oci_sha256_update(h, x->fbuf, (size_t)len)) < 0 || (rc = oci_sha256_final(digest, h)) < 0)
+			goto cleanup;
+		int linked = try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0);
+		if (linked == 1) {
+			x->st.files_linked++;
+			goto record;
+		}
+	}
+
+	fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			rc = oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
+		else
+			rc = oci_error_errno("creating %s for entry '%s'", rel, x->entry);
+		goto cleanup;
+	}
+	if (buffered) {
+		if ((rc = write_all(fd, x->fbuf, (size_t)len, x->entry)) < 0)
+			goto cleanup;
+	} else {
+		for (;;) {
+			la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
+			if (n < 0) {
+				rc = archive_fail(x);
+				goto cleanup;
+			}
+			if (n == 0)
+				break;
+			if ((rc = count_content(x, (size_t)n)) < 0)
+				goto cleanup;
+			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
+				goto cleanup;
+			if ((rc = write_all(fd, x->iobuf, (size_t)n, x->entry)) < 0)
+				goto cleanup;
+			len += n;
+		}
+		if (h && (rc = oci_sha256_final(digest, h)) < 0)
+			goto cleanup;
+	}
+	if (fchmod(fd, final_mode) < 0) {
+		rc = oci_error_errno("setting the mode of %s", rel);
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = oci_error_errno("writing %s", rel);
+		goto cleanup;
+	}
+	fd = -1;
+	x->st.files_written++;
+	if (!buffered && x->reusefd >= 0 && try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode,
+						       final_mode, len, 1) == 1) {
+		/* Written, then swapped for the old inode: disk use stays shared. */
+		x->st.files_written--;
+		x->st.files_linked++;
+	}
+record:
+	x->st.bytes += len;
+	if (x->need_hash)
+		rc = oci__xtable_put(&x->files, rel, oci_digest_hex(digest), mode, len);
+	else
+		rc = oci__xtable_put(&x->files, rel, "", mode, len);
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	oci_sha256_free(h);
+	return rc;
+}
+
+static int extract_dir(xctx *x, const char *rel)
+{
+	int pfd;
+	const char *leaf;
+	int rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
+	if (rc < 0)
+		return rc;
+	if (mkdirat(pfd, leaf, 0755) < 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return oci_error_errno("creating directory %s for entry '%s'", rel, x->entry);
+		/* A directory listed again (or after its files) is harmless;
+		 * a directory over a file or symlink is not. */
+		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive (a directory over another type); refused",
+					     x->entry);
+		return 0;
+	}
+	fchmodat(pfd, leaf, 0755, 0);
+	return 0;
+}
+
+static int extract_symlink(xctx *x, struct archive_entry *e, const char *rel)
+{
+	const char *target = archive_entry_symlink(e);
+	if (!target)
+		target = archive_entry_symlink_utf8(e);
+	if (!target)
+		return oci_error_set(OCI_EINVALID, "symlink entry '%s' has no readable target", x->entry);
+	const char *why = oci__symlink_unsafe(rel, target);
+	if (why)
+		return oci_error_set(OCI_EUNSAFE, "symlink '%s' -> '%s' %s of the destination; refused",
+				     x->entry, target, why);
+	int pfd;
+	const char *leaf;
+	int rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
+	if (rc < 0)
+		return rc;
+	if (symlinkat(target, pfd, leaf) < 0) {
+		if (errno == EEXIST)
+			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
+		return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
+	}
+	return 0;
+}
+
+static int extract_hardlink(xctx *x, const char *raw_target, const char *rel)
+{
+	int rc = 0, oom;
+	const char *why;
+	char *tpath = norm_path(raw_target, &why, &oom);
+	if (!tpath) {
+		if (oom)
+			return OCI_ENOMEM_SET();
+		return oci_error_set(OCI_EUNSAFE, "hard link '%s' points to '%s', which %s; refused", x->entry, raw_target, why);
+	}
+	const char *trel = reroot(x, tpath);
+	const oci__xfile *f = trel && *trel ? oci__xtable_get(&x->files, trel) : NULL;
+	if (!f) {
+		rc = oci_error_set(OCI_EUNSAFE, "hard link '%s' points to '%s', which is not an earlier regular file %s; refused",
+				   x->entry, raw_target, trel ? "of the archive" : "inside the extracted path");
+		goto cleanup;
+	}
+	oci__xfile target = *f; /* the table may grow below */
+	int tfd = -1, pfd;
+	const char *leaf;
+	const char *tslash = strrchr(trel, '/');
+	const char *tleaf = tslash ? tslash + 1 : trel;
+	char *tdir = strndup(trel, tslash ? (size_t)(tslash - trel) : 0);
+	if (!tdir) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	rc = oci__open_dir_nofollow(&tfd, x->destfd, tdir, 0, x->entry);
+	free(tdir);
+	if (rc < 0)
+		goto cleanup;
+	if ((rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0) {
+		close(tfd);
+		goto cleanup;
+	}
+	if (linkat(tfd, tleaf, pfd, leaf, 0) < 0) {
+		if (errno == EEXIST)
+			rc = oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
+		else
+			rc = oci_error_errno("creating hard link %s for entry '%s'", rel, x->entry);
+	}
+	close(tfd);
+	if (rc == 0) {
+		x->st.bytes += target.size;
+		rc = oci__xtable_put(&x->files, rel, target.hex, target.mode, target.size);
+	}
+cleanup:
+	free(tpath);
+	return rc;
+}
+
+static const char *special_kind(mode_t type)
+{
+	switch (type) {
+	case AE_IFCHR: return "a character device";
+	case AE_IFBLK: return "a block device";
+	case AE_IFIFO: return "a FIFO";
+	case AE_IFSOCK: return "a socket";
+	default: return NULL;
+	}
+}
+
+static int extract_entry(xctx *x, struct archive_entry *e)
+{
+	int rc = 0, oom;
+	const char *why;
+	char *path = NULL;
+	const char *raw = archive_entry_pathname(e);
+	if (!raw)
+		raw = archive_entry_pathname_utf8(e);
+	if (!raw)
+		return oci_error_set(OCI_EINVALID, "entry %lld has no readable path", (long long)x->st.entries);
+	free(x->entry);
+	if (!(x->entry = strdup(raw)))
+		return OCI_ENOMEM_SET();
+	if (++x->st.entries > x->max_entries)
+		return oci_error_set(OCI_ELIMIT, "the archive has more than %lld entries; refused",
+				     (long long)x->max_entries);
+	if (!(path = norm_path(raw, &why, &oom))) {
+		if (oom)
+			return OCI_ENOMEM_SET();
+		return oci_error_set(OCI_EUNSAFE, "entry '%s' %s; refused", raw, why);
+	}
+	const char *hardlink = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e);
+	const char *special = hardlink ? NULL : special_kind(type);
+	if (special) {
+		rc = oci_error_set(OCI_EUNSAFE, "entry '%s' is %s; devices, FIFOs and sockets are refused", raw, special);
+		goto cleanup;
+	}
+	if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+		rc = oci_error_set(OCI_EUNSAFE, "entry '%s' has an unsupported type (0%o); refused", raw, (unsigned)type);
+		goto cleanup;
+	}
+	const char *rel = reroot(x, path);
+	if (!rel) {
+		rc = drain(x); /* outside --path: verified, not written */
+		goto cleanup;
+	}
+	if (x->sub)
+		x->sub_found = 1;
+	if (!*rel) {
+		/* The root itself ("./" or the subpath folder). */
+		if (!hardlink && type == AE_IFDIR)
+			rc = drain(x);
+		else if (x->sub)
+			rc = oci_error_set(OCI_EINVALID, "path '%s' in the artifact is not a folder", x->sub);
+		else
+			rc = oci_error_set(OCI_EUNSAFE, "entry '%s' has an empty name; refused", raw);
+		goto cleanup;
+	}
+	if (hardlink) {
+		if ((rc = extract_hardlink(x, hardlink, rel)) == 0)
+			rc = drain(x);
+	} else if (type == AE_IFDIR) {
+		if ((rc = extract_dir(x, rel)) == 0)
+			rc = drain(x);
+	} else if (type == AE_IFLNK) {
+		if ((rc = extract_symlink(x, e, rel)) == 0)
+			rc = drain(x);
+	} else {
+		rc = extract_file(x, e, rel);
+	}
+cleanup:
+	free(path);
+	return rc;
+}
+
+static int check_empty(int fd, const char *dest)
+{
+	int fd2 = dup(fd);
+	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	if (!d) {
+		if (fd2 >= 0)
+			close(fd2);
+		return oci_error_errno("reading %s", dest);
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			rc = oci_error_set(OCI_EEXISTS, "extraction directory %s is not empty", dest);
+			break;
+		}
+	closedir(d);
+	return rc;
+}
+
+int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+		const char *dest_dir, const oci_extract_opts *opts)
+{
+	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
+	const oci_extract_opts *o = opts ? opts : &defaults;
+	int rc = 0, oom;
+	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
+	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
+		   .rcache_fd = -1, .src = source, .src_ctx = source_ctx };
+	x.max_size = o->max_size > 0 ? o->max_size : OCI_DEFAULT_MAX_SIZE;
+	x.max_entries = o->max_entries > 0 ? o->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
+
+	if (o->subpath) {
+		const char *why;
+		if (!(x.sub = norm_path(o->subpath, &why, &oom))) {
+			if (oom)
+				return OCI_ENOMEM_SET();
+			return oci_error_set(OCI_EINVALID, "path '%s' %s; give a folder inside the artifact", o->subpath, why);
+		}
+		if (!*x.sub) {
+			free(x.sub);
+			x.sub = NULL;
+		} else {
+			x.sublen = strlen(x.sub);
+		}
+	}
+	if ((x.destfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = oci_error_errno("opening extraction directory %s", dest_dir);
+		goto cleanup;
+	}
+	if ((rc = check_empty(x.destfd, dest_dir)) < 0)
+		goto cleanup;
+	if (o->reuse_dir && o->reuse_index) {
+		if ((rc = oci__xtable_load_index(&x.reuse, o->reuse_index)) < 0)
+			goto cleanup;
+		/* A previous revision that is gone just means no reuse. */
+		if (x.reuse.n)
+			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (!(x.srcbuf = malloc(IO_CHUNK)) || !(x.iobuf = malloc(IO_CHUNK)) || !(x.a = archive_read_new())) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	/* Only decompressors built into libarchive: never one that would run
+	 * an external program on untrusted bytes. */
+	archive_read_support_filter_gzip(x.a);
+	archive_read_support_filter_zstd(x.a);
+	archive_read_support_filter_xz(x.a);
+	archive_read_support_filter_bzip2(x.a);
+	archive_read_support_format_tar(x.a);
+	/* Decode non-ASCII names (UTF-8 pax records) the same way whatever
+	 * the caller's locale; see oci_bundle_pack. */
+	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)))
+		old_locale = uselocale(utf8);
+	if (archive_read_open(x.a, &x, NULL, read_cb, NULL) != ARCHIVE_OK) {
+		rc = archive_fail(&x);
+		oci_error_wrap("reading the layer");
+		goto cleanup;
+	}
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(x.a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = archive_fail(&x);
+			goto cleanup;
+		}
+		if ((rc = extract_entry(&x, e)) < 0)
+			goto cleanup;
+	}
+	if (x.sub && !x.sub_found) {
+		rc = oci_error_set(OCI_ENOTFOUND, "path '%s' is not in the artifact", x.sub);
+		goto cleanup;
+	}
+	/* Read the source to its end: the tar end marker may come before
+	 * the end of the stream, and a hashing source must see every byte
+	 * for its digest check to mean anything. */
+	for (;;) {
+		ssize_t n = source(source_ctx, x.srcbuf, IO_CHUNK);
+		if (n < 0) {
+			rc = (int)n;
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+	}
+	if (o->index_out && (rc = oci__xtable_write_index(&x.files, o->index_out)) < 0)
+		goto cleanup;
+cleanup:
+	if (stats)
+		*stats = x.st;
+	if (x.a)
+		archive_read_free(x.a);
+	if (utf8) {
+		uselocale(old_locale);
+		freelocale(utf8);
+	}
+	if (x.destfd >= 0)
+		close(x.destfd);
+	if (x.reusefd >= 0)
+		close(x.reusefd);
+	if (x.cache_fd >= 0)
+		close(x.cache_fd);
+	if (x.rcache_fd >= 0)
+		close(x.rcache_fd);
+	free(x.cache_rel);
+	free(x.rcache_rel);
+	oci__xtable_dispose(&x.reuse);
+	oci__xtable_dispose(&x.files);
+	free(x.sub);
+	free(x.srcbuf);
+	free(x.iobuf);
+	free(x.fbuf);
+	free(x.entry);
+	return rc;
+}
+
+typedef struct file_src {
+	int fd;
+	const char *path;
+} file_src;
+
+static ssize_t file_read(void *ctx, void *buf, size_t len)
+{
+	file_src *s = ctx;
+	for (;;) {
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return oci_error_errno("reading %s", s->path);
+	}
+}
+
+int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
+		     const char *dest_dir, const oci_extract_opts *opts)
+{
+	file_src s = { .fd = open(archive_path, O_RDONLY | O_CLOEXEC), .path = archive_path };
+	if (s.fd < 0)
+		return oci_error_errno("opening %s", archive_path);
+	int rc = oci_extract(stats, file_read, &s, dest_dir, opts);
+	close(s.fd);
+	return rc;
+}

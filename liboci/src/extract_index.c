@@ -1,0 +1,175 @@
+/* The file table of an extraction and its on-disk form, the index kept
+ * beside each sync revision: "<hex sha256> <octal mode> <path>\n", sorted
+ * by path. It is what lets the next revision hard-link unchanged files
+ * instead of writing them. */
+#include "extract_internal.h"
+#include "error_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int grow(oci__xtable *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	oci__xfile *slots = calloc(cap, sizeof *slots);
+	if (!slots)
+		return OCI_ENOMEM_SET();
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].path)
+			continue;
+		size_t j = hash_path(t->slots[i].path) & (cap - 1);
+		while (slots[j].path)
+			j = (j + 1) & (cap - 1);
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+int oci__xtable_put(oci__xtable *t, const char *path, const char *hex, unsigned mode, int64_t size)
+{
+	int rc;
+	if ((t->n + 1) * 2 > t->cap && (rc = grow(t)) < 0)
+		return rc;
+	size_t j = hash_path(path) & (t->cap - 1);
+	while (t->slots[j].path && strcmp(t->slots[j].path, path) != 0)
+		j = (j + 1) & (t->cap - 1);
+	oci__xfile *f = &t->slots[j];
+	if (!f->path) {
+		if (!(f->path = strdup(path)))
+			return OCI_ENOMEM_SET();
+		t->n++;
+	}
+	snprintf(f->hex, sizeof f->hex, "%s", hex);
+	f->mode = mode;
+	f->size = size;
+	return 0;
+}
+
+const oci__xfile *oci__xtable_get(const oci__xtable *t, const char *path)
+{
+	if (!t->cap)
+		return NULL;
+	size_t j = hash_path(path) & (t->cap - 1);
+	while (t->slots[j].path) {
+		if (strcmp(t->slots[j].path, path) == 0)
+			return &t->slots[j];
+		j = (j + 1) & (t->cap - 1);
+	}
+	return NULL;
+}
+
+void oci__xtable_dispose(oci__xtable *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slots[i].path);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp((*(const oci__xfile *const *)a)->path, (*(const oci__xfile *const *)b)->path);
+}
+
+int oci__xtable_write_index(const oci__xtable *t, const char *file)
+{
+	int rc = 0;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd = -1;
+	const oci__xfile **v = calloc(t->n ? t->n : 1, sizeof *v);
+	if (!v)
+		return OCI_ENOMEM_SET();
+	size_t n = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].path)
+			v[n++] = &t->slots[i];
+	qsort(v, n, sizeof *v, by_path);
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", file) < 0) {
+		tmp = NULL;
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || !(f = fdopen(fd, "w"))) {
+		rc = oci_error_errno("creating %s", tmp);
+		goto cleanup;
+	}
+	fd = -1;
+	for (size_t i = 0; i < n; i++) {
+		/* A name with a newline cannot be an index line; such a file
+		 * is simply never reused. */
+		if (strchr(v[i]->path, '\n'))
+			continue;
+		fprintf(f, "%s %o %s\n", v[i]->hex, v[i]->mode, v[i]->path);
+	}
+	if (fchmod(fileno(f), 0644) < 0 || fflush(f) != 0 || ferror(f)) {
+		rc = oci_error_errno("writing %s", tmp);
+		goto cleanup;
+	}
+	int closed = fclose(f);
+	f = NULL;
+	if (closed != 0) {
+		rc = oci_error_errno("writing %s", tmp);
+		goto cleanup;
+	}
+	if (rename(tmp, file) < 0)
+		rc = oci_error_errno("renaming %s to %s", tmp, file);
+cleanup:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(v);
+	return rc;
+}
+
+int oci__xtable_load_index(oci__xtable *t, const char *file)
+{
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : oci_error_errno("reading index %s", file);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		/* 64 hex, ' ', octal mode, ' ', path */
+		if (len < 68 || line[64] != ' ')
+			continue;
+		int hex_ok = 1;
+		for (int i = 0; i < 64; i++)
+			if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f')))
+				hex_ok = 0;
+		char *end = NULL;
+		unsigned long mode = strtoul(line + 65, &end, 8);
+		if (!hex_ok || end == line + 65 || *end != ' ' || !end[1] || (mode != 0644 && mode != 0755))
+			continue;
+		line[64] = '\0';
+		if ((rc = oci__xtable_put(t, end + 1, line, (unsigned)mode, -1)) < 0)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}

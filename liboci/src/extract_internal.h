@@ -1,0 +1,39 @@
+/* Private: bookkeeping for safe extraction (extract.c) -- the table of
+ * regular files written so far and the per-file index used to reuse the
+ * previous revision's files (extract_index.c), and the filesystem helpers
+ * (fsutil.c). */
+#ifndef OCI_EXTRACT_INTERNAL_H
+#define OCI_EXTRACT_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* One regular file of an extracted tree, as an index line holds it:
+ * "<hex sha256> <octal mode> <path>". mode is the normalised 0644/0755. */
+typedef struct oci__xfile {
+	char *path;
+	char hex[65];
+	unsigned mode;
+	int64_t size;
+} oci__xfile;
+
+/* A hash set of files by path (the files written so far: hard links may
+ * only point at them, and they become index_out). */
+typedef struct oci__xtable {
+	oci__xfile *slots;   /* path == NULL: empty */
+	size_t cap, n;
+} oci__xtable;
+int oci__xtable_put(oci__xtable *t, const char *path, const char *hex, unsigned mode, int64_t size);
+const oci__xfile *oci__xtable_get(const oci__xtable *t, const char *path);
+void oci__xtable_dispose(oci__xtable *t);
+/* Writes the table as an index (sorted by path) to file, atomically. */
+int oci__xtable_write_index(const oci__xtable *t, const char *file);
+/* Loads an index; a missing file gives an empty table (reuse is only an
+ * optimisation), malformed lines are skipped. */
+int oci__xtable_load_index(oci__xtable *t, const char *file);
+
+/* Opens the directory rel (relative, '/'-separated, "" = root) under
+ * rootfd without following any symlink. create: make missing directories
+ * (0755). On failure sets an error naming entry and returns it. */
+int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create, const char *entry);
+
+#endif

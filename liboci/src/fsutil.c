@@ -1,0 +1,165 @@
+/* Filesystem helpers for extraction: walking into a directory without ever
+ * following a symlink, and removing a tree (also read-only published ones). */
+#include "oci/extract.h"
+#include "extract_internal.h"
+#include "error_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create, const char *entry)
+{
+	int rc = 0;
+	char *copy = strdup(rel);
+	int fd = dup(rootfd);
+	if (!copy || fd < 0) {
+		rc = copy ? oci_error_errno("duplicating a directory descriptor") : OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	char *save = NULL;
+	for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+				rc = oci_error_errno("creating the directory for entry '%s'", entry);
+				goto cleanup;
+			}
+			/* umask must not decide the published modes */
+			fchmodat(fd, comp, 0755, 0);
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int err = errno;
+			struct stat st;
+			/* Name the offending component: everything up to it. */
+			size_t upto = (size_t)(comp - copy) + strlen(comp);
+			if ((err == ELOOP || err == ENOTDIR) && fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				if (S_ISLNK(st.st_mode))
+					rc = oci_error_set(OCI_EUNSAFE, "entry '%s' goes through the symlink '%.*s'; refused",
+							   entry, (int)upto, rel);
+				else
+					rc = oci_error_set(OCI_EUNSAFE, "entry '%s' goes through '%.*s', which is not a directory; refused",
+							   entry, (int)upto, rel);
+			} else {
+				errno = err;
+				rc = oci_error_errno("opening the directory '%.*s' for entry '%s'", (int)upto, rel, entry);
+			}
+			goto cleanup;
+		}
+		close(fd);
+		fd = next;
+	}
+	*out_fd = fd;
+	fd = -1;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+/* Empties the directory open as dirfd; path is for messages. */
+static int rm_contents(int dirfd, const char *path)
+{
+	int rc = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int fd2 = dup(dirfd);
+	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	if (!d) {
+		if (fd2 >= 0)
+			close(fd2);
+		return oci_error_errno("reading directory %s", path);
+	}
+	/* Collect first: removing while readdir runs may skip entries. */
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **p = realloc(names, cap * sizeof *p);
+			if (!p) {
+				rc = OCI_ENOMEM_SET();
+				goto cleanup;
+			}
+			names = p;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = OCI_ENOMEM_SET();
+			goto cleanup;
+		}
+		n++;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat st;
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				rc = oci_error_errno("removing %s/%s", path, names[i]);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 && errno == EACCES) {
+				fchmodat(dirfd, names[i], 0700, 0);
+				sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			}
+			if (sub < 0) {
+				rc = oci_error_errno("removing %s/%s", path, names[i]);
+				continue;
+			}
+			fchmod(sub, (st.st_mode & 07777) | 0700);
+			char *subpath = NULL;
+			if (asprintf(&subpath, "%s/%s", path, names[i]) < 0) {
+				close(sub);
+				rc = OCI_ENOMEM_SET();
+				continue;
+			}
+			rc = rm_contents(sub, subpath);
+			close(sub);
+			if (rc == 0 && unlinkat(dirfd, names[i], AT_REMOVEDIR) < 0)
+				rc = oci_error_errno("removing %s", subpath);
+			free(subpath);
+		} else if (unlinkat(dirfd, names[i], 0) < 0 && errno != ENOENT) {
+			rc = oci_error_errno("removing %s/%s", path, names[i]);
+		}
+	}
+cleanup:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+int oci_rmtree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : oci_error_errno("removing %s", path);
+	if (!S_ISDIR(st.st_mode)) {
+		/* A symlink is removed itself, never what it points to. */
+		if (unlink(path) < 0 && errno != ENOENT)
+			return oci_error_errno("removing %s", path);
+		return 0;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		chmod(path, (st.st_mode & 07777) | 0700);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return oci_error_errno("removing %s", path);
+	fchmod(fd, (st.st_mode & 07777) | 0700);
+	int rc = rm_contents(fd, path);
+	close(fd);
+	if (rc == 0 && rmdir(path) < 0)
+		rc = oci_error_errno("removing %s", path);
+	return rc;
+}
