@@ -9,6 +9,9 @@ rule, misbehaves a given number of times:
   drop         forward, but cut the connection halfway through the response
                body (GET) or the request body (PUT/PATCH: nothing forwarded)
   flip         forward, flipping one byte in the middle of the response body
+  paginate     serve /tags/list in pages of ?n= with Link: rel="next" headers
+               (distribution 2.8 ignores n), from the registry's full list
+  foreign-link like paginate, but the next link points to another origin
   redirect     answer 307 to the "storage" server (a second port of this
                process) which serves the same path from the registry and
                records whether an Authorization header reached it
@@ -133,6 +136,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "retry-after":
             self.simple(429, {"Retry-After": str(rule.get("seconds", 1))}, b"slow down", "fault=429")
             return
+        if mode in ("paginate", "foreign-link"):
+            self.paginate(mode)
+            return
         if mode == "redirect":
             loc = f"http://127.0.0.1:{args.storage_port}{self.path}"
             self.simple(307, {"Location": loc}, b"", "fault=redirect")
@@ -150,6 +156,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.forward(mode)
+
+    def paginate(self, mode):
+        self.discard_body()
+        path, _, query = self.path.partition("?")
+        q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        conn = http.client.HTTPConnection("127.0.0.1", args.upstream_port, timeout=60)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        if resp.status != 200:
+            self.simple(resp.status, {"Content-Type": "application/json"}, data)
+            return
+        doc = json.loads(data)
+        tags = sorted(doc.get("tags") or [])
+        if "last" in q:
+            tags = [t for t in tags if t > q["last"]]
+        n = int(q.get("n", "100"))
+        page, rest = tags[:n], tags[n:]
+        headers = {"Content-Type": "application/json"}
+        if rest:
+            link = f"{path}?last={page[-1]}&n={n}"
+            if mode == "foreign-link":
+                link = f"http://127.0.0.1:{args.storage_port or 1}{link}"
+            headers["Link"] = f'<{link}>; rel="next"'
+        body = json.dumps({"name": doc.get("name"), "tags": page}).encode()
+        self.simple(200, headers, body, f"fault={mode}")
 
     def forward(self, mode):
         conn = http.client.HTTPConnection("127.0.0.1", args.upstream_port, timeout=120)

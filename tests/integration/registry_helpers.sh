@@ -1,0 +1,23 @@
+# Helpers for the registry_*.sh tests (sourced after lib.sh; not a test).
+
+# start_proxy RULES_JSON [faultproxy args...]: tests/faultproxy.py in front
+# of $REG_PORT on a free port, with a "storage" server on another. Sets
+# PROXY (host:port), PROXY_LOG, STORAGE_PORT.
+start_proxy() {
+	local rules=$1
+	shift
+	local port
+	port=$(free_port)
+	STORAGE_PORT=$(free_port)
+	PROXY="127.0.0.1:$port"
+	PROXY_LOG="$WORK/proxy-$port.log"
+	: >"$PROXY_LOG"
+	/usr/bin/python3 "$SRCDIR/tests/faultproxy.py" --port "$port" --upstream-port "$REG_PORT" \
+		--storage-port "$STORAGE_PORT" --log "$PROXY_LOG" --rules "$rules" "$@" &
+	_pids+=("$!")
+	wait_port "$port"
+	wait_port "$STORAGE_PORT"
+}
+
+# Lines of the proxy log matching a pattern.
+proxy_count() { grep -c -- "$1" "$PROXY_LOG" || true; }
