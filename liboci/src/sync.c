@@ -255,6 +255,11 @@ static int do_step(step *s)
 		return rc;
 	if ((rc = sync_link_read(s->cur_hex, o->root, s->link)))
 		return rc;
+	/* A revision is named by its digest alone, so the folder it holds must
+	 * not change under that name. */
+	if (s->st.digest[0] && strcmp(s->st.path ? s->st.path : "", o->path ? o->path : ""))
+		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s%s; a different --path needs its own root",
+				     o->root, s->st.path ? "--path " : "the whole artifact", s->st.path ? s->st.path : "", "");
 	if (s->cur_hex[0])
 		snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
 	if ((rc = resolve(s))) {
@@ -286,6 +291,7 @@ static int do_step(step *s)
 		s->st.hook_digest[0] = '\0';
 		snprintf(s->st.hook_result, sizeof s->st.hook_result, "%s", o->exec ? "" : "none");
 		if ((rc = sync_state_set(&s->st.tag, out->tag[0] ? out->tag : NULL)) ||
+		    (rc = sync_state_set(&s->st.path, o->path)) ||
 		    (rc = sync_state_touch_history(&s->st, hex)) ||
 		    (rc = sync_state_save(&s->st, s->state_path)))
 			return rc;

@@ -19,6 +19,7 @@ void sync_state_dispose(sync_state *s)
 	free(s->created);
 	free(s->source);
 	free(s->revision);
+	free(s->path);
 	oci_strlist_dispose(&s->history);
 	memset(s, 0, sizeof *s);
 }
@@ -88,9 +89,9 @@ int sync_state_load(sync_state *s, const char *path)
 	json_t *hook = json_object_get(root, "hook");
 	copy_str(s->hook_digest, sizeof s->hook_digest, json_object_get(hook, "digest"));
 	copy_str(s->hook_result, sizeof s->hook_result, json_object_get(hook, "result"));
-	const char *fields[] = { "ref", "tag", "created", "source", "revision" };
-	char **dst[] = { &s->ref, &s->tag, &s->created, &s->source, &s->revision };
-	for (size_t i = 0; i < 5; i++) {
+	const char *fields[] = { "ref", "tag", "created", "source", "revision", "path" };
+	char **dst[] = { &s->ref, &s->tag, &s->created, &s->source, &s->revision, &s->path };
+	for (size_t i = 0; i < 6; i++) {
 		const char *v = json_string_value(json_object_get(root, fields[i]));
 		if (v && (rc = sync_state_set(dst[i], v)))
 			goto cleanup;
@@ -133,13 +134,13 @@ int sync_state_save(const sync_state *s, const char *path)
 	json_t *hist = json_array();
 	for (size_t i = 0; hist && i < s->history.n; i++)
 		json_array_append_new(hist, json_string(s->history.items[i]));
-	json_t *root = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:f, s:f, s:f, s:f,"
+	json_t *root = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:f, s:f, s:f, s:f,"
 				 " s:{s:I, s:I, s:I, s:I}, s:o}",
 				 "version", STATE_VERSION,
 				 "ref", str_or_null(s->ref), "tag", str_or_null(s->tag),
 				 "digest", str_or_null(s->digest),
 				 "created", str_or_null(s->created), "source", str_or_null(s->source),
-				 "revision", str_or_null(s->revision),
+				 "revision", str_or_null(s->revision), "path", str_or_null(s->path),
 				 "hook", "digest", str_or_null(s->hook_digest), "result", str_or_null(s->hook_result),
 				 "published", s->published, "last_sync", s->last_sync,
 				 "last_success", s->last_success, "last_duration", s->last_duration,
