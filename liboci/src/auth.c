@@ -307,16 +307,16 @@ static void url_host(char *buf, size_t n, const char *url)
 }
 
 /* A CURLcode as an error naming who could not be reached. */
-static int network_error(CURLcode cc, const http_exchange *x, const char *what, const char *host)
+static int network_error(CURLcode cc, const http_exchange *x, const char *what, const char *host, const char *url,
+			 const oci_client_opts *opts)
 {
-	const char *hint = "";
-	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-		hint = " (the server's certificate is not trusted: pass its CA with --ca-file, or --insecure)";
-	else if (cc == CURLE_SSL_CERTPROBLEM)
-		hint = " (check --cert-file and --key-file)";
-	else if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_RECV_ERROR)
-		hint = " (TLS handshake failed; does the server require a client certificate (--cert-file/--key-file)?)";
-	return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, x->errbuf, hint);
+	int https = !strncasecmp(url, "https:", 6);
+	const char *text = x->errbuf;
+	/* libcurl's words when a TLS 1.3 server drops the connection after
+	 * refusing the client (no certificate) say nothing useful. */
+	if (strstr(text, "getpeername") || strstr(text, "Transport endpoint"))
+		text = "the server closed the connection";
+	return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, text, oci_tls_hint(cc, https, opts));
 }
 
 /* ---- scopes ---- */
@@ -623,7 +623,7 @@ static int fetch_token(char **token, long *lifetime, oci_auth *a, const char *sc
 		cc = http_run(&x, a, a->realm, form, NULL, NULL, NULL);
 		have_x = 1;
 		if (cc != CURLE_OK) {
-			rc = network_error(cc, &x, "the token service", realm_host);
+			rc = network_error(cc, &x, "the token service", realm_host, a->realm, &a->opts);
 			goto cleanup;
 		}
 		if (x.status != 404 && x.status != 405)
@@ -643,7 +643,7 @@ static int fetch_token(char **token, long *lifetime, oci_auth *a, const char *sc
 	cc = http_run(&x, a, url, NULL, a->user, a->secret, NULL);
 	have_x = 1;
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && x.over_limit)) {
-		rc = network_error(cc, &x, "the token service", realm_host);
+		rc = network_error(cc, &x, "the token service", realm_host, a->realm, &a->opts);
 		goto cleanup;
 	}
 answer:
@@ -787,7 +787,7 @@ static int check_basic(oci_auth *a)
 	auth_log(a, "auth: checking Basic credentials of %s on %s", a->user, url);
 	CURLcode cc = http_run(&x, a, url, NULL, a->user, a->secret, NULL);
 	if (cc != CURLE_OK)
-		rc = network_error(cc, &x, "registry", a->api_host);
+		rc = network_error(cc, &x, "registry", a->api_host, url, &a->opts);
 	else if (x.status == 401 || x.status == 403)
 		rc = oci_error_set(OCI_EAUTH, "%s: authentication failed for user %s (%ld from registry)", a->config_host,
 				   a->user, x.status);
@@ -938,7 +938,7 @@ int oci_credentials_verify(const char *host, const char *user, const char *secre
 		wipe_free(line);
 		line = NULL;
 		if (cc != CURLE_OK) {
-			rc = network_error(cc, &x, "registry", api);
+			rc = network_error(cc, &x, "registry", api, url, &a->opts);
 			goto cleanup;
 		}
 		if (x.status == 200)

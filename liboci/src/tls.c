@@ -52,3 +52,26 @@ int oci_http_setup_tls(CURL *h, const oci_client_opts *opts)
 		return oci_error_set(OCI_ENET, "cannot configure TLS options in libcurl");
 	return 0;
 }
+
+const char *oci_tls_hint(CURLcode cc, int https, const oci_client_opts *opts)
+{
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return opts->ca_file ? " (the server's certificate is not signed by the CA in --ca-file)"
+				     : " (the server's certificate is not trusted: pass its CA with --ca-file, or use --insecure)";
+	case CURLE_SSL_CERTPROBLEM:
+		return " (check --cert-file and --key-file: a readable PEM certificate and its matching key)";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		if (https && !opts->cert_file)
+			return " (the TLS connection was closed: does the server require a client certificate (--cert-file/--key-file)?)";
+		if (https)
+			return " (the TLS connection was closed: was the client certificate refused?)";
+		return "";
+	default:
+		return "";
+	}
+}

@@ -14,5 +14,11 @@ const char *oci_http_scheme(const char *host, const oci_client_opts *opts);
 int oci_http_setup_tls(CURL *h, const oci_client_opts *opts);
 /* True for localhost, 127.0.0.0/8 and ::1 (host may carry :port). */
 int oci_host_is_loopback(const char *host);
+/* A hint for a failed transfer, to append to the message ("" when none):
+ * untrusted certificates point at --ca-file/--insecure; a connection the
+ * server drops during the handshake (TLS 1.3 servers refuse a missing
+ * client certificate after it, which libcurl reports as a send/receive
+ * error) points at --cert-file/--key-file. https: the request used TLS. */
+const char *oci_tls_hint(CURLcode cc, int https, const oci_client_opts *opts);
 
 #endif
