@@ -27,7 +27,7 @@ reg_manifest_put() {
 
 # reg_manifest_get REPO REF > file
 reg_manifest_get() {
-	curl -sfS -H "Accept: $OCI_MT" "http://$REG/v2/$1/manifests/$2"
+	curl -sfS -H "Accept: $OCI_MT, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json" "http://$REG/v2/$1/manifests/$2"
 }
 
 # reg_blob_get REPO DIGEST > file
