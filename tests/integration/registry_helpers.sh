@@ -21,3 +21,10 @@ start_proxy() {
 
 # Lines of the proxy log matching a pattern.
 proxy_count() { grep -c -- "$1" "$PROXY_LOG" || true; }
+
+# ocisync's stdout, byte for byte, into a file (for cmp); fails the test on error.
+ocisync_to_file() { # file args...
+	local f=$1
+	shift
+	"$OCISYNC" "$@" >"$f" 2>"$WORK/raw.err" || fail "ocisync $* failed: $(cat "$WORK/raw.err")"
+}
