@@ -68,16 +68,49 @@ step "a malformed index.json"
 mkdir broken && echo '{"manifests": 3' >broken/index.json
 expect_fail 1 "is not a valid OCI index" resolve "oci-layout:$WORK/broken:v1"
 
-step "a hostile layer (../ entry) is refused and nothing escapes"
-/usr/bin/python3 - store "$WORK" <<'PY'
-import gzip, hashlib, io, json, sys, tarfile
-d, work = sys.argv[1], sys.argv[2]
+# add_layer TAG KIND: stores a manifest whose layer is a hostile archive
+# built by Python's tarfile (an independent writer), tagged TAG.
+add_layer() {
+	/usr/bin/python3 - "$WORK/store" "$1" "$2" "$WORK" <<'PY'
+import gzip, hashlib, io, json, sys, tarfile, zlib
+d, tag, kind, work = sys.argv[1:5]
 buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w") as t:
-    data = b"pwned\n"
-    ti = tarfile.TarInfo("../pwned.txt"); ti.size = len(data)
-    t.addfile(ti, io.BytesIO(data))
-layer = gzip.compress(buf.getvalue(), mtime=0)
+def add(t, name, data=b"", **kw):
+    ti = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    if ti.type == tarfile.REGTYPE:
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    else:
+        t.addfile(ti)
+raw = None
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+    if kind == "dotdot":
+        add(t, "ok.yaml", b"a: 1\n")
+        add(t, "../pwned.txt", b"pwned\n")
+    elif kind == "absolute":
+        add(t, work + "/abs-pwned.txt", b"pwned\n")
+    elif kind == "symlink-out":
+        add(t, "link", type=tarfile.SYMTYPE, linkname=work)
+        add(t, "link/through-pwned.txt", b"pwned\n")
+    elif kind == "hardlink-out":
+        add(t, "passwd", type=tarfile.LNKTYPE, linkname="/etc/passwd")
+    elif kind == "device":
+        add(t, "null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)
+    elif kind == "fifo":
+        add(t, "pipe", type=tarfile.FIFOTYPE)
+    elif kind == "many":
+        for i in range(100001):
+            add(t, "f%06d" % i)
+    elif kind == "bomb":
+        add(t, "zeros.bin", bytes(64 * 1024 * 1024))
+layer = gzip.compress(buf.getvalue(), mtime=0, compresslevel=1)
+if kind == "truncated-gzip":
+    with tarfile.open(fileobj=(b := io.BytesIO()), mode="w") as t:
+        for i in range(50):
+            add(t, "f%d.yaml" % i, (b"x: %d\n" % i) * 2000)
+    layer = gzip.compress(b.getvalue(), mtime=0)[:-200]
 lh = hashlib.sha256(layer).hexdigest()
 open(f"{d}/blobs/sha256/{lh}", "wb").write(layer)
 m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -89,11 +122,38 @@ h = hashlib.sha256(b).hexdigest()
 open(f"{d}/blobs/sha256/{h}", "wb").write(b)
 idx = json.load(open(f"{d}/index.json"))
 idx["manifests"].append({"mediaType": m["mediaType"], "digest": "sha256:" + h, "size": len(b),
-                         "annotations": {"org.opencontainers.image.ref.name": "hostile"}})
+                         "annotations": {"org.opencontainers.image.ref.name": tag}})
 open(f"{d}/index.json", "w").write(json.dumps(idx))
 PY
-mkdir -p "$WORK/nest"
-expect_fail 1 ".." pull "oci-layout:$WORK/store:hostile" "$WORK/nest/out5"
-[ ! -e "$WORK/nest/pwned.txt" ] && [ ! -e "$WORK/pwned.txt" ] || fail "a ../ entry escaped"
-[ ! -e "$WORK/nest/out5" ] || fail "a hostile layer was published"
+}
+
+# hostile KIND "message" [pull options]: refused with the message, exit 1,
+# nothing published, nothing outside the destination, nothing left over.
+hostile() {
+	local kind=$1 msg=$2
+	shift 2
+	step "hostile layer: $kind"
+	add_layer "$kind" "$kind"
+	mkdir -p "$WORK/nest-$kind"
+	local before
+	before=$(find "$WORK" -path "$WORK/store" -prune -o -print | sort)
+	expect_fail 1 "$msg" pull "$@" "oci-layout:$WORK/store:$kind" "$WORK/nest-$kind/out"
+	echo "   -> $ERR" >&2
+	[ ! -e "$WORK/nest-$kind/out" ] || fail "$kind: the destination was published"
+	local after
+	after=$(find "$WORK" -path "$WORK/store" -prune -o -print | grep -v '/\.std\(out\|err\)$' | sort)
+	before=$(printf '%s\n' "$before" | grep -v '/\.std\(out\|err\)$')
+	assert_eq "$after" "$before" "$kind: files created or left outside the destination"
+	[ ! -e /etc/pwned.txt ] || fail "$kind escaped to /etc"
+}
+
+hostile dotdot ".."
+hostile absolute "absolute"
+hostile symlink-out "symlink"
+hostile hardlink-out "hard link"
+hostile device "device"
+hostile fifo "FIFO"
+hostile many "100000 entries"
+hostile bomb "1048576" --max-size 1M
+hostile truncated-gzip "truncated"
 echo ok
