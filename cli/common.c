@@ -1,4 +1,5 @@
 /* Helpers every command uses: errors, help, JSON, progress. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,8 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 int cli_help(cli *c, const char *text)
 {
 	const cli_command *cmd = c->command ? cli_find_command(c->command) : NULL;
-	if (cmd)
-		printf("Usage: ocisync %s\n\n%s.\n\n", cmd->usage, cmd->summary);
+	if (cmd) /* the summary reads as a sentence here */
+		printf("Usage: ocisync %s\n\n%c%s.\n\n", cmd->usage, toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	fputs(text, stdout);
 	printf("\nGlobal options: --plain-http --insecure --ca-file F --cert-file F --key-file F\n"
 	       "  --registry-config F -o text|json -q -v --no-progress (see ocisync --help)\n");
