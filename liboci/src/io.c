@@ -40,6 +40,15 @@ int oci_buf_sink_write(void *ctx, const void *data, size_t len)
 	return oci_buf_append(&s->buf, data, len);
 }
 
+ssize_t oci_mem_source_read(void *ctx, void *buf, size_t len)
+{
+	oci_mem_source *m = ctx;
+	size_t n = m->len - m->off < len ? m->len - m->off : len;
+	memcpy(buf, (const char *)m->data + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
 int oci_strlist_push(oci_strlist *l, const char *s)
 {
 	char **items = realloc(l->items, (l->n + 1) * sizeof *items);

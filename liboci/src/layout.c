@@ -329,20 +329,6 @@ static int layout_blob_put(oci_target *t, const char *digest, int64_t size, oci_
 	return rc;
 }
 
-struct mem_source {
-	const char *data;
-	size_t len, off;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len)
-{
-	struct mem_source *m = ctx;
-	size_t n = m->len - m->off < len ? m->len - m->off : len;
-	memcpy(buf, m->data + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
 /* Adds or replaces the index entry naming tag. Callers hold the lock. */
 static int set_tag(layout *l, const char *tag, const char *digest, const char *media_type, int64_t size)
 {
@@ -380,8 +366,8 @@ static int layout_manifest_put(oci_target *t, const char *tag, const char *media
 	int rc = oci_digest_buf(digest, data, len);
 	if (rc < 0)
 		return rc;
-	struct mem_source m = { data, len, 0 };
-	if ((rc = put_blob_stream(t, digest, (int64_t)len, mem_read, &m)) < 0)
+	oci_mem_source m = { data, len, 0 };
+	if ((rc = put_blob_stream(t, digest, (int64_t)len, oci_mem_source_read, &m)) < 0)
 		return oci_error_wrap("oci-layout:%s: storing manifest", l->dir);
 	if (!tag)
 		return 0;

@@ -25,20 +25,6 @@ static int put_if_missing_file(oci_target *t, const char *digest, int64_t size, 
 	return rc < 0 ? rc : 1;
 }
 
-struct mem_src {
-	const char *p;
-	size_t len, off;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len)
-{
-	struct mem_src *m = ctx;
-	size_t n = m->len - m->off < len ? m->len - m->off : len;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
 int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts)
 {
 	oci_push_opts defaults = OCI_PUSH_OPTS_INIT;
@@ -77,8 +63,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	if ((rc = oci_manifest_config(&cfg, &cfgdesc, opts->profile)) < 0)
 		goto cleanup;
 	if ((rc = oci_target_blob_exists(t, cfgdesc.digest, NULL)) == 0) {
-		struct mem_src m = { cfg.data, cfg.len, 0 };
-		rc = oci_target_blob_put(t, cfgdesc.digest, cfgdesc.size, mem_read, &m);
+		oci_mem_source m = { cfg.data, cfg.len, 0 };
+		rc = oci_target_blob_put(t, cfgdesc.digest, cfgdesc.size, oci_mem_source_read, &m);
 	}
 	if (rc < 0)
 		goto cleanup;

@@ -3,6 +3,10 @@
 #include "target_impl.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
+#include "fileutil.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -157,27 +161,6 @@ int oci_target_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 	return t->ops->blob_put(t, digest, size, source, source_ctx);
 }
 
-struct fd_source {
-	int fd;
-	const char *path;
-};
-
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-static ssize_t fd_read(void *ctx, void *buf, size_t len)
-{
-	struct fd_source *s = ctx;
-	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return oci_error_errno("reading %s", s->path);
-	}
-}
-
 int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, const char *path)
 {
 	int rc = oci_digest_validate(digest);
@@ -185,10 +168,10 @@ int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, co
 		return rc;
 	if (t->ops->blob_put_file)
 		return t->ops->blob_put_file(t, digest, size, path);
-	struct fd_source s = { open(path, O_RDONLY | O_CLOEXEC), path };
+	struct oci_fd_sink s = { open(path, O_RDONLY | O_CLOEXEC), path };
 	if (s.fd < 0)
 		return oci_error_errno("opening %s", path);
-	rc = t->ops->blob_put(t, digest, size, fd_read, &s);
+	rc = t->ops->blob_put(t, digest, size, oci_fd_source_read, &s);
 	close(s.fd);
 	return rc;
 }

@@ -39,6 +39,15 @@ typedef struct oci_buf_sink {
 } oci_buf_sink;
 int oci_buf_sink_write(void *ctx, const void *data, size_t len);
 
+/* A source reading from memory (ctx: oci_mem_source), for small blobs
+ * such as configs and manifests. */
+typedef struct oci_mem_source {
+	const void *data;
+	size_t len;
+	size_t off;
+} oci_mem_source;
+ssize_t oci_mem_source_read(void *ctx, void *buf, size_t len);
+
 /* A list of strings (tags, patterns). */
 typedef struct oci_strlist {
 	char **items;
