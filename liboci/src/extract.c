@@ -488,7 +488,8 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (!raw)
 		raw = archive_entry_pathname_utf8(e);
 	if (!raw)
-		return oci_error_set(OCI_EINVALID, "entry %lld has no readable path", (long long)x->st.entries);
+		return oci_error_set(OCI_EINVALID, "corrupt or truncated archive: entry %lld has no readable path",
+				     (long long)x->st.entries + 1);
 	free(x->entry);
 	if (!(x->entry = strdup(raw)))
 		return OCI_ENOMEM_SET();

@@ -1,0 +1,539 @@
+/* Safe extraction: round trips, every hostile archive refused with its own
+ * message and nothing written outside the destination, subpaths, reuse of
+ * the previous revision through hard links, read-only trees. Hostile
+ * archives are built here with libarchive's writer. */
+#include <sys/stat.h>
+
+#include "error_internal.h"
+#include "tree_util.h"
+#include "test.h"
+
+static char *sandbox;     /* holds only "dest" */
+static char *dest;
+static char pwned[256];   /* an absolute path outside everything */
+
+static void sandbox_new(void)
+{
+	sandbox = make_tmpdir("extract");
+	if (asprintf(&dest, "%s/dest", sandbox) < 0 || mkdir(dest, 0755) < 0)
+		exit(2);
+}
+
+/* Nothing but dest in the sandbox, nothing at the absolute target. */
+static void sandbox_check_and_free(void)
+{
+	CHECK_EQ_INT(dir_count(sandbox), 1);
+	CHECK(exists(dest));
+	CHECK(!exists(pwned));
+	CHECK(!exists("/tmp/pwned"));
+	oci_rmtree(sandbox);
+	free(sandbox);
+	free(dest);
+	sandbox = dest = NULL;
+}
+
+/* Extracts the archive m built and expects code with message msg. */
+static void expect_refused(tar_maker *m, const oci_extract_opts *o, int code, const char *msg)
+{
+	sandbox_new();
+	oci_extract_stats st;
+	int rc = extract_mem(&st, &m->out, dest, o);
+	CHECK_EQ_INT(rc, code);
+	CHECK_ERR_CONTAINS(msg);
+	sandbox_check_and_free();
+	oci_buf_dispose(&m->out);
+}
+
+static void test_roundtrip(void)
+{
+	char *src = make_tmpdir("extract-src");
+	put(src, "apps/web/deployment.yaml", "kind: Deployment\n", 0644);
+	put(src, "apps/web/run.sh", "#!/bin/sh\n", 0700);
+	put(src, "top.yaml", "top: 1\n", 0600);
+	mkdir_p(P("%s/empty/dir", src));
+	CHECK_EQ_INT(symlink("web/deployment.yaml", P("%s/apps/link.yaml", src)), 0);
+	oci_buf_sink s = { 0 };
+	oci_pack_result r;
+	CHECK_EQ_INT(pack_mem(&s, &r, src, NULL), 0);
+
+	sandbox_new();
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &s.buf, dest, NULL), 0);
+	char *c = slurp(P("%s/apps/web/deployment.yaml", dest));
+	CHECK_STR(c, "kind: Deployment\n");
+	free(c);
+	struct stat sb;
+	CHECK_EQ_INT(stat(P("%s/apps/web/run.sh", dest), &sb), 0);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0755);
+	CHECK_EQ_INT(stat(P("%s/top.yaml", dest), &sb), 0);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0644);
+	CHECK_EQ_INT(stat(P("%s/empty/dir", dest), &sb), 0);
+	CHECK(S_ISDIR(sb.st_mode));
+	CHECK_EQ_INT(sb.st_mode & 07777, 0755);
+	char target[256] = "";
+	CHECK(readlink(P("%s/apps/link.yaml", dest), target, sizeof target - 1) > 0);
+	CHECK_STR(target, "web/deployment.yaml");
+	CHECK_EQ_INT(st.files_written, 3);
+	CHECK_EQ_INT(st.entries, 8);
+	CHECK_EQ_INT(st.bytes, 17 + 10 + 7);
+
+	/* packing the extracted tree gives the same layer */
+	oci_buf_sink s2 = { 0 };
+	oci_pack_result r2;
+	CHECK_EQ_INT(pack_mem(&s2, &r2, dest, NULL), 0);
+	CHECK_STR(r2.digest, r.digest);
+
+	/* dest must be empty */
+	CHECK_EQ_INT(extract_mem(&st, &s.buf, dest, NULL), OCI_EEXISTS);
+	CHECK_ERR_CONTAINS("is not empty");
+	sandbox_check_and_free();
+
+	/* a plain (uncompressed) tar is accepted too */
+	tar_maker m;
+	maker_open(&m, 0);
+	maker_add(&m, 'f', "./plain.yaml", "p\n", 0644);
+	maker_close(&m);
+	sandbox_new();
+	CHECK_EQ_INT(extract_mem(&st, &m.out, dest, NULL), 0);
+	CHECK(exists(P("%s/plain.yaml", dest)));
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+
+	oci_buf_dispose(&s.buf);
+	oci_buf_dispose(&s2.buf);
+	oci_rmtree(src);
+	free(src);
+}
+
+static void test_dotdot_and_absolute(void)
+{
+	tar_maker m;
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "ok.yaml", "ok\n", 0644);
+	maker_add(&m, 'f', "../pwned", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry '../pwned' has a '..' component; refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "a/b/../../../pwned", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'a/b/../../../pwned' has a '..' component");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'f', pwned, "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, P("entry '%s' has an absolute path; refused", pwned));
+}
+
+static void test_symlink_escapes(void)
+{
+	tar_maker m;
+	/* a symlink pointing out, then a file written through it */
+	maker_open(&m, 1);
+	maker_add(&m, 'l', "evil", "../../../../../../../../tmp", 0777);
+	maker_add(&m, 'f', "evil/pwned", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "symlink 'evil' -> '../../../../../../../../tmp' points outside of the destination; refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'l', "abs", "/tmp", 0777);
+	maker_add(&m, 'f', "abs/pwned", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "symlink 'abs' -> '/tmp' points to an absolute path of the destination; refused");
+
+	/* even a symlink that stays inside cannot be gone through */
+	maker_open(&m, 1);
+	maker_add(&m, 'd', "real", NULL, 0755);
+	maker_add(&m, 'l', "alias", "real", 0777);
+	maker_add(&m, 'f', "alias/x.yaml", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'alias/x.yaml' goes through the symlink 'alias'; refused");
+
+	/* the two-step trick: "r" -> "." then "e" -> "r/.." */
+	maker_open(&m, 1);
+	maker_add(&m, 'l', "r", ".", 0777);
+	maker_add(&m, 'l', "e", "r/..", 0777);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "symlink 'e' -> 'r/..' has '..' after a name");
+
+	/* a symlink in a subdirectory may go up to the root, not beyond */
+	maker_open(&m, 1);
+	maker_add(&m, 'l', "a/b/up", "../../x.yaml", 0777);
+	maker_add(&m, 'l', "a/b/out", "../../../x.yaml", 0777);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "symlink 'a/b/out' -> '../../../x.yaml' points outside");
+
+	/* a file replacing a symlink (duplicate) is refused, not followed */
+	maker_open(&m, 1);
+	maker_add(&m, 'l', "same", "x.yaml", 0777);
+	maker_add(&m, 'f', "same", "data\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'same' appears twice in the archive; refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "dup.yaml", "1\n", 0644);
+	maker_add(&m, 'f', "dup.yaml", "2\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'dup.yaml' appears twice in the archive; refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "f", "1\n", 0644);
+	maker_add(&m, 'd', "f", NULL, 0755);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'f/' appears twice in the archive (a directory over another type)");
+}
+
+static void test_hardlinks(void)
+{
+	tar_maker m;
+	maker_open(&m, 1);
+	maker_add(&m, 'h', "passwd", "/etc/passwd", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "hard link 'passwd' points to '/etc/passwd', which has an absolute path; refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'h', "passwd", "../../../../../../etc/passwd", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "hard link 'passwd' points to '../../../../../../etc/passwd', which has a '..' component");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'h', "early", "later.yaml", 0644);
+	maker_add(&m, 'f', "later.yaml", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "hard link 'early' points to 'later.yaml', which is not an earlier regular file of the archive");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'd', "dir", NULL, 0755);
+	maker_add(&m, 'h', "dirlink", "dir", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "hard link 'dirlink' points to 'dir', which is not an earlier regular file");
+
+	/* to an earlier regular file inside: fine */
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "a/orig.yaml", "same\n", 0644);
+	maker_add(&m, 'h', "b/copy.yaml", "a/orig.yaml", 0644);
+	maker_close(&m);
+	sandbox_new();
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &m.out, dest, NULL), 0);
+	struct stat s1, s2;
+	CHECK_EQ_INT(stat(P("%s/a/orig.yaml", dest), &s1), 0);
+	CHECK_EQ_INT(stat(P("%s/b/copy.yaml", dest), &s2), 0);
+	CHECK_EQ_INT(s1.st_ino, s2.st_ino);
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+}
+
+static void test_special_files(void)
+{
+	tar_maker m;
+	maker_open(&m, 1);
+	maker_add(&m, 'c', "dev/null", NULL, 0666);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'dev/null' is a character device; devices, FIFOs and sockets are refused");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'b', "dev/sda", NULL, 0660);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'dev/sda' is a block device");
+
+	maker_open(&m, 1);
+	maker_add(&m, 'p', "fifo", NULL, 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'fifo' is a FIFO");
+
+	/* setuid/setgid/sticky and odd modes are normalised */
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "suid", "x\n", 04755);
+	maker_add(&m, 'f', "weird", "x\n", 0602);
+	maker_close(&m);
+	sandbox_new();
+	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, NULL), 0);
+	struct stat sb;
+	stat(P("%s/suid", dest), &sb);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0755);
+	stat(P("%s/weird", dest), &sb);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0644);
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+}
+
+static void test_limits(void)
+{
+	/* a gzip bomb: 50 MiB of zeros, a few KiB compressed */
+	tar_maker m;
+	maker_open(&m, 1);
+	maker_add_zeros(&m, "bomb", 50LL << 20);
+	maker_close(&m);
+	CHECK(m.out.len < 200000);
+	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	o.max_size = 1 << 20;
+	sandbox_new();
+	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, &o), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("the archive holds more than 1048576 bytes of content (at entry 'bomb')");
+	struct stat sb;
+	CHECK(stat(P("%s/bomb", dest), &sb) < 0 || sb.st_size <= (1 << 20));
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+
+	/* many small files add up: counted as they are written */
+	maker_open(&m, 1);
+	for (int i = 0; i < 40; i++)
+		maker_add_zeros(&m, P("f%02d", i), 100000);
+	maker_close(&m);
+	o.max_size = 1000000;
+	expect_refused(&m, &o, OCI_ELIMIT, "the archive holds more than 1000000 bytes of content (at entry 'f10')");
+
+	/* 100,001 entries: empty files in 100 folders. Every entry counts,
+	 * also those outside --path that are read but not written; extracting
+	 * outside a subpath keeps this test from creating 100,000 files (the
+	 * default-mode count is checked with a small limit below). */
+	maker_open(&m, 1);
+	for (int i = 0; i < 100001; i++)
+		maker_add(&m, 'f', P("d%02d/f%05d", i / 1001, i), NULL, 0644);
+	maker_close(&m);
+	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	o.subpath = "elsewhere";
+	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 100000 entries; refused");
+
+	maker_open(&m, 1);
+	for (int i = 0; i < 11; i++)
+		maker_add(&m, 'f', P("f%02d", i), NULL, 0644);
+	maker_close(&m);
+	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	o.max_entries = 10;
+	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 10 entries");
+}
+
+static void test_corrupt(void)
+{
+	char *src = make_tmpdir("extract-c");
+	for (int i = 0; i < 50; i++) {
+		char content[4000];
+		for (int j = 0; j < 3999; j++)
+			content[j] = (char)('a' + (i * 31 + j * 7 + j / 13) % 26);
+		content[3999] = '\0';
+		put(src, P("f%02d.yaml", i), content, 0644);
+	}
+	oci_buf_sink s = { 0 };
+	oci_pack_result r;
+	CHECK_EQ_INT(pack_mem(&s, &r, src, NULL), 0);
+
+	/* truncated gzip */
+	tar_maker m = { 0 };
+	oci_buf_append(&m.out, s.buf.data, s.buf.len / 2);
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+
+	/* corrupt deflate data */
+	oci_buf_append(&m.out, s.buf.data, s.buf.len);
+	for (size_t i = s.buf.len / 3; i < s.buf.len / 3 + 64; i++)
+		m.out.data[i] ^= 0x5a;
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+
+	/* not an archive at all */
+	const char *junk = "this is not a tar archive, just some text that goes on for a while....\n";
+	for (int i = 0; i < 20; i++)
+		oci_buf_append(&m.out, junk, strlen(junk));
+	expect_refused(&m, NULL, OCI_EINVALID, "reading the layer: corrupt or truncated archive");
+
+	oci_buf_dispose(&s.buf);
+	oci_rmtree(src);
+	free(src);
+}
+
+/* A source failing midway (as a digest check would) keeps its error. */
+static ssize_t failing_read(void *ctx, void *buf, size_t len)
+{
+	mem_src *m = ctx;
+	if (m->off > m->len / 2)
+		return oci_error_set(OCI_EDIGEST, "blob sha256:abc does not match its digest (test)");
+	return mem_read(ctx, buf, len < 512 ? len : 512);
+}
+
+static void test_source_error(void)
+{
+	tar_maker m;
+	maker_open(&m, 0);
+	for (int i = 0; i < 20; i++)
+		maker_add(&m, 'f', P("f%02d", i), "some content\n", 0644);
+	maker_close(&m);
+	sandbox_new();
+	mem_src src = { (unsigned char *)m.out.data, m.out.len, 0 };
+	CHECK_EQ_INT(oci_extract(NULL, failing_read, &src, dest, NULL), OCI_EDIGEST);
+	CHECK_ERR_CONTAINS("does not match its digest (test)");
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+}
+
+static void test_subpath(void)
+{
+	tar_maker m;
+	maker_open(&m, 1);
+	maker_add(&m, 'd', "envs/", NULL, 0755);
+	maker_add(&m, 'd', "envs/prod/", NULL, 0755);
+	maker_add(&m, 'f', "envs/prod/app.yaml", "prod\n", 0644);
+	maker_add(&m, 'l', "envs/prod/base.yaml", "shared/base.yaml", 0777);
+	maker_add(&m, 'f', "envs/prod/shared/base.yaml", "base\n", 0644);
+	maker_add(&m, 'f', "envs/dev/app.yaml", "dev\n", 0644);
+	maker_add(&m, 'f', "envs/production.yaml", "not prod\n", 0644);
+	maker_close(&m);
+	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	o.subpath = "./envs/prod/";
+	sandbox_new();
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &m.out, dest, &o), 0);
+	char *c = slurp(P("%s/app.yaml", dest));
+	CHECK_STR(c, "prod\n");
+	free(c);
+	c = slurp(P("%s/base.yaml", dest));
+	CHECK_STR(c, "base\n");
+	free(c);
+	CHECK_EQ_INT(dir_count(dest), 3); /* app.yaml base.yaml shared */
+	CHECK_EQ_INT(st.entries, 7);
+	sandbox_check_and_free();
+
+	o.subpath = "envs/qa";
+	expect_refused(&m, &o, OCI_ENOTFOUND, "path 'envs/qa' is not in the artifact");
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "envs/prod.yaml", "x\n", 0644);
+	maker_close(&m);
+	o.subpath = "envs/prod.yaml";
+	expect_refused(&m, &o, OCI_EINVALID, "path 'envs/prod.yaml' in the artifact is not a folder");
+	o.subpath = "../x";
+	maker_open(&m, 1);
+	maker_close(&m);
+	expect_refused(&m, &o, OCI_EINVALID, "path '../x' has a '..' component");
+
+	/* a symlink that stays inside the artifact but leaves the subpath */
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "envs/dev/app.yaml", "dev\n", 0644);
+	maker_add(&m, 'l', "envs/prod/dev.yaml", "../dev/app.yaml", 0777);
+	maker_close(&m);
+	o.subpath = "envs/prod";
+	expect_refused(&m, &o, OCI_EUNSAFE, "symlink 'envs/prod/dev.yaml' -> '../dev/app.yaml' points outside");
+
+	/* hostile entries outside the subpath are still refused */
+	maker_open(&m, 1);
+	maker_add(&m, 'f', "envs/prod/a.yaml", "a\n", 0644);
+	maker_add(&m, 'f', "other/../../pwned", "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, &o, OCI_EUNSAFE, "has a '..' component");
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? sb.st_ino : 0;
+}
+
+static void test_reuse_and_read_only(void)
+{
+	char *src = make_tmpdir("extract-r");
+	char *root = make_tmpdir("extract-rev");
+	for (int i = 0; i < 30; i++)
+		put(src, P("teams/t%d/app%02d.yaml", i % 3, i), P("app: %d\n", i), 0644);
+	put(src, "bin/hook.sh", "#!/bin/sh\n", 0755);
+	put(src, "big.yaml", "", 0644);
+	{
+		/* one file over the in-memory threshold: written, then linked */
+		char *big = malloc(1500001);
+		memset(big, 'y', 1500000);
+		big[1500000] = '\0';
+		put(src, "big.yaml", big, 0644);
+		free(big);
+	}
+	oci_buf_sink s1 = { 0 }, s2 = { 0 };
+	oci_pack_result r;
+	CHECK_EQ_INT(pack_mem(&s1, &r, src, NULL), 0);
+	put(src, "teams/t1/app07.yaml", "app: changed\n", 0644);
+	CHECK_EQ_INT(pack_mem(&s2, &r, src, NULL), 0);
+
+	const char *rev1 = P("%s/rev1", root), *rev2 = P("%s/rev2", root);
+	const char *idx1 = P("%s/rev1.index", root), *idx2 = P("%s/rev2.index", root);
+	mkdir(rev1, 0755);
+	mkdir(rev2, 0755);
+	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	o.read_only = 1;
+	o.index_out = idx1;
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &s1.buf, rev1, &o), 0);
+	CHECK_EQ_INT(st.files_written, 32);
+	CHECK_EQ_INT(st.files_linked, 0);
+	struct stat sb;
+	stat(P("%s/teams/t0/app00.yaml", rev1), &sb);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0444);
+	stat(P("%s/bin/hook.sh", rev1), &sb);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0555);
+	stat(P("%s/teams/t0", rev1), &sb);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0755);
+	char *index = slurp(idx1);
+	char d[OCI_DIGEST_SIZE];
+	oci_digest_buf(d, "app: 0\n", 7);
+	CHECK(index && strstr(index, P("%s 644 teams/t0/app00.yaml\n", oci_digest_hex(d))));
+	CHECK(index && strstr(index, " 755 bin/hook.sh\n"));
+	free(index);
+
+	o.reuse_dir = rev1;
+	o.reuse_index = idx1;
+	o.index_out = idx2;
+	CHECK_EQ_INT(extract_mem(&st, &s2.buf, rev2, &o), 0);
+	CHECK_EQ_INT(st.files_linked, 31);
+	CHECK_EQ_INT(st.files_written, 1);
+	CHECK_EQ_INT(inode_of(P("%s/teams/t0/app00.yaml", rev1)), inode_of(P("%s/teams/t0/app00.yaml", rev2)));
+	CHECK_EQ_INT(inode_of(P("%s/big.yaml", rev1)), inode_of(P("%s/big.yaml", rev2)));
+	CHECK(inode_of(P("%s/teams/t1/app07.yaml", rev1)) != inode_of(P("%s/teams/t1/app07.yaml", rev2)));
+	char *c = slurp(P("%s/teams/t1/app07.yaml", rev2));
+	CHECK_STR(c, "app: changed\n");
+	free(c);
+	c = slurp(P("%s/teams/t1/app07.yaml", rev1));
+	CHECK_STR(c, "app: 7\n"); /* the old revision is untouched */
+	free(c);
+	CHECK(!exists(P("%s/.ocisync-reuse.tmp", rev2)));
+
+	/* a writable extraction never shares inodes with a read-only one */
+	const char *rev3 = P("%s/rev3", root);
+	mkdir(rev3, 0755);
+	o.read_only = 0;
+	o.index_out = NULL;
+	CHECK_EQ_INT(extract_mem(&st, &s2.buf, rev3, &o), 0);
+	CHECK_EQ_INT(st.files_linked, 0);
+
+	/* a missing index or revision just means no reuse */
+	const char *rev4 = P("%s/rev4", root);
+	mkdir(rev4, 0755);
+	o.reuse_index = P("%s/none.index", root);
+	CHECK_EQ_INT(extract_mem(&st, &s2.buf, rev4, &o), 0);
+	CHECK_EQ_INT(st.files_written, 32);
+
+	/* read-only trees are removable */
+	CHECK_EQ_INT(oci_rmtree(rev1), 0);
+	CHECK(!exists(rev1));
+	CHECK_EQ_INT(oci_rmtree(P("%s/nothing-here", root)), 0);
+	/* rmtree removes a symlink, not what it points to */
+	CHECK_EQ_INT(symlink(rev2, P("%s/link", root)), 0);
+	CHECK_EQ_INT(oci_rmtree(P("%s/link", root)), 0);
+	CHECK(exists(P("%s/teams/t1/app07.yaml", rev2)));
+
+	oci_buf_dispose(&s1.buf);
+	oci_buf_dispose(&s2.buf);
+	oci_rmtree(root);
+	oci_rmtree(src);
+	free(root);
+	free(src);
+}
+
+int main(void)
+{
+	snprintf(pwned, sizeof pwned, "/tmp/oci-extract-pwned-%d", (int)getpid());
+	RUN(test_roundtrip);
+	RUN(test_dotdot_and_absolute);
+	RUN(test_symlink_escapes);
+	RUN(test_hardlinks);
+	RUN(test_special_files);
+	RUN(test_limits);
+	RUN(test_corrupt);
+	RUN(test_source_error);
+	RUN(test_subpath);
+	RUN(test_reuse_and_read_only);
+	TEST_END();
+}
