@@ -33,13 +33,25 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 		    oci_write_fn sink, void *sink_ctx);
 
 /* Packs into a file (created with mode 0644, written to a temporary name and
- * renamed). */
+ * renamed).
+ *
+ * Byte-level contract (changing any of it changes every digest): restricted
+ * pax tar (ustar headers, a pax record only for long or non-ASCII names,
+ * which are taken as UTF-8 whatever the locale), libarchive's 10240-byte
+ * blocking; gzip header 1f 8b 08 00 00000000 00 03; the deflate stream is
+ * cut into 256 KiB chunks compressed in parallel with the previous 32 KiB
+ * as dictionary and joined with sync flushes (one gzip member, output
+ * independent of the number of threads). Any entry named .git is skipped.
+ * Sockets, FIFOs and devices are OCI_EUNSUPPORTED unless ignored. */
 int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 			 const char *dest_file);
 
 /* Lists what path would pack to: one entry per packed item, sorted, with the
  * same normalisation ("path", type 'f'/'d'/'l', mode, sha256 of content or
- * link target). Used by diff. */
+ * link target). Used by diff.
+ * Paths carry no trailing '/' (directories included); the order is the
+ * layer's: byte order of the path with '/' appended to directories.
+ * Symlinks have mode 0777, directories 0755. */
 typedef struct oci_file_entry {
 	char *path;
 	char type;                      /* 'f' file, 'd' dir, 'l' symlink, 'h' hardlink */

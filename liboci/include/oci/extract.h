@@ -42,12 +42,36 @@ typedef struct oci_extract_stats {
  * symlink, symlinks resolving outside, hard links to anything but an earlier
  * regular file inside, devices, FIFOs, sockets, more than max_entries
  * entries, more than max_size bytes, a truncated or corrupt stream. */
+/*
+ * Details:
+ * - On failure dest_dir may hold part of the tree: the caller removes it
+ *   (oci_rmtree). Nothing is ever created outside it.
+ * - The source is read to its end even after the tar end marker, so a
+ *   source that hashes what it delivers sees every byte.
+ * - max_size counts the content bytes actually read from the stream (of
+ *   every entry, also those outside subpath, which are read but not
+ *   written); a header announcing more than is left is refused before
+ *   anything is written. max_entries counts every header.
+ * - Directories are 0755; files 0644/0755 (0444/0555 with read_only);
+ *   setuid/setgid/sticky bits, owners and times are ignored.
+ * - A duplicate path is refused (a directory listed twice is allowed).
+ * - Symlink targets must be relative, with '..' only as leading
+ *   components, and stay inside dest_dir (inside the subpath when one is
+ *   given).
+ * - Reuse: same path, same content digest and same normalised mode, and
+ *   the file in reuse_dir still a regular file with the mode this
+ *   extraction would give it; a missing index or directory means no reuse.
+ *   stats->files_linked counts the files linked.
+ * - Decompressors: gzip, zstd, xz, bzip2 (libarchive built-ins only).
+ */
 int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts);
 int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts);
 
-/* Removes a directory tree (making read-only dirs writable first). */
+/* Removes a directory tree (making read-only dirs writable first), never
+ * following symlinks (a symlink path is removed itself); a path that does
+ * not exist is success. */
 int oci_rmtree(const char *path);
 
 #ifdef __cplusplus
