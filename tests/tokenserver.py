@@ -14,7 +14,8 @@ issued to POST grant_type=password. Tokens are ES256 JWTs whose header
 carries the signing certificate (x5c), which the registry checks against its
 rootcertbundle. Every request is appended to --log FILE as
 "METHOD user scope..." so tests can count them. --no-oauth answers POST with
-404, like token services that only know the GET.
+404, like token services that only know the GET; --oversize answers with
+a 2 MiB token (clients must bound what they read).
 """
 import argparse
 import base64
@@ -165,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
         svc.log("GET %s %s" % (user if user is not False else "!denied", " ".join(scopes)))
         if user is False:
             return self.deny(401, "invalid username or password")
+        if svc.args.oversize:
+            return self.reply(200, {"token": "x" * (2 * 1024 * 1024)})
         tok = svc.token(user, service, scopes)
         self.reply(200, {"token": tok, "access_token": tok, "expires_in": svc.args.expires_in,
                          "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
@@ -213,6 +216,7 @@ def main():
     p.add_argument("--log")
     p.add_argument("--expires-in", type=int, default=300)
     p.add_argument("--no-oauth", action="store_true")
+    p.add_argument("--oversize", action="store_true", help="answer GETs with a 2 MiB token")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     args = p.parse_args()

@@ -88,4 +88,13 @@ run --registry-config "$ICFG" resolve "$REG/team/app:v1"
 [ "$RC" -eq 0 ] || fail "resolve with the GET fallback exited $RC: $ERR"
 assert_eq "$(token_requests 'POST 404')" 1 "refused OAuth2 POSTs"
 assert_eq "$(token_requests 'GET alice repository:team/app:pull$')" 1 "fallback GETs"
+
+step "an unreachable token service is named"
+kill "$TOKEN_PID"
+wait "$TOKEN_PID" 2>/dev/null || true
+expect_fail 1 "cannot reach the token service at 127.0.0.1:$TOKEN_PORT" --registry-config "$ICFG" resolve "$REG/team/app:v1"
+
+step "an oversized token answer is refused"
+TOKEN_NAME=tok3 start_registry_token reg3 --users "$WORK/users" --oversize
+expect_fail 1 "token service at 127.0.0.1:$TOKEN_PORT answered with more than 1048576 bytes" resolve "$REG/team/app:v1"
 echo "auth_token: ok"

@@ -263,7 +263,21 @@ static void test_podman_files(void)
 	snprintf(want, sizeof want, "%.1000s/.docker/config.json", home);
 	CHECK_STR(p, want);
 	free(p);
+	/* podman's per-session file under XDG_RUNTIME_DIR. */
 	unsetenv("REGISTRY_AUTH_FILE");
+	char xdg[PATH_MAX], pod[PATH_MAX];
+	path_of(xdg, "run");
+	snprintf(pod, sizeof pod, "%.1000s/containers", xdg);
+	mkdir(xdg, 0700);
+	mkdir(pod, 0700);
+	snprintf(pod, sizeof pod, "%.1000s/containers/auth.json", xdg);
+	write_file(pod, "{\"auths\":{\"pod.example.com\":{\"auth\":\"aXZ5OnB3\"}}}");
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "pod.example.com", NULL), 0);
+	CHECK_STR(u, "ivy");
+	free(u);
+	free(s);
+	unsetenv("XDG_RUNTIME_DIR");
 }
 
 int main(void)
