@@ -238,7 +238,7 @@ static int reg_blob_get(oci_target *t, const char *digest, int64_t size, oci_wri
 	};
 	if ((rc = oci_http_do(&resp, r->http, &req)) < 0) {
 		if (rc == OCI_EDIGEST) /* the verifying sink stopped it */
-			oci_error_wrap("blob %s: ", digest);
+			oci_error_wrap("blob %s", digest);
 		goto cleanup;
 	}
 	rc = oci_verify_sink_finish(&v, digest, "blob");
@@ -475,7 +475,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		oci_http_backoff(http, failures, NULL, oci_error_last()->message);
 		int64_t next = upload_status(u, t, what, off);
 		if (next < off || next > size)
-			return oci_error_wrap("cannot resume the upload after: ");
+			return oci_error_wrap("%s: cannot resume the upload after", what);
 		oci_http_log(http, "%s: the registry holds %" PRId64 " bytes; resuming", what, next);
 		src->done -= (src->file_off - next);
 		off = next;

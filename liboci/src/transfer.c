@@ -100,7 +100,7 @@ static void *worker(void *arg)
 		int rc = open_rc < 0 ? open_rc : p->put ? run_put(t, j) : run_get(t, j);
 		j->result = rc < 0 ? rc : 0;
 		if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
-			oci_error_wrap("blob %s: ", j->digest);
+			oci_error_wrap("blob %s", j->digest);
 		if (rc < 0)
 			snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
 	}

@@ -9,6 +9,8 @@
 # Requests the registry logged since line $1 (access log lines only).
 requests_since() { tail -n +"$(($1 + 1))" "$REG_LOG" | grep -E '^[0-9.]+ - .*"(GET|HEAD|PUT|POST|PATCH|DELETE) ' || true; }
 
+# A fixed creation time: pushing the same tree again gives the same digest.
+export SOURCE_DATE_EPOCH=1700000000
 start_registry reg
 make_manifests "$WORK/tree"
 
