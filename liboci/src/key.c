@@ -406,12 +406,12 @@ cleanup:
 
 int oci_key_sign(oci_buf *sig, const oci_key *k, const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *s = NULL;
 	size_t slen = 0;
 	int rc = 0;
 	if (!k->has_private)
 		return oci_error_set(OCI_EINVALID, "signing needs a private key, not a public one");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return OCI_ENOMEM_SET();
 	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||

@@ -413,13 +413,13 @@ static void test_sign_then_verify(void)
 	m = sig_manifest(t, d);
 	CHECK_EQ_INT(json_array_size(json_object_get(m, "layers")), 2);
 	const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
-	oci_buf cfg = OCI_BUF_INIT;
+	oci_buf_sink cfg = { OCI_BUF_INIT, 0, "config" };
 	CHECK_EQ_INT(oci_target_blob_get(t, cd, -1, oci_buf_sink_write, &cfg), 0);
-	json_t *cj = json_loadb(cfg.data, cfg.len, 0, NULL);
+	json_t *cj = json_loadb(cfg.buf.data, cfg.buf.len, 0, NULL);
 	CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(cj, "rootfs"), "diff_ids")), 2);
 	CHECK_EQ_INT(json_array_size(json_object_get(cj, "history")), 2);
 	json_decref(cj);
-	oci_buf_dispose(&cfg);
+	oci_buf_dispose(&cfg.buf);
 	json_decref(m);
 
 	/* Either key verifies; the one reported is the one given. */
