@@ -51,6 +51,7 @@ struct oci_auth {
 	char *user;            /* NULL: anonymous */
 	char *secret;
 	int identity_token;    /* secret is an OAuth2 refresh token */
+	char creds_error[512]; /* why stored credentials could not be read, for the login hint */
 	int mode;
 	int basic_checked;     /* Basic credentials were tried against /v2/ */
 	char *realm;
@@ -156,6 +157,14 @@ static int load_credentials(oci_auth *a)
 		return 0;
 	int rc = oci_credentials_get(&a->user, &a->secret, &a->identity_token, a->config_host,
 				     a->opts.registry_config);
+	if (rc == OCI_ENOTFOUND) {
+		/* A configured helper that is not installed (a Docker Desktop
+		 * config on a CI machine): public content stays reachable
+		 * anonymously; a registry that insists hears why. */
+		snprintf(a->creds_error, sizeof a->creds_error, "%.500s", oci_error_last()->message);
+		auth_log(a, "auth: %s; trying anonymously", a->creds_error);
+		rc = 0;
+	}
 	if (rc < 0)
 		return rc;
 	a->creds_loaded = 1;
@@ -168,6 +177,9 @@ static int load_credentials(oci_auth *a)
 
 static int login_hint(oci_auth *a)
 {
+	if (a->creds_error[0])
+		return oci_error_set(OCI_EAUTH, "registry %s requires authentication, and its stored credentials cannot be read: %s",
+				     a->config_host, a->creds_error);
 	return oci_error_set(OCI_EAUTH, "registry %s requires authentication: run 'ocisync login %s'",
 			     a->config_host, a->config_host);
 }
