@@ -59,6 +59,8 @@ struct oci_auth {
 	token_entry *tokens;
 };
 
+static int shared_host_adopt(oci_auth *a);
+
 static void wipe_free(char *s)
 {
 	if (s) {
@@ -101,7 +103,7 @@ int oci_auth_new(oci_auth **out, const char *api_host, const char *config_host,
 	a->config_host = strdup(config_host && *config_host ? config_host : api_host);
 	a->opts = opts ? *opts : defaults;
 	pthread_mutex_init(&a->lock, NULL);
-	if (!a->api_host || !a->config_host) {
+	if (!a->api_host || !a->config_host || shared_host_adopt(a) < 0) {
 		oci_auth_free(a);
 		return OCI_ENOMEM_SET();
 	}
@@ -501,10 +503,73 @@ static int check_grant(oci_auth *a, const char *token, const char *scope)
 
 /* ---- tokens ---- */
 
+static int expired(const token_entry *e)
+{
+	return now_seconds() >= e->expires;
+}
+
+/* True when the scope list have asks for action on resource ("repository:x"). */
+static int scope_grants(const char *have, const char *resource, size_t rlen, const char *action, size_t alen)
+{
+	const char *p = have;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		size_t l = strcspn(p, " ");
+		const char *colon = l ? memrchr(p, ':', l) : NULL;
+		if (colon && (size_t)(colon - p) == rlen && !strncmp(p, resource, rlen)) {
+			const char *acts = colon + 1, *end = p + l;
+			while (acts < end) {
+				size_t al = strcspn(acts, ", ");
+				if (al > (size_t)(end - acts))
+					al = (size_t)(end - acts);
+				if ((al == alen && !strncmp(acts, action, alen)) || (al == 1 && *acts == '*'))
+					return 1;
+				acts += al + 1;
+			}
+		}
+		p += l;
+	}
+	return 0;
+}
+
+/* True when a token asked for have also covers want: a push token serves
+ * the pulls of the same repository, a mount token the plain push. */
+static int scope_covers(const char *have, const char *want)
+{
+	const char *p = want;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		size_t l = strcspn(p, " ");
+		if (!l)
+			break;
+		const char *colon = memrchr(p, ':', l);
+		if (!colon)
+			return 0;
+		const char *acts = colon + 1, *end = p + l;
+		while (acts < end) {
+			size_t al = strcspn(acts, ", ");
+			if (al > (size_t)(end - acts))
+				al = (size_t)(end - acts);
+			if (al && !scope_grants(have, p, (size_t)(colon - p), acts, al))
+				return 0;
+			acts += al + 1;
+		}
+		p += l;
+	}
+	return 1;
+}
+
 static token_entry *find_token(oci_auth *a, const char *scope)
 {
 	for (token_entry *e = a->tokens; e; e = e->next)
 		if (!strcmp(e->scope, scope))
+			return e;
+	if (!*scope)
+		return NULL;
+	for (token_entry *e = a->tokens; e; e = e->next)
+		if (!expired(e) && scope_covers(e->scope, scope))
 			return e;
 	return NULL;
 }
@@ -687,18 +752,199 @@ cleanup:
 	return rc;
 }
 
+/* ---- shared by every oci_auth of the process ----
+ * Parallel transfers open one target (and one oci_auth) per worker, and a
+ * sync loop may reopen its target: tokens and what a host's challenge said
+ * are kept process-wide so none of them asks the token service again. A
+ * token's key is a hash over everything that decides it (host, realm,
+ * service, scope and the credentials), so the secret itself is no key. */
+#define SHARED_TOKENS_MAX 256
+
+typedef struct shared_token {
+	unsigned char key[32];
+	char *token;
+	time_t expires;
+	struct shared_token *next;
+} shared_token;
+
+typedef struct shared_host {
+	char *host;
+	int mode;
+	char *realm;
+	char *service;
+	struct shared_host *next;
+} shared_host;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_token *shared_tokens;
+static shared_host *shared_hosts;
+
+static void token_key(unsigned char key[32], const oci_auth *a, const char *scope)
+{
+	const char *parts[] = { a->api_host, a->user ? a->user : "", a->secret ? a->secret : "",
+				a->identity_token ? "i" : "p", a->realm ? a->realm : "", a->service ? a->service : "",
+				scope };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	memset(key, 0, 32);
+	if (!md)
+		return;
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+		EVP_DigestUpdate(md, parts[i], strlen(parts[i]) + 1); /* the NUL separates fields */
+	EVP_DigestFinal_ex(md, key, &n);
+	EVP_MD_CTX_free(md);
+}
+
+static void shared_token_free(shared_token *t)
+{
+	wipe_free(t->token);
+	free(t);
+}
+
+/* Unlinks entries matching key (or every expired one when key is NULL). */
+static void shared_token_prune(const unsigned char *key)
+{
+	time_t now = now_seconds();
+	shared_token **pp = &shared_tokens;
+	while (*pp) {
+		shared_token *t = *pp;
+		if (key ? !memcmp(t->key, key, 32) : now >= t->expires) {
+			*pp = t->next;
+			shared_token_free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
+}
+
+/* A copy of a live token for key, or NULL. */
+static char *shared_token_get(const unsigned char *key, time_t *expires)
+{
+	char *copy = NULL;
+	pthread_mutex_lock(&shared_lock);
+	for (shared_token *t = shared_tokens; t; t = t->next) {
+		if (!memcmp(t->key, key, 32) && now_seconds() < t->expires) {
+			copy = strdup(t->token);
+			*expires = t->expires;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return copy;
+}
+
+static void shared_token_put(const unsigned char *key, const char *token, time_t expires)
+{
+	shared_token *t = calloc(1, sizeof *t);
+	if (!t || !(t->token = strdup(token))) {
+		free(t);
+		return; /* only a cache */
+	}
+	memcpy(t->key, key, 32);
+	t->expires = expires;
+	pthread_mutex_lock(&shared_lock);
+	shared_token_prune(key);
+	shared_token_prune(NULL);
+	t->next = shared_tokens;
+	shared_tokens = t;
+	size_t n = 0;
+	for (shared_token **pp = &shared_tokens; *pp; pp = &(*pp)->next) {
+		if (++n > SHARED_TOKENS_MAX) { /* drop the oldest */
+			shared_token *rest = *pp;
+			*pp = NULL;
+			while (rest) {
+				shared_token *next = rest->next;
+				shared_token_free(rest);
+				rest = next;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&shared_lock);
+}
+
+static void shared_token_drop(const unsigned char *key)
+{
+	pthread_mutex_lock(&shared_lock);
+	shared_token_prune(key);
+	pthread_mutex_unlock(&shared_lock);
+}
+
+/* Remembers how host answers challenges, for the next oci_auth of it. */
+static void shared_host_put(const oci_auth *a)
+{
+	pthread_mutex_lock(&shared_lock);
+	shared_host *h = shared_hosts;
+	while (h && strcmp(h->host, a->api_host))
+		h = h->next;
+	if (!h && (h = calloc(1, sizeof *h)) != NULL) {
+		if (!(h->host = strdup(a->api_host))) {
+			free(h);
+			h = NULL;
+		} else {
+			h->next = shared_hosts;
+			shared_hosts = h;
+		}
+	}
+	if (h) {
+		char *realm = a->realm ? strdup(a->realm) : NULL;
+		char *service = a->service ? strdup(a->service) : NULL;
+		free(h->realm);
+		free(h->service);
+		h->realm = realm;
+		h->service = service;
+		h->mode = (a->mode == MODE_BEARER && !realm) ? MODE_NONE : a->mode;
+	}
+	pthread_mutex_unlock(&shared_lock);
+}
+
+static int shared_host_adopt(oci_auth *a)
+{
+	int rc = 0;
+	pthread_mutex_lock(&shared_lock);
+	for (shared_host *h = shared_hosts; h; h = h->next) {
+		if (strcmp(h->host, a->api_host))
+			continue;
+		a->mode = h->mode;
+		if ((h->realm && !(a->realm = strdup(h->realm))) || (h->service && !(a->service = strdup(h->service))))
+			rc = OCI_ENOMEM_SET();
+		break;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return rc;
+}
+
 /* Gets a token for scope into the cache and checks what it grants (lock held). */
-static int obtain_token(token_entry **out, oci_auth *a, const char *scope)
+static int obtain_token(token_entry **out, oci_auth *a, const char *scope, int fresh)
 {
 	char *token = NULL;
 	long lifetime = 0;
-	int rc = fetch_token(&token, &lifetime, a, scope);
+	time_t expires = 0;
+	unsigned char key[32];
+	int rc = load_credentials(a);
 	if (rc < 0)
 		return rc;
-	rc = check_grant(a, token, scope);
-	if (rc < 0) {
-		wipe_free(token);
-		return rc;
+	token_key(key, a, scope);
+	if (fresh)
+		shared_token_drop(key);
+	else if ((token = shared_token_get(key, &expires)) != NULL)
+		auth_log(a, "auth: reusing this process's token for scope '%s'", scope);
+	if (!token) {
+		rc = fetch_token(&token, &lifetime, a, scope);
+		if (rc < 0)
+			return rc;
+		rc = check_grant(a, token, scope);
+		if (rc < 0) {
+			wipe_free(token);
+			return rc;
+		}
+		/* Renew a little before the service's deadline, so a request
+		 * never leaves with a token that expires on the way. */
+		long margin = lifetime > 20 ? 10 : lifetime / 2;
+		expires = now_seconds() + lifetime - margin;
+		shared_token_put(key, token, expires);
+		auth_log(a, "auth: token for scope '%s' valid for %lds", scope, lifetime);
 	}
 	token_entry *e = calloc(1, sizeof *e);
 	if (!e || !(e->scope = strdup(scope))) {
@@ -707,14 +953,10 @@ static int obtain_token(token_entry **out, oci_auth *a, const char *scope)
 		return OCI_ENOMEM_SET();
 	}
 	e->token = token;
-	/* Renew a little before the service's deadline, so a request never
-	 * leaves with a token that expires on the way. */
-	long margin = lifetime > 20 ? 10 : lifetime / 2;
-	e->expires = now_seconds() + lifetime - margin;
+	e->expires = expires;
 	e->next = a->tokens;
 	a->tokens = e;
 	*out = e;
-	auth_log(a, "auth: token for scope '%s' valid for %lds", scope, lifetime);
 	return 0;
 }
 
@@ -750,10 +992,6 @@ static int bearer_line(char **out, const char *token)
 	return 0;
 }
 
-static int expired(const token_entry *e)
-{
-	return now_seconds() >= e->expires;
-}
 
 int oci_auth_header(char **out, oci_auth *a, const char *scope)
 {
@@ -762,7 +1000,7 @@ int oci_auth_header(char **out, oci_auth *a, const char *scope)
 	if (!scope)
 		scope = "";
 	pthread_mutex_lock(&a->lock);
-	if (a->mode == MODE_BASIC && a->user) {
+	if (a->mode == MODE_BASIC && (rc = load_credentials(a)) == 0 && a->user) {
 		rc = basic_line(out, a);
 	} else if (a->mode == MODE_BEARER) {
 		token_entry *e = find_token(a, scope);
@@ -774,7 +1012,7 @@ int oci_auth_header(char **out, oci_auth *a, const char *scope)
 			auth_log(a, "auth: reusing the token for scope '%s'", scope);
 		} else {
 			/* The realm is known: fetch before the request, not after its 401. */
-			rc = obtain_token(&e, a, scope);
+			rc = obtain_token(&e, a, scope, 0);
 		}
 		if (rc == 0) {
 			e->used = 1;
@@ -835,6 +1073,7 @@ static int handle_bearer(oci_auth *a, const oci_challenge *c, const char *scope)
 	if (!want)
 		return OCI_ENOMEM_SET();
 	a->mode = MODE_BEARER;
+	shared_host_put(a);
 	token_entry *e = find_token(a, scope);
 	if (e && e->used && !expired(e)) {
 		/* The request carried this token and was still refused. */
@@ -848,7 +1087,7 @@ static int handle_bearer(oci_auth *a, const oci_challenge *c, const char *scope)
 			goto cleanup;
 		}
 		remove_token(a, e); /* perhaps revoked: one fresh try */
-		rc = obtain_token(&e, a, scope);
+		rc = obtain_token(&e, a, scope, 1);
 		if (rc == 0)
 			e->retried = 1;
 		goto cleanup;
@@ -857,7 +1096,7 @@ static int handle_bearer(oci_auth *a, const oci_challenge *c, const char *scope)
 		remove_token(a, e);
 	/* Cached under the caller's scope (what oci_auth_header looks up),
 	 * fetched for the merged one. */
-	rc = obtain_token(&e, a, want);
+	rc = obtain_token(&e, a, want, 0);
 	if (rc == 0 && strcmp(want, scope) != 0) {
 		char *s = strdup(scope);
 		if (!s) {
@@ -910,8 +1149,10 @@ int oci_auth_handle_challenge(oci_auth *a, const char *www_authenticate, const c
 		goto cleanup;
 	}
 	rc = check_basic(a);
-	if (rc == 0)
+	if (rc == 0) {
 		a->mode = MODE_BASIC;
+		shared_host_put(a);
+	}
 cleanup:
 	oci_challenge_list_dispose(&list);
 	pthread_mutex_unlock(&a->lock);

@@ -54,9 +54,19 @@ assert_eq "$((after - before))" 1 "token requests for one pull (manifest and blo
 
 step "push round trip with alice"
 make_manifests "$WORK/src"
+before=$(token_requests 'GET alice repository:team/app:pull,push$')
 ok push "$REG/team/app:v2" "$WORK/src"
+after=$(token_requests 'GET alice repository:team/app:pull,push$')
+assert_eq "$((after - before))" 1 "push tokens for one push (every blob, parallel workers included)"
 ok pull "$REG/team/app:v2" "$WORK/pulled2"
 same_tree "$WORK/src" "$WORK/pulled2"
+
+step "a copy within the registry: the mount token also serves the plain push"
+ok copy "$REG/team/app:v2" "$REG/team/other:v2"
+assert_eq "$(token_requests 'GET alice repository:team/other:pull,push repository:team/app:pull$')" 1 "mount tokens"
+assert_eq "$(token_requests 'GET alice repository:team/other:pull,push$')" 0 "separate push tokens"
+ok pull "$REG/team/other:v2" "$WORK/pulled3"
+same_tree "$WORK/src" "$WORK/pulled3"
 
 step "reader may pull but not push"
 RCFG="$WORK/reader.json"
