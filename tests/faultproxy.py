@@ -12,6 +12,9 @@ rule, misbehaves a given number of times:
   paginate     serve /tags/list in pages of ?n= with Link: rel="next" headers
                (distribution 2.8 ignores n), from the registry's full list
   foreign-link like paginate, but the next link points to another origin
+  oversize     answer a manifest GET with a 5 MiB body (streamed)
+  strip-digest forward, removing Docker-Content-Digest from the answer
+  bad-digest   forward, replacing Docker-Content-Digest with another digest
   redirect     answer 307 to the "storage" server (a second port of this
                process) which serves the same path from the registry and
                records whether an Authorization header reached it
@@ -136,6 +139,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "retry-after":
             self.simple(429, {"Retry-After": str(rule.get("seconds", 1))}, b"slow down", "fault=429")
             return
+        if mode == "oversize":
+            self.discard_body()
+            size = 5 * 1024 * 1024
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b" " * 65536
+            try:
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass  # the client hung up, as it should
+            self.close_connection = True
+            self.logreq(200, "fault=oversize")
+            return
         if mode in ("paginate", "foreign-link"):
             self.paginate(mode)
             return
@@ -201,6 +220,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             if k.lower() == "location" and self.role == "storage":
                 continue
+            if k.lower() == "docker-content-digest" and mode == "strip-digest":
+                continue
+            if k.lower() == "docker-content-digest" and mode == "bad-digest":
+                v = "sha256:" + "0" * 64
             self.send_header(k, v)
         if length is None and self.command != "HEAD":
             self.send_header("Connection", "close")

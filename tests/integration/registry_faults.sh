@@ -57,6 +57,20 @@ expect_fail 1 "does not match its digest" pull "$PROXY/team/app:v1" "$WORK/p-fli
 [ ! -e "$WORK/p-flip" ] || fail "the destination exists after a digest failure"
 assert_eq "$(find "$WORK" -maxdepth 1 -name '*p-flip*' | wc -l)" 0 "leftovers beside the destination"
 
+step "no Docker-Content-Digest on HEAD: resolve fetches and hashes"
+start_proxy '[{"method":"HEAD","path":"/manifests/v1","mode":"strip-digest"}]'
+ok resolve "$PROXY/team/app:v1"
+assert_eq "$OUT" "$DIGEST" "digest hashed locally"
+assert_eq "$(proxy_count 'GET /v2/team/app/manifests/v1 -> 200')" 1 "manifest GETs"
+
+step "a HEAD by digest answered with another digest: refused"
+start_proxy '[{"method":"HEAD","path":"/manifests/sha256:","mode":"bad-digest"}]'
+expect_fail 1 "the registry answered with digest sha256:0000" resolve "$PROXY/team/app@$DIGEST"
+
+step "a manifest over 4 MiB: refused as it streams"
+start_proxy '[{"method":"GET","path":"/manifests/","mode":"oversize"}]'
+expect_fail 1 "larger than the limit of 4194304 bytes" manifest "$PROXY/team/app:v1"
+
 step "an upload cut off mid-chunk: resumed from the session status"
 mkdir -p "$WORK/big"
 head -c 20M /dev/urandom >"$WORK/big/random.bin"

@@ -1,0 +1,103 @@
+#!/bin/bash
+# Registry benchmark (issue 3), against skopeo on the same local
+# docker-registry, interleaved in one run:
+#   push  ocisync push REG/fresh TREE          vs  skopeo copy oci:LAYOUT docker://REG/fresh
+#   pull  ocisync pull REG/app DIR             vs  skopeo copy docker://REG/app oci:DIR + tar -xzf
+#   big   a 1 GiB incompressible artifact pushed and pulled: peak RSS (target <= 32 MiB)
+# The tree is bench/gen-tree.py's 10,000 files. Each round runs both tools
+# (alternating who goes first); the report gives medians and ratios.
+#
+# usage: bench/registry.sh [ROUNDS]   (OCISYNC=path/to/ocisync, default build/cli/ocisync;
+#                                      BIG=0 skips the 1 GiB part)
+set -euo pipefail
+ROUNDS=${1:-5}
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+: "${OCISYNC:=$SRCDIR/build/cli/ocisync}"
+OCISYNC=$(realpath "$OCISYNC")
+export OCISYNC SRCDIR
+[ -x "$OCISYNC" ] || { echo "no ocisync at $OCISYNC (set OCISYNC)" >&2; exit 2; }
+# lib.sh: scratch directory, cleanup, start_registry.
+. "$SRCDIR/tests/integration/lib.sh"
+export SOURCE_DATE_EPOCH=1700000000
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+# skopeo remembers where blobs live and mounts them from earlier rounds'
+# repositories; a fresh repository means an upload, so forget that first.
+forget_skopeo_cache() { rm -rf "$HOME/.local/share/containers/cache"; }
+
+# timed NAME CMD...: wall seconds and peak RSS (KiB) appended to $WORK/t.NAME / $WORK/m.NAME.
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" ||
+		{ echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
+	awk '{print $1}' "$WORK/time.out" >>"$WORK/t.$name"
+	awk '{print $2}' "$WORK/time.out" >>"$WORK/m.$name"
+}
+
+# skopeo pull + extract, as one timed unit.
+skopeo_pull_extract() { # repo dest
+	local repo=$1 dest=$2 layer
+	skopeo copy -q --src-tls-verify=false "docker://$repo" "oci:$dest.oci:v1"
+	layer=$(/usr/bin/python3 -c 'import json,sys; i=json.load(open(sys.argv[1]+"/index.json")); m=json.load(open(sys.argv[1]+"/blobs/sha256/"+i["manifests"][0]["digest"][7:])); print(m["layers"][0]["digest"][7:])' "$dest.oci")
+	mkdir -p "$dest"
+	tar -xzf "$dest.oci/blobs/sha256/$layer" -C "$dest"
+}
+export -f skopeo_pull_extract
+
+start_registry bench
+echo "registry $REG, $ROUNDS rounds, ocisync $OCISYNC" >&2
+/usr/bin/python3 "$SRCDIR/bench/gen-tree.py" "$WORK/tree" >/dev/null
+files=$(find "$WORK/tree" -type f | wc -l)
+bytes=$(du -sb "$WORK/tree" | cut -f1)
+echo "tree: $files files, $bytes bytes" >&2
+"$OCISYNC" push "oci-layout:$WORK/layout:v1" "$WORK/tree" >/dev/null
+"$OCISYNC" push "$REG/seed/app:v1" "$WORK/tree" >/dev/null
+
+for i in $(seq 1 "$ROUNDS"); do
+	echo "round $i" >&2
+	if [ $((i % 2)) -eq 1 ]; then
+		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
+		forget_skopeo_cache
+		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
+		timed pull_ocisync "$OCISYNC" pull "$REG/seed/app:v1" "$WORK/po$i"
+		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$REG/seed/app:v1" "$WORK/ps$i"
+	else
+		forget_skopeo_cache
+		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
+		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
+		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$REG/seed/app:v1" "$WORK/ps$i"
+		timed pull_ocisync "$OCISYNC" pull "$REG/seed/app:v1" "$WORK/po$i"
+	fi
+	rm -rf "$WORK/po$i" "$WORK/ps$i" "$WORK/ps$i.oci"
+done
+
+report() { # what ours theirs target
+	local a b
+	a=$(median <"$WORK/t.$2")
+	b=$(median <"$WORK/t.$3")
+	awk -v w="$1" -v a="$a" -v b="$b" -v t="$4" 'BEGIN {
+		r = a / b
+		printf "%-6s ocisync %6.3f s   skopeo %6.3f s   ratio %.2f (target <= %s) %s\n", w, a, b, r, t, (r <= t ? "PASS" : "FAIL") }'
+}
+echo
+echo "medians over $ROUNDS interleaved rounds ($files files, $bytes bytes):"
+report push push_ocisync push_skopeo 0.5
+report pull pull_ocisync pull_skopeo 1.0
+echo "peak RSS (median, MiB): push ocisync $(median <"$WORK/m.push_ocisync" | awk '{printf "%.1f", $1/1024}')," \
+	"skopeo $(median <"$WORK/m.push_skopeo" | awk '{printf "%.1f", $1/1024}');" \
+	"pull ocisync $(median <"$WORK/m.pull_ocisync" | awk '{printf "%.1f", $1/1024}')"
+
+if [ "${BIG:-1}" != 0 ]; then
+	echo "1 GiB incompressible artifact..." >&2
+	mkdir -p "$WORK/big"
+	head -c 1G /dev/urandom >"$WORK/big/random.bin"
+	timed big_push "$OCISYNC" push "$REG/big/app:v1" "$WORK/big"
+	timed big_pull "$OCISYNC" pull "$REG/big/app:v1" "$WORK/big-back"
+	cmp -s "$WORK/big/random.bin" "$WORK/big-back/random.bin" || { echo "1 GiB pull differs" >&2; exit 1; }
+	for w in push pull; do
+		awk -v w="$w" -v s="$(cat "$WORK/t.big_$w")" -v m="$(cat "$WORK/m.big_$w")" 'BEGIN {
+			printf "1 GiB %s: %.1f s, peak RSS %.1f MiB (target <= 32) %s\n", w, s, m / 1024, (m <= 32 * 1024 ? "PASS" : "FAIL") }'
+	done
+fi
