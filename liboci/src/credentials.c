@@ -515,19 +515,22 @@ int oci_credentials_erase(char **where, const char *host, const char *config_pat
 	const char *helper = helper_for(cfg, norm, &from);
 	if (helper) {
 		rc = oci_credhelper_erase(helper, store_key(norm));
-		if (rc == OCI_ENOTFOUND) {
+		if (rc < 0 && rc != OCI_ENOTFOUND) {
+			oci_error_wrap("removing credentials for %s (%s in %s)", norm, from, path);
+			goto cleanup;
+		}
+		int in_helper = rc == 0;
+		/* An entry in the file too (written before the helper was
+		 * configured, or by Docker beside it): remove it as well. */
+		int in_file = remove_auths(cfg, norm) > 0;
+		if (in_file && (rc = save_config(cfg, path)) < 0)
+			goto cleanup;
+		if (!in_helper && !in_file) {
 			rc = oci_error_set(OCI_ENOTFOUND, "not logged in to %s (credential helper docker-credential-%s has nothing for it)",
 					   norm, helper);
 			goto cleanup;
 		}
-		if (rc < 0) {
-			oci_error_wrap("removing credentials for %s (%s in %s)", norm, from, path);
-			goto cleanup;
-		}
-		/* Docker may also have left an entry in the file: tidy it. */
-		if (remove_auths(cfg, norm) > 0 && (rc = save_config(cfg, path)) < 0)
-			goto cleanup;
-		rc = set_where(where, "credential helper docker-credential-%s", helper);
+		rc = in_helper ? set_where(where, "credential helper docker-credential-%s", helper) : set_where(where, "%s", path);
 		goto cleanup;
 	}
 	if (!exists || remove_auths(cfg, norm) == 0) {

@@ -190,6 +190,15 @@ static void test_helpers(void)
 	/* credHelpers is authoritative: the helper has nothing, so nothing (not the file's entry). */
 	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), 0);
 	CHECK(u == NULL);
+	/* Logout removes the file's stale entry even though the helper has none. */
+	CHECK_EQ_INT(oci_credentials_erase(&where, "reg.example.com", cfg), 0);
+	CHECK_STR(where, cfg);
+	free(where);
+	json_t *j0 = read_json(cfg);
+	CHECK(json_object_get(json_object_get(j0, "auths"), "reg.example.com") == NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j0, "credHelpers"), "reg.example.com")), "test");
+	json_decref(j0);
+	write_file(cfg, "{\"credHelpers\":{\"reg.example.com\":\"test\"},\"auths\":{\"reg.example.com\":{\"auth\":\"eDp5\"}}}");
 	CHECK_EQ_INT(oci_credentials_store(&where, "reg.example.com", "frank", "hunter2", cfg), 0);
 	CHECK_STR(where, "credential helper docker-credential-test");
 	free(where);
