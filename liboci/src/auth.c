@@ -689,6 +689,15 @@ static int fetch_token(char **token, long *lifetime, oci_auth *a, const char *sc
 	rc = load_credentials(a);
 	if (rc < 0)
 		goto cleanup;
+	if (a->user && !strncasecmp(a->realm, "http://", 7) && !oci_host_is_loopback(realm_host) &&
+	    strcmp(oci_http_scheme(a->api_host, &a->opts), "https") == 0) {
+		/* A registry reached over TLS must not lead the password onto
+		 * an unencrypted connection elsewhere. */
+		rc = oci_error_set(OCI_EAUTH,
+				   "registry %s sends clients to the token service http://%s without TLS: refusing to send the credentials of user %s there",
+				   a->config_host, realm_host, a->user);
+		goto cleanup;
+	}
 	if (a->user && a->identity_token) {
 		/* OAuth2 refresh-token grant (what `docker login` stored). */
 		form = token_post_form(esc, a->service, scope, a->secret);

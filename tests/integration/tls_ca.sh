@@ -52,4 +52,16 @@ assert_eq "$OUT" "$DIGEST"
 run --ca-file "$OTHER_CA" login "$REG" -u alice --password-stdin <<<"$PW"
 [ "$RC" -eq 1 ] || fail "login with the wrong CA exited $RC: $ERR"
 assert_contains "$ERR" "certificate"
+
+step "credentials never go from an HTTPS registry to a plain-HTTP token service elsewhere"
+start_registry_tls downgrade "" "auth:
+  token:
+    realm: http://token.example.invalid/token
+    service: ocisync-test
+    issuer: ocisync-test-issuer
+    rootcertbundle: $TOKEN_DIR/sign.crt"
+CFG="$WORK/downgrade.json"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG" "$(printf 'alice:%s' "$PW" | base64)" >"$CFG"
+expect_fail 1 "sends clients to the token service http://token.example.invalid without TLS: refusing to send the credentials of user alice there" \
+	--ca-file "$CA_CERT" --registry-config "$CFG" resolve "$REG/team/app:v1"
 echo "tls_ca: ok"
