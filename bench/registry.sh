@@ -22,7 +22,7 @@ export SOURCE_DATE_EPOCH=1700000000
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
-# skopeo remembers where blobs live and mounts them from earlier rounds'
+# skopeo remembers where blobs live and mounts them from earlier rounds
 # repositories; a fresh repository means an upload, so forget that first.
 forget_skopeo_cache() { rm -rf "$HOME/.local/share/containers/cache"; }
 

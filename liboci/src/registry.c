@@ -312,7 +312,7 @@ cleanup:
 
 /* The final PUT <location>?digest=... carrying body (or no body). */
 static int upload_finish(struct upload *u, oci_target *t, const char *digest, const oci_http_body *body,
-			 int flags, const char *what, int64_t progress_total, int *retriable)
+			 int flags, const char *what, int *retriable)
 {
 	struct registry *r = R(t);
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
@@ -324,7 +324,7 @@ static int upload_finish(struct upload *u, oci_target *t, const char *digest, co
 		.method = "PUT", .url = url, .scope = R(t)->scope_push,
 		.headers = { "Content-Type: application/octet-stream" },
 		.body = body, .flags = flags, .what = what,
-		.progress_what = body ? digest : NULL, .progress_total = progress_total,
+		/* progress comes from the chunk source (chunk_read) */
 	};
 	rc = oci_http_do(&resp, r->http, &req);
 	*retriable = resp.retriable;
@@ -450,7 +450,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		src->chunk_start = 0;
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = size,
 				       .rewind = src->fd >= 0 ? chunk_rewind : NULL };
-		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, size, retriable);
+		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, retriable);
 	}
 	int64_t chunk = chunk_size_for(u);
 	int64_t off = 0;
@@ -480,7 +480,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		src->done -= (src->file_off - next);
 		off = next;
 	}
-	return upload_finish(u, t, digest, NULL, 0, what, size, retriable);
+	return upload_finish(u, t, digest, NULL, 0, what, retriable);
 }
 
 static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn read, void *ctx)
