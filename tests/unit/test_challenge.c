@@ -96,6 +96,29 @@ static void test_malformed(void)
 	oci_challenge_list_dispose(&l);
 }
 
+/* Random strings over the grammar's alphabet: parsing must never crash or
+ * leak (run under ASan), whatever it returns. Deterministic seed. */
+static void test_garbage(void)
+{
+	static const char *pieces[] = { "Bearer", "Basic", " ", ",", "=", "\"", "\\", "realm", "a", "==",
+					"\t", "x/y", "scope", "\"q,q\"", "", "é", ";" };
+	unsigned int seed = 12345;
+	for (int i = 0; i < 20000; i++) {
+		char buf[256] = "";
+		int n = (int)(rand_r(&seed) % 12);
+		for (int k = 0; k < n; k++)
+			strncat(buf, pieces[rand_r(&seed) % (sizeof pieces / sizeof *pieces)], sizeof buf - strlen(buf) - 1);
+		oci_challenge_list l = OCI_CHALLENGE_LIST_INIT;
+		int rc = oci_challenge_parse(&l, buf);
+		if (rc != 0 && rc != OCI_EINVALID)
+			CHECK_EQ_INT(rc, OCI_EINVALID);
+		for (size_t c = 0; c < l.n; c++)
+			CHECK(l.items[c].scheme && l.items[c].scheme[0]);
+		(void)oci_challenge_pick(&l);
+		oci_challenge_list_dispose(&l);
+	}
+}
+
 int main(void)
 {
 	RUN(test_distribution_bearer);
@@ -104,5 +127,6 @@ int main(void)
 	RUN(test_token68_and_empty_elements);
 	RUN(test_unknown_params_and_unquoted_url);
 	RUN(test_malformed);
+	RUN(test_garbage);
 	TEST_END();
 }
