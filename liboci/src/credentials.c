@@ -329,10 +329,16 @@ static int make_parent(const char *path)
 }
 
 /* Writes cfg to path atomically: a private temporary file beside it, then rename. */
-static int save_config(const json_t *cfg, const char *path)
+static int save_config(const json_t *cfg, const char *config_path)
 {
 	char *text = NULL, *tmp = NULL;
 	int fd = -1, rc = 0;
+	/* A config that is a symlink (dotfile managers) stays one: the file
+	 * it points to is replaced, as Docker does. */
+	char resolved[PATH_MAX];
+	const char *path = config_path;
+	if (realpath(config_path, resolved))
+		path = resolved;
 	rc = make_parent(path);
 	if (rc < 0)
 		return rc;

@@ -173,6 +173,20 @@ static void test_store_and_erase_file(void)
 	CHECK_EQ_INT(oci_credentials_erase(NULL, "reg.example.com", none), OCI_ENOTFOUND);
 	CHECK(access(none, F_OK) != 0);
 
+	/* A symlinked config stays a symlink; its target is replaced. */
+	char target[PATH_MAX], link[PATH_MAX];
+	path_of(target, "real-config.json");
+	path_of(link, "linked-config.json");
+	write_file(target, "{\"psFormat\":\"x\"}");
+	CHECK_EQ_INT(symlink(target, link), 0);
+	CHECK_EQ_INT(oci_credentials_store(NULL, "reg.example.com", "dave", "pw", link), 0);
+	CHECK_EQ_INT(lstat(link, &st), 0);
+	CHECK(S_ISLNK(st.st_mode));
+	j = read_json(target);
+	CHECK_STR(json_string_value(json_object_get(j, "psFormat")), "x");
+	CHECK(json_object_get(json_object_get(j, "auths"), "reg.example.com") != NULL);
+	json_decref(j);
+
 	CHECK_EQ_INT(oci_credentials_store(NULL, "reg.example.com", "a:b", "pw", cfg2), OCI_EINVALID);
 	CHECK_ERR_CONTAINS("contains ':'");
 }
