@@ -82,6 +82,12 @@ assert_contains "$OUT" "\"removed_from\":\"$CFG2\""
 /usr/bin/python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert "elsewhere.example.com" in c["auths"] and sys.argv[2] not in c["auths"]' \
 	"$CFG2" "$REG" || fail "logout removed the wrong entries"
 
+step "podman's REGISTRY_AUTH_FILE is read when the Docker config has nothing"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG" "$B64" >"$WORK/podman-auth.json"
+REGISTRY_AUTH_FILE="$WORK/podman-auth.json" run resolve "$REG/team/app:v1"
+[ "$RC" -eq 0 ] || fail "resolve with REGISTRY_AUTH_FILE exited $RC: $ERR"
+assert_eq "$OUT" "$DIGEST"
+
 step "a stale password in the config is named as such"
 printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG" "$(printf 'alice:stale' | base64)" >"$CONFIG"
 expect_fail 1 "$REG: authentication failed for user alice (401 from registry)" resolve "$REG/team/app:v1"
