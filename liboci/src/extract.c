@@ -613,9 +613,12 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	/* Only decompressors built into libarchive: never one that would run
 	 * an external program on untrusted bytes. */
 	archive_read_support_filter_gzip(x.a);
-	archive_read_support_filter_zstd(x.a);
-	archive_read_support_filter_xz(x.a);
-	archive_read_support_filter_bzip2(x.a);
+	if (archive_libzstd_version())
+		archive_read_support_filter_zstd(x.a);
+	if (archive_liblzma_version())
+		archive_read_support_filter_xz(x.a);
+	if (archive_bzlib_version())
+		archive_read_support_filter_bzip2(x.a);
 	archive_read_support_format_tar(x.a);
 	/* Decode non-ASCII names (UTF-8 pax records) the same way whatever
 	 * the caller's locale; see oci_bundle_pack. */
