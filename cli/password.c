@@ -26,31 +26,50 @@ static void restore_and_reraise(int sig)
 }
 
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+#define NCAUGHT (sizeof caught / sizeof caught[0])
 
-/* One line from the terminal, echo off. Returns the length, or -1
- * (too long: -2). The newline is not kept. */
-static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
+/* Echo off (and typeahead dropped: only what is typed after the prompt
+ * counts), with handlers that put the terminal back if we are killed. */
+static int echo_disable(int fd, struct sigaction old[NCAUGHT])
 {
-	struct sigaction sa, old[sizeof caught / sizeof caught[0]];
+	struct sigaction sa;
+	struct termios t;
+	if (tcgetattr(fd, &saved) != 0)
+		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = restore_and_reraise;
 	sigemptyset(&sa.sa_mask);
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		return -1;
-	int have_termios = tcgetattr(fd, &saved) == 0;
-	if (have_termios) {
-		struct termios t = saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-		t.c_lflag |= ICANON;
-		for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-			sigaction(caught[i], &sa, &old[i]);
-		tty_fd = fd;
-		echo_off = 1;
-		tcsetattr(fd, TCSAFLUSH, &t);
-	}
+	for (size_t i = 0; i < NCAUGHT; i++)
+		sigaction(caught[i], &sa, &old[i]);
+	tty_fd = fd;
+	echo_off = 1;
+	t = saved;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+	t.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &t);
+	return 1;
+}
+
+static void echo_restore(int fd, struct sigaction old[NCAUGHT])
+{
+	tcsetattr(fd, TCSADRAIN, &saved);
+	echo_off = 0;
+	for (size_t i = 0; i < NCAUGHT; i++)
+		sigaction(caught[i], &old[i], NULL);
+}
+
+/* One line from the terminal, echo off. Returns the length, -1 when nothing
+ * was answered, -2 when too long. The newline is not kept. */
+static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
+{
+	struct sigaction old[NCAUGHT];
 	size_t len = 0;
 	int too_long = 0, rc = 0;
-	for (;;) {
+	/* Echo goes off before the prompt shows, so nothing typed after it is echoed. */
+	int have_termios = echo_disable(fd, old);
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		rc = -1;
+	while (rc == 0) {
 		char ch;
 		ssize_t n = read(fd, &ch, 1);
 		if (n < 0 && errno == EINTR)
@@ -68,18 +87,14 @@ static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
 		ch = 0;
 	}
 	buf[len] = '\0';
-	if (have_termios) {
-		tcsetattr(fd, TCSAFLUSH, &saved);
-		echo_off = 0;
-		for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-			sigaction(caught[i], &old[i], NULL);
-	}
+	if (have_termios)
+		echo_restore(fd, old);
 	if (write(fd, "\n", 1) < 0) {
 		/* the newline is cosmetic */
 	}
-	if (too_long)
-		return -2;
-	return rc < 0 ? -1 : (int)len;
+	if (rc < 0)
+		return -1;
+	return too_long ? -2 : (int)len;
 }
 
 int cli_password_read(char **out, cli *c, const char *key_path, int confirm)

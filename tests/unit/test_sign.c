@@ -610,6 +610,70 @@ static void test_tampering(void)
 	oci_key_free(k);
 }
 
+/* cosign's extra layer annotations (bundle, certificate, chain) are
+ * tolerated, and a key or certificate inside the artifact is never trusted. */
+static void test_extra_annotations_not_trusted(void)
+{
+	oci_target *t = cosign_valid_target();
+	oci_buf sm = OCI_BUF_INIT;
+	slurp(&sm, "signatures/cosign-valid/sig-manifest.json");
+	json_t *m = json_loadb(sm.data, sm.len, 0, NULL);
+	json_t *ann = json_object_get(json_array_get(json_object_get(m, "layers"), 0), "annotations");
+	json_object_set_new(ann, "dev.sigstore.cosign/bundle", json_string("{\"SignedEntryTimestamp\":\"AAAA\"}"));
+	json_object_set_new(ann, "dev.sigstore.cosign/certificate", json_string("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
+	json_object_set_new(ann, "dev.sigstore.cosign/chain", json_string(""));
+	char *s = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	put_manifest_raw(t->impl, VALID_TAG, OCI_MT_MANIFEST, s, strlen(s));
+	free(s);
+	oci_verifier *v = verifier_with("signatures/cosign.pub");
+	CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, VALID_DIGEST), 0);
+	oci_verifier_free(v);
+	json_decref(m);
+	oci_buf_dispose(&sm);
+	oci_target_free(t);
+
+	/* A signature whose layer carries the signer's own public key: still
+	 * refused when that key is not one of ours. */
+	oci_key *k = NULL;
+	oci_buf pub = OCI_BUF_INIT, pl = OCI_BUF_INIT, sig = OCI_BUF_INIT;
+	char *b64 = NULL, d[OCI_DIGEST_SIZE];
+	CHECK_EQ_INT(oci_key_load_private(&k, data_path("keys/empty-password.key"), ""), 0);
+	oci_key_encode_public(&pub, k);
+	t = mem_target("127.0.0.1:5000/app:v1");
+	put_manifest_raw(t->impl, "v1", OCI_MT_MANIFEST, artifact, strlen(artifact));
+	oci_digest_buf(d, artifact, strlen(artifact));
+	oci_simplesigning_build(&pl, "127.0.0.1:5000/app", d, NULL);
+	oci_key_sign(&sig, k, pl.data, pl.len);
+	oci_cosign_b64_encode(&b64, sig.data, sig.len);
+	store_signature(t, d, pl.data, pl.len, b64);
+	oci_buf raw = OCI_BUF_INIT;
+	char tag[128];
+	snprintf(tag, sizeof tag, "sha256-%s.sig", d + 7);
+	CHECK_EQ_INT(oci_target_manifest_get(&raw, NULL, NULL, t, tag), 0);
+	m = json_loadb(raw.data, raw.len, 0, NULL);
+	ann = json_object_get(json_array_get(json_object_get(m, "layers"), 0), "annotations");
+	json_object_set_new(ann, "dev.sigstore.cosign/certificate", json_string(pub.data));
+	json_object_set_new(ann, "dev.sigstore.cosign/publicKey", json_string(pub.data));
+	s = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	put_manifest_raw(t->impl, tag, OCI_MT_MANIFEST, s, strlen(s));
+	free(s);
+	v = verifier_with("keys/password-123.pub");
+	CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, d), OCI_EVERIFY);
+	CHECK_ERR_CONTAINS("signature does not verify with any given key");
+	oci_verifier_free(v);
+	v = verifier_with("keys/empty-password.pub");
+	CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, d), 0);
+	oci_verifier_free(v);
+	json_decref(m);
+	free(b64);
+	oci_buf_dispose(&raw);
+	oci_buf_dispose(&pub);
+	oci_buf_dispose(&pl);
+	oci_buf_dispose(&sig);
+	oci_key_free(k);
+	oci_target_free(t);
+}
+
 int main(void)
 {
 	oci_init();
@@ -619,5 +683,6 @@ int main(void)
 	RUN(test_docker_reference);
 	RUN(test_sign_then_verify);
 	RUN(test_tampering);
+	RUN(test_extra_annotations_not_trusted);
 	TEST_END();
 }
