@@ -26,3 +26,9 @@ rm -rf "$tmp/tree2"
 mkdir "$tmp/work"
 echo "artifact: $(find "$tree" -type f | wc -l) files; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bench" run "$tmp/v1.tar.gz" "$tmp/v2.tar.gz" "$tmp/work" "$rounds"
+# For reference: GNU tar extracting the same layer (no checks, no index).
+for i in 1 2 3; do
+	rm -rf "$tmp/tarx" && mkdir "$tmp/tarx"
+	/usr/bin/time -f '%e' -o "$tmp/t" tar -xzf "$tmp/v2.tar.gz" -C "$tmp/tarx"
+	cat "$tmp/t"
+done | sort -n | sed -n 2p | sed 's/^/tar -xzf (reference): median /; s/$/ s/'

@@ -37,6 +37,7 @@
  * written while hashed and swapped for a link afterwards. */
 #define REUSE_BUFFER_MAX (1024 * 1024)
 #define REUSE_TMP_NAME ".ocisync-reuse.tmp"
+#define EXTRACT_PATH_MAX 4096
 
 typedef struct xctx {
 	const oci_extract_opts *o;
@@ -496,6 +497,10 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (++x->st.entries > x->max_entries)
 		return oci_error_set(OCI_ELIMIT, "the archive has more than %lld entries; refused",
 				     (long long)x->max_entries);
+	/* One entry must not be able to create thousands of directories. */
+	if (strlen(raw) > EXTRACT_PATH_MAX)
+		return oci_error_set(OCI_EUNSAFE, "entry '%.200s...' has a path longer than %d bytes; refused",
+				     raw, EXTRACT_PATH_MAX);
 	if (!(path = norm_path(raw, &why, &oom))) {
 		if (oom)
 			return OCI_ENOMEM_SET();

@@ -170,6 +170,17 @@ static void test_symlink_escapes(void)
 	maker_close(&m);
 	expect_refused(&m, NULL, OCI_EUNSAFE, "entry 'same' appears twice in the archive; refused");
 
+	/* one entry creating thousands of directories */
+	static char deep[20001];
+	for (int i = 0; i < 10000; i++)
+		memcpy(deep + 2 * i, "a/", 2);
+	deep[20000] = '\0';
+	deep[19999] = 'f';
+	maker_open(&m, 1);
+	maker_add(&m, 'f', deep, "x\n", 0644);
+	maker_close(&m);
+	expect_refused(&m, NULL, OCI_EUNSAFE, "has a path longer than 4096 bytes; refused");
+
 	maker_open(&m, 1);
 	maker_add(&m, 'f', "dup.yaml", "1\n", 0644);
 	maker_add(&m, 'f', "dup.yaml", "2\n", 0644);
