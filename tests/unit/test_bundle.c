@@ -1,5 +1,6 @@
 /* The packer: byte-reproducible layers, the tar and gzip bytes, ignore
  * rules, symlinks, single files. */
+#include <locale.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <zlib.h>
@@ -68,6 +69,16 @@ static void test_reproducible(void)
 	CHECK_EQ_INT(r1.size, r3.size);
 	CHECK_EQ_INT(r1.size, (long long)s1.buf.len);
 	CHECK(s1.buf.len == s3.buf.len && memcmp(s1.buf.data, s3.buf.data, s1.buf.len) == 0);
+
+	/* the caller's locale does not matter (the tree has a non-ASCII name) */
+	if (setlocale(LC_ALL, "C.UTF-8")) {
+		oci_buf_sink s4 = { 0 };
+		oci_pack_result r4;
+		CHECK_EQ_INT(pack_mem(&s4, &r4, a, NULL), 0);
+		CHECK_STR(r4.digest, r1.digest);
+		setlocale(LC_ALL, "C");
+		oci_buf_dispose(&s4.buf);
+	}
 
 	/* the digest is the sha256 of exactly the bytes the sink got */
 	char d[OCI_DIGEST_SIZE];
@@ -349,6 +360,31 @@ static void test_large_file(void)
 	free(dest);
 }
 
+/* Hard-linked files are stored as two regular files. */
+static void test_hardlinked_source(void)
+{
+	char *a = make_tmpdir("bundle-h");
+	put(a, "one.yaml", "same\n", 0644);
+	CHECK_EQ_INT(link(P("%s/one.yaml", a), P("%s/two.yaml", a)), 0);
+	oci_buf_sink s = { 0 };
+	oci_pack_result r;
+	CHECK_EQ_INT(pack_mem(&s, &r, a, NULL), 0);
+	oci_buf listing = OCI_BUF_INIT;
+	list_layer(&listing, &s.buf);
+	CHECK_STR(listing.data, "one.yaml f 644 0 0 0 0 \ntwo.yaml f 644 0 0 0 0 \n");
+	char *dest = make_tmpdir("bundle-h-x");
+	CHECK_EQ_INT(extract_mem(NULL, &s.buf, dest, NULL), 0);
+	char *c = slurp(P("%s/two.yaml", dest));
+	CHECK_STR(c, "same\n");
+	free(c);
+	oci_buf_dispose(&listing);
+	oci_buf_dispose(&s.buf);
+	oci_rmtree(a);
+	oci_rmtree(dest);
+	free(a);
+	free(dest);
+}
+
 static int failing_sink(void *ctx, const void *buf, size_t len)
 {
 	(void)buf;
@@ -385,6 +421,7 @@ int main(void)
 	RUN(test_symlinks);
 	RUN(test_single_file_and_pack_file);
 	RUN(test_large_file);
+	RUN(test_hardlinked_source);
 	RUN(test_sink_error);
 	TEST_END();
 }
