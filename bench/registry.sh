@@ -22,10 +22,6 @@ export SOURCE_DATE_EPOCH=1700000000
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
-# skopeo remembers where blobs live and mounts them from earlier rounds
-# repositories; a fresh repository means an upload, so forget that first.
-forget_skopeo_cache() { rm -rf "$HOME/.local/share/containers/cache"; }
-
 # timed NAME CMD...: wall seconds and peak RSS (KiB) appended to $WORK/t.NAME / $WORK/m.NAME.
 timed() {
 	local name=$1
@@ -55,22 +51,29 @@ echo "tree: $files files, $bytes bytes" >&2
 "$OCISYNC" push "oci-layout:$WORK/layout:v1" "$WORK/tree" >/dev/null
 "$OCISYNC" push "$REG/seed/app:v1" "$WORK/tree" >/dev/null
 
+SEED=$REG
 for i in $(seq 1 "$ROUNDS"); do
 	echo "round $i" >&2
+	# skopeo remembers (in /var/lib/containers/cache for root) where blobs
+	# live and mounts them from earlier rounds' repositories: each round
+	# pushes into a registry of its own, so both tools really upload.
+	start_registry "push$i"
+	timed pack_only "$OCISYNC" push "oci-layout:$WORK/pack$i:v1" "$WORK/tree"
 	if [ $((i % 2)) -eq 1 ]; then
 		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
-		forget_skopeo_cache
 		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
-		timed pull_ocisync "$OCISYNC" pull "$REG/seed/app:v1" "$WORK/po$i"
-		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$REG/seed/app:v1" "$WORK/ps$i"
+		timed pull_ocisync "$OCISYNC" pull "$SEED/seed/app:v1" "$WORK/po$i"
+		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$SEED/seed/app:v1" "$WORK/ps$i"
 	else
-		forget_skopeo_cache
 		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
 		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
-		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$REG/seed/app:v1" "$WORK/ps$i"
-		timed pull_ocisync "$OCISYNC" pull "$REG/seed/app:v1" "$WORK/po$i"
+		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$SEED/seed/app:v1" "$WORK/ps$i"
+		timed pull_ocisync "$OCISYNC" pull "$SEED/seed/app:v1" "$WORK/po$i"
 	fi
-	rm -rf "$WORK/po$i" "$WORK/ps$i" "$WORK/ps$i.oci"
+	rm -rf "$WORK/po$i" "$WORK/ps$i" "$WORK/ps$i.oci" "$WORK/pack$i"
+	kill "$REG_PID"
+	wait "$REG_PID" 2>/dev/null || true
+	rm -rf "$WORK/push$i"
 done
 
 report() { # what ours theirs target
@@ -85,6 +88,7 @@ echo
 echo "medians over $ROUNDS interleaved rounds ($files files, $bytes bytes):"
 report push push_ocisync push_skopeo 0.5
 report pull pull_ocisync pull_skopeo 1.0
+echo "of which packing (ocisync push to an oci-layout:): median $(median <"$WORK/t.pack_only") s"
 echo "peak RSS (median, MiB): push ocisync $(median <"$WORK/m.push_ocisync" | awk '{printf "%.1f", $1/1024}')," \
 	"skopeo $(median <"$WORK/m.push_skopeo" | awk '{printf "%.1f", $1/1024}');" \
 	"pull ocisync $(median <"$WORK/m.pull_ocisync" | awk '{printf "%.1f", $1/1024}')"
@@ -93,8 +97,8 @@ if [ "${BIG:-1}" != 0 ]; then
 	echo "1 GiB incompressible artifact..." >&2
 	mkdir -p "$WORK/big"
 	head -c 1G /dev/urandom >"$WORK/big/random.bin"
-	timed big_push "$OCISYNC" push "$REG/big/app:v1" "$WORK/big"
-	timed big_pull "$OCISYNC" pull "$REG/big/app:v1" "$WORK/big-back"
+	timed big_push "$OCISYNC" push "$SEED/big/app:v1" "$WORK/big"
+	timed big_pull "$OCISYNC" pull "$SEED/big/app:v1" "$WORK/big-back"
 	cmp -s "$WORK/big/random.bin" "$WORK/big-back/random.bin" || { echo "1 GiB pull differs" >&2; exit 1; }
 	for w in push pull; do
 		awk -v w="$w" -v s="$(cat "$WORK/t.big_$w")" -v m="$(cat "$WORK/m.big_$w")" 'BEGIN {

@@ -342,6 +342,28 @@ static void trim(char *s)
 		s[--n] = '\0';
 }
 
+/* HTTP/2 status lines carry no reason phrase; messages still want one. */
+static const char *reason_phrase(long st)
+{
+	switch (st) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "";
+	}
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct xfer *x = ctx;
@@ -358,7 +380,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 		const char *sp = strchr(line, ' ');
 		x->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		const char *r = sp ? strchr(sp + 1, ' ') : NULL;
-		snprintf(x->reason, sizeof x->reason, "%s", r ? r + 1 : "");
+		snprintf(x->reason, sizeof x->reason, "%s", r ? r + 1 : reason_phrase(x->resp->status));
 		return len;
 	}
 	const char *colon = memchr(data, ':', len);
@@ -784,10 +806,11 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			rc = x.source_rc;
 			goto cleanup;
 		}
-		int can_retry = attempt < max && ((r.flags & OCI_HTTP_RESUME) || delivered == 0) &&
-				body_replayable(&r, x.body_read);
+		/* Evaluated only when about to retry: it rewinds the body. */
+#define CAN_RETRY() (attempt < max && ((r.flags & OCI_HTTP_RESUME) || delivered == 0) && \
+		     body_replayable(&r, x.body_read))
 		if (cc != CURLE_OK) {
-			if (retriable_curl(cc) && can_retry) {
+			if (retriable_curl(cc) && CAN_RETRY()) {
 				char why[300];
 				snprintf(why, sizeof why, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
 				oci_http_backoff(h, attempt++, NULL, why);
@@ -829,7 +852,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			url = next;
 			continue;
 		}
-		if (retriable_status(st) && can_retry) {
+		if (retriable_status(st) && CAN_RETRY()) {
 			char why[96];
 			snprintf(why, sizeof why, "%ld %s", st, x.reason);
 			oci_http_backoff(h, attempt++, oci_http_resp_header(resp, "Retry-After"), why);
@@ -837,6 +860,11 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			if (!(url = strdup(req->url)))
 				goto nomem;
 			continue;
+		}
+		if (st == 416 && (r.flags & OCI_HTTP_RESUME) && delivered > 0) {
+			/* Everything had arrived before the drop: nothing left to
+			 * fetch; the caller's digest check has the last word. */
+			st = resp->status = 206;
 		}
 		if (st >= 400 || st < 100) {
 			resp->retriable = retriable_status(st);
@@ -850,6 +878,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		rc = 0;
 		goto cleanup;
 	}
+#undef CAN_RETRY
 nomem:
 	rc = OCI_ENOMEM_SET();
 cleanup:
