@@ -15,7 +15,10 @@ rule, misbehaves a given number of times:
   oversize     answer a manifest GET with a 5 MiB body (streamed)
   strip-digest forward, removing Docker-Content-Digest from the answer
   bad-digest   forward, replacing Docker-Content-Digest with another digest
-  redirect     answer 307 to the "storage" server (a second port of this
+  refuse-mount forward a mount POST without its query: the registry opens an
+               ordinary upload session (202), as when it refuses to mount
+  redirect     answer 307 to the "storage" server (the Location carries
+               signature-like query parameters, as pre-signed URLs do) (a second port of this
                process) which serves the same path from the registry and
                records whether an Authorization header reached it
 
@@ -159,7 +162,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.paginate(mode)
             return
         if mode == "redirect":
-            loc = f"http://127.0.0.1:{args.storage_port}{self.path}"
+            loc = (f"http://127.0.0.1:{args.storage_port}{self.path}"
+                   "?X-Amz-Signature=secretsig0123&X-Amz-Security-Token=secrettok0123&expires=60")
             self.simple(307, {"Location": loc}, b"", "fault=redirect")
             return
         if mode == "drop" and self.command in ("PUT", "PATCH", "POST"):
@@ -174,6 +178,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if mode == "refuse-mount":
+            self.path = self.path.split("?", 1)[0]
         self.forward(mode)
 
     def paginate(self, mode):

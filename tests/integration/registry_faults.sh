@@ -49,6 +49,9 @@ assert_eq "$(proxy_count '^storage .* auth=yes')" 0 "requests with Authorization
 [ "$(proxy_count '^proxy GET /v2/team/app/blobs/.* -> 307 auth=yes')" -ge 1 ] ||
 	fail "the registry side never saw the credential (the test proves nothing)"
 assert_not_contains "$ERR" "s3cret" "verbose output"
+assert_not_contains "$ERR" "secretsig0123" "verbose output"
+assert_not_contains "$ERR" "secrettok0123" "verbose output"
+assert_contains "$ERR" "X-Amz-Signature=REDACTED"
 assert_not_contains "$ERR" "$(printf 'tester:s3cret-pass' | base64)" "verbose output"
 
 step "a blob with a wrong byte: refused, nothing published"
@@ -56,6 +59,15 @@ start_proxy '[{"method":"GET","path":"/blobs/sha256:","mode":"flip","count":100}
 expect_fail 1 "does not match its digest" pull "$PROXY/team/app:v1" "$WORK/p-flip"
 [ ! -e "$WORK/p-flip" ] || fail "the destination exists after a digest failure"
 assert_eq "$(find "$WORK" -maxdepth 1 -name '*p-flip*' | wc -l)" 0 "leftovers beside the destination"
+
+step "a refused mount (202): the session is dropped and the blob uploaded"
+start_proxy '[{"method":"POST","path":"mount=","mode":"refuse-mount","count":10}]'
+ok -v copy "$PROXY/team/app:v1" "$PROXY/elsewhere/app:v1"
+assert_contains "$ERR" "blobs/uploads/?mount=sha256:"
+assert_contains "$ERR" "DELETE http://$PROXY/v2/elsewhere/app/blobs/uploads/"
+assert_eq "$(proxy_count 'PUT /v2/elsewhere/app/blobs/uploads/.*digest=sha256')" 2 "uploads after refused mounts"
+ok pull "$REG/elsewhere/app:v1" "$WORK/p-elsewhere"
+same_tree "$WORK/tree" "$WORK/p-elsewhere"
 
 step "no Docker-Content-Digest on HEAD: resolve fetches and hashes"
 start_proxy '[{"method":"HEAD","path":"/manifests/v1","mode":"strip-digest"}]'
