@@ -26,7 +26,8 @@ With --basic-auth USER:PASS every /v2/ request must carry that Basic
 credential (else 401 with a Basic challenge); the proxy forwards without it.
 
 Every request is logged to --log as
-  "<proxy|storage> METHOD PATH -> STATUS auth=<yes|no> [fault]".
+  "<proxy|storage> METHOD PATH -> STATUS auth=<yes|no> conn=<client port> [fault]"
+(the client port shows which requests shared a kept-alive connection).
 
 Rules: a JSON list of objects {"method": "GET", "path": "regex", "mode":
 "drop", "count": 1, "status": 503, "seconds": 1}; method and path are
@@ -122,7 +123,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def logreq(self, status, fault=""):
         auth = "yes" if self.headers.get("Authorization") else "no"
-        log(f"{self.role} {self.command} {self.path} -> {status} auth={auth} {fault}".rstrip())
+        conn = self.client_address[1]
+        log(f"{self.role} {self.command} {self.path} -> {status} auth={auth} conn={conn} {fault}".rstrip())
 
     def handle_any(self):
         if self.role == "proxy" and args.basic_auth and self.path.startswith("/v2"):

@@ -14,6 +14,13 @@ ok push "$REG/team/app:v1" "$WORK/tree"
 pinned=$OUT
 DIGEST=${pinned#*@}
 
+step "no fault: one kept-alive connection carries every request of a pull"
+start_proxy '[]'
+ok pull "$PROXY/team/app:v1" "$WORK/p-plain"
+same_tree "$WORK/tree" "$WORK/p-plain"
+[ "$(proxy_count '^proxy ')" -ge 3 ] || fail "expected at least 3 requests for a pull"
+assert_eq "$(grep -o 'conn=[0-9]*' "$PROXY_LOG" | sort -u | wc -l)" 1 "connections used by one pull"
+
 step "a connection dropped mid-blob: resumed with a Range request"
 start_proxy '[{"method":"GET","path":"/blobs/sha256:","mode":"drop"}]'
 ok -v pull "$PROXY/team/app:v1" "$WORK/p-drop"
