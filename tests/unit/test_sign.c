@@ -674,10 +674,47 @@ static void test_extra_annotations_not_trusted(void)
 	oci_target_free(t);
 }
 
+/* Signing the fixture's digest in a repository of the fixture's name gives
+ * cosign's payload, config and manifest byte for byte, the signature aside. */
+static void test_sig_manifest_bytes_match_cosign(void)
+{
+	oci_target *t = mem_target("192.168.64.2:5000/cosign-signed-single-sample:latest");
+	oci_buf man = OCI_BUF_INIT, want = OCI_BUF_INIT, got = OCI_BUF_INIT;
+	slurp(&man, "signatures/cosign-valid/manifest.json");
+	slurp(&want, "signatures/cosign-valid/sig-manifest.json");
+	put_manifest_raw(t->impl, "latest", OCI_MT_DOCKER_MANIFEST, man.data, man.len);
+	oci_key *k = NULL;
+	CHECK_EQ_INT(oci_key_load_private(&k, data_path("keys/empty-password.key"), ""), 0);
+	CHECK_EQ_INT(oci_sign_digest(t, VALID_DIGEST, k, NULL), 0);
+	CHECK_EQ_INT(oci_target_manifest_get(&got, NULL, NULL, t, VALID_TAG), 0);
+	json_t *g = json_loadb(got.data, got.len, 0, NULL);
+	json_t *w = json_loadb(want.data, want.len, 0, NULL);
+	const char *theirs = json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(w, "layers"), 0),
+				"annotations"), OCI_COSIGN_SIGNATURE_ANNOTATION));
+	json_object_set_new(json_object_get(json_array_get(json_object_get(g, "layers"), 0), "annotations"),
+			    OCI_COSIGN_SIGNATURE_ANNOTATION, json_string(theirs));
+	char *s = json_dumps(g, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	CHECK_STR(s, want.data);
+	/* and with cosign's signature in place, it verifies with cosign's key */
+	put_manifest_raw(t->impl, VALID_TAG, OCI_MT_MANIFEST, s, strlen(s));
+	oci_verifier *v = verifier_with("signatures/cosign.pub");
+	CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, VALID_DIGEST), 0);
+	oci_verifier_free(v);
+	free(s);
+	json_decref(g);
+	json_decref(w);
+	oci_key_free(k);
+	oci_buf_dispose(&man);
+	oci_buf_dispose(&want);
+	oci_buf_dispose(&got);
+	oci_target_free(t);
+}
+
 int main(void)
 {
 	oci_init();
 	RUN(test_shapes_match_cosign);
+	RUN(test_sig_manifest_bytes_match_cosign);
 	RUN(test_cosign_valid_verifies);
 	RUN(test_unknown_key_signature_refused);
 	RUN(test_docker_reference);
