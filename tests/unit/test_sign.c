@@ -570,6 +570,22 @@ static void test_tampering(void)
 	/* The .sig tag pointing at garbage, at an index, at an empty manifest. */
 	char tag[128];
 	snprintf(tag, sizeof tag, "sha256-%s.sig", d + 7);
+
+	/* A payload declared larger than the limit is not fetched at all. */
+	{
+		store_signature(t, d, pl.data, pl.len, b64);
+		oci_buf raw = OCI_BUF_INIT;
+		CHECK_EQ_INT(oci_target_manifest_get(&raw, NULL, NULL, t, tag), 0);
+		json_t *m = json_loadb(raw.data, raw.len, 0, NULL);
+		json_object_set_new(json_array_get(json_object_get(m, "layers"), 0), "size", json_integer(2 * 1024 * 1024));
+		char *s = json_dumps(m, JSON_COMPACT);
+		put_manifest_raw(t->impl, tag, OCI_MT_MANIFEST, s, strlen(s));
+		CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, d), OCI_EVERIFY);
+		CHECK_ERR_CONTAINS("is larger than 1048576 bytes");
+		free(s);
+		json_decref(m);
+		oci_buf_dispose(&raw);
+	}
 	put_manifest_raw(t->impl, tag, OCI_MT_MANIFEST, "garbage{", 8);
 	CHECK_EQ_INT(oci_verifier_verify(NULL, v, t, d), OCI_EVERIFY);
 	CHECK_ERR_CONTAINS(".sig manifest sha256-");
