@@ -533,9 +533,10 @@ static int on_seek(void *ctx, curl_off_t offset, int origin)
 /* ---- messages ---- */
 
 /* "manifest unknown: {...}" from {"errors":[{"code","message","detail"}]}. */
-static void registry_message(char *out, size_t n, const oci_buf *body)
+static void registry_message(char *out, size_t n, const oci_buf *body, char *code_out, size_t code_n)
 {
 	out[0] = '\0';
+	code_out[0] = '\0';
 	if (!body->len)
 		return;
 	json_error_t jerr;
@@ -548,6 +549,8 @@ static void registry_message(char *out, size_t n, const oci_buf *body)
 			if (i >= 3 || o >= n)
 				break;
 			const char *code = json_string_value(json_object_get(e, "code"));
+			if (i == 0 && code)
+				snprintf(code_out, code_n, "%s", code);
 			const char *msg = json_string_value(json_object_get(e, "message"));
 			json_t *detail = json_object_get(e, "detail");
 			char dbuf[256] = "";
@@ -582,8 +585,13 @@ static int status_error(oci_http *h, const struct xfer *x, const char *url, int 
 {
 	long st = x->resp->status;
 	int code = st == 404 ? OCI_ENOTFOUND : (st == 401 || st == 403) ? OCI_EAUTH : OCI_ENET;
-	char msg[700];
-	registry_message(msg, sizeof msg, &x->errbody);
+	char msg[700], ecode[64];
+	registry_message(msg, sizeof msg, &x->errbody, ecode, sizeof ecode);
+	/* The registry's own verdict on content beats the status class. */
+	if (!strcmp(ecode, "DIGEST_INVALID") || !strcmp(ecode, "SIZE_INVALID"))
+		code = OCI_EDIGEST;
+	else if (!strcmp(ecode, "DENIED") || !strcmp(ecode, "UNAUTHORIZED"))
+		code = OCI_EAUTH;
 	char hp[300];
 	if (oci_http_same_origin(url, h->base))
 		snprintf(hp, sizeof hp, "%s", h->host);
