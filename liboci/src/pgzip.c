@@ -19,6 +19,7 @@
 #include "error_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -214,7 +215,10 @@ int oci__pgz_new(oci_pgz **out, int level, oci_write_fn sink, void *sink_ctx)
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->work, NULL);
 	pthread_cond_init(&z->done, NULL);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The CPUs this process may run on (a container's cpuset, taskset),
+	 * not all the machine has. */
+	cpu_set_t set;
+	long ncpu = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu < 1 ? 1 : ncpu > PGZ_MAX_WORKERS ? PGZ_MAX_WORKERS : (int)ncpu;
 	z->njobs = (size_t)workers * 2 + 2;
 	if ((rc = oci_sha256_new(&z->sha)) < 0)

@@ -1,6 +1,7 @@
 /* The packer: byte-reproducible layers, the tar and gzip bytes, ignore
  * rules, symlinks, single files. */
 #include <locale.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <zlib.h>
@@ -344,6 +345,23 @@ static void test_large_file(void)
 	CHECK_EQ_INT(pack_mem(&s1, &r1, a, NULL), 0);
 	CHECK_EQ_INT(pack_mem(&s2, &r2, a, NULL), 0);
 	CHECK_STR(r1.digest, r2.digest);
+	/* one CPU, so one compression thread: the very same bytes */
+	cpu_set_t all, one;
+	if (sched_getaffinity(0, sizeof all, &all) == 0) {
+		CPU_ZERO(&one);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &all)) {
+				CPU_SET(c, &one);
+				break;
+			}
+		CHECK_EQ_INT(sched_setaffinity(0, sizeof one, &one), 0);
+		oci_buf_sink s3 = { 0 };
+		oci_pack_result r3;
+		CHECK_EQ_INT(pack_mem(&s3, &r3, a, NULL), 0);
+		CHECK_STR(r3.digest, r1.digest);
+		sched_setaffinity(0, sizeof all, &all);
+		oci_buf_dispose(&s3.buf);
+	}
 	/* gunzip and compare the file's bytes */
 	char *dest = make_tmpdir("bundle-big-x");
 	oci_extract_stats st;
