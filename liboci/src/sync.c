@@ -293,7 +293,7 @@ static int do_step(step *s)
 		if ((rc = sync_state_set(&s->st.tag, out->tag[0] ? out->tag : NULL)) ||
 		    (rc = sync_state_set(&s->st.path, o->path)) ||
 		    (rc = sync_state_touch_history(&s->st, hex)) ||
-		    (rc = sync_state_save(&s->st, s->state_path)))
+		    (rc = sync_state_save(&s->st, s->state_path, 1)))
 			return rc;
 	} else {
 		/* the hook is told what came before this revision */
@@ -341,7 +341,8 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 			sync_state_set(&s->st.ref, s->ref_text);
 	}
 	sync_report rep = { s->ref_text, &s->st, out, started };
-	int wrc = sync_state_save(&s->st, s->state_path);
+	/* an unchanged step only moves counters: not worth two fsyncs */
+	int wrc = sync_state_save(&s->st, s->state_path, out->status != OCI_SYNC_UNCHANGED);
 	if (!wrc && o->status_file)
 		wrc = sync_write_status(o->status_file, &rep);
 	if (!wrc && o->metrics_file)

@@ -21,6 +21,12 @@ int sync_parse_time(double *out, const char *s);
 /* 1 when s is exactly 64 lowercase hex digits. */
 int sync_is_hex(const char *s, size_t len);
 
+/* Replaces path atomically (tmp + rename, mode 0644). durable: fsync the
+ * file before and its directory after the rename, so a power cut leaves the
+ * old or the new content; without it, only a killed process is covered
+ * (the cheap case for a no-change step, whose data is counters). */
+int sync_write_atomic(const char *path, const void *data, size_t len, int durable);
+
 /* ---- sync_state.c: ROOT/.state.json ---- */
 typedef struct sync_counters {
 	int64_t synced, unchanged, error, hook_failures;
@@ -43,8 +49,8 @@ typedef struct sync_state {
 /* A missing file is an empty state; an unreadable or corrupt one is
  * OCI_EINVALID naming the file (the caller decides to start afresh). */
 int sync_state_load(sync_state *s, const char *path);
-/* tmp + fsync + rename + fsync of the directory. */
-int sync_state_save(const sync_state *s, const char *path);
+/* Atomic (tmp + rename); durable adds the fsyncs (see sync_write_atomic). */
+int sync_state_save(const sync_state *s, const char *path, int durable);
 void sync_state_dispose(sync_state *s);
 /* Sets a string field (NULL clears). */
 int sync_state_set(char **field, const char *value);
@@ -101,7 +107,8 @@ typedef struct sync_report {
 	const oci_sync_result *result;
 	double time;                    /* when the step started */
 } sync_report;
-/* Both written atomically (tmp + rename), mode 0644. */
+/* Both written atomically (tmp + rename), mode 0644, without fsync: they
+ * are rewritten after every step. */
 int sync_write_status(const char *file, const sync_report *r);
 int sync_write_metrics(const char *file, const sync_report *r);
 /* The texts themselves (for tests); caller frees. */

@@ -167,7 +167,7 @@ int sync_metrics_text(char **out, const sync_report *r)
 
 static int write_text(const char *file, char *text)
 {
-	int rc = oci_write_file_atomic(file, text, strlen(text), 0644);
+	int rc = sync_write_atomic(file, text, strlen(text), 0);
 	free(text);
 	return rc;
 }

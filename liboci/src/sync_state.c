@@ -126,11 +126,10 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
-int sync_state_save(const sync_state *s, const char *path)
+int sync_state_save(const sync_state *s, const char *path, int durable)
 {
 	int rc = 0;
 	char *text = NULL;
-	char *dir = NULL;
 	json_t *hist = json_array();
 	for (size_t i = 0; hist && i < s->history.n; i++)
 		json_array_append_new(hist, json_string(s->history.items[i]));
@@ -161,15 +160,8 @@ int sync_state_save(const sync_state *s, const char *path)
 	}
 	text = nl;
 	memcpy(text + len, "\n", 2);
-	if ((rc = oci_write_file_atomic(path, text, len + 1, 0644)))
-		goto cleanup;
-	if (!(dir = oci_dirname(path))) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	oci_fsync_dir(dir);
+	rc = sync_write_atomic(path, text, len + 1, durable);
 cleanup:
-	free(dir);
 	free(text);
 	json_decref(root);
 	return rc;

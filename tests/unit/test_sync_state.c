@@ -57,7 +57,7 @@ static void test_state_roundtrip(void)
 	sync_state_touch_history(&s, "aa"); /* moves to the front */
 	CHECK_EQ_INT(s.history.n, 2);
 	CHECK_STR(s.history.items[0], "aa");
-	CHECK_EQ_INT(sync_state_save(&s, path), 0);
+	CHECK_EQ_INT(sync_state_save(&s, path, 1), 0);
 	struct stat st;
 	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_EQ_INT(st.st_mode & 0777, 0644);

@@ -1,0 +1,104 @@
+#!/bin/bash
+# sync benchmark (issue 5), against a local docker-registry, interleaved in
+# one run:
+#   noop  `ocisync sync --once` when nothing changed (process start included)
+#         vs one `curl -sI` of the same manifest        (target <= 1.2x)
+#   incr  a sync after a one-file change of bench/gen-tree.py's 10,000-file
+#         artifact vs a fresh full sync of it           (target <= 0.15x)
+#         (and, for information, the steady state where each sync also
+#         prunes a 10,000-file revision)
+# Each round runs both sides (alternating who goes first); wall time is
+# taken with bash's EPOCHREALTIME (no extra process around the command).
+# The report gives medians and ratios.
+#
+# usage: bench/sync.sh [NOOP_ROUNDS] [TREE_ROUNDS]
+#        (OCISYNC=path/to/ocisync, default build/cli/ocisync)
+set -euo pipefail
+NOOP_ROUNDS=${1:-31}
+TREE_ROUNDS=${2:-5}
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+: "${OCISYNC:=$SRCDIR/build/cli/ocisync}"
+OCISYNC=$(realpath "$OCISYNC")
+export OCISYNC SRCDIR
+[ -x "$OCISYNC" ] || { echo "no ocisync at $OCISYNC (set OCISYNC)" >&2; exit 2; }
+. "$SRCDIR/tests/integration/lib.sh"
+export SOURCE_DATE_EPOCH=1700000000
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+# timed NAME CMD...: wall seconds appended to $WORK/t.NAME.
+timed() {
+	local name=$1 t0 t1
+	shift
+	t0=$EPOCHREALTIME
+	"$@" >"$WORK/last.out" 2>"$WORK/cmd.err" || { echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$WORK/t.$name"
+}
+
+start_registry bench
+echo "registry $REG, ocisync $OCISYNC" >&2
+
+# --- no-op sync vs one HEAD -------------------------------------------------
+small="$WORK/small"
+make_manifests "$small"
+"$OCISYNC" push "$REG/bench/small:prod" "$small" >/dev/null
+"$OCISYNC" sync "$REG/bench/small:prod" --root "$WORK/noop" --once >/dev/null
+ACCEPT='application/vnd.oci.image.manifest.v1+json'
+URL="http://$REG/v2/bench/small/manifests/prod"
+for i in $(seq 1 "$NOOP_ROUNDS"); do
+	if [ $((i % 2)) -eq 1 ]; then
+		timed noop_sync "$OCISYNC" sync "$REG/bench/small:prod" --root "$WORK/noop" --once
+		timed noop_curl curl -sI -H "Accept: $ACCEPT" "$URL"
+	else
+		timed noop_curl curl -sI -H "Accept: $ACCEPT" "$URL"
+		timed noop_sync "$OCISYNC" sync "$REG/bench/small:prod" --root "$WORK/noop" --once
+	fi
+done
+grep -q '^unchanged' <("$OCISYNC" sync "$REG/bench/small:prod" --root "$WORK/noop" --once) ||
+	{ echo "the no-op sync was not a no-op" >&2; exit 1; }
+
+# --- one-file change vs fresh full sync on 10,000 files ---------------------
+/usr/bin/python3 "$SRCDIR/bench/gen-tree.py" "$WORK/tree" >/dev/null
+files=$(find "$WORK/tree" -type f | wc -l)
+bytes=$(du -sb "$WORK/tree" | cut -f1)
+echo "tree: $files files, $bytes bytes" >&2
+"$OCISYNC" push "$REG/bench/tree:a" "$WORK/tree" >/dev/null
+one=$(find "$WORK/tree" -type f -name '*.yaml' | sort | sed -n 5000p)
+echo "# one changed line" >>"$one"
+"$OCISYNC" push "$REG/bench/tree:b" "$WORK/tree" >/dev/null
+# each round: a fresh full sync of a into an empty root, then the sync of b
+# (a one-file change) into that root: the case the issue describes, with the
+# default --keep 2 (nothing to prune yet)
+for i in $(seq 1 "$TREE_ROUNDS"); do
+	chmod -R u+w "$WORK/fresh" 2>/dev/null || true
+	rm -rf "$WORK/fresh"
+	timed tree_fresh "$OCISYNC" sync "$REG/bench/tree:a" --root "$WORK/fresh" --once
+	timed tree_incr "$OCISYNC" -o json sync "$REG/bench/tree:b" --root "$WORK/fresh" --once
+done
+linked=$(/usr/bin/python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); print(o["files_written"], o["files_linked"])' "$WORK/last.out")
+# steady state: every sync also prunes a 10,000-file revision (--keep 1,
+# flipping between a and b)
+"$OCISYNC" sync "$REG/bench/tree:a" --root "$WORK/steady" --once --keep 1 >/dev/null
+next=b
+for i in $(seq 1 "$TREE_ROUNDS"); do
+	timed tree_steady "$OCISYNC" sync "$REG/bench/tree:$next" --root "$WORK/steady" --once --keep 1
+	if [ "$next" = b ]; then next=a; else next=b; fi
+done
+
+ns=$(median <"$WORK/t.noop_sync")
+nc=$(median <"$WORK/t.noop_curl")
+ti=$(median <"$WORK/t.tree_incr")
+ts=$(median <"$WORK/t.tree_steady")
+tf=$(median <"$WORK/t.tree_fresh")
+cat <<REPORT
+sync benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))
+no-op sync (process start included): median ${ns}s over $NOOP_ROUNDS runs
+one curl -sI of the same manifest:    median ${nc}s over $NOOP_ROUNDS runs
+  ratio no-op sync / curl -sI: $(awk -v a="$ns" -v b="$nc" 'BEGIN { printf "%.2f", a / b }')x (target <= 1.2x)
+one-file change, $files files:        median ${ti}s over $TREE_ROUNDS runs (files written/hard-linked: $linked)
+fresh full sync of the same tree:     median ${tf}s over $TREE_ROUNDS runs
+  ratio incremental / fresh: $(awk -v a="$ti" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x (target <= 0.15x)
+steady state (one-file change + pruning a 10,000-file revision, --keep 1): median ${ts}s
+  ratio steady / fresh: $(awk -v a="$ts" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x
+REPORT
