@@ -92,8 +92,8 @@ static int archive_fail(xctx *x)
 	const char *msg = archive_error_string(x->a);
 	if (x->entry)
 		return oci_error_set(OCI_EINVALID, "corrupt or truncated archive at entry '%s': %s",
-				     x->entry, msg ? msg : "read error");
-	return oci_error_set(OCI_EINVALID, "corrupt or truncated archive: %s", msg ? msg : "read error");
+				     x->entry, msg ? msg : "the stream ends early or is damaged");
+	return oci_error_set(OCI_EINVALID, "corrupt or truncated archive: %s", msg ? msg : "the stream ends early or is damaged");
 }
 
 /* Normalises an archive path: drops "." components and repeated or

@@ -335,6 +335,10 @@ static void test_corrupt(void)
 	oci_buf_append(&m.out, s.buf.data, s.buf.len / 2);
 	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
 
+	/* only the last byte missing */
+	oci_buf_append(&m.out, s.buf.data, s.buf.len - 1);
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+
 	/* corrupt deflate data */
 	oci_buf_append(&m.out, s.buf.data, s.buf.len);
 	for (size_t i = s.buf.len / 3; i < s.buf.len / 3 + 64; i++)
