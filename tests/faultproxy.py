@@ -5,13 +5,15 @@ Sits between ocisync and a docker-registry and, for requests matching a
 rule, misbehaves a given number of times:
 
   status       answer STATUS (e.g. 500, 503) without asking the registry
-  retry-after  answer 429 with "Retry-After: SECONDS"
+  retry-after  answer 429 with "Retry-After: SECONDS" (or an HTTP date that
+               many seconds ahead with "date": true)
   drop         forward, but cut the connection halfway through the response
                body (GET) or the request body (PUT/PATCH: nothing forwarded)
   flip         forward, flipping one byte in the middle of the response body
   paginate     serve /tags/list in pages of ?n= with Link: rel="next" headers
                (distribution 2.8 ignores n), from the registry's full list
   foreign-link like paginate, but the next link points to another origin
+  chunk-min    forward, adding "OCI-Chunk-Min-Length: BYTES" to the answer
   oversize     answer a manifest GET with a 5 MiB body (streamed)
   strip-digest forward, removing Docker-Content-Digest from the answer
   bad-digest   forward, replacing Docker-Content-Digest with another digest
@@ -35,6 +37,7 @@ optional filters, count defaults to 1.
 """
 import argparse
 import base64
+import email.utils
 import http.client
 import http.server
 import json
@@ -43,6 +46,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
        "proxy-authorization", "proxy-authenticate"}
@@ -135,6 +139,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   "Content-Type": "application/json"}, body.encode(), "auth-required")
                 return
         rule = take_rule(self.command, self.path) if self.role == "proxy" else None
+        self.current_rule = rule or {}
         mode = rule["mode"] if rule else None
         if mode == "status":
             st = int(rule.get("status", 503))
@@ -142,7 +147,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.simple(st, {"Content-Type": "application/json"}, body.encode(), f"fault=status{st}")
             return
         if mode == "retry-after":
-            self.simple(429, {"Retry-After": str(rule.get("seconds", 1))}, b"slow down", "fault=429")
+            secs = int(rule.get("seconds", 1))
+            value = str(secs)
+            if rule.get("date"):
+                value = email.utils.formatdate(time.time() + secs + 1, usegmt=True)
+            self.simple(429, {"Retry-After": value}, b"slow down", "fault=429")
             return
         if mode == "oversize":
             self.discard_body()
@@ -233,6 +242,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if k.lower() == "docker-content-digest" and mode == "bad-digest":
                 v = "sha256:" + "0" * 64
             self.send_header(k, v)
+        if mode == "chunk-min":
+            self.send_header("OCI-Chunk-Min-Length", str(self.current_rule.get("bytes", 0)))
         if length is None and self.command != "HEAD":
             self.send_header("Connection", "close")
             self.close_connection = True

@@ -46,6 +46,12 @@ ok -v pull "$PROXY/team/app:v1" "$WORK/p-429"
 same_tree "$WORK/tree" "$WORK/p-429"
 assert_contains "$ERR" "retrying in 1000 ms (429"
 
+step "429 with Retry-After as an HTTP date"
+start_proxy '[{"method":"HEAD","path":"/manifests/v1","mode":"retry-after","seconds":1,"date":true}]'
+ok -v resolve "$PROXY/team/app:v1"
+assert_eq "$OUT" "$DIGEST" "digest after a dated Retry-After"
+assert_contains "$ERR" "(429 Too Many Requests)"
+
 step "blob GETs redirected to another origin: followed, without Authorization"
 start_proxy '[{"method":"GET","path":"/blobs/sha256:","mode":"redirect","count":10}]' --basic-auth "tester:s3cret-pass"
 printf '{"auths":{"%s":{"auth":"%s"}}}' "$PROXY" "$(printf 'tester:s3cret-pass' | base64)" >"$WORK/auth.json"
@@ -99,5 +105,11 @@ assert_eq "$(proxy_count 'fault=drop-upload')" 1 "cut uploads"
 assert_contains "$ERR" "resuming"
 ok pull "$REG/team/big:v1" "$WORK/p-big"
 cmp "$WORK/big/random.bin" "$WORK/p-big/random.bin" || fail "pulled content differs after a resumed upload"
+
+step "OCI-Chunk-Min-Length above our chunk size is honoured"
+start_proxy '[{"method":"POST","path":"/blobs/uploads/$","mode":"chunk-min","bytes":25165824,"count":10}]'
+ok -v push "$PROXY/team/big-min:v1" "$WORK/big"
+assert_eq "$(proxy_count 'PATCH /v2/team/big-min/blobs/uploads/')" 1 "PATCH requests with 24 MiB chunks for a 20 MiB layer"
+assert_contains "$ERR" "in chunks of 25165824"
 
 echo "registry_faults: ok"
