@@ -727,6 +727,23 @@ static int setup(oci_http *h, struct xfer *x, const char *url, struct curl_slist
 	return 0;
 }
 
+/* Authorization headers hold secrets: wiped before their memory is freed,
+ * both our string and the header list's copy of it. */
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void free_headers(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
 static const oci_http_body empty_body = { "", 0, NULL, NULL, 0, NULL };
 
 int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
@@ -760,9 +777,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		resp->body.len = 0;
 		if (resp->body.data)
 			resp->body.data[0] = '\0';
-		curl_slist_free_all(hdrs);
+		free_headers(hdrs);
 		hdrs = NULL;
-		free(auth);
+		free_secret(auth);
 		auth = NULL;
 
 		int same = oci_http_same_origin(url, h->base);
@@ -891,12 +908,8 @@ nomem:
 	rc = OCI_ENOMEM_SET();
 cleanup:
 	oci_buf_dispose(&x.errbody);
-	curl_slist_free_all(hdrs);
-	if (auth) {
-		/* The header held a secret: wipe before freeing. */
-		memset(auth, 0, strlen(auth));
-		free(auth);
-	}
+	free_headers(hdrs);
+	free_secret(auth);
 	free(url);
 	return rc;
 }
