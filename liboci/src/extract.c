@@ -60,10 +60,8 @@ typedef struct xctx {
 	int rcache_fd;
 
 	struct archive *a;
-	oci_read_fn src;
-	void *src_ctx;
-	int src_err;                 /* error code from the source */
-	char *srcbuf;
+	oci__xsource *xs;            /* the stream, gunzipped when gzip */
+	int src_err;                 /* error code from the stream */
 	char *iobuf;
 	unsigned char *fbuf;         /* small-file buffer for reuse */
 	size_t fbuf_cap;
@@ -73,13 +71,12 @@ typedef struct xctx {
 static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
 {
 	xctx *x = ud;
-	ssize_t n = x->src(x->src_ctx, x->srcbuf, IO_CHUNK);
+	ssize_t n = oci__xsource_read(x->xs, buf);
 	if (n < 0) {
 		x->src_err = (int)n;
 		archive_set_error(a, EIO, "%s", oci_error_last()->message);
 		return -1;
 	}
-	*buf = x->srcbuf;
 	return n;
 }
 
@@ -579,7 +576,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	int rc = 0, oom;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
-		   .rcache_fd = -1, .src = source, .src_ctx = source_ctx };
+		   .rcache_fd = -1 };
 	x.max_size = o->max_size > 0 ? o->max_size : OCI_DEFAULT_MAX_SIZE;
 	x.max_entries = o->max_entries > 0 ? o->max_entries : OCI_DEFAULT_MAX_ENTRIES;
 	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
@@ -611,7 +608,9 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		if (x.reuse.n)
 			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (!(x.srcbuf = malloc(IO_CHUNK)) || !(x.iobuf = malloc(IO_CHUNK)) || !(x.a = archive_read_new())) {
+	if ((rc = oci__xsource_new(&x.xs, source, source_ctx)) < 0)
+		goto cleanup;
+	if (!(x.iobuf = malloc(IO_CHUNK)) || !(x.a = archive_read_new())) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
@@ -650,18 +649,11 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		rc = oci_error_set(OCI_ENOTFOUND, "path '%s' is not in the artifact", x.sub);
 		goto cleanup;
 	}
-	/* Read the source to its end: the tar end marker may come before
-	 * the end of the stream, and a hashing source must see every byte
-	 * for its digest check to mean anything. */
-	for (;;) {
-		ssize_t n = source(source_ctx, x.srcbuf, IO_CHUNK);
-		if (n < 0) {
-			rc = (int)n;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-	}
+	/* Read the source to its end: the tar end marker comes before the
+	 * end of the stream; the gzip trailer must still be verified, and a
+	 * hashing source must see every byte for its check to mean anything. */
+	if ((rc = oci__xsource_finish(x.xs)) < 0)
+		goto cleanup;
 	if (o->index_out && (rc = oci__xtable_write_index(&x.files, o->index_out)) < 0)
 		goto cleanup;
 cleanup:
@@ -686,7 +678,7 @@ cleanup:
 	oci__xtable_dispose(&x.reuse);
 	oci__xtable_dispose(&x.files);
 	free(x.sub);
-	free(x.srcbuf);
+	oci__xsource_free(x.xs);
 	free(x.iobuf);
 	free(x.fbuf);
 	free(x.entry);

@@ -6,6 +6,8 @@
 #define OCI_EXTRACT_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include "oci/io.h"
 
 /* One regular file of an extracted tree, as an index line holds it:
  * "<hex sha256> <octal mode> <path>". mode is the normalised 0644/0755. */
@@ -35,5 +37,15 @@ int oci__xtable_load_index(oci__xtable *t, const char *file);
  * rootfd without following any symlink. create: make missing directories
  * (0755). On failure sets an error naming entry and returns it. */
 int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create, const char *entry);
+
+/* The stream under the tar reader: gzip inflated (and its trailer
+ * checked) here, anything else passed through (extract_source.c). */
+typedef struct oci__xsource oci__xsource;
+int oci__xsource_new(oci__xsource **out, oci_read_fn src, void *ctx);
+/* Next bytes: count, 0 at the end, or a negative oci_error_code. */
+ssize_t oci__xsource_read(oci__xsource *s, const void **buf);
+/* Reads the rest of the stream, verifying it. */
+int oci__xsource_finish(oci__xsource *s);
+void oci__xsource_free(oci__xsource *s);
 
 #endif

@@ -3,6 +3,7 @@
  * the previous revision through hard links, read-only trees. Hostile
  * archives are built here with libarchive's writer. */
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "error_internal.h"
 #include "tree_util.h"
@@ -333,17 +334,37 @@ static void test_corrupt(void)
 	/* truncated gzip */
 	tar_maker m = { 0 };
 	oci_buf_append(&m.out, s.buf.data, s.buf.len / 2);
-	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+	expect_refused(&m, NULL, OCI_EINVALID, "truncated gzip stream: it ends before its end marker");
 
-	/* only the last byte missing */
+	/* only the last byte missing (the trailer is checked even though
+	 * the tar ended before it) */
 	oci_buf_append(&m.out, s.buf.data, s.buf.len - 1);
-	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+	expect_refused(&m, NULL, OCI_EINVALID, "truncated gzip stream");
 
 	/* corrupt deflate data */
 	oci_buf_append(&m.out, s.buf.data, s.buf.len);
 	for (size_t i = s.buf.len / 3; i < s.buf.len / 3 + 64; i++)
 		m.out.data[i] ^= 0x5a;
-	expect_refused(&m, NULL, OCI_EINVALID, "corrupt or truncated archive");
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt gzip stream");
+
+	/* a wrong CRC-32 or length in the trailer */
+	oci_buf_append(&m.out, s.buf.data, s.buf.len);
+	m.out.data[s.buf.len - 6] ^= 1;
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt gzip stream: incorrect data check");
+	oci_buf_append(&m.out, s.buf.data, s.buf.len);
+	m.out.data[s.buf.len - 2] ^= 1;
+	expect_refused(&m, NULL, OCI_EINVALID, "corrupt gzip stream: incorrect length check");
+
+	/* garbage after the gzip stream; trailing zeros are tolerated */
+	oci_buf_append(&m.out, s.buf.data, s.buf.len);
+	oci_buf_append(&m.out, "\0\0\0\0garbage", 11);
+	expect_refused(&m, NULL, OCI_EINVALID, "unexpected data after the end of the compressed data");
+	oci_buf_append(&m.out, s.buf.data, s.buf.len);
+	oci_buf_append(&m.out, "\0\0\0\0\0\0\0\0", 8);
+	sandbox_new();
+	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, NULL), 0);
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
 
 	/* not an archive at all */
 	const char *junk = "this is not a tar archive, just some text that goes on for a while....\n";
@@ -354,6 +375,48 @@ static void test_corrupt(void)
 	oci_buf_dispose(&s.buf);
 	oci_rmtree(src);
 	free(src);
+}
+
+/* gzip of data as one member (zlib), appended to out. */
+static void gzip_member(oci_buf *out, const void *data, size_t len)
+{
+	z_stream zs = { 0 };
+	unsigned char buf[65536];
+	deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)data;
+	zs.avail_in = (uInt)len;
+	int zr;
+	do {
+		zs.next_out = buf;
+		zs.avail_out = sizeof buf;
+		zr = deflate(&zs, Z_FINISH);
+		oci_buf_append(out, buf, sizeof buf - zs.avail_out);
+	} while (zr == Z_OK);
+	deflateEnd(&zs);
+}
+
+/* A tar compressed as two concatenated gzip members (what pigz -i or
+ * `cat a.gz b.gz` make) is one valid gzip stream. */
+static void test_multi_member_gzip(void)
+{
+	tar_maker m;
+	maker_open(&m, 0);
+	for (int i = 0; i < 30; i++)
+		maker_add(&m, 'f', P("m%02d.yaml", i), P("member test %d\n", i), 0644);
+	maker_close(&m);
+	oci_buf gz = OCI_BUF_INIT;
+	gzip_member(&gz, m.out.data, m.out.len / 2);
+	gzip_member(&gz, m.out.data + m.out.len / 2, m.out.len - m.out.len / 2);
+	sandbox_new();
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &gz, dest, NULL), 0);
+	CHECK_EQ_INT(st.files_written, 30);
+	char *c = slurp(P("%s/m29.yaml", dest));
+	CHECK_STR(c, "member test 29\n");
+	free(c);
+	sandbox_check_and_free();
+	oci_buf_dispose(&gz);
+	oci_buf_dispose(&m.out);
 }
 
 /* A source failing midway (as a digest check would) keeps its error. */
@@ -547,6 +610,7 @@ int main(void)
 	RUN(test_special_files);
 	RUN(test_limits);
 	RUN(test_corrupt);
+	RUN(test_multi_member_gzip);
 	RUN(test_source_error);
 	RUN(test_subpath);
 	RUN(test_reuse_and_read_only);
