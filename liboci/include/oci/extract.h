@@ -62,7 +62,10 @@ typedef struct oci_extract_stats {
  *   the file in reuse_dir still a regular file with the mode this
  *   extraction would give it; a missing index or directory means no reuse.
  *   stats->files_linked counts the files linked.
- * - Decompressors: gzip, zstd, xz, bzip2 (libarchive built-ins only).
+ * - gzip is inflated to the end of its last member with every trailer
+ *   (CRC-32, length) checked, even past the tar end marker; data after it
+ *   other than zero padding is refused. zstd, xz and bzip2 go through
+ *   libarchive's built-in readers (never an external program).
  */
 int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts);
