@@ -23,17 +23,28 @@ rule, misbehaves a given number of times:
                signature-like query parameters, as pre-signed URLs do) (a second port of this
                process) which serves the same path from the registry and
                records whether an Authorization header reached it
+  challenge    answer STATUS (default 401) with "WWW-Authenticate: WWW"
+               (the rule's "www") without asking the registry, as a
+               registry does that refuses the token it was sent
+  extra-challenge
+               forward; an answer carrying WWW-Authenticate gets another
+               WWW-Authenticate line (the rule's "www", default a Basic
+               challenge) before the registry's, as registries offering
+               Basic and Bearer in two header lines do
 
 With --basic-auth USER:PASS every /v2/ request must carry that Basic
 credential (else 401 with a Basic challenge); the proxy forwards without it.
+With --pass-auth the Authorization header is forwarded (a registry with
+token auth behind the proxy).
 
 Every request is logged to --log as
   "<proxy|storage> METHOD PATH -> STATUS auth=<yes|no> conn=<client port> [fault]"
 (the client port shows which requests shared a kept-alive connection).
 
 Rules: a JSON list of objects {"method": "GET", "path": "regex", "mode":
-"drop", "count": 1, "status": 503, "seconds": 1}; method and path are
-optional filters, count defaults to 1.
+"drop", "count": 1, "status": 503, "seconds": 1}; method, path and auth
+(true: only requests carrying Authorization, false: only those without)
+are optional filters, count defaults to 1.
 """
 import argparse
 import base64
@@ -63,10 +74,12 @@ def log(line):
         logf.flush()
 
 
-def take_rule(method, path):
+def take_rule(method, path, has_auth):
     with lock:
         for r in rules:
             if r.get("count", 1) <= 0:
+                continue
+            if "auth" in r and bool(r["auth"]) != has_auth:
                 continue
             if "method" in r and r["method"] != method:
                 continue
@@ -138,13 +151,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.simple(401, {"WWW-Authenticate": 'Basic realm="faultproxy"',
                                   "Content-Type": "application/json"}, body.encode(), "auth-required")
                 return
-        rule = take_rule(self.command, self.path) if self.role == "proxy" else None
+        rule = (take_rule(self.command, self.path, bool(self.headers.get("Authorization")))
+                if self.role == "proxy" else None)
         self.current_rule = rule or {}
         mode = rule["mode"] if rule else None
         if mode == "status":
             st = int(rule.get("status", 503))
             body = json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected failure"}]})
             self.simple(st, {"Content-Type": "application/json"}, body.encode(), f"fault=status{st}")
+            return
+        if mode == "challenge":
+            st = int(rule.get("status", 401))
+            code = "DENIED" if st == 403 else "UNAUTHORIZED"
+            body = json.dumps({"errors": [{"code": code, "message": "injected refusal"}]})
+            self.simple(st, {"WWW-Authenticate": rule["www"], "Content-Type": "application/json"},
+                        body.encode(), f"fault=challenge{st}")
             return
         if mode == "retry-after":
             secs = int(rule.get("seconds", 1))
@@ -223,7 +244,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, mode):
         conn = http.client.HTTPConnection("127.0.0.1", args.upstream_port, timeout=120)
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in HOP and k.lower() != "authorization" and k.lower() != "expect"}
+                   if k.lower() not in HOP and k.lower() != "expect"
+                   and (k.lower() != "authorization" or args.pass_auth)}
         n = self.body_length()
         body = LimitedReader(self.rfile, n) if n else None
         if n:
@@ -241,6 +263,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             if k.lower() == "docker-content-digest" and mode == "bad-digest":
                 v = "sha256:" + "0" * 64
+            if k.lower() == "www-authenticate" and mode == "extra-challenge":
+                self.send_header(k, self.current_rule.get("www", 'Basic realm="faultproxy"'))
             self.send_header(k, v)
         if mode == "chunk-min":
             self.send_header("OCI-Chunk-Min-Length", str(self.current_rule.get("bytes", 0)))
@@ -296,6 +320,7 @@ def main():
     p.add_argument("--storage-port", type=int, default=0)
     p.add_argument("--rules", default="[]")
     p.add_argument("--basic-auth", default="")
+    p.add_argument("--pass-auth", action="store_true")
     p.add_argument("--log", required=True)
     args = p.parse_args()
     rules = json.loads(args.rules)

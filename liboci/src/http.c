@@ -91,6 +91,39 @@ const char *oci_http_resp_header(const oci_http_resp *r, const char *name)
 	return NULL;
 }
 
+int oci_http_resp_header_join(char **out, const oci_http_resp *r, const char *name)
+{
+	/* RFC 9110 5.3: repeated field lines are one list, joined by commas.
+	 * Registries send Basic and Bearer challenges as separate lines. */
+	size_t len = 0, count = 0;
+	*out = NULL;
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0 && r->headers[i].value[0]) {
+			len += strlen(r->headers[i].value) + 2;
+			count++;
+		}
+	if (!count)
+		return 0;
+	char *s = malloc(len + 1);
+	if (!s)
+		return OCI_ENOMEM_SET();
+	size_t o = 0;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, name) != 0 || !r->headers[i].value[0])
+			continue;
+		if (o) {
+			memcpy(s + o, ", ", 2);
+			o += 2;
+		}
+		size_t vl = strlen(r->headers[i].value);
+		memcpy(s + o, r->headers[i].value, vl);
+		o += vl;
+	}
+	s[o] = '\0';
+	*out = s;
+	return 1;
+}
+
 static void headers_clear(oci_http_resp *r)
 {
 	for (size_t i = 0; i < r->nheaders; i++) {
@@ -850,13 +883,18 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		}
 		long st = resp->status;
 		if (st == 401 && !challenged && r.scope && same) {
-			const char *www = oci_http_resp_header(resp, "WWW-Authenticate");
+			char *www = NULL;
+			if ((rc = oci_http_resp_header_join(&www, resp, "WWW-Authenticate")) < 0)
+				goto cleanup;
 			if (www && body_replayable(&r, x.body_read) && delivered == 0) {
 				challenged = 1;
-				if ((rc = oci_auth_handle_challenge(h->auth, www, r.scope)) < 0)
+				rc = oci_auth_handle_challenge(h->auth, www, r.scope);
+				free(www);
+				if (rc < 0)
 					goto cleanup;
 				continue;
 			}
+			free(www);
 		}
 		if (st >= 300 && st < 400 && st != 304 && (r.flags & OCI_HTTP_FOLLOW)) {
 			const char *loc = oci_http_resp_header(resp, "Location");

@@ -75,6 +75,11 @@ typedef struct oci_http_resp {
 #define OCI_HTTP_RESP_INIT { 0, NULL, OCI_BUF_INIT, NULL, 0, 0 }
 /* First value of a header (case-insensitive), or NULL. */
 const char *oci_http_resp_header(const oci_http_resp *r, const char *name);
+/* Every non-empty value of a header (case-insensitive), joined with ", "
+ * in the order received (RFC 9110's list form, as for WWW-Authenticate
+ * sent once per scheme): 1 and *out (caller frees), or 0 and NULL when
+ * absent. */
+int oci_http_resp_header_join(char **out, const oci_http_resp *r, const char *name);
 void oci_http_resp_dispose(oci_http_resp *r);
 
 /* Performs a request. 0 for 1xx-3xx final statuses; for 4xx/5xx an error

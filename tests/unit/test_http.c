@@ -55,6 +55,29 @@ static void test_add_query(void)
 	free(u);
 }
 
+/* WWW-Authenticate sent once per scheme: every line, in order, as one list. */
+static void test_header_join(void)
+{
+	oci_http_header hs[] = {
+		{ "Content-Type", "application/json" },
+		{ "WWW-Authenticate", "Basic realm=\"r\"" },
+		{ "www-authenticate", "" },
+		{ "Www-Authenticate", "Bearer realm=\"https://t/token\",service=\"s\"" },
+	};
+	oci_http_resp r = OCI_HTTP_RESP_INIT;
+	r.headers = hs;
+	r.nheaders = 4;
+	char *v = NULL;
+	CHECK_EQ_INT(oci_http_resp_header_join(&v, &r, "WWW-Authenticate"), 1);
+	CHECK_STR(v, "Basic realm=\"r\", Bearer realm=\"https://t/token\",service=\"s\"");
+	free(v);
+	CHECK_EQ_INT(oci_http_resp_header_join(&v, &r, "content-type"), 1);
+	CHECK_STR(v, "application/json");
+	free(v);
+	CHECK_EQ_INT(oci_http_resp_header_join(&v, &r, "Location"), 0);
+	CHECK(v == NULL);
+}
+
 static int write_file(const char *path, const char *data)
 {
 	FILE *f = fopen(path, "wb");
@@ -118,6 +141,7 @@ int main(void)
 	RUN(test_resolve_url);
 	RUN(test_same_origin);
 	RUN(test_add_query);
+	RUN(test_header_join);
 	RUN(test_transfer_layout);
 	TEST_END();
 }
