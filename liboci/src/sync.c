@@ -258,8 +258,8 @@ static int do_step(step *s)
 	/* A revision is named by its digest alone, so the folder it holds must
 	 * not change under that name. */
 	if (s->st.digest[0] && strcmp(s->st.path ? s->st.path : "", o->path ? o->path : ""))
-		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s%s; a different --path needs its own root",
-				     o->root, s->st.path ? "--path " : "the whole artifact", s->st.path ? s->st.path : "", "");
+		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s; a different --path needs its own root",
+				     o->root, s->st.path ? "--path " : "the whole artifact", s->st.path ? s->st.path : "");
 	if (s->cur_hex[0])
 		snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
 	if ((rc = resolve(s))) {

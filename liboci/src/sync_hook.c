@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,8 +126,10 @@ int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h)
 		goto cleanup;
 	}
 	if (pid == 0) {
-		/* child: own group, default signals, nothing blocked */
+		/* child: own group, default signals, nothing blocked; if sync
+		 * itself is killed, the hook's shell is told to stop too */
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
