@@ -167,8 +167,14 @@ int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h)
 			if (w == pid) {
 				reaped = 1;
 				/* the shell is done: whatever it left behind in its group goes too */
-				if (kill(-pid, SIGTERM) == 0 && kill_at < 0)
-					kill_at = mono_ms() + h->grace_ms;
+				if (kill(-pid, SIGTERM) == 0) {
+					if (kill_at < 0)
+						kill_at = mono_ms() + h->grace_ms;
+				} else if (give_up_at < 0) {
+					/* nothing left in the group; a process that left it
+					 * (setsid) may still hold the pipes: drain a moment */
+					give_up_at = mono_ms() + ESCAPE_WAIT_MS;
+				}
 			}
 		}
 		if (reaped && bufs[0].fd < 0 && bufs[1].fd < 0)

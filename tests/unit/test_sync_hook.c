@@ -158,6 +158,21 @@ static void test_leftovers_killed(void)
 		CHECK(gone(bg));
 }
 
+static void test_escaped_process(void)
+{
+	capture c;
+	int st, to;
+	/* a process that left the group keeps the pipe open: the runner must
+	 * not wait for it forever */
+	CHECK_EQ_INT(run(&c, "setsid sleep 1000 & echo $! > esc.pid; echo done", 60000, &st, &to), 0);
+	CHECK_EQ_INT(st, 0);
+	CHECK_EQ_INT(to, 0);
+	CHECK_STR(c.out, "done|");
+	pid_t p = read_pid("esc.pid");
+	if (p > 0)
+		kill(p, SIGKILL);
+}
+
 static void test_bad_dir(void)
 {
 	capture c;
@@ -178,6 +193,7 @@ int main(void)
 	RUN(test_long_lines);
 	RUN(test_timeout_kills_group);
 	RUN(test_leftovers_killed);
+	RUN(test_escaped_process);
 	RUN(test_bad_dir);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
