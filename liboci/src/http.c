@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ struct oci_http {
 	char *host;               /* host[:port] */
 	char *base;               /* scheme://host[:port] */
 	char errbuf[CURL_ERROR_SIZE];
+	/* This attempt's TLS handshake asked for a client certificate. Here,
+	 * not in the attempt's state: a kept-alive connection's SSL_CTX keeps
+	 * pointing at whatever it was given, for as long as h->curl lives. */
+	int cert_requested;
 };
 
 /* One attempt's state, shared with the libcurl callbacks. */
@@ -614,6 +619,21 @@ static void registry_message(char *out, size_t n, const oci_buf *body, char *cod
 	json_decref(root);
 }
 
+/* A plain-HTTP request that reached a TLS port: Go's servers (distribution)
+ * answer a bare "HTTP/1.0 400" whose body says "Client sent an HTTP request
+ * to an HTTPS server." A HEAD gets no body, but neither any header, which
+ * the registry's own 400s always have. */
+static int http_to_https_server(oci_http *h, const struct xfer *x, const char *url)
+{
+	if (strncasecmp(url, "http:", 5) != 0)
+		return 0;
+	if (x->errbody.len && memmem(x->errbody.data, x->errbody.len, "HTTPS server", 12))
+		return 1;
+	long version = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version);
+	return x->errbody.len == 0 && x->resp->nheaders == 0 && version == CURL_HTTP_VERSION_1_0;
+}
+
 static int status_error(oci_http *h, const struct xfer *x, const char *url, int attempts)
 {
 	long st = x->resp->status;
@@ -631,6 +651,8 @@ static int status_error(oci_http *h, const struct xfer *x, const char *url, int 
 	else
 		url_hostport(hp, sizeof hp, url);
 	const char *what = x->req->what ? x->req->what : "request";
+	if (st == 400 && http_to_https_server(h, x, url))
+		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", hp);
 	char tried[64] = "";
 	if (attempts > 1)
 		snprintf(tried, sizeof tried, "gave up after %d attempts: ", attempts);
@@ -644,7 +666,32 @@ static int status_error(oci_http *h, const struct xfer *x, const char *url, int 
 	return oci_error_set(code, "registry %s: %s: %s%ld %s", hp, what, tried, st, x->reason);
 }
 
-static int curl_error(oci_http *h, CURLcode cc, const char *url, int attempts)
+/* The handshake asked for a client certificate and the connection failed
+ * before any answer: the server refused the certificate we sent, or our
+ * having none. A TLS 1.3 server says so only after the handshake, so
+ * libcurl reports a send or receive error (or "getpeername() failed"). */
+static int client_cert_refused(const oci_http *h, const struct xfer *x, CURLcode cc)
+{
+	return h->cert_requested && x->resp->status == 0 &&
+	       (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
+		cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_COULDNT_CONNECT ||
+		cc == CURLE_HTTP2 || cc == CURLE_HTTP2_STREAM); /* the same, under HTTP/2 */
+}
+
+/* Failures of TLS itself (certificates, alerts from the peer) are not
+ * transient: trying again gets the same answer. A connection dropped mid
+ * transfer (OpenSSL's "unexpected eof") still is. */
+static int tls_failure(const oci_http *h, const struct xfer *x, CURLcode cc, const char *url)
+{
+	if (strncasecmp(url, "https:", 6) != 0)
+		return 0;
+	if (client_cert_refused(h, x, cc))
+		return 1;
+	return x->resp->status == 0 && (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) &&
+	       (strstr(h->errbuf, " alert ") || strstr(h->errbuf, "certificate"));
+}
+
+static int curl_error(oci_http *h, const struct xfer *x, CURLcode cc, const char *url, int attempts)
 {
 	char hp[300];
 	url_hostport(hp, sizeof hp, url);
@@ -656,18 +703,30 @@ static int curl_error(oci_http *h, CURLcode cc, const char *url, int attempts)
 	if (attempts > 1)
 		snprintf(tried, sizeof tried, " (gave up after %d attempts)", attempts);
 	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+	/* libcurl's words when a server hangs up during the handshake say
+	 * nothing useful. */
+	if (strstr(detail, "getpeername") || strstr(detail, "Transport endpoint"))
+		detail = "the server closed the connection";
+	int https = strncasecmp(url, "https:", 6) == 0;
+	const char *hint = oci_tls_hint(cc, https, h->opts);
+	if (client_cert_refused(h, x, cc) && !h->opts->cert_file)
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server asked for a client certificate "
+				     "and none was given: pass --cert-file and --key-file (%s)", hp, detail);
+	if (client_cert_refused(h, x, cc))
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server refused the client certificate "
+				     "of --cert-file %s (%s)", hp, h->opts->cert_file, detail);
 	if (cc == CURLE_COULDNT_CONNECT)
 		return oci_error_set(OCI_ENET, "cannot connect to %s: %s%s", hp,
 				     os_errno ? strerror((int)os_errno) : detail, tried);
 	if (cc == CURLE_COULDNT_RESOLVE_HOST)
 		return oci_error_set(OCI_ENET, "cannot resolve host %s: %s", hp, detail);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s (use --ca-file for a private CA)", hp, detail);
-	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM)
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s", hp, detail);
+		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint);
+	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM || tls_failure(h, x, cc, url))
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return oci_error_set(OCI_ENET, "registry %s: timed out: %s%s", hp, detail, tried);
-	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s", hp, "connection failed", detail, tried);
+	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint);
 }
 
 static int retriable_curl(CURLcode cc)
@@ -706,6 +765,23 @@ static int body_replayable(const oci_http_req *req, int64_t already_read)
 
 /* ---- the request ---- */
 
+/* OpenSSL calls this on the client when the server sends a
+ * CertificateRequest (whether or not a certificate is set): remember it. */
+static int on_cert_request(SSL *ssl, void *arg)
+{
+	(void)ssl;
+	((oci_http *)arg)->cert_requested = 1;
+	return 1; /* go on with what is set, if anything */
+}
+
+/* libcurl makes an SSL_CTX per connection and lets us adjust it. */
+static CURLcode on_ssl_ctx(CURL *c, void *ssl_ctx, void *h)
+{
+	(void)c;
+	SSL_CTX_set_cert_cb(ssl_ctx, on_cert_request, h);
+	return CURLE_OK;
+}
+
 static int setup(oci_http *h, struct xfer *x, const char *url, struct curl_slist *hdrs)
 {
 	const oci_http_req *req = x->req;
@@ -713,9 +789,17 @@ static int setup(oci_http *h, struct xfer *x, const char *url, struct curl_slist
 	CURLcode e = CURLE_OK;
 	curl_easy_reset(c); /* keeps the connection cache: keep-alive survives */
 	h->errbuf[0] = '\0';
+	h->cert_requested = 0;
 	int rc = oci_http_setup_tls(c, h->opts);
 	if (rc < 0)
 		return rc;
+	if (!strncasecmp(url, "https:", 6)) {
+		/* To tell a refused (or missing) client certificate from a
+		 * dropped connection (see client_cert_refused). A handshake
+		 * happens only on a new connection, during this transfer. */
+		e |= curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		e |= curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
+	}
 	e |= curl_easy_setopt(c, CURLOPT_URL, url);
 	e |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	e |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -868,7 +952,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 #define CAN_RETRY() (attempt < max && ((r.flags & OCI_HTTP_RESUME) || delivered == 0) && \
 		     body_replayable(&r, x.body_read))
 		if (cc != CURLE_OK) {
-			if (retriable_curl(cc) && CAN_RETRY()) {
+			if (retriable_curl(cc) && !tls_failure(h, &x, cc, url) && CAN_RETRY()) {
 				char why[300];
 				snprintf(why, sizeof why, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
 				oci_http_backoff(h, attempt++, NULL, why);
@@ -877,8 +961,8 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 					goto nomem;
 				continue;
 			}
-			resp->retriable = retriable_curl(cc);
-			rc = curl_error(h, cc, url, attempt);
+			resp->retriable = retriable_curl(cc) && !tls_failure(h, &x, cc, url);
+			rc = curl_error(h, &x, cc, url, attempt);
 			goto cleanup;
 		}
 		long st = resp->status;

@@ -65,9 +65,9 @@ assert_eq "$OUT" "synced $d3 ($REF)"
 step "two syncs started together on one root: one works, the other gets the lock message"
 L="$WORK/lockroot"
 set +e
-"$OCISYNC" sync "$REF" --root "$L" --once --exec 'sleep 2' >"$WORK/a.out" 2>"$WORK/a.err" &
+"$OCISYNC" sync "$REF" --root "$L" --once --exec 'sleep 2' --status-file "$WORK/a.status" >"$WORK/a.out" 2>"$WORK/a.err" &
 pa=$!
-"$OCISYNC" sync "$REF" --root "$L" --once --exec 'sleep 2' >"$WORK/b.out" 2>"$WORK/b.err" &
+"$OCISYNC" sync "$REF" --root "$L" --once --exec 'sleep 2' --status-file "$WORK/b.status" >"$WORK/b.out" 2>"$WORK/b.err" &
 pb=$!
 wait $pa; ra=$?
 wait $pb; rb=$?
@@ -76,6 +76,7 @@ assert_eq "$(printf '%s\n' $ra $rb | sort | tr '\n' ' ')" "0 1 " "exit codes of 
 lost=$(cat "$WORK/a.err" "$WORK/b.err")
 assert_contains "$lost" "another ocisync sync holds $L/.lock"
 assert_eq "$(cat "$WORK/a.out" "$WORK/b.out")" "synced $d3 ($REF)" "one sync published"
+assert_eq "$(ls "$WORK"/*.status | wc -l)" 1 "status files (the locked-out sync writes none)"
 check_link "$L"
 
 step "loop: SIGHUP syncs now, SIGTERM exits 0 after the step"

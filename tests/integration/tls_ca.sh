@@ -25,8 +25,10 @@ assert_contains "$ERR" "login to $REG failed"
 [ ! -e "$HOME/.docker/config.json" ] || fail "a failed login stored credentials"
 
 step "plain HTTP to an HTTPS registry (the loopback default) fails clearly"
-run resolve "$REG/team/app:v1"
-[ "$RC" -eq 1 ] || fail "exit $RC: $ERR"
+expect_fail 1 "registry $REG speaks HTTPS: pass its CA with --ca-file (or use --insecure)" resolve "$REG/team/app:v1"
+assert_not_contains "$ERR" "400 Bad Request"
+expect_fail 1 "registry $REG speaks HTTPS: pass its CA with --ca-file (or use --insecure)" manifest "$REG/team/app:v1"
+expect_fail 1 "registry $REG speaks HTTPS: pass its CA with --ca-file (or use --insecure)" tags "$REG/team/app"
 expect_fail 1 "speaks HTTPS: pass its CA with --ca-file" login "$REG" -u alice --password-stdin <<<"pw"
 
 step "--insecure"

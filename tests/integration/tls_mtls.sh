@@ -1,8 +1,12 @@
 #!/bin/bash
 # Mutual TLS: the registry requires a client certificate signed by the test
-# CA. With --cert-file/--key-file it works; without, it fails clearly.
+# CA. With --cert-file/--key-file it works; without, it fails clearly, at
+# once (a TLS refusal is not retried); a certificate from another CA is
+# refused the same way.
 . "$(dirname "$0")/lib.sh"
 
+make_ca "$WORK/other-pki"
+OTHER_CLIENT_CERT=$CLIENT_CERT OTHER_CLIENT_KEY=$CLIENT_KEY
 make_ca "$WORK/pki"
 start_registry_tls reg mtls
 mkdir -p "$WORK/certs.d"
@@ -21,14 +25,28 @@ run "${TLS[@]}" login "$REG" -u anyone --password-stdin <<<"pw"
 [ "$RC" -eq 0 ] || fail "login exited $RC: $ERR"
 ok "${TLS[@]}" logout "$REG"
 
-step "without a client certificate"
-run --ca-file "$CA_CERT" resolve "$REG/team/app:v1"
+step "without a client certificate: said so, one attempt"
+run -v --ca-file "$CA_CERT" resolve "$REG/team/app:v1"
 [ "$RC" -eq 1 ] || fail "exit $RC: $ERR"
-assert_contains "$ERR" "$REG"
+assert_contains "$ERR" "TLS connection to $REG failed: the server asked for a client certificate and none was given: pass --cert-file and --key-file"
+assert_not_contains "$ERR" "retrying" "a TLS refusal"
+assert_not_contains "$ERR" "gave up after" "a TLS refusal"
+assert_eq "$(grep -c "HEAD https://$REG/" <<<"$ERR")" 1 "requests"
+run --ca-file "$CA_CERT" pull "$REG/team/app:v1" "$WORK/nocert"
+[ "$RC" -eq 1 ] || fail "exit $RC: $ERR"
+assert_contains "$ERR" "the server asked for a client certificate"
+[ ! -e "$WORK/nocert" ] || fail "a refused pull created its destination"
 run --ca-file "$CA_CERT" login "$REG" -u anyone --password-stdin <<<"pw"
 [ "$RC" -eq 1 ] || fail "exit $RC: $ERR"
 assert_contains "$ERR" "client certificate"
 ! grep -q "$REG" "$HOME/.docker/config.json" || fail "a failed login stored credentials"
+
+step "a client certificate from another CA: refused, one attempt"
+run -v --ca-file "$CA_CERT" --cert-file "$OTHER_CLIENT_CERT" --key-file "$OTHER_CLIENT_KEY" resolve "$REG/team/app:v1"
+[ "$RC" -eq 1 ] || fail "exit $RC: $ERR"
+assert_contains "$ERR" "TLS connection to $REG failed: the server refused the client certificate of --cert-file $OTHER_CLIENT_CERT"
+assert_not_contains "$ERR" "retrying" "a TLS refusal"
+assert_eq "$(grep -c "HEAD https://$REG/" <<<"$ERR")" 1 "requests"
 
 step "a key that does not match the certificate"
 expect_fail 2 "--cert-file and --key-file go together" --ca-file "$CA_CERT" --cert-file "$CLIENT_CERT" resolve "$REG/team/app:v1"
