@@ -634,7 +634,9 @@ static int http_to_https_server(oci_http *h, const struct xfer *x, const char *u
 	return x->errbody.len == 0 && x->resp->nheaders == 0 && version == CURL_HTTP_VERSION_1_0;
 }
 
-static int status_error(oci_http *h, const struct xfer *x, const char *url, int attempts)
+/* refused_token: a fresh bearer token, fetched after the first was
+ * refused, was refused too. */
+static int status_error(oci_http *h, const struct xfer *x, const char *url, int attempts, int refused_token)
 {
 	long st = x->resp->status;
 	int code = st == 404 ? OCI_ENOTFOUND : (st == 401 || st == 403) ? OCI_EAUTH : OCI_ENET;
@@ -660,7 +662,8 @@ static int status_error(oci_http *h, const struct xfer *x, const char *url, int 
 		return oci_error_set(code, "registry %s: %s not found%s%s (404)", hp, what, msg[0] ? ": " : "", msg);
 	if (st == 401 || st == 403)
 		return oci_error_set(code, "registry %s: %s: %s (%ld)", hp, what,
-				     msg[0] ? msg : st == 401 ? "authentication required" : "access denied", st);
+				     msg[0] ? msg : st == 401 && refused_token ? "a freshly issued token was refused too"
+				     : st == 401 ? "authentication required" : "access denied", st);
 	if (msg[0])
 		return oci_error_set(code, "registry %s: %s: %s%s (%ld %s)", hp, what, tried, msg, st, x->reason);
 	return oci_error_set(code, "registry %s: %s: %s%ld %s", hp, what, tried, st, x->reason);
@@ -966,12 +969,18 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			goto cleanup;
 		}
 		long st = resp->status;
-		if (st == 401 && !challenged && r.scope && same) {
+		/* A challenge is answered once; a bearer token refused after
+		 * that (revoked, or the registry wants another scope) gets one
+		 * more: auth.c then fetches a fresh token, or names what the
+		 * token lacks (insufficient_scope, even on a 403). */
+		int bearer = auth && !strncasecmp(auth, "Authorization: Bearer ", 22);
+		if ((st == 401 || (st == 403 && bearer)) && challenged < 1 + bearer && r.scope && same) {
 			char *www = NULL;
 			if ((rc = oci_http_resp_header_join(&www, resp, "WWW-Authenticate")) < 0)
 				goto cleanup;
-			if (www && body_replayable(&r, x.body_read) && delivered == 0) {
-				challenged = 1;
+			int answer = www && (st == 401 ? (challenged == 0 || bearer) : strstr(www, "insufficient_scope") != NULL);
+			if (answer && body_replayable(&r, x.body_read) && delivered == 0) {
+				challenged++;
 				rc = oci_auth_handle_challenge(h->auth, www, r.scope);
 				free(www);
 				if (rc < 0)
@@ -1015,7 +1024,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		}
 		if (st >= 400 || st < 100) {
 			resp->retriable = retriable_status(st);
-			rc = status_error(h, &x, url, attempt);
+			rc = status_error(h, &x, url, attempt, st == 401 && bearer && challenged > 1);
 			goto cleanup;
 		}
 		if (req->progress_what && r.sink)
