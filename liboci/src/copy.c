@@ -1,9 +1,16 @@
 /* copy and tag, written once against targets: any target to any target.
- * Blobs move src → temporary file (verified) → dst, unless dst has them or
- * can mount them from another repository of the same registry. */
+ *
+ * A copy first reads every manifest it will write (an index's children
+ * too) and gathers their blobs, then moves the blobs dst lacks: mounted
+ * from another repository of the same registry when possible, the rest in
+ * parallel (transfer.c: src → temporary file, verified → dst). Only when
+ * every blob is there are manifests written, children before the index
+ * that names them, the tag last: a failed copy leaves no tag (nor any
+ * manifest) pointing at missing content. */
 #include "oci/ops.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "transfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,39 +18,65 @@
 #include <unistd.h>
 
 #define MAX_INDEX_DEPTH 4
+#define COPY_PARALLEL 4
 
-static int copy_blob(oci_target *src, oci_target *dst, const oci_descriptor *d)
+struct copy_manifest {
+	char digest[OCI_DIGEST_SIZE];
+	char *media_type;
+	oci_buf bytes;
+};
+
+struct copy_blob {
+	char digest[OCI_DIGEST_SIZE];
+	int64_t size;
+};
+
+/* What a copy writes, in the order it writes it. */
+struct plan {
+	struct copy_manifest *manifests; /* children before their index */
+	size_t nmanifests;
+	struct copy_blob *blobs;         /* each digest once */
+	size_t nblobs;
+};
+
+static void plan_dispose(struct plan *p)
 {
-	int rc = oci_target_blob_exists(dst, d->digest, NULL);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	if ((rc = oci_target_blob_mount(dst, d->digest, src)) != 0)
-		return rc < 0 ? rc : 0;
-	const char *tmpd = getenv("TMPDIR");
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s/ocisync-copy-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp") < 0)
-		return OCI_ENOMEM_SET();
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		free(tmp);
-		return rc;
+	for (size_t i = 0; i < p->nmanifests; i++) {
+		free(p->manifests[i].media_type);
+		oci_buf_dispose(&p->manifests[i].bytes);
 	}
-	struct oci_fd_sink sink = { fd, tmp };
-	rc = oci_target_blob_get(src, d->digest, d->size, oci_fd_sink_write, &sink);
-	close(fd);
-	if (rc == 0)
-		rc = oci_target_blob_put_file(dst, d->digest, d->size, tmp);
-	if (rc < 0)
-		oci_error_wrap("copying blob %s", d->digest);
-	unlink(tmp);
-	free(tmp);
-	return rc;
+	free(p->manifests);
+	free(p->blobs);
+	memset(p, 0, sizeof *p);
 }
 
-/* Copies the manifest at digest and everything it references; tags it with
- * tag when not NULL. */
-static int copy_manifest(oci_target *src, oci_target *dst, const char *digest, const char *tag, int depth)
+static int plan_add_blob(struct plan *p, const oci_descriptor *d)
+{
+	for (size_t i = 0; i < p->nblobs; i++)
+		if (strcmp(p->blobs[i].digest, d->digest) == 0)
+			return 0;
+	struct copy_blob *nb = realloc(p->blobs, (p->nblobs + 1) * sizeof *nb);
+	if (!nb)
+		return OCI_ENOMEM_SET();
+	p->blobs = nb;
+	memcpy(nb[p->nblobs].digest, d->digest, OCI_DIGEST_SIZE);
+	nb[p->nblobs].size = d->size;
+	p->nblobs++;
+	return 0;
+}
+
+static int plan_has_manifest(const struct plan *p, const char *digest)
+{
+	for (size_t i = 0; i < p->nmanifests; i++)
+		if (strcmp(p->manifests[i].digest, digest) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reads the manifest at digest (and an index's children, first) into the
+ * plan. Manifests are small (at most OCI_MANIFEST_MAX): kept in memory so
+ * that what is written is exactly what was read. */
+static int plan_manifest(struct plan *p, oci_target *src, const char *digest, int depth)
 {
 	oci_buf b = OCI_BUF_INIT;
 	char *mt = NULL;
@@ -51,6 +84,8 @@ static int copy_manifest(oci_target *src, oci_target *dst, const char *digest, c
 	int rc;
 	if (depth > MAX_INDEX_DEPTH)
 		return oci_error_set(OCI_EINVALID, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
+	if (plan_has_manifest(p, digest))
+		return 0;
 	if ((rc = oci_target_manifest_get(&b, &mt, NULL, src, digest)) < 0)
 		goto cleanup;
 	if ((rc = oci_manifest_parse(&m, b.data, b.len, mt)) < 0) {
@@ -59,15 +94,32 @@ static int copy_manifest(oci_target *src, oci_target *dst, const char *digest, c
 	}
 	if (m->is_index) {
 		for (size_t i = 0; i < m->nlayers && rc == 0; i++)
-			rc = copy_manifest(src, dst, m->layers[i].digest, NULL, depth + 1);
+			rc = plan_manifest(p, src, m->layers[i].digest, depth + 1);
 	} else {
-		rc = copy_blob(src, dst, &m->config);
+		rc = plan_add_blob(p, &m->config);
 		for (size_t i = 0; i < m->nlayers && rc == 0; i++)
-			rc = copy_blob(src, dst, &m->layers[i]);
+			rc = plan_add_blob(p, &m->layers[i]);
 	}
 	if (rc < 0)
 		goto cleanup;
-	rc = oci_target_manifest_put(dst, tag, mt ? mt : m->media_type, b.data, b.len);
+	struct copy_manifest *nm = realloc(p->manifests, (p->nmanifests + 1) * sizeof *nm);
+	if (!nm) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	p->manifests = nm;
+	nm = &p->manifests[p->nmanifests];
+	memset(nm, 0, sizeof *nm);
+	snprintf(nm->digest, sizeof nm->digest, "%s", digest);
+	nm->media_type = mt ? mt : strdup(m->media_type);
+	mt = NULL;
+	if (!nm->media_type) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	nm->bytes = b;
+	b = (oci_buf)OCI_BUF_INIT;
+	p->nmanifests++;
 cleanup:
 	oci_manifest_free(m);
 	free(mt);
@@ -75,9 +127,88 @@ cleanup:
 	return rc;
 }
 
+/* Moves every blob of the plan dst lacks: a look at dst and a mount try
+ * one by one (small requests on one connection), then the downloads and
+ * uploads of the rest in parallel. */
+static int copy_blobs(oci_target *src, oci_target *dst, const struct plan *p)
+{
+	oci_blob_job *jobs = calloc(p->nblobs ? p->nblobs : 1, sizeof *jobs);
+	char **paths = calloc(p->nblobs ? p->nblobs : 1, sizeof *paths);
+	char *dir = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (!jobs || !paths) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	for (size_t i = 0; i < p->nblobs; i++) {
+		const struct copy_blob *b = &p->blobs[i];
+		if ((rc = oci_target_blob_exists(dst, b->digest, NULL)) < 0 ||
+		    (rc == 0 && (rc = oci_target_blob_mount(dst, b->digest, src)) < 0)) {
+			oci_error_wrap("copying blob %s", b->digest);
+			goto cleanup;
+		}
+		if (rc == 0)
+			jobs[n++] = (oci_blob_job){ .digest = b->digest, .size = b->size };
+	}
+	rc = 0;
+	if (n == 0)
+		goto cleanup;
+	const char *tmpd = getenv("TMPDIR");
+	if (asprintf(&dir, "%s/ocisync-copy-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp") < 0) {
+		dir = NULL;
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	if (!mkdtemp(dir)) {
+		rc = oci_error_errno("creating %s", dir);
+		free(dir);
+		dir = NULL;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (asprintf(&paths[i], "%s/%zu", dir, i) < 0) {
+			paths[i] = NULL;
+			rc = OCI_ENOMEM_SET();
+			goto cleanup;
+		}
+		jobs[i].path = paths[i];
+	}
+	rc = oci_transfer_copy(src, dst, jobs, n, COPY_PARALLEL);
+cleanup:
+	for (size_t i = 0; i < n && paths; i++) {
+		if (paths[i])
+			unlink(paths[i]); /* the pool removes them; this is for a job never started */
+		free(paths[i]);
+	}
+	if (dir)
+		rmdir(dir);
+	free(dir);
+	free(paths);
+	free(jobs);
+	return rc;
+}
+
+/* Writes the plan's manifests in order; the last (the one the copy is of)
+ * under tag when not NULL. */
+static int put_manifests(oci_target *dst, const struct plan *p, size_t from, size_t to, const char *tag)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct copy_manifest *m = &p->manifests[i];
+		int rc = oci_target_manifest_put(dst, i + 1 == to ? tag : NULL, m->media_type, m->bytes.data,
+						 m->bytes.len);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int with_signatures)
 {
-	char digest[OCI_DIGEST_SIZE];
+	char digest[OCI_DIGEST_SIZE], sigdigest[OCI_DIGEST_SIZE];
+	char *sigtag = NULL;
+	struct plan plan = { 0 };
+	size_t nmain = 0;
 	int rc = oci_resolve_ref(digest, NULL, src);
 	if (rc < 0)
 		return rc;
@@ -85,30 +216,48 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 	const oci_strlist *tags = dref->tags.n ? &dref->tags : &sref->tags;
 	if (dref->digest && strcmp(dref->digest, digest) != 0)
 		return oci_error_set(OCI_EINVALID, "destination names digest %s but the source is %s", dref->digest, digest);
-	if ((rc = copy_manifest(src, dst, digest, tags->n ? tags->items[0] : NULL, 0)) < 0)
-		return rc;
-	for (size_t i = 1; i < tags->n; i++)
-		if ((rc = oci_target_tag(dst, digest, tags->items[i])) < 0)
-			return rc;
+	if ((rc = plan_manifest(&plan, src, digest, 0)) < 0)
+		goto cleanup;
+	nmain = plan.nmanifests;
 	if (with_signatures) {
-		char *sigtag = NULL, sigdigest[OCI_DIGEST_SIZE];
 		if ((rc = oci_signature_tag(&sigtag, digest)) < 0)
-			return rc;
+			goto cleanup;
 		rc = oci_target_resolve(sigdigest, NULL, NULL, src, sigtag);
 		if (rc == OCI_ENOTFOUND) {
 			rc = 0; /* nothing signed it: nothing to carry */
 			oci_error_clear();
+			free(sigtag);
+			sigtag = NULL;
 		} else if (rc == 0) {
-			rc = copy_manifest(src, dst, sigdigest, sigtag, 0);
-			if (rc < 0)
-				oci_error_wrap("copying signatures %s", sigtag);
+			rc = plan_manifest(&plan, src, sigdigest, 0);
 		}
-		free(sigtag);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) {
+			oci_error_wrap("copying signatures %s", sigtag ? sigtag : "");
+			goto cleanup;
+		}
+	}
+	if ((rc = copy_blobs(src, dst, &plan)) < 0)
+		goto cleanup;
+	if ((rc = put_manifests(dst, &plan, 0, nmain, tags->n ? tags->items[0] : NULL)) < 0)
+		goto cleanup;
+	for (size_t i = 1; i < tags->n; i++)
+		if ((rc = oci_target_tag(dst, digest, tags->items[i])) < 0)
+			goto cleanup;
+	if (sigtag) {
+		/* Planned already (as the artifact's own) means no new manifest:
+		 * only the tag is written. */
+		rc = plan.nmanifests > nmain ? put_manifests(dst, &plan, nmain, plan.nmanifests, sigtag)
+					     : oci_target_tag(dst, sigdigest, sigtag);
+		if (rc < 0) {
+			oci_error_wrap("copying signatures %s", sigtag);
+			goto cleanup;
+		}
 	}
 	memcpy(digest_out, digest, OCI_DIGEST_SIZE);
-	return 0;
+cleanup:
+	free(sigtag);
+	plan_dispose(&plan);
+	return rc;
 }
 
 int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags)

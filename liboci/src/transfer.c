@@ -15,30 +15,53 @@
 #define DEFAULT_PARALLEL 4
 #define MAX_PARALLEL 16
 
+enum mode { GET, PUT, COPY };
+
+struct pool;
+
+/* A target's options with its callbacks routed through the pool's lock. */
+struct route {
+	struct pool *p;
+	const oci_client_opts *orig; /* the caller's target's */
+	oci_client_opts opts;        /* what the workers' targets get */
+};
+
 struct pool {
-	oci_target *t;
+	oci_target *t;             /* GET/COPY: the source; PUT: the destination */
+	oci_target *dst;           /* COPY: the destination */
 	oci_blob_job *jobs;
 	size_t n, next;
-	int put;
-	oci_client_opts opts;      /* the target's, with serialised callbacks */
-	pthread_mutex_t mu;        /* next */
+	enum mode mode;
+	int stop;                  /* COPY: a job failed, start no more */
+	struct route t_route, dst_route;
+	pthread_mutex_t mu;        /* next, stop */
 	pthread_mutex_t cb_mu;     /* the caller's callbacks */
 };
 
 static void progress_serialised(void *ctx, const char *what, int64_t done, int64_t total)
 {
-	struct pool *p = ctx;
-	pthread_mutex_lock(&p->cb_mu);
-	p->t->opts.progress_fn(p->t->opts.cb_ctx, what, done, total);
-	pthread_mutex_unlock(&p->cb_mu);
+	struct route *r = ctx;
+	pthread_mutex_lock(&r->p->cb_mu);
+	r->orig->progress_fn(r->orig->cb_ctx, what, done, total);
+	pthread_mutex_unlock(&r->p->cb_mu);
 }
 
 static void log_serialised(void *ctx, const char *line)
 {
-	struct pool *p = ctx;
-	pthread_mutex_lock(&p->cb_mu);
-	p->t->opts.log_fn(p->t->opts.cb_ctx, line);
-	pthread_mutex_unlock(&p->cb_mu);
+	struct route *r = ctx;
+	pthread_mutex_lock(&r->p->cb_mu);
+	r->orig->log_fn(r->orig->cb_ctx, line);
+	pthread_mutex_unlock(&r->p->cb_mu);
+}
+
+static void route_init(struct route *r, struct pool *p, const oci_target *t)
+{
+	r->p = p;
+	r->orig = &t->opts;
+	r->opts = t->opts;
+	r->opts.cb_ctx = r;
+	r->opts.progress_fn = t->opts.progress_fn ? progress_serialised : NULL;
+	r->opts.log_fn = t->opts.log_fn ? log_serialised : NULL;
 }
 
 static int fd_sink(void *ctx, const void *buf, size_t len)
@@ -85,41 +108,62 @@ static int run_put(oci_target *t, oci_blob_job *j)
 	return oci_target_blob_put_file(t, j->digest, j->size, j->path);
 }
 
+/* Through the job's file: downloaded (verified), uploaded, removed. */
+static int run_copy(oci_target *src, oci_target *dst, oci_blob_job *j)
+{
+	int rc = run_get(src, j);
+	if (rc == 0) {
+		rc = oci_target_blob_put_file(dst, j->digest, j->size, j->path);
+		unlink(j->path);
+	}
+	return rc;
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
-	oci_target *t = NULL;
-	int open_rc = oci_target_open(&t, p->t->ref, &p->opts);
+	oci_target *t = NULL, *dst = NULL;
+	int open_rc = oci_target_open(&t, p->t->ref, &p->t_route.opts);
+	if (open_rc == 0 && p->mode == COPY)
+		open_rc = oci_target_open(&dst, p->dst->ref, &p->dst_route.opts);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		size_t i = p->next < p->n ? p->next++ : p->n;
+		size_t i = p->next < p->n && !p->stop ? p->next++ : p->n;
 		pthread_mutex_unlock(&p->mu);
 		if (i >= p->n)
 			break;
 		oci_blob_job *j = &p->jobs[i];
-		int rc = open_rc < 0 ? open_rc : p->put ? run_put(t, j) : run_get(t, j);
+		int rc = open_rc < 0 ? open_rc : p->mode == PUT ? run_put(t, j) : p->mode == GET ? run_get(t, j)
+			: run_copy(t, dst, j);
 		j->result = rc < 0 ? rc : 0;
 		if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
 			oci_error_wrap("blob %s", j->digest);
 		if (rc < 0)
 			snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
+		if (rc < 0 && p->mode == COPY) {
+			/* One blob lost means the copy fails: the others need not move. */
+			pthread_mutex_lock(&p->mu);
+			p->stop = 1;
+			pthread_mutex_unlock(&p->mu);
+		}
 	}
+	oci_target_free(dst);
 	oci_target_free(t);
 	return NULL;
 }
 
-static int run_pool(oci_target *t, oci_blob_job *jobs, size_t n, int parallel, int put)
+static int run_pool(oci_target *t, oci_target *dst, oci_blob_job *jobs, size_t n, int parallel, enum mode mode)
 {
 	struct pool p;
 	memset(&p, 0, sizeof p);
 	p.t = t;
+	p.dst = dst;
 	p.jobs = jobs;
 	p.n = n;
-	p.put = put;
-	p.opts = t->opts;
-	p.opts.cb_ctx = &p;
-	p.opts.progress_fn = t->opts.progress_fn ? progress_serialised : NULL;
-	p.opts.log_fn = t->opts.log_fn ? log_serialised : NULL;
+	p.mode = mode;
+	route_init(&p.t_route, &p, t);
+	if (dst)
+		route_init(&p.dst_route, &p, dst);
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_mutex_init(&p.cb_mu, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -152,10 +196,15 @@ static int run_pool(oci_target *t, oci_blob_job *jobs, size_t n, int parallel, i
 
 int oci_transfer_get(oci_target *t, oci_blob_job *jobs, size_t n, int parallel)
 {
-	return run_pool(t, jobs, n, parallel, 0);
+	return run_pool(t, NULL, jobs, n, parallel, GET);
 }
 
 int oci_transfer_put(oci_target *t, oci_blob_job *jobs, size_t n, int parallel)
 {
-	return run_pool(t, jobs, n, parallel, 1);
+	return run_pool(t, NULL, jobs, n, parallel, PUT);
+}
+
+int oci_transfer_copy(oci_target *src, oci_target *dst, oci_blob_job *jobs, size_t n, int parallel)
+{
+	return run_pool(src, dst, jobs, n, parallel, COPY);
 }

@@ -27,5 +27,11 @@ typedef struct oci_blob_job {
 int oci_transfer_get(oci_target *t, oci_blob_job *jobs, size_t n, int parallel);
 /* Uploads every job's file to t (blob_put_file), same rules. */
 int oci_transfer_put(oci_target *t, oci_blob_job *jobs, size_t n, int parallel);
+/* Copies every job's blob from src to dst through job->path: downloaded
+ * and verified, uploaded, removed (so at most `parallel` blobs are on disk
+ * at once). skip_existing is not looked at (the caller has checked). The
+ * first failure stops the pool from starting further jobs (those keep
+ * result 0 and skipped 0); returns that failure like the others. */
+int oci_transfer_copy(oci_target *src, oci_target *dst, oci_blob_job *jobs, size_t n, int parallel);
 
 #endif

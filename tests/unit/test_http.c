@@ -135,6 +135,80 @@ static void test_transfer_layout(void)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+struct progress_seen {
+	int calls;
+	char last[OCI_DIGEST_SIZE];
+};
+
+static void on_progress(void *ctx, const char *what, int64_t done, int64_t total)
+{
+	struct progress_seen *p = ctx;
+	(void)done;
+	(void)total;
+	p->calls++;
+	snprintf(p->last, sizeof p->last, "%s", what);
+}
+
+/* Layout to layout through temporary files: every blob arrives, the files
+ * are gone, progress is reported; a bad job fails the copy by name. */
+static void test_transfer_copy(void)
+{
+	char dir[] = "/tmp/test_http.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char src_s[256], dst_s[256], paths[3][300], tmps[3][300];
+	snprintf(src_s, sizeof src_s, "oci-layout:%s/src:v1", dir);
+	snprintf(dst_s, sizeof dst_s, "oci-layout:%s/dst:v1", dir);
+	struct progress_seen seen = { 0 };
+	oci_client_opts opts = OCI_CLIENT_OPTS_INIT;
+	opts.progress_fn = on_progress;
+	opts.cb_ctx = &seen;
+	oci_ref *sref = NULL, *dref = NULL;
+	oci_target *src = NULL, *dst = NULL;
+	CHECK_EQ_INT(oci_ref_parse(&sref, src_s), 0);
+	CHECK_EQ_INT(oci_ref_parse(&dref, dst_s), 0);
+	CHECK_EQ_INT(oci_target_open(&src, sref, &opts), 0);
+	CHECK_EQ_INT(oci_target_open(&dst, dref, &opts), 0);
+	oci_blob_job up[3], jobs[3];
+	char digests[3][OCI_DIGEST_SIZE];
+	int64_t sizes[3];
+	memset(up, 0, sizeof up);
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < 3; i++) {
+		char content[64];
+		snprintf(content, sizeof content, "copied blob %d\n", i);
+		snprintf(paths[i], sizeof paths[i], "%s/in%d", dir, i);
+		snprintf(tmps[i], sizeof tmps[i], "%s/tmp%d", dir, i);
+		CHECK_EQ_INT(write_file(paths[i], content), 0);
+		CHECK_EQ_INT(oci_digest_file(digests[i], &sizes[i], paths[i]), 0);
+		up[i] = (oci_blob_job){ .digest = digests[i], .size = sizes[i], .path = paths[i] };
+		jobs[i] = (oci_blob_job){ .digest = digests[i], .size = sizes[i], .path = tmps[i] };
+	}
+	CHECK_EQ_INT(oci_transfer_put(src, up, 3, 2), 0);
+	seen.calls = 0;
+	CHECK_EQ_INT(oci_transfer_copy(src, dst, jobs, 3, 3), 0);
+	CHECK(seen.calls > 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(oci_target_blob_exists(dst, digests[i], NULL), 1);
+		CHECK(access(tmps[i], F_OK) != 0);
+		CHECK_EQ_INT(jobs[i].result, 0);
+	}
+	/* A blob src does not have: that job fails, by name, file removed. */
+	char missing[OCI_DIGEST_SIZE];
+	snprintf(missing, sizeof missing, "sha256:%064d", 0);
+	jobs[1].digest = missing;
+	CHECK_EQ_INT(oci_transfer_copy(src, dst, jobs, 3, 1), OCI_ENOTFOUND);
+	CHECK_ERR_CONTAINS(missing);
+	CHECK(jobs[1].result == OCI_ENOTFOUND);
+	CHECK(access(tmps[1], F_OK) != 0);
+	oci_target_free(src);
+	oci_target_free(dst);
+	oci_ref_free(sref);
+	oci_ref_free(dref);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	oci_init();
@@ -143,5 +217,6 @@ int main(void)
 	RUN(test_add_query);
 	RUN(test_header_join);
 	RUN(test_transfer_layout);
+	RUN(test_transfer_copy);
 	TEST_END();
 }

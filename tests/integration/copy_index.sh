@@ -1,0 +1,102 @@
+#!/bin/bash
+# copy of an index of three artifacts: layout -> registry A -> registry B
+# (another registry: no mount, every blob downloaded and uploaded, several
+# at once) -> layout, digests checked at each end; a blob whose bytes are
+# wrong fails the whole copy and leaves no manifest, no tag and no
+# temporary file behind.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry_helpers.sh"
+
+# make_index DIR: an OCI layout tagged v1 with an index of three image
+# manifests (a shared config, a 1 MiB random layer each). Prints the index
+# digest, then each layer digest.
+make_index() {
+	/usr/bin/python3 - "$1" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+os.makedirs(d + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    h = hashlib.sha256(data).hexdigest()
+    with open(d + "/blobs/sha256/" + h, "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + h, "size": len(data)}
+cfg = dict(blob(b"{}"), mediaType="application/vnd.oci.empty.v1+json")
+mans, layers = [], []
+for i in range(3):
+    layer = dict(blob(os.urandom(1024 * 1024)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+    layers.append(layer["digest"])
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "artifactType": "application/vnd.ocisync.test.v1", "config": cfg, "layers": [layer],
+                    "annotations": {"n": str(i)}}).encode()
+    mans.append(dict(blob(m), mediaType="application/vnd.oci.image.manifest.v1+json"))
+idx = dict(blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": mans}).encode()), mediaType="application/vnd.oci.image.index.v1+json")
+idx["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
+with open(d + "/oci-layout", "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+with open(d + "/index.json", "w") as f:
+    json.dump({"schemaVersion": 2, "manifests": [idx]}, f)
+print(idx["digest"])
+for l in layers:
+    print(l)
+for m in mans:
+    print(m["digest"])
+PY
+}
+
+# The sorted blob file names of a layout, each checked against its content.
+layout_blobs() {
+	local f
+	for f in "$1"/blobs/sha256/*; do
+		[ "sha256:$(sha256sum "$f" | cut -d' ' -f1)" = "sha256:$(basename "$f")" ] || fail "blob $f does not match its name"
+		basename "$f"
+	done | sort
+}
+
+mapfile -t info < <(make_index "$WORK/src")
+INDEX=${info[0]} LAYER2=${info[2]} CHILD1=${info[4]}
+start_registry rega
+REGA=$REG REGA_PORT=$REG_PORT
+start_registry regb
+REGB=$REG REGB_LOG=$REG_LOG
+
+step "layout -> registry A"
+ok copy "oci-layout:$WORK/src:v1" "$REGA/team/multi:v1"
+assert_eq "$OUT" "$REGA/team/multi@$INDEX" "copy output"
+
+step "registry A -> registry B: every blob moved, once"
+ok -v copy "$REGA/team/multi:v1" "$REGB/team/multi:v1"
+assert_eq "$OUT" "$REGB/team/multi@$INDEX" "copy output"
+ok resolve "$REGB/team/multi:v1"
+assert_eq "$OUT" "$INDEX" "digest of the tag on B"
+# 3 layers and the shared config: four uploads, none twice.
+assert_eq "$(grep -c 'PUT /v2/team/multi/blobs/uploads/.*digest=sha256' "$REGB_LOG")" 4 "blob uploads to B"
+assert_not_contains "$ERR" "mount=" "a copy between registries"
+for i in 4 5 6; do
+	ok manifest "$REGB/team/multi@${info[$i]}"
+done
+
+step "registry B -> layout: the same blobs, byte for byte"
+ok copy "$REGB/team/multi:v1" "oci-layout:$WORK/back:v2"
+assert_eq "$OUT" "oci-layout:$WORK/back@$INDEX" "copy output"
+assert_eq "$(layout_blobs "$WORK/back")" "$(layout_blobs "$WORK/src")" "blobs of the layout copy"
+ok resolve "oci-layout:$WORK/back:v2"
+assert_eq "$OUT" "$INDEX" "digest of the layout tag"
+
+step "one blob with a wrong byte: the copy fails, nothing tagged or written on B"
+REG_PORT=$REGA_PORT start_proxy "[{\"method\":\"GET\",\"path\":\"/blobs/$LAYER2\",\"mode\":\"flip\",\"count\":100}]"
+mkdir -p "$WORK/tmp"
+TMPDIR="$WORK/tmp" expect_fail 1 "does not match its digest" copy "$PROXY/team/multi:v1" "$REGB/team/broken:v1"
+assert_contains "$ERR" "$LAYER2"
+[ "$(proxy_count 'fault=flip')" -ge 1 ] || fail "the proxy flipped nothing"
+expect_fail 1 "not found" resolve "$REGB/team/broken:v1"
+expect_fail 1 "not found" manifest "$REGB/team/broken@$CHILD1"
+assert_eq "$(ls -A "$WORK/tmp")" "" "temporary files left"
+
+step "the same into a layout: no tag, no manifest"
+TMPDIR="$WORK/tmp" expect_fail 1 "does not match its digest" copy "$PROXY/team/multi:v1" "oci-layout:$WORK/broken:v1"
+expect_fail 1 "not found" resolve "oci-layout:$WORK/broken:v1"
+[ ! -e "$WORK/broken/blobs/sha256/${CHILD1#sha256:}" ] || fail "a manifest was written before every blob was there"
+[ ! -e "$WORK/broken/blobs/sha256/${LAYER2#sha256:}" ] || fail "the broken blob was stored"
+assert_eq "$(ls -A "$WORK/tmp")" "" "temporary files left"
+echo "copy_index: ok"
