@@ -3,7 +3,7 @@
 # (another registry: no mount, every blob downloaded and uploaded, several
 # at once) -> layout, digests checked at each end; a blob whose bytes are
 # wrong fails the whole copy and leaves no manifest, no tag and no
-# temporary file behind.
+# temporary file behind; --with-signatures carries the cosign signature.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry_helpers.sh"
 
@@ -44,14 +44,15 @@ for m in mans:
 PY
 }
 
-# The sorted blob file names of a layout, each checked against its content.
-layout_blobs() {
+# Every blob file of a layout matches its name (called directly: a fail
+# inside $(...) would only end the subshell).
+check_layout_blobs() {
 	local f
 	for f in "$1"/blobs/sha256/*; do
-		[ "sha256:$(sha256sum "$f" | cut -d' ' -f1)" = "sha256:$(basename "$f")" ] || fail "blob $f does not match its name"
-		basename "$f"
-	done | sort
+		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || fail "blob $f does not match its name"
+	done
 }
+layout_blob_names() { ls "$1/blobs/sha256" | sort; }
 
 mapfile -t info < <(make_index "$WORK/src")
 INDEX=${info[0]} LAYER2=${info[2]} CHILD1=${info[4]}
@@ -79,9 +80,24 @@ done
 step "registry B -> layout: the same blobs, byte for byte"
 ok copy "$REGB/team/multi:v1" "oci-layout:$WORK/back:v2"
 assert_eq "$OUT" "oci-layout:$WORK/back@$INDEX" "copy output"
-assert_eq "$(layout_blobs "$WORK/back")" "$(layout_blobs "$WORK/src")" "blobs of the layout copy"
+check_layout_blobs "$WORK/back"
+assert_eq "$(layout_blob_names "$WORK/back")" "$(layout_blob_names "$WORK/src")" "blobs of the layout copy"
 ok resolve "oci-layout:$WORK/back:v2"
 assert_eq "$OUT" "$INDEX" "digest of the layout tag"
+
+step "--with-signatures carries the cosign signature, to a registry and a layout"
+(cd "$WORK" && COSIGN_PASSWORD= "$OCISYNC" keygen --prefix k1 >/dev/null 2>&1) || fail "keygen failed"
+COSIGN_PASSWORD= ok sign --key "$WORK/k1.key" "$REGA/team/multi:v1"
+SIGTAG="sha256-${INDEX#sha256:}.sig"
+ok copy --with-signatures "$REGA/team/multi:v1" "$REGB/team/signed:v1"
+ok verify --key "$WORK/k1.pub" "$REGB/team/signed:v1"
+assert_eq "$OUT" "$REGB/team/signed@$INDEX" "verified reference"
+ok resolve "$REGB/team/signed:$SIGTAG"
+ok copy --with-signatures "$REGB/team/signed:v1" "oci-layout:$WORK/signed:v1"
+ok verify --key "$WORK/k1.pub" "oci-layout:$WORK/signed:v1"
+check_layout_blobs "$WORK/signed"
+ok copy "$REGA/team/multi:v1" "$REGB/team/unsigned:v1"
+expect_fail 1 "not found" resolve "$REGB/team/unsigned:$SIGTAG"
 
 step "one blob with a wrong byte: the copy fails, nothing tagged or written on B"
 REG_PORT=$REGA_PORT start_proxy "[{\"method\":\"GET\",\"path\":\"/blobs/$LAYER2\",\"mode\":\"flip\",\"count\":100}]"
