@@ -978,6 +978,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			char *www = NULL;
 			if ((rc = oci_http_resp_header_join(&www, resp, "WWW-Authenticate")) < 0)
 				goto cleanup;
+			rc = 0;
 			int answer = www && (st == 401 ? (challenged == 0 || bearer) : strstr(www, "insufficient_scope") != NULL);
 			if (answer && body_replayable(&r, x.body_read) && delivered == 0) {
 				challenged++;
