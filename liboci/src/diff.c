@@ -183,8 +183,10 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	if ((rc = list_archive(&remote, tmp)) < 0)
 		goto cleanup;
 
-	qsort(local.items, local.n, sizeof *local.items, by_path);
-	qsort(remote.items, remote.n, sizeof *remote.items, by_path);
+	if (local.n)
+		qsort(local.items, local.n, sizeof *local.items, by_path);
+	if (remote.n)
+		qsort(remote.items, remote.n, sizeof *remote.items, by_path);
 	size_t i = 0, j = 0;
 	while (i < local.n || j < remote.n) {
 		int c = i >= local.n ? 1 : j >= remote.n ? -1 : strcmp(local.items[i].path, remote.items[j].path);

@@ -100,7 +100,8 @@ int oci__xtable_write_index(const oci__xtable *t, const char *file)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].path)
 			v[n++] = &t->slots[i];
-	qsort(v, n, sizeof *v, by_path);
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_path);
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", file) < 0) {
 		tmp = NULL;
 		rc = OCI_ENOMEM_SET();

@@ -554,7 +554,8 @@ static int matching(tagged **out, size_t *n_out, const oci_strlist *tags, const 
 		n++;
 	}
 	oci_error_clear();
-	qsort(m, n, sizeof *m, tagged_cmp);
+	if (n > 1)
+		qsort(m, n, sizeof *m, tagged_cmp);
 	*out = m;
 	*n_out = n;
 	m = NULL;

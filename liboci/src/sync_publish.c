@@ -251,7 +251,8 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 					break;
 				}
 	}
-	qsort(list, n, sizeof *list, rev_cmp);
+	if (n > 1)
+		qsort(list, n, sizeof *list, rev_cmp);
 	if (keep < 1)
 		keep = 1;
 	for (size_t i = (size_t)keep; i < n; i++) {

@@ -168,7 +168,8 @@ static int walk_dir(walker *w, int dirfd, const char *rel)
 		rc = oci_error_errno("reading directory %s", rel_len ? display(w, rel) : w->root);
 		goto cleanup;
 	}
-	qsort(kids, n, sizeof *kids, child_cmp);
+	if (n) /* qsort may not be given a NULL array, even empty */
+		qsort(kids, n, sizeof *kids, child_cmp);
 	for (size_t i = 0; i < n; i++) {
 		free(path);
 		if (!(path = malloc(rel_len + kids[i].len + 2))) {
