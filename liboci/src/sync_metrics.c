@@ -48,7 +48,7 @@ int sync_status_json(char **out, const sync_report *r)
 		json_object_set_new(o, "hook", json_null());
 	json_object_set_new(o, "files_written", json_integer(res->stats.files_written));
 	json_object_set_new(o, "files_linked", json_integer(res->stats.files_linked));
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (!text)
 		return OCI_ENOMEM_SET();
