@@ -26,7 +26,9 @@ int oci_auth_header(char **out, oci_auth *a, const char *scope);
  * RFC 7235), obtains a bearer token for scope from the realm (or prepares
  * Basic credentials), caches it for scope. 0 = retry the request with
  * oci_auth_header; OCI_EAUTH with a message naming the host and what was
- * refused (never the secret). Called at most once per request. */
+ * refused (never the secret). Called at most twice per request: a second
+ * time when a freshly issued token is refused too (401, or 403 with
+ * insufficient_scope), which gets a new token or a clear error. */
 int oci_auth_handle_challenge(oci_auth *a, const char *www_authenticate, const char *scope);
 
 /* Uses these credentials instead of looking in the Docker config (login's
