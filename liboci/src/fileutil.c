@@ -87,13 +87,13 @@ ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len)
 	}
 }
 
-int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, int durable)
 {
 	char *tmp = NULL;
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return OCI_ENOMEM_SET();
 	int rc = 0;
-	int fd = mkstemp(tmp);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = oci_error_errno("creating %s", tmp);
 		free(tmp);
@@ -102,7 +102,7 @@ int oci_write_file_atomic(const char *path, const void *data, size_t len, unsign
 	struct oci_fd_sink s = { fd, path };
 	if ((rc = oci_fd_sink_write(&s, data, len)) < 0)
 		goto fail;
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
 		rc = oci_error_errno("writing %s", path);
 		goto fail;
 	}
@@ -115,6 +115,12 @@ int oci_write_file_atomic(const char *path, const void *data, size_t len, unsign
 	if (rename(tmp, path) < 0) {
 		rc = oci_error_errno("renaming %s into place", path);
 		goto fail;
+	}
+	if (durable) {
+		char *dir = oci_dirname(path);
+		if (dir)
+			oci_fsync_dir(dir);
+		free(dir);
 	}
 	free(tmp);
 	return 0;

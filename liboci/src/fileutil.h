@@ -9,8 +9,11 @@
 /* mkdir -p with mode for new directories. */
 int oci_mkdirs(const char *path, unsigned mode);
 /* Writes data to path atomically: path.tmp.XXXXXX in the same directory,
- * fsync, rename. mode applies to the new file. */
-int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+ * renamed over path, so readers see the old or the new content. mode
+ * applies to the new file. durable: fsync the file and its directory too
+ * (skip it for files rewritten on every run where losing the last write
+ * to a crash is harmless). */
+int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, int durable);
 /* Reads a whole file of at most limit bytes into out (NUL-terminated).
  * OCI_ELIMIT naming the file when larger. */
 int oci_read_file(oci_buf *out, const char *path, size_t limit);

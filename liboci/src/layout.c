@@ -49,7 +49,7 @@ static int ensure_layout(layout *l)
 		return OCI_ENOMEM_SET();
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"imageLayoutVersion\":\"1.0.0\"}";
-		rc = oci_write_file_atomic(p, v, strlen(v), 0644);
+		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
 	if (rc < 0)
@@ -58,7 +58,7 @@ static int ensure_layout(layout *l)
 		return OCI_ENOMEM_SET();
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX "\",\"manifests\":[]}";
-		rc = oci_write_file_atomic(p, v, strlen(v), 0644);
+		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
 	return rc;
@@ -111,7 +111,7 @@ static int save_index(layout *l, json_t *index)
 	if (!text)
 		rc = OCI_ENOMEM_SET();
 	else
-		rc = oci_write_file_atomic(p, text, strlen(text), 0644);
+		rc = oci_write_file_atomic(p, text, strlen(text), 0644, 1);
 	free(text);
 	free(p);
 	return rc;
@@ -123,7 +123,7 @@ static int lock_layout(layout *l)
 	char *p = NULL;
 	if (asprintf(&p, "%s/.ocisync.lock", l->dir) < 0)
 		return OCI_ENOMEM_SET();
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644, 1);
 	if (fd < 0) {
 		int rc = oci_error_errno("locking %s", p);
 		free(p);

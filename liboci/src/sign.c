@@ -28,28 +28,14 @@ int oci_sign_docker_reference(char **out, const oci_target *t)
 	return oci_ref_format_repo(out, ref);
 }
 
-struct mem_source {
-	const char *data;
-	size_t len, off;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len)
-{
-	struct mem_source *m = ctx;
-	size_t n = m->len - m->off < len ? m->len - m->off : len;
-	memcpy(buf, m->data + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
 static int put_blob(oci_target *t, const char *digest, const oci_buf *b, const char *what)
 {
 	int rc = oci_target_blob_exists(t, digest, NULL);
 	if (rc > 0)
 		return 0;
 	if (rc == 0) {
-		struct mem_source m = { b->data, b->len, 0 };
-		rc = oci_target_blob_put(t, digest, (int64_t)b->len, mem_read, &m);
+		oci_mem_source m = { b->data, b->len, 0 };
+		rc = oci_target_blob_put(t, digest, (int64_t)b->len, oci_mem_source_read, &m);
 	}
 	return rc < 0 ? oci_error_wrap("uploading the %s %s", what, digest) : 0;
 }
