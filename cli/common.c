@@ -100,7 +100,10 @@ void cli_progress(void *ctx, const char *what, int64_t done, int64_t total)
 	char a[32], b[32];
 	human_bytes(a, sizeof a, done);
 	char label[24];
-	snprintf(label, sizeof label, "%.19s", what ? (strncmp(what, "sha256:", 7) == 0 ? what + 7 : what) : "");
+	if (what && strncmp(what, "sha256:", 7) == 0)
+		snprintf(label, sizeof label, "blob %.12s", what + 7); /* as registries' logs abbreviate */
+	else
+		snprintf(label, sizeof label, "%.19s", what ? what : "");
 	if (total > 0) {
 		int width = 30;
 		int fill = (int)((double)done / (double)total * width);
