@@ -25,6 +25,11 @@ int oci_error_set(int code, const char *fmt, ...)
 	return code;
 }
 
+int oci_error_set_str(int code, const char *message)
+{
+	return oci_error_set(code, "%s", message ? message : "");
+}
+
 int oci_error_wrap(const char *fmt, ...)
 {
 	char prefix[1024], old[sizeof last_error.message];

@@ -36,6 +36,10 @@ typedef struct oci_error {
  * when nothing failed). Belongs to the library. */
 const oci_error *oci_error_last(void);
 void oci_error_clear(void);
+/* For callbacks given to liboci (verifiers, sinks, sources): records why
+ * they refused, so the caller of the operation reads it from
+ * oci_error_last(). Returns code. */
+int oci_error_set_str(int code, const char *message);
 /* A short name for a code ("not found", "authentication"). */
 const char *oci_error_name(int code);
 
