@@ -38,7 +38,19 @@ int oci_error_wrap(const char *fmt, ...)
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	memcpy(old, last_error.message, sizeof old);
-	snprintf(last_error.message, sizeof last_error.message, "%s: %s", prefix, old);
+	/* prefix first, then as much of the old message as fits (a long
+	 * chain is cut at the end, where it matters least) */
+	size_t n = strlen(prefix);
+	if (n > sizeof last_error.message - 3)
+		n = sizeof last_error.message - 3;
+	memcpy(last_error.message, prefix, n);
+	memcpy(last_error.message + n, ": ", 2);
+	n += 2;
+	size_t rest = strnlen(old, sizeof old);
+	if (rest > sizeof last_error.message - n - 1)
+		rest = sizeof last_error.message - n - 1;
+	memcpy(last_error.message + n, old, rest);
+	last_error.message[n + rest] = '\0';
 	if (last_error.code == 0)
 		last_error.code = OCI_ERROR;
 	return last_error.code;
