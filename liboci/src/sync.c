@@ -253,6 +253,11 @@ static int do_step(step *s)
 	int rc;
 	if ((rc = sync_clean_leftovers(o->root, o->log_fn, o->cb_ctx)) < 0)
 		return rc;
+	/* and what a killed run left beside the report files */
+	if (o->status_file)
+		sync_clean_file_leftovers(o->status_file);
+	if (o->metrics_file)
+		sync_clean_file_leftovers(o->metrics_file);
 	if ((rc = sync_link_read(s->cur_hex, o->root, s->link)))
 		return rc;
 	/* A revision is named by its digest alone, so the folder it holds must

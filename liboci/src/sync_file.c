@@ -3,8 +3,39 @@
 #include "sync_internal.h"
 #include "fileutil.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 int sync_write_atomic(const char *path, const void *data, size_t len, int durable)
 {
 	/* 0644: node_exporter and operators read these files */
 	return oci_write_file_atomic(path, data, len, 0644, durable);
+}
+
+int sync_clean_file_leftovers(const char *path)
+{
+	char *dir = oci_dirname(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char prefix[512];
+	int removed = 0;
+	snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+	size_t plen = strlen(prefix);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		/* exactly what oci_write_file_atomic creates: prefix + 6 characters */
+		if (strncmp(e->d_name, prefix, plen) || strlen(e->d_name) != plen + 6)
+			continue;
+		char full[4096];
+		snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+		if (unlink(full) == 0)
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return removed;
 }

@@ -26,6 +26,9 @@ int sync_is_hex(const char *s, size_t len);
  * old or the new content; without it, only a killed process is covered
  * (the cheap case for a no-change step, whose data is counters). */
 int sync_write_atomic(const char *path, const void *data, size_t len, int durable);
+/* Removes the temporary files a killed run left beside path
+ * ("<path>.tmp.XXXXXX"); returns how many. */
+int sync_clean_file_leftovers(const char *path);
 
 /* ---- sync_state.c: ROOT/.state.json ---- */
 typedef struct sync_counters {

@@ -61,9 +61,16 @@ $(diff <(echo "$before") <(echo "$after"))"
 assert_contains "$(cat "$S")" '"result": "unchanged"'
 assert_contains "$(cat "$M")" 'ocisync_sync_total{result="unchanged"} 1'
 
+step "temporary report files a killed run left are removed; other files stay"
+touch "$S.tmp.AbC123" "$M.tmp.x9Y8z7" "$S.tmp.notours-longer" "$S.bak"
+ok sync "$REF" --root "$R" --once --status-file "$S" --metrics-file "$M"
+[ ! -e "$S.tmp.AbC123" ] && [ ! -e "$M.tmp.x9Y8z7" ] || fail "leftover report temporaries kept"
+[ -e "$S.tmp.notours-longer" ] && [ -e "$S.bak" ] || fail "removed a file that is not a leftover"
+rm -f "$S.tmp.notours-longer" "$S.bak"
+
 step "counters survive restarts (kept in the state)"
 ok sync "$REF" --root "$R" --once --metrics-file "$M"
-assert_contains "$(cat "$M")" 'ocisync_sync_total{result="unchanged"} 2'
+assert_contains "$(cat "$M")" 'ocisync_sync_total{result="unchanged"} 3'
 assert_contains "$(cat "$M")" 'ocisync_sync_total{result="synced"} 1'
 
 step "a new push is picked up; unchanged files are hard links to the previous revision"
