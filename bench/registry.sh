@@ -11,16 +11,7 @@
 #                                      BIG=0 skips the 1 GiB part)
 set -euo pipefail
 ROUNDS=${1:-5}
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-: "${OCISYNC:=$SRCDIR/build/cli/ocisync}"
-OCISYNC=$(realpath "$OCISYNC")
-export OCISYNC SRCDIR
-[ -x "$OCISYNC" ] || { echo "no ocisync at $OCISYNC (set OCISYNC)" >&2; exit 2; }
-# lib.sh: scratch directory, cleanup, start_registry.
-. "$SRCDIR/tests/integration/lib.sh"
-export SOURCE_DATE_EPOCH=1700000000
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+. "$(dirname "$0")/common.sh"
 
 # timed NAME CMD...: wall seconds and peak RSS (KiB) appended to $WORK/t.NAME / $WORK/m.NAME.
 timed() {

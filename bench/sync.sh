@@ -16,15 +16,7 @@
 set -euo pipefail
 NOOP_ROUNDS=${1:-31}
 TREE_ROUNDS=${2:-5}
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-: "${OCISYNC:=$SRCDIR/build/cli/ocisync}"
-OCISYNC=$(realpath "$OCISYNC")
-export OCISYNC SRCDIR
-[ -x "$OCISYNC" ] || { echo "no ocisync at $OCISYNC (set OCISYNC)" >&2; exit 2; }
-. "$SRCDIR/tests/integration/lib.sh"
-export SOURCE_DATE_EPOCH=1700000000
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+. "$(dirname "$0")/common.sh"
 
 # timed NAME CMD...: wall seconds appended to $WORK/t.NAME.
 timed() {
