@@ -140,14 +140,22 @@ static int decode_auth(char **user, char **secret, const char *b64, const char *
 	raw = malloc(len / 4 * 3 + 1);
 	if (!raw)
 		return OCI_ENOMEM_SET();
+	/* Padding is at most two '=' and only at the end: "====" or "a=bc"
+	 * would otherwise make the decoded length negative below. */
+	size_t pad = 0;
+	while (pad < len && b64[len - 1 - pad] == '=')
+		pad++;
+	if (pad > 2 || memchr(b64, '=', len - pad)) {
+		rc = oci_error_set(OCI_EINVALID, "%s: auths[\"%s\"].auth is not valid base64", path, key);
+		goto cleanup;
+	}
 	int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
-	if (n < 0) {
+	if (n < (int)pad) {
 		rc = oci_error_set(OCI_EINVALID, "%s: auths[\"%s\"].auth is not valid base64", path, key);
 		goto cleanup;
 	}
 	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	for (size_t i = len; i > 0 && b64[i - 1] == '='; i--)
-		n--;
+	n -= (int)pad;
 	raw[n] = '\0';
 	char *colon = memchr(raw, ':', (size_t)n);
 	if (!colon || memchr(raw, '\0', (size_t)n)) {

@@ -406,6 +406,20 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		rc = oci_error_errno("creating %s", s.revs);
 		goto fail_locked;
 	}
+	{
+		/* A symlinked .revisions would make sync clean "leftovers" out of,
+		 * and publish into, whatever directory it points to. */
+		struct stat st;
+		if (lstat(s.revs, &st) < 0) {
+			rc = oci_error_errno("reading %s", s.revs);
+			goto fail_locked;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = oci_error_set(OCI_EINVALID, "%s is %s, not a directory made by ocisync sync; refusing to use it",
+					   s.revs, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+			goto fail_locked;
+		}
+	}
 	if (sync_state_load(&s.st, s.state_path)) {
 		info(o, "%s; starting with a fresh state", oci_error_last()->message);
 		memset(&s.st, 0, sizeof s.st);

@@ -152,4 +152,15 @@ step "a link that is not ours is refused, untouched"
 mkdir -p "$WORK/foreign" && ln -s /etc "$WORK/foreign/current"
 expect_fail 1 "not to a revision made by ocisync sync" sync "$REF" --root "$WORK/foreign" --once
 assert_eq "$(readlink "$WORK/foreign/current")" "/etc"
+
+step "a symlinked .revisions is refused; the directory it names is untouched"
+# Before the fix sync emptied the target as "leftovers" and published there.
+mkdir -p "$WORK/victim" "$WORK/evil"
+echo keep >"$WORK/victim/precious.txt"
+mkdir "$WORK/victim/sub" && echo keep >"$WORK/victim/sub/also.txt"
+ln -s "$WORK/victim" "$WORK/evil/.revisions"
+victim_before=$(cd "$WORK/victim" && find . -printf '%p %s %T@\n' | sort)
+expect_fail 1 ".revisions is a symlink" sync "$REF" --root "$WORK/evil" --once
+[ ! -e "$WORK/evil/current" ] && [ ! -L "$WORK/evil/current" ] || fail "published through a symlinked .revisions"
+assert_eq "$(cd "$WORK/victim" && find . -printf '%p %s %T@\n' | sort)" "$victim_before" "the symlink's target"
 echo "sync_basic: ok"

@@ -96,6 +96,26 @@ static void test_get_errors(void)
 	write_file(cfg, "{\"auths\":{\"reg.example.com\":{\"auth\":\"!!notbase64\"}}}");
 	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
 	CHECK_ERR_CONTAINS("is not valid base64");
+	/* Padding only (the adversarial pass's heap write: the decoded length
+	 * went negative), too much padding, and '=' inside the data. */
+	static const char *bad_padding[] = {"====", "YWI6====", "YW===", "YQ=bYWI6", "=YWI"};
+	for (size_t i = 0; i < sizeof bad_padding / sizeof *bad_padding; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "{\"auths\":{\"reg.example.com\":{\"auth\":\"%s\"}}}", bad_padding[i]);
+		write_file(cfg, text);
+		CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
+		CHECK_ERR_CONTAINS("is not valid base64");
+	}
+	{
+		/* 400 '=' corrupted the heap silently before the fix. */
+		char text[600];
+		int off = snprintf(text, sizeof text, "{\"auths\":{\"reg.example.com\":{\"auth\":\"");
+		memset(text + off, '=', 400);
+		snprintf(text + off + 400, sizeof text - (size_t)off - 400, "\"}}}");
+		write_file(cfg, text);
+		CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
+		CHECK_ERR_CONTAINS("is not valid base64");
+	}
 	write_file(cfg, "{\"auths\":{\"reg.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}"); /* "nocolon" */
 	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
 	CHECK_ERR_CONTAINS("does not hold \"user:password\"");
