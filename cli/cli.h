@@ -56,6 +56,7 @@ int cmd_tag(cli *c, int argc, char **argv);
 int cmd_copy(cli *c, int argc, char **argv);
 int cmd_tags(cli *c, int argc, char **argv);
 int cmd_diff(cli *c, int argc, char **argv);
+int cmd_lint(cli *c, int argc, char **argv);
 int cmd_login(cli *c, int argc, char **argv);
 int cmd_logout(cli *c, int argc, char **argv);
 int cmd_keygen(cli *c, int argc, char **argv);

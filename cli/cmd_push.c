@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "policy.h"
 #include "signing.h"
 
 static const char help[] =
@@ -18,8 +19,13 @@ static const char help[] =
 	"                        at PATH's root is read too; .git/ is never packed)\n"
 	"  --profile portable|flux   manifest layout (default portable)\n"
 	"  --sign-key KEY        sign what was pushed with this cosign key\n"
+	"  --policy FILE         lint policy (see ocisync-lint(1)); without it the default policy:\n"
+	"                        image-unpinned and plaintext-secret are errors\n"
+	"  --require-digest      image-unpinned also wants images pinned by @sha256:\n"
+	"  --no-policy           skip the lint checks (recorded as io.ocisync.policy: skipped)\n"
 	"  -h, --help            this help\n\n"
-	"Prints the pinned reference REPO@sha256:HEX.\n";
+	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
+	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
 
 int cmd_push(cli *c, int argc, char **argv)
 {
@@ -31,13 +37,20 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "sign-key", required_argument, NULL, 'k' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "require-digest", no_argument, NULL, 'd' },
+		{ "no-policy", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	oci_push_opts opts = OCI_PUSH_OPTS_INIT;
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_strlist ignore = OCI_STRLIST_INIT;
-	const char *sign_key = NULL;
+	const char *sign_key = NULL, *policy_file = NULL;
+	int require_digest = 0, no_policy = 0;
+	oci_lint_policy *policy = NULL;
+	oci_push_result res;
+	memset(&res, 0, sizeof res);
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	char *pinned = NULL;
@@ -61,6 +74,9 @@ int cmd_push(cli *c, int argc, char **argv)
 			else { rc = cli_usage_error(c, "--profile takes portable or flux, not '%s'", optarg); goto cleanup; }
 			break;
 		case 'k': sign_key = optarg; break;
+		case 'P': policy_file = optarg; break;
+		case 'd': require_digest = 1; break;
+		case 'N': no_policy = 1; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
@@ -70,8 +86,15 @@ int cmd_push(cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "push takes REF and PATH");
 		goto cleanup;
 	}
+	if (no_policy && (policy_file || require_digest)) {
+		rc = cli_usage_error(c, "--no-policy excludes --policy and --require-digest");
+		goto cleanup;
+	}
 	opts.annotations = &ann;
 	opts.ignore = &ignore;
+	if (!no_policy && (rc = cli_policy_open(c, &policy, policy_file, require_digest)) != 0)
+		goto cleanup;
+	opts.policy = policy;
 	/* A key that can't be read fails before anything is pushed. */
 	cli_signer *signer = NULL;
 	if (sign_key && (rc = cli_signer_open(c, &signer, sign_key)) != 0)
@@ -85,12 +108,19 @@ int cmd_push(cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "push needs a tag, not a digest, in '%s'", argv[optind]);
 		goto cleanup;
 	}
-	oci_push_result res;
-	if (oci_push(&res, t, argv[optind + 1], &opts) < 0) {
+	int push_rc = oci_push(&res, t, argv[optind + 1], &opts);
+	if (res.policy_checked && !c->json)
+		cli_lint_print(stderr, &res.lint);
+	if (push_rc < 0) {
 		cli_signer_close(signer);
+		if (c->json && push_rc == OCI_EPOLICY)
+			cli_print_json(json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "policy", "message",
+						 oci_error_last()->message, "policy", cli_lint_json(&res.lint)));
 		rc = cli_fail(c, argv[optind + 1]);
 		goto cleanup;
 	}
+	if (no_policy && !c->quiet)
+		fprintf(stderr, "ocisync push: policy checks skipped (--no-policy); the manifest says so\n");
 	if (signer) {
 		rc = cli_signer_sign(c, signer, t, res.digest, NULL);
 		cli_signer_close(signer);
@@ -103,15 +133,19 @@ int cmd_push(cli *c, int argc, char **argv)
 		json_t *tags = json_array();
 		for (size_t i = 0; i < ref->tags.n; i++)
 			json_array_append_new(tags, json_string(ref->tags.items[i]));
-		cli_print_json(json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:b}, s:I, s:b}", "reference", pinned,
-					 "digest", res.digest, "tags", tags, "layer", "digest", res.layer.digest, "size",
-					 (json_int_t)res.layer.size, "diff_id", res.layer.diff_id, "uploaded",
-					 res.layer_uploaded, "entries", (json_int_t)res.layer.entries, "signed", signer != NULL));
+		json_t *o = json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:b}, s:I, s:b}", "reference", pinned,
+				      "digest", res.digest, "tags", tags, "layer", "digest", res.layer.digest, "size",
+				      (json_int_t)res.layer.size, "diff_id", res.layer.diff_id, "uploaded",
+				      res.layer_uploaded, "entries", (json_int_t)res.layer.entries, "signed", signer != NULL);
+		json_object_set_new(o, "policy", res.policy_checked ? cli_lint_json(&res.lint) : json_string("skipped"));
+		cli_print_json(o);
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
 	}
 	rc = EXIT_OK;
 cleanup:
+	oci_push_result_dispose(&res);
+	oci_lint_policy_free(policy);
 	free(pinned);
 	oci_target_free(t);
 	oci_ref_free(ref);

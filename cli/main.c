@@ -16,6 +16,7 @@ const cli_command cli_commands[] = {
 	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures]" },
 	{ "tags", cmd_tags, "list a repository's tags", "tags REPO [--semver RANGE] [--all]" },
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
+	{ "lint", cmd_lint, "check manifests for GitOps anti-patterns (push runs the same checks)", "lint PATH [--policy FILE]" },
 	/* CLI-TABLE: further commands are added here */
 	{ "sync", cmd_sync, "publish an artifact atomically under a directory, once or in a loop", "sync REF --root DIR [options]" },
 	{ "keygen", cmd_keygen, "write a cosign-compatible key pair (NAME.key, NAME.pub)", "keygen [--prefix NAME]" },

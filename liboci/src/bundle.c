@@ -39,6 +39,8 @@ typedef struct pack_ctx {
 	size_t entries;
 	char *name;          /* scratch for "dir/" names */
 	size_t name_cap;
+	oci_pack_file_fn file_fn;
+	void *file_ctx;
 } pack_ctx;
 
 static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
@@ -103,6 +105,8 @@ static int pack_file(pack_ctx *c, const oci__walk_item *it, struct archive_entry
 		rc = archive_fail(c, it->display);
 		goto cleanup;
 	}
+	if (c->file_fn && (rc = c->file_fn(c->file_ctx, it->rel, OCI_PACK_FILE_BEGIN, NULL, 0)) != 0)
+		goto cleanup;
 	int64_t done = 0;
 	for (;;) {
 		ssize_t n = read(fd, c->buf, READ_CHUNK);
@@ -122,10 +126,14 @@ static int pack_file(pack_ctx *c, const oci__walk_item *it, struct archive_entry
 			rc = archive_fail(c, it->display);
 			goto cleanup;
 		}
+		if (c->file_fn && (rc = c->file_fn(c->file_ctx, it->rel, OCI_PACK_FILE_DATA, c->buf, (size_t)n)) != 0)
+			goto cleanup;
 		done += n;
 	}
 	if (done != st.st_size)
 		rc = oci_error_set(OCI_ERROR, "%s shrank while packing", it->display);
+	else if (c->file_fn)
+		rc = c->file_fn(c->file_ctx, it->rel, OCI_PACK_FILE_END, NULL, 0);
 cleanup:
 	close(fd);
 	return rc;
@@ -174,6 +182,10 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	if (level < 1 || level > 9)
 		return oci_error_set(OCI_EINVALID, "gzip level %d is not between 1 and 9", level);
+	if (opts) {
+		c.file_fn = opts->file_fn;
+		c.file_ctx = opts->file_ctx;
+	}
 	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
 		goto cleanup;
 	if (!(c.buf = malloc(READ_CHUNK)) || !(c.entry = archive_entry_new()) || !(c.a = archive_write_new())) {

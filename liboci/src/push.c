@@ -25,6 +25,39 @@ static int put_if_missing_file(oci_target *t, const char *digest, int64_t size, 
 	return rc < 0 ? rc : 1;
 }
 
+/* Finishes the lint (when a policy was given), refuses on an error
+ * finding, and builds the manifest's annotations: the caller's, then what
+ * was checked. */
+static int policy_gate(oci_push_result *out, oci_kvlist *ann, oci_lint *lint, const oci_push_opts *opts)
+{
+	int rc;
+	const oci_kvlist *user = opts->annotations;
+	for (size_t i = 0; user && i < user->n; i++)
+		if ((rc = oci_kvlist_set(ann, user->items[i].key, user->items[i].value)) < 0)
+			return rc;
+	if (!lint)
+		return oci_kvlist_set(ann, OCI_ANNOTATION_POLICY, "skipped");
+	if ((rc = oci_lint_finish(&out->lint, lint)) < 0)
+		return rc;
+	out->policy_checked = 1;
+	if (out->lint.errors)
+		return oci_error_set(OCI_EPOLICY, "%zu policy error%s in what would be pushed; nothing was uploaded",
+				     out->lint.errors, out->lint.errors == 1 ? "" : "s");
+	char digest[OCI_DIGEST_SIZE], counts[64];
+	oci_lint_policy_digest(digest, opts->policy);
+	snprintf(counts, sizeof counts, "{\"error\":%zu,\"warning\":%zu}", out->lint.errors, out->lint.warnings);
+	if ((rc = oci_kvlist_set(ann, OCI_ANNOTATION_POLICY, digest)) < 0 ||
+	    (rc = oci_kvlist_set(ann, OCI_ANNOTATION_POLICY_FINDINGS, counts)) < 0)
+		return rc;
+	return 0;
+}
+
+void oci_push_result_dispose(oci_push_result *r)
+{
+	if (r)
+		oci_lint_report_dispose(&r->lint);
+}
+
 int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts)
 {
 	oci_push_opts defaults = OCI_PUSH_OPTS_INIT;
@@ -35,6 +68,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	int fd = -1, rc;
 	oci_buf cfg = OCI_BUF_INIT, manifest = OCI_BUF_INIT;
 	oci_descriptor cfgdesc = { 0 };
+	oci_kvlist annotations = OCI_KVLIST_INIT;
+	oci_lint *lint = NULL;
 	const oci_ref *ref = oci_target_ref(t);
 
 	if (asprintf(&tmp, "%s/ocisync-layer-XXXXXX", tmp_dir()) < 0) {
@@ -48,6 +83,13 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	}
 	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
 	popts.ignore = opts->ignore;
+	if (opts->policy) {
+		/* linted from the packer's own reads: the bytes checked are the bytes shipped */
+		if ((rc = oci_lint_new(&lint, opts->policy)) < 0)
+			goto cleanup;
+		popts.file_fn = oci_lint_feed;
+		popts.file_ctx = lint;
+	}
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
@@ -57,6 +99,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		goto cleanup;
 	}
 	fd = -1;
+	if ((rc = policy_gate(out, &annotations, lint, opts)) < 0)
+		goto cleanup;
 
 	/* Blobs first, manifest last: a registry refuses (and a reader must
 	 * never see) a manifest whose blobs are missing. */
@@ -82,7 +126,7 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		.created = opts->created,
 		.source = opts->source,
 		.revision = opts->revision,
-		.annotations = opts->annotations,
+		.annotations = &annotations,
 	};
 	if ((rc = oci_manifest_build(&manifest, &spec)) < 0)
 		goto cleanup;
@@ -102,6 +146,8 @@ cleanup:
 		unlink(tmp);
 		free(tmp);
 	}
+	oci_lint_free(lint);
+	oci_kvlist_dispose(&annotations);
 	oci_buf_dispose(&cfg);
 	oci_buf_dispose(&manifest);
 	oci_descriptor_dispose(&cfgdesc);

@@ -121,6 +121,11 @@ static int remember_annotations(sync_state *st, const oci_manifest *m)
 		rc = sync_state_set(&st->source, m ? oci_kvlist_get(&m->annotations, ANN_SOURCE) : NULL);
 	if (!rc)
 		rc = sync_state_set(&st->revision, m ? oci_kvlist_get(&m->annotations, ANN_REVISION) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->policy, m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->policy_findings,
+				    m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY_FINDINGS) : NULL);
 	return rc;
 }
 

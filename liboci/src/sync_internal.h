@@ -42,6 +42,7 @@ typedef struct sync_state {
 	char *ref;                         /* the reference as given */
 	char *tag;                         /* the tag it resolved through */
 	char *created, *source, *revision; /* annotations of the published artifact */
+	char *policy, *policy_findings;    /* io.ocisync.policy and .findings of it */
 	char *path;                        /* the --path the revisions hold (NULL: all) */
 	double published;                  /* when the link was swapped to digest */
 	double last_sync, last_success, last_duration;

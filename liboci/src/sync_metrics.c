@@ -102,6 +102,32 @@ static int header(oci_buf *b, const char *name, const char *type, const char *he
 	return printf_buf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* What the served artifact's push recorded about its lint: whether it was
+ * checked, and the findings by severity (the policy violation rate a fleet
+ * dashboard sums). Artifacts pushed by other tools say nothing: 0. */
+static int policy_metrics(oci_buf *b, const sync_state *st)
+{
+	int checked = st->policy && strncmp(st->policy, "sha256:", 7) == 0;
+	int rc = header(b, "ocisync_policy_checked", "gauge",
+			"1 when the served artifact was linted at push (io.ocisync.policy), else 0.");
+	if (!rc)
+		rc = printf_buf(b, "ocisync_policy_checked %d\n", checked);
+	json_t *f = checked && st->policy_findings ? json_loads(st->policy_findings, 0, NULL) : NULL;
+	if (!rc && json_is_object(f)) {
+		rc = header(b, "ocisync_policy_findings", "gauge",
+			    "Lint findings the served artifact was pushed with, by severity.");
+		static const char *const sev[] = { "error", "warning" };
+		for (size_t i = 0; !rc && i < 2; i++) {
+			json_t *v = json_object_get(f, sev[i]);
+			if (json_is_integer(v))
+				rc = printf_buf(b, "ocisync_policy_findings{severity=\"%s\"} %lld\n", sev[i],
+						(long long)json_integer_value(v));
+		}
+	}
+	json_decref(f);
+	return rc;
+}
+
 int sync_metrics_text(char **out, const sync_report *r)
 {
 	*out = NULL;
@@ -143,6 +169,8 @@ int sync_metrics_text(char **out, const sync_report *r)
 			rc = label(&b, "source", st->source, 0);
 		if (!rc)
 			rc = oci_buf_append(&b, "} 1\n", 4);
+		if (!rc)
+			rc = policy_metrics(&b, st);
 		double created;
 		if (!rc && st->created && sync_parse_time(&created, st->created) == 0) {
 			rc = header(&b, "ocisync_artifact_created_timestamp_seconds", "gauge",

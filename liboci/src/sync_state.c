@@ -19,6 +19,8 @@ void sync_state_dispose(sync_state *s)
 	free(s->created);
 	free(s->source);
 	free(s->revision);
+	free(s->policy);
+	free(s->policy_findings);
 	free(s->path);
 	oci_strlist_dispose(&s->history);
 	memset(s, 0, sizeof *s);
@@ -89,8 +91,9 @@ int sync_state_load(sync_state *s, const char *path)
 	json_t *hook = json_object_get(root, "hook");
 	copy_str(s->hook_digest, sizeof s->hook_digest, json_object_get(hook, "digest"));
 	copy_str(s->hook_result, sizeof s->hook_result, json_object_get(hook, "result"));
-	const char *fields[] = { "ref", "tag", "created", "source", "revision", "path" };
-	char **dst[] = { &s->ref, &s->tag, &s->created, &s->source, &s->revision, &s->path };
+	const char *fields[] = { "ref", "tag", "created", "source", "revision", "path", "policy", "policy_findings" };
+	char **dst[] = { &s->ref, &s->tag, &s->created, &s->source, &s->revision, &s->path, &s->policy,
+			 &s->policy_findings };
 	for (size_t i = 0; i < 6; i++) {
 		const char *v = json_string_value(json_object_get(root, fields[i]));
 		if (v && (rc = sync_state_set(dst[i], v)))
@@ -147,6 +150,10 @@ int sync_state_save(const sync_state *s, const char *path, int durable)
 				 "unchanged", (json_int_t)s->counters.unchanged, "error", (json_int_t)s->counters.error,
 				 "hook_failures", (json_int_t)s->counters.hook_failures,
 				 "history", hist ? hist : json_array());
+	if (root) {
+		json_object_set_new(root, "policy", str_or_null(s->policy));
+		json_object_set_new(root, "policy_findings", str_or_null(s->policy_findings));
+	}
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;

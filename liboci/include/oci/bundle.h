@@ -10,11 +10,24 @@
 extern "C" {
 #endif
 
+/* Sees each regular file's bytes as the packer reads them, so another
+ * pass over the tree (lint) needs no second read and checks exactly the
+ * bytes that are packed: BEGIN (data NULL), DATA chunks, then END. A
+ * non-zero return stops the pack with that code. */
+typedef enum oci_pack_file_event {
+	OCI_PACK_FILE_BEGIN,
+	OCI_PACK_FILE_DATA,
+	OCI_PACK_FILE_END,
+} oci_pack_file_event;
+typedef int (*oci_pack_file_fn)(void *ctx, const char *rel, oci_pack_file_event ev, const void *data, size_t len);
+
 typedef struct oci_pack_opts {
 	const oci_strlist *ignore; /* gitignore-style patterns, may be NULL */
 	int gzip_level;            /* 0 = default (6) */
+	oci_pack_file_fn file_fn;  /* may be NULL */
+	void *file_ctx;
 } oci_pack_opts;
-#define OCI_PACK_OPTS_INIT { NULL, 0 }
+#define OCI_PACK_OPTS_INIT { NULL, 0, NULL, NULL }
 
 typedef struct oci_pack_result {
 	char digest[OCI_DIGEST_SIZE];  /* sha256 of the gzip stream (the layer) */

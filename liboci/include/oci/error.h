@@ -25,6 +25,7 @@ typedef enum {
 	OCI_EEXISTS = -13,   /* destination exists */
 	OCI_EPASSWORD = -14, /* wrong password or corrupt key */
 	OCI_EUNSUPPORTED = -15,
+	OCI_EPOLICY = -16,   /* the content breaks the lint policy (push refused) */
 } oci_error_code;
 
 typedef struct oci_error {

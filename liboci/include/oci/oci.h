@@ -9,6 +9,7 @@
 #include "oci/target.h"
 #include "oci/credentials.h"
 #include "oci/bundle.h"
+#include "oci/lint.h"
 #include "oci/extract.h"
 #include "oci/ops.h"
 #include "oci/key.h"

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/bundle.h"
+#include "oci/lint.h"
 #include "oci/extract.h"
 #include "oci/manifest.h"
 #include "oci/target.h"
@@ -19,19 +20,32 @@ typedef struct oci_push_opts {
 	const char *created;
 	const oci_kvlist *annotations;
 	const oci_strlist *ignore;
+	/* Lint policy checked while packing (the same read of each file); NULL
+	 * skips the checks and records io.ocisync.policy: skipped. */
+	const oci_lint_policy *policy;
 } oci_push_opts;
-#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL }
+#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/* Manifest annotations push adds about the policy check. */
+#define OCI_ANNOTATION_POLICY "io.ocisync.policy"                   /* sha256:<policy digest>, or "skipped" */
+#define OCI_ANNOTATION_POLICY_FINDINGS "io.ocisync.policy.findings" /* {"error":N,"warning":N} */
 
 typedef struct oci_push_result {
 	char digest[OCI_DIGEST_SIZE];        /* manifest digest */
 	int64_t manifest_size;
 	oci_pack_result layer;
 	int layer_uploaded;                  /* 0 when it already existed */
+	int policy_checked;                  /* a policy was given */
+	oci_lint_report lint;                /* its findings (also on OCI_EPOLICY) */
 } oci_push_result;
 
-/* Packs path and pushes blobs, then the manifest, tagged with every tag of
- * the target's reference (none: by digest only). */
+/* Packs path (linting it when opts->policy is set) and pushes blobs, then
+ * the manifest, tagged with every tag of the target's reference (none: by
+ * digest only). A policy error is OCI_EPOLICY before anything is uploaded,
+ * with every finding in out->lint. Dispose of out with
+ * oci_push_result_dispose, whatever the return code. */
 int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts);
+void oci_push_result_dispose(oci_push_result *r);
 
 /* Finds the content layer of an artifact manifest: the first tar/tar+gzip
  * layer (ocisync, Flux, ORAS, Docker). OCI_EUNSUPPORTED when none. */

@@ -1,0 +1,96 @@
+/* ocisync lint PATH: the policy checks push runs, on their own. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy.h"
+
+static const char help[] =
+	"Checks the Kubernetes manifests PATH would pack to (*.yaml, *.yml, *.json; the same\n"
+	"--ignore and .sourceignore rules as push) for GitOps anti-patterns. push runs the same\n"
+	"checks before it uploads anything.\n\n"
+	"Options:\n"
+	"  --policy FILE       rule severities and allow-lists (YAML or JSON; see ocisync-lint(1))\n"
+	"  --require-digest    image-unpinned also wants every image pinned by @sha256:\n"
+	"  --ignore PATTERN    gitignore-style pattern to leave out (repeatable)\n"
+	"  --rules             list the rules, their default severity and why they matter\n"
+	"  -h, --help          this help\n\n"
+	"Prints FILE:LINE: SEVERITY RULE: MESSAGE (document N) per finding and a summary line.\n"
+	"Exit status: 0 no error findings (warnings allowed), 1 error findings, 2 usage error.\n";
+
+static int list_rules(cli *c)
+{
+	json_t *arr = c->json ? json_array() : NULL;
+	for (const oci_lint_rule_info *r = oci_lint_rules(); r->id; r++) {
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "rule", r->id, "default",
+							     oci_lint_severity_name(r->default_severity), "reason",
+							     r->reason));
+		else
+			printf("%-18s %-8s %s\n", r->id, oci_lint_severity_name(r->default_severity), r->reason);
+	}
+	if (arr)
+		cli_print_json(json_pack("{s:o}", "rules", arr));
+	return EXIT_OK;
+}
+
+int cmd_lint(cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'P' },
+		{ "require-digest", no_argument, NULL, 'd' },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "rules", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	oci_strlist ignore = OCI_STRLIST_INIT;
+	const char *policy_file = NULL;
+	int require_digest = 0, rules = 0, opt, rc;
+	oci_lint_policy *policy = NULL;
+	oci_lint_report rep = { 0 };
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'P': policy_file = optarg; break;
+		case 'd': require_digest = 1; break;
+		case 'i': oci_strlist_push(&ignore, optarg); break;
+		case 'R': rules = 1; break;
+		case 'h': rc = cli_help(c, help); goto cleanup;
+		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
+		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
+		}
+	}
+	if (rules) {
+		rc = list_rules(c);
+		goto cleanup;
+	}
+	if (argc - optind != 1) {
+		rc = cli_usage_error(c, "lint takes PATH");
+		goto cleanup;
+	}
+	if ((rc = cli_policy_open(c, &policy, policy_file, require_digest)) != 0)
+		goto cleanup;
+	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
+	popts.ignore = &ignore;
+	if (oci_lint_path(&rep, argv[optind], &popts, policy) < 0) {
+		/* PATH missing or unreadable: nothing was checked */
+		cli_fail(c, argv[optind]);
+		rc = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (c->json) {
+		cli_print_json(cli_lint_json(&rep));
+	} else {
+		cli_lint_print(stdout, &rep);
+		if (!c->quiet)
+			cli_lint_summary(stdout, &rep);
+	}
+	rc = rep.errors ? EXIT_FAIL : EXIT_OK;
+cleanup:
+	oci_lint_report_dispose(&rep);
+	oci_lint_policy_free(policy);
+	oci_strlist_dispose(&ignore);
+	return rc;
+}
