@@ -49,9 +49,17 @@ int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m)
 			return 0;
 		}
 	}
+	/* ORAS's single file pushed with a type of its own ("file:text/plain"):
+	 * the title names it. */
+	for (size_t i = 0; i < m->nlayers; i++) {
+		if (oci_kvlist_get(&m->layers[i].annotations, "org.opencontainers.image.title")) {
+			*out = &m->layers[i];
+			return 0;
+		}
+	}
 	if (m->nlayers == 0)
 		return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no layers");
-	return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no tar or tar+gzip layer (first layer is %s)",
+	return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no tar or tar+gzip layer and no titled file (first layer is %s)",
 			     m->layers[0].media_type);
 }
 

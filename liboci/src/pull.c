@@ -140,7 +140,10 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		tmpdir = NULL;
 		goto cleanup;
 	}
-	if ((rc = oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
+	/* A titled layer that is not an archive is ORAS's single file. */
+	if ((rc = oci_extract_layer_file(&out->stats, blob,
+					 oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title"),
+					 tmpdir, &opts->extract)) < 0)
 		goto cleanup;
 	if (chmod(tmpdir, 0755) < 0) {
 		rc = oci_error_errno("setting the mode of %s", tmpdir);

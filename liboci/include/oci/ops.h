@@ -34,7 +34,9 @@ typedef struct oci_push_result {
 int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts);
 
 /* Finds the content layer of an artifact manifest: the first tar/tar+gzip
- * layer (ocisync, Flux, ORAS, Docker). OCI_EUNSUPPORTED when none. */
+ * layer (ocisync, Flux, ORAS, Docker), else the first layer with an
+ * org.opencontainers.image.title (ORAS's file of another media type).
+ * OCI_EUNSUPPORTED when none. */
 int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
 
 /* Signature verification callback for pull/sync: called with the resolved
