@@ -209,15 +209,9 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 		goto cleanup;
 	/* ORAS's single file (a titled layer that is no archive) is a tree of
 	 * that one file, as pull writes it. */
-	const char *title = oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title");
-	int is_archive = 1;
-	if (title && (rc = oci_extract_is_archive(&is_archive, tmp)) < 0)
-		goto cleanup;
-	if (is_archive)
-		rc = list_archive(&remote, tmp);
-	else
-		rc = list_single(&remote, title, layer);
-	if (rc < 0)
+	const char *single = NULL;
+	if ((rc = oci_artifact_single_file(&single, m, layer, tmp)) < 0 ||
+	    (rc = single ? list_single(&remote, single, layer) : list_archive(&remote, tmp)) < 0)
 		goto cleanup;
 
 	if (local.n)

@@ -251,18 +251,13 @@ static ssize_t file_read(void *ctx, void *buf, size_t len)
 	}
 }
 
-int oci_extract_layer_file(oci_extract_stats *stats, const char *path, const char *title,
-			   const char *dest_dir, const oci_extract_opts *opts)
+int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
+			    const char *dest_dir, const oci_extract_opts *opts)
 {
-	int is_archive = 1, rc;
-	if (title && (rc = oci_extract_is_archive(&is_archive, path)) < 0)
-		return rc;
-	if (is_archive)
-		return oci_extract_file(stats, path, dest_dir, opts);
 	file_src s = { .fd = open(path, O_RDONLY | O_CLOEXEC), .path = path };
 	if (s.fd < 0)
 		return oci_error_errno("opening %s", path);
-	rc = oci_extract_single(stats, file_read, &s, title, dest_dir, opts);
+	int rc = oci_extract_single(stats, file_read, &s, name, dest_dir, opts);
 	close(s.fd);
 	return rc;
 }

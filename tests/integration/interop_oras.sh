@@ -104,3 +104,10 @@ mkdir "$WORK/evil"
 expect_fail 1 "the layer is a single file whose title 'sub/evil.yaml' is a path, not a file name; refused" \
 	pull "$REG/oras/evil:v1" "$WORK/evil/dest"
 assert_eq "$(find "$WORK/evil" -mindepth 1)" "" "what the refused pull left"
+
+step "several files ORAS pushes together (one layer each) are refused, not cut down to one"
+(cd "$WORK/orassrc/conf" && "$ORAS" push "$REG/oras/two:v1" a.yaml sub/b.yaml) >"$WORK/.ostdout" 2>"$WORK/.ostderr" ||
+	fail "orasclient push of two files failed: $(cat "$WORK/.ostderr")"
+expect_fail 1 "the artifact holds several files, one layer each" pull "$REG/oras/two:v1" "$WORK/two"
+assert_contains "$ERR" "push them as one folder"
+[ ! -e "$WORK/two" ] || fail "published part of a several-file artifact"

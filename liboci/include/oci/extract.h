@@ -87,11 +87,9 @@ int oci_extract_is_archive(int *is_archive, const char *path);
 int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
 		       const char *dest_dir, const oci_extract_opts *opts);
 
-/* A downloaded layer: extracted when it is an archive; when it is not and
- * title is given (the layer's org.opencontainers.image.title), written as
- * that one file (oci_extract_single). title NULL: always an archive. */
-int oci_extract_layer_file(oci_extract_stats *stats, const char *path, const char *title,
-			   const char *dest_dir, const oci_extract_opts *opts);
+/* oci_extract_single reading the file at path. */
+int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
+			    const char *dest_dir, const oci_extract_opts *opts);
 
 /* Removes a directory tree (making read-only dirs writable first), never
  * following symlinks (a symlink path is removed itself); a path that does
