@@ -17,7 +17,9 @@ static const char help[] =
 	"  -a, --annotation K=V  extra manifest annotation (repeatable)\n"
 	"  --ignore PATTERN      gitignore-style pattern to leave out (repeatable; .sourceignore\n"
 	"                        at PATH's root is read too; .git/ is never packed)\n"
-	"  --profile portable|flux   manifest layout (default portable)\n"
+	"  --profile portable|flux   manifest layout (default portable); flux warns about\n"
+	"                        what Flux drops (symlinks) or refuses (names with '\\' or '../')\n"
+	"  --strict              with --profile flux: refuse to push such a tree instead\n"
 	"  --sign-key KEY        sign what was pushed with this cosign key\n"
 	"  --policy FILE         lint policy (see ocisync-lint(1)); without it the default policy:\n"
 	"                        image-unpinned and plaintext-secret are errors\n"
@@ -26,6 +28,38 @@ static const char help[] =
 	"  -h, --help            this help\n\n"
 	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
 	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
+
+typedef struct issue_ctx {
+	const cli *c;
+	int strict;
+} issue_ctx;
+
+static void print_issue(void *ctx, const char *path, const char *why)
+{
+	const issue_ctx *ic = ctx;
+	if (!ic->c->quiet || ic->strict)
+		fprintf(stderr, "ocisync push: %s: %s %s\n", ic->strict ? "error" : "warning", path, why);
+}
+
+/* --profile flux: say what Flux would drop or refuse; --strict refuses
+ * before anything is pushed. */
+static int flux_check(cli *c, const char *path, const oci_strlist *ignore, int strict)
+{
+	oci_pack_opts po = OCI_PACK_OPTS_INIT;
+	po.ignore = ignore;
+	issue_ctx ic = { c, strict };
+	size_t n = 0;
+	if (oci_bundle_flux_check(&n, path, &po, print_issue, &ic) < 0)
+		return cli_fail(c, path);
+	if (n && strict) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "%zu %s that Flux would drop or refuse (listed above); nothing pushed (--strict)",
+			 n, n == 1 ? "entry" : "entries");
+		oci_error_set_str(OCI_EINVALID, msg);
+		return cli_fail(c, path);
+	}
+	return 0;
+}
 
 int cmd_push(cli *c, int argc, char **argv)
 {
@@ -40,6 +74,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "require-digest", no_argument, NULL, 'd' },
 		{ "no-policy", no_argument, NULL, 'N' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,7 +89,7 @@ int cmd_push(cli *c, int argc, char **argv)
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	char *pinned = NULL;
-	int rc = EXIT_FAIL, opt;
+	int rc = EXIT_FAIL, opt, strict = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -77,6 +112,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		case 'P': policy_file = optarg; break;
 		case 'd': require_digest = 1; break;
 		case 'N': no_policy = 1; break;
+		case 'S': strict = 1; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
@@ -90,11 +126,17 @@ int cmd_push(cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "--no-policy excludes --policy and --require-digest");
 		goto cleanup;
 	}
+	if (strict && opts.profile != OCI_PROFILE_FLUX) {
+		rc = cli_usage_error(c, "--strict applies to --profile flux");
+		goto cleanup;
+	}
 	opts.annotations = &ann;
 	opts.ignore = &ignore;
 	if (!no_policy && (rc = cli_policy_open(c, &policy, policy_file, require_digest)) != 0)
 		goto cleanup;
 	opts.policy = policy;
+	if (opts.profile == OCI_PROFILE_FLUX && (rc = flux_check(c, argv[optind + 1], &ignore, strict)) != 0)
+		goto cleanup;
 	/* A key that can't be read fails before anything is pushed. */
 	cli_signer *signer = NULL;
 	if (sign_key && (rc = cli_signer_open(c, &signer, sign_key)) != 0)

@@ -49,10 +49,42 @@ int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m)
 			return 0;
 		}
 	}
+	/* ORAS's single file pushed with a type of its own ("file:text/plain"):
+	 * the title names it. */
+	for (size_t i = 0; i < m->nlayers; i++) {
+		if (oci_kvlist_get(&m->layers[i].annotations, "org.opencontainers.image.title")) {
+			*out = &m->layers[i];
+			return 0;
+		}
+	}
 	if (m->nlayers == 0)
 		return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no layers");
-	return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no tar or tar+gzip layer (first layer is %s)",
+	return oci_error_set(OCI_EUNSUPPORTED, "the artifact has no tar or tar+gzip layer and no titled file (first layer is %s)",
 			     m->layers[0].media_type);
+}
+
+int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+			     const char *blob_path)
+{
+	*title = NULL;
+	const char *t = oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title");
+	int is_archive = 1, rc;
+	if (!t)
+		return 0;
+	if ((rc = oci_extract_is_archive(&is_archive, blob_path)) < 0 || is_archive)
+		return rc;
+	/* ORAS's several files are one titled layer each: writing this one
+	 * alone would silently drop the others. */
+	for (size_t i = 0; i < m->nlayers; i++) {
+		const char *other = oci_kvlist_get(&m->layers[i].annotations, "org.opencontainers.image.title");
+		if (&m->layers[i] != layer && other)
+			return oci_error_set(OCI_EUNSUPPORTED,
+					     "the artifact holds several files, one layer each ('%s', '%s', ...), as oras push "
+					     "makes of several paths; ocisync reads one layer: push them as one folder",
+					     t, other);
+	}
+	*title = t;
+	return 0;
 }
 
 int oci_signature_tag(char **out, const char *digest)

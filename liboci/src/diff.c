@@ -12,18 +12,29 @@
 #include <string.h>
 #include <unistd.h>
 
+/* An archive path as packing names it: "." components and repeated or
+ * trailing slashes dropped, so "./a//b/" is "a/b" and a bare "." or "./"
+ * (the root entry Flux's tar writer and umoci write) is "". */
 static char *normal_path(const char *p)
 {
-	while (p[0] == '.' && p[1] == '/')
-		p += 2;
-	while (*p == '/')
-		p++;
-	char *s = strdup(p);
-	if (s) {
-		size_t n = strlen(s);
-		while (n && s[n - 1] == '/')
-			s[--n] = '\0';
+	char *s = malloc(strlen(p) + 1);
+	if (!s)
+		return NULL;
+	size_t o = 0;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o)
+				s[o++] = '/';
+			memcpy(s + o, p, n);
+			o += n;
+		}
+		p += n;
 	}
+	s[o] = '\0';
 	return s;
 }
 
@@ -70,7 +81,7 @@ static int list_archive(oci_file_list *out, const char *file)
 			rc = OCI_ENOMEM_SET();
 			goto cleanup;
 		}
-		if (!*e.path) { /* the root "./" */
+		if (!*e.path) { /* the root: ".", "./" */
 			free(e.path);
 			continue;
 		}
@@ -114,6 +125,22 @@ cleanup:
 	free(buf);
 	oci_sha256_free(h);
 	archive_read_free(a);
+	return rc;
+}
+
+static int list_single(oci_file_list *out, const char *title, const oci_descriptor *layer)
+{
+	oci_file_entry e;
+	memset(&e, 0, sizeof e);
+	e.type = 'f';
+	e.mode = 0644;
+	e.size = layer->size;
+	memcpy(e.digest, layer->digest, sizeof e.digest);
+	if (!(e.path = strdup(title)))
+		return OCI_ENOMEM_SET();
+	int rc = add_entry(out, &e);
+	if (rc < 0)
+		free(e.path);
 	return rc;
 }
 
@@ -180,7 +207,11 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
-	if ((rc = list_archive(&remote, tmp)) < 0)
+	/* ORAS's single file (a titled layer that is no archive) is a tree of
+	 * that one file, as pull writes it. */
+	const char *single = NULL;
+	if ((rc = oci_artifact_single_file(&single, m, layer, tmp)) < 0 ||
+	    (rc = single ? list_single(&remote, single, layer) : list_archive(&remote, tmp)) < 0)
 		goto cleanup;
 
 	if (local.n)

@@ -288,12 +288,10 @@ int oci_manifest_build(oci_buf *out, const oci_manifest_spec *spec)
 
 	const int flux = spec->profile == OCI_PROFILE_FLUX;
 	if (!flux) {
-		rc = oci_kvlist_set(&layer_ann, "org.opencontainers.image.title", "manifests.tar.gz");
-		if (rc == 0 && spec->diff_id)
-			rc = oci_kvlist_set(&layer_ann, "io.deis.oras.content.digest", spec->diff_id);
-		if (rc == 0)
-			rc = oci_kvlist_set(&layer_ann, "io.deis.oras.content.unpack", "true");
-		if (rc < 0)
+		/* The title only: with it ORAS saves the layer as manifests.tar.gz;
+		 * ORAS's unpack annotation would make it extract into a folder of
+		 * that name and refuse our entries, which sit at the tar's root. */
+		if ((rc = oci_kvlist_set(&layer_ann, "org.opencontainers.image.title", "manifests.tar.gz")) < 0)
 			goto cleanup;
 	}
 	if ((rc = oci_kvlist_set(&ann, "org.opencontainers.image.created", created)) < 0)

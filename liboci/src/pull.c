@@ -140,7 +140,11 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		tmpdir = NULL;
 		goto cleanup;
 	}
-	if ((rc = oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
+	/* A titled layer that is not an archive is ORAS's single file. */
+	const char *single = NULL;
+	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, blob)) < 0 ||
+	    (rc = single ? oci_extract_single_file(&out->stats, blob, single, tmpdir, &opts->extract)
+			 : oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
 		goto cleanup;
 	if (chmod(tmpdir, 0755) < 0) {
 		rc = oci_error_errno("setting the mode of %s", tmpdir);

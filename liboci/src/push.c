@@ -122,7 +122,6 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	oci_manifest_spec spec = {
 		.profile = opts->profile,
 		.layer = &layer,
-		.diff_id = out->layer.diff_id,
 		.created = opts->created,
 		.source = opts->source,
 		.revision = opts->revision,

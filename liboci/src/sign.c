@@ -13,6 +13,34 @@
 
 #define DOCKER_HUB "docker.io"
 
+/* A layout's signed identity is its name -- the last component of its
+ * path, as a repository name is the last part of a registry reference --
+ * never the path itself: a signature must not record where this machine
+ * keeps the layout, and must mean the same after the layout is copied.
+ * Verification never compares it (cosign's claim check does not either:
+ * the digest and annotations are what is verified). */
+static int layout_name(char **out, const char *path)
+{
+	char *copy = strdup(path), *real = NULL;
+	if (!copy)
+		return OCI_ENOMEM_SET();
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	const char *base = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
+	/* ".", ".." or "/": the name of the directory they stand for. */
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		if ((real = realpath(copy, NULL)) && strrchr(real, '/'))
+			base = strrchr(real, '/') + 1;
+		if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+			base = "oci-layout";
+	}
+	*out = strdup(base);
+	free(copy);
+	free(real);
+	return *out ? 0 : OCI_ENOMEM_SET();
+}
+
 int oci_sign_docker_reference(char **out, const oci_target *t)
 {
 	const oci_ref *ref = oci_target_ref(t);
@@ -25,6 +53,8 @@ int oci_sign_docker_reference(char **out, const oci_target *t)
 		}
 		return 0;
 	}
+	if (ref->kind == OCI_REF_LAYOUT)
+		return layout_name(out, ref->path);
 	return oci_ref_format_repo(out, ref);
 }
 

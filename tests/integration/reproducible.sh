@@ -57,10 +57,14 @@ with tarfile.open(sys.argv[1], "r:gz") as t:
 stripped = [n.rstrip("/") for n in names]
 assert stripped == sorted(stripped), stripped
 PY
-step "the layer's diff_id annotation is the sha256 of the uncompressed tar"
-diffid=$(gzip -dc "$blob" | sha256sum | cut -d' ' -f1)
+step "the layer carries the title only (ORAS saves it as manifests.tar.gz, no unpack annotation)"
 ok manifest "oci-layout:$WORK/s1:v1"
-assert_contains "$OUT" "\"io.deis.oras.content.digest\":\"sha256:$diffid\""
+assert_contains "$OUT" '"annotations":{"org.opencontainers.image.title":"manifests.tar.gz"}'
+assert_not_contains "$OUT" "io.deis.oras" "ORAS unpack annotations"
+step "push -o json still reports the diff_id (sha256 of the uncompressed tar)"
+diffid=$(gzip -dc "$blob" | sha256sum | cut -d' ' -f1)
+ok -o json push "oci-layout:$WORK/s1b:v1" "$a"
+assert_contains "$OUT" "\"diff_id\":\"sha256:$diffid\""
 
 step ".git is never packed, .sourceignore and --ignore are honoured"
 mkdir -p "$a/.git/objects" && echo x >"$a/.git/HEAD"

@@ -37,7 +37,8 @@ PY
 read -r PD SIGB64 <sig.fields
 echo "$SIGB64" | base64 -d >sig.der
 assert_eq "$(openssl dgst -sha256 -verify k1.pub -signature sig.der "$(blob "$PD")")" "Verified OK" "openssl dgst -verify"
-/usr/bin/python3 - "$(blob "$PD")" "oci-layout:$L" "$DIG" <<'PY' || fail "payload fields"
+# The signed identity is the layout's name, not this machine's path to it.
+/usr/bin/python3 - "$(blob "$PD")" "layout" "$DIG" <<'PY' || fail "payload fields"
 import json, sys
 p = json.load(open(sys.argv[1]))
 assert p == {"critical": {"identity": {"docker-reference": sys.argv[2]},
@@ -46,6 +47,29 @@ assert p == {"critical": {"identity": {"docker-reference": sys.argv[2]},
 PY
 ok verify --key k1.pub "oci-layout:$L:app"
 assert_eq "$OUT" "oci-layout:$L@$DIG"
+assert_not_contains "$(cat "$(blob "$PD")")" "$WORK" "signed payload"
+
+step "verification does not depend on the identity: the layout moved, and a payload naming the old path"
+cp -a "$L" "$WORK/moved-elsewhere"
+ok verify --key k1.pub "oci-layout:$WORK/moved-elsewhere:app"
+# What earlier versions signed: docker-reference "oci-layout:/abs/path".
+/usr/bin/python3 - "$WORK/moved-elsewhere" "$DIG" <<'PY' >old.payload
+import json, sys
+print(json.dumps({"critical": {"identity": {"docker-reference": "oci-layout:" + sys.argv[1]},
+                               "image": {"docker-manifest-digest": sys.argv[2]},
+                               "type": "cosign container image signature"}, "optional": None},
+                 separators=(",", ":")), end="")
+PY
+/usr/bin/python3 "$SRCDIR/tests/decrypt_cosign_key.py" k1.key k1.der || fail "could not decrypt k1.key"
+openssl dgst -sha256 -sign k1.der -keyform DER -out old.sig old.payload || fail "openssl could not sign"
+O="$WORK/old-style"
+cp -a "$WORK/moved-elsewhere" "$O"
+make_sig_objects "$WORK/oldsig" old.payload "$(base64 -w0 old.sig)"
+layout_put_blob "$O" old.payload >/dev/null
+layout_put_blob "$O" "$WORK/oldsig/config.json" >/dev/null
+layout_set_tag "$O" "$TAG" "$WORK/oldsig/manifest.json"
+ok verify --key k1.pub "oci-layout:$O:app"
+assert_eq "$OUT" "oci-layout:$O@$DIG"
 
 step "a second key from cosign's vectors is appended; same key again is not"
 COSIGN_PASSWORD=123 ok sign --key "$COSIGN_DATA/keys/password-123.key" "oci-layout:$L@$DIG"

@@ -476,11 +476,20 @@ static void test_docker_reference(void)
 	CHECK_STR(s, "index.docker.io/library/nginx");
 	free(s);
 	oci_target_free(t);
-	t = mem_target("oci-layout:/tmp/x:v1");
-	CHECK_EQ_INT(oci_sign_docker_reference(&s, t), 0);
-	CHECK_STR(s, "oci-layout:/tmp/x");
-	free(s);
-	oci_target_free(t);
+	/* A layout is named by its last path component, never by the path. */
+	static const char *const layouts[][2] = {
+		{ "oci-layout:/tmp/x:v1", "x" },
+		{ "oci-layout:/srv/ci/builds/42/store/", "store" },
+		{ "oci-layout:store@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "store" },
+		{ "oci-layout:/", "oci-layout" },
+	};
+	for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++) {
+		t = mem_target(layouts[i][0]);
+		CHECK_EQ_INT(oci_sign_docker_reference(&s, t), 0);
+		CHECK_STR(s, layouts[i][1]);
+		free(s);
+		oci_target_free(t);
+	}
 }
 
 /* Each tampering, refused with its reason. */

@@ -80,6 +80,15 @@ typedef struct oci_file_list {
 void oci_file_list_dispose(oci_file_list *l);
 int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *opts);
 
+/* What Flux's source-controller would do differently with what path packs
+ * to (see flux_check.c): symlinks it drops when it extracts (skipped,
+ * "a symlink ..."), names with a backslash or a '../' that make it refuse
+ * the whole artifact. cb gets each entry's relative path and why; *count
+ * the number found. Nothing is packed or pushed. */
+typedef void (*oci_bundle_issue_fn)(void *ctx, const char *path, const char *why);
+int oci_bundle_flux_check(size_t *count, const char *path, const oci_pack_opts *opts,
+			  oci_bundle_issue_fn cb, void *ctx);
+
 /* gitignore-style matching (used by pack; public for tests and diff). */
 typedef struct oci_ignore oci_ignore;
 int oci_ignore_new(oci_ignore **out);

@@ -72,6 +72,25 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts);
 
+/* *is_archive = 0 when the file is not a tar archive at all (plain or
+ * compressed with what extraction reads: gzip, zstd, xz, bzip2) as
+ * libarchive judges it; 1 otherwise, a damaged archive included. */
+int oci_extract_is_archive(int *is_archive, const char *path);
+
+/* Writes the stream as the one file `name` in dest_dir (empty, as for
+ * oci_extract): ORAS's single-file layer, raw bytes named by their
+ * org.opencontainers.image.title. name must be a plain file name: empty,
+ * absolute, '.', '..', a '/' or a control character is refused
+ * (OCI_EUNSAFE). The file is 0644 (0444 read_only); max_size, index_out
+ * and reuse apply as for an archive; a subpath other than the root is
+ * OCI_ENOTFOUND. */
+int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
+		       const char *dest_dir, const oci_extract_opts *opts);
+
+/* oci_extract_single reading the file at path. */
+int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
+			    const char *dest_dir, const oci_extract_opts *opts);
+
 /* Removes a directory tree (making read-only dirs writable first), never
  * following symlinks (a symlink path is removed itself); a path that does
  * not exist is success. */

@@ -62,7 +62,6 @@ typedef enum { OCI_PROFILE_PORTABLE = 0, OCI_PROFILE_FLUX = 1 } oci_profile;
 typedef struct oci_manifest_spec {
 	oci_profile profile;
 	const oci_descriptor *layer;       /* digest, size; media type and annotations are set by the profile */
-	const char *diff_id;               /* sha256 of the uncompressed tar (portable profile annotation) */
 	const char *created;               /* RFC 3339; NULL = now, or SOURCE_DATE_EPOCH */
 	const char *source;                /* may be NULL */
 	const char *revision;              /* may be NULL */

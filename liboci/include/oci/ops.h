@@ -48,8 +48,19 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 void oci_push_result_dispose(oci_push_result *r);
 
 /* Finds the content layer of an artifact manifest: the first tar/tar+gzip
- * layer (ocisync, Flux, ORAS, Docker). OCI_EUNSUPPORTED when none. */
+ * layer (ocisync, Flux, ORAS, Docker), else the first layer with an
+ * org.opencontainers.image.title (ORAS's file of another media type).
+ * OCI_EUNSUPPORTED when none. */
 int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
+
+/* How a downloaded layer (blob_path) of m is read: *title NULL when it is
+ * an archive (or has no title) -- extract it; otherwise ORAS's single
+ * file: a titled layer that is not an archive (oci_extract_is_archive),
+ * to be written as the one file *title (oci_extract_single_file; the title
+ * is checked there). OCI_EUNSUPPORTED when such a layer is one of several
+ * titled layers (ORAS's several files). *title points into m. */
+int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+			     const char *blob_path);
 
 /* Signature verification callback for pull/sync: called with the resolved
  * manifest digest before anything is fetched or extracted; non-zero refuses. */

@@ -25,7 +25,10 @@ int oci_simplesigning_build(oci_buf *out, const char *docker_reference, const ch
 			    const oci_kvlist *annotations);
 
 /* The docker-reference cosign would write for a target: "host/repo"
- * ("index.docker.io/..." for Docker Hub), or "oci-layout:PATH". */
+ * ("index.docker.io/..." for Docker Hub); for an oci-layout: target the
+ * layout's name (the last component of its path: "store" for
+ * oci-layout:/srv/ci/store), never the machine's path. Verification does
+ * not depend on it. */
 int oci_sign_docker_reference(char **out, const oci_target *t);
 
 /* Signs digest (a manifest stored in t) with key and stores the signature on
