@@ -18,6 +18,8 @@ static const char help[] =
 	"                        at PATH's root is read too; .git/ is never packed)\n"
 	"  --profile portable|flux   manifest layout (default portable)\n"
 	"  --sign-key KEY        sign what was pushed with this cosign key\n"
+	"  --signature-format sig|bundle   with --sign-key: cosign's .sig tag (default), or a\n"
+	"                        Sigstore bundle attached as an OCI 1.1 referrer (cosign v3)\n"
 	"  -h, --help            this help\n\n"
 	"Prints the pinned reference REPO@sha256:HEX.\n";
 
@@ -31,6 +33,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "sign-key", required_argument, NULL, 'k' },
+		{ "signature-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -38,6 +41,7 @@ int cmd_push(cli *c, int argc, char **argv)
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_strlist ignore = OCI_STRLIST_INIT;
 	const char *sign_key = NULL;
+	int bundle = 0;
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	char *pinned = NULL;
@@ -61,6 +65,12 @@ int cmd_push(cli *c, int argc, char **argv)
 			else { rc = cli_usage_error(c, "--profile takes portable or flux, not '%s'", optarg); goto cleanup; }
 			break;
 		case 'k': sign_key = optarg; break;
+		case 'F':
+			if ((bundle = cli_signature_format(optarg)) < 0) {
+				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
+				goto cleanup;
+			}
+			break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
@@ -68,6 +78,10 @@ int cmd_push(cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		rc = cli_usage_error(c, "push takes REF and PATH");
+		goto cleanup;
+	}
+	if (bundle && !sign_key) {
+		rc = cli_usage_error(c, "--signature-format needs --sign-key KEY");
 		goto cleanup;
 	}
 	opts.annotations = &ann;
@@ -92,7 +106,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		goto cleanup;
 	}
 	if (signer) {
-		rc = cli_signer_sign(c, signer, t, res.digest, NULL);
+		rc = cli_signer_sign(c, signer, t, res.digest, NULL, bundle);
 		cli_signer_close(signer);
 		if (rc != 0)
 			goto cleanup;
