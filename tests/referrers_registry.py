@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""A small in-memory OCI registry on loopback with the distribution-spec v1.1
+referrers API, for the tests of ocisync's referrers API path (docker-registry
+2.8 has none). It implements what the spec says a registry with the API does
+(https://github.com/opencontainers/distribution-spec/blob/main/spec.md):
+
+- PUT of a manifest with "subject" answers "OCI-Subject: <subject digest>"
+  ("Pushing Manifests with Subject");
+- GET /v2/<name>/referrers/<digest>[?artifactType=T] answers 200 with an image
+  index (Content-Type application/vnd.oci.image.index.v1+json) of descriptors
+  with artifactType (the manifest's, else its config media type) and the
+  manifest's annotations, an empty list when nothing refers to the digest,
+  "OCI-Filters-Applied: artifactType" when it filtered, and a Link rel="next"
+  header when the list does not fit in one page ("Listing Referrers").
+
+Options: --page-size N (descriptors per referrers page, default 1000),
+--no-filter (ignore artifactType, as a registry that does not support
+filtering), --log FILE (one "METHOD PATH" line per request).
+Usage: referrers_registry.py PORT [options]
+"""
+import argparse
+import hashlib
+import json
+import re
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse, urlencode
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+blobs = {}       # digest -> bytes
+manifests = {}   # (name, digest) -> (media type, bytes)
+tags = {}        # (name, tag) -> digest
+uploads = {}     # id -> bytearray
+lock = threading.Lock()
+opts = None
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _log(self):
+        if opts.log:
+            with open(opts.log, "a") as f:
+                f.write(f"{self.command} {self.path}\n")
+
+    def _send(self, code, body=b"", headers=None, head=False):
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and not head and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, code, err, msg):
+        self._send(code, json.dumps({"errors": [{"code": err, "message": msg}]}).encode(),
+                   {"Content-Type": "application/json"})
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _route(self):
+        self._log()
+        u = urlparse(self.path)
+        q = parse_qs(u.query)
+        p = u.path
+        if p == "/v2/" or p == "/v2":
+            return self._send(200, b"{}", {"Content-Type": "application/json"})
+        m = re.fullmatch(r"/v2/(.+)/(manifests|blobs|referrers|tags)/(.*)", p)
+        if not m:
+            return self._error(404, "NOT_FOUND", "no route")
+        name, kind, rest = m.groups()
+        getattr(self, f"_{kind}")(name, rest, q)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _route
+
+    # ---- blobs ----
+    def _blobs(self, name, rest, q):
+        head = self.command == "HEAD"
+        if rest.startswith("uploads"):
+            uid = rest[len("uploads/"):] if rest.startswith("uploads/") else ""
+            if self.command == "POST":
+                uid = uuid.uuid4().hex
+                with lock:
+                    uploads[uid] = bytearray()
+                if "digest" in q:
+                    return self._finish(name, uid, q["digest"][0], self._body())
+                return self._send(202, headers={"Location": f"/v2/{name}/blobs/uploads/{uid}", "Range": "0-0"})
+            if uid not in uploads:
+                return self._error(404, "BLOB_UPLOAD_UNKNOWN", "unknown upload")
+            if self.command == "PATCH":
+                data = self._body()
+                with lock:
+                    uploads[uid] += data
+                    n = len(uploads[uid])
+                return self._send(202, headers={"Location": f"/v2/{name}/blobs/uploads/{uid}",
+                                                "Range": f"0-{max(n - 1, 0)}"})
+            if self.command == "PUT":
+                return self._finish(name, uid, q.get("digest", [""])[0], self._body())
+            if self.command == "GET":
+                n = len(uploads[uid])
+                return self._send(204, headers={"Location": f"/v2/{name}/blobs/uploads/{uid}",
+                                                "Range": f"0-{max(n - 1, 0)}"})
+            return self._error(405, "UNSUPPORTED", "method")
+        d = rest
+        if self.command in ("GET", "HEAD"):
+            if d not in blobs:
+                return self._error(404, "BLOB_UNKNOWN", "blob unknown")
+            return self._send(200, blobs[d], {"Content-Type": "application/octet-stream",
+                                              "Docker-Content-Digest": d}, head)
+        return self._error(405, "UNSUPPORTED", "method")
+
+    def _finish(self, name, uid, digest, data):
+        with lock:
+            buf = uploads.pop(uid, bytearray()) + data
+        if sha(bytes(buf)) != digest:
+            return self._error(400, "DIGEST_INVALID", "digest mismatch")
+        blobs[digest] = bytes(buf)
+        return self._send(201, headers={"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest})
+
+    # ---- manifests ----
+    def _manifests(self, name, ref, q):
+        head = self.command == "HEAD"
+        if self.command == "PUT":
+            body = self._body()
+            d = sha(body)
+            mt = (self.headers.get("Content-Type") or MANIFEST).split(";")[0]
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return self._error(400, "MANIFEST_INVALID", "not JSON")
+            with lock:
+                manifests[(name, d)] = (mt, body)
+                if not ref.startswith("sha256:"):
+                    tags[(name, ref)] = d
+            h = {"Location": f"/v2/{name}/manifests/{d}", "Docker-Content-Digest": d}
+            subj = (doc.get("subject") or {}).get("digest")
+            if subj:
+                h["OCI-Subject"] = subj
+            return self._send(201, headers=h)
+        if self.command in ("GET", "HEAD"):
+            d = ref if ref.startswith("sha256:") else tags.get((name, ref))
+            if not d or (name, d) not in manifests:
+                return self._error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            mt, body = manifests[(name, d)]
+            return self._send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d}, head)
+        return self._error(405, "UNSUPPORTED", "method")
+
+    # ---- referrers ----
+    def _referrers(self, name, digest, q):
+        if self.command != "GET":
+            return self._error(405, "UNSUPPORTED", "method")
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            return self._error(400, "DIGEST_INVALID", "bad digest")
+        want = q.get("artifactType", [None])[0]
+        filtered = want is not None and not opts.no_filter
+        found = []
+        with lock:
+            items = sorted(manifests.items(), key=lambda kv: kv[0][1])
+        for (n, d), (mt, body) in items:
+            if n != name:
+                continue
+            doc = json.loads(body)
+            if (doc.get("subject") or {}).get("digest") != digest:
+                continue
+            at = doc.get("artifactType") or (doc.get("config") or {}).get("mediaType")
+            if filtered and at != want:
+                continue
+            desc = {"mediaType": mt, "digest": d, "size": len(body)}
+            if at:
+                desc["artifactType"] = at
+            if doc.get("annotations"):
+                desc["annotations"] = doc["annotations"]
+            found.append(desc)
+        start = int(q.get("last", ["0"])[0])
+        page = found[start:start + opts.page_size]
+        h = {"Content-Type": INDEX}
+        if filtered:
+            h["OCI-Filters-Applied"] = "artifactType"
+        if start + opts.page_size < len(found):
+            nq = {"last": str(start + opts.page_size)}
+            if want is not None:
+                nq["artifactType"] = want
+            h["Link"] = f'</v2/{name}/referrers/{digest}?{urlencode(nq)}>; rel="next"'
+        body = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": page}).encode()
+        self._send(200, body, h)
+
+    # ---- tags ----
+    def _tags(self, name, rest, q):
+        with lock:
+            ts = sorted(t for (n, t) in tags if n == name)
+        self._send(200, json.dumps({"name": name, "tags": ts}).encode(), {"Content-Type": "application/json"})
+
+
+def main():
+    global opts
+    ap = argparse.ArgumentParser()
+    ap.add_argument("port", type=int)
+    ap.add_argument("--page-size", type=int, default=1000)
+    ap.add_argument("--no-filter", action="store_true")
+    ap.add_argument("--log")
+    opts = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
