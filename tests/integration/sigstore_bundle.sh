@@ -88,6 +88,12 @@ ok -o json verify --key k.pub "$A/app:v1"
 assert_eq "$(json_get "$OUT" 'd["signature"]')" "Sigstore bundle referrer $R1"
 expect_fail 1 "the bundle's signature does not verify with any given key" verify --key js.pub "$A/app:v1"
 
+step "annotations are signed in the statement's subject and can be required"
+ok sign --signature-format bundle --key k.key -a env=prod "$A/app:other"
+ok verify --key k.pub -a env=prod "$A/app:other"
+assert_contains "$ERR" "Sigstore bundle referrer"
+expect_fail 1 "the bundle for $DOTHER lacks a required annotation" verify --key k.pub -a env=dev "$A/app:other"
+
 step "a keyed bundle sigstore-js makes and @sigstore/oci attaches verifies with ocisync"
 ok push "$A/app:v2" "$TESTDATA/manifests" -a v=2
 D2=${OUT##*@}
