@@ -115,6 +115,11 @@ ok sign --signature-format bundle --key k.key "$REG/app:v1"
 ok manifest "$REG/app:sha256-${D3#sha256:}"
 assert_eq "$(json_get "$OUT" 'len(d["manifests"]) == len(set(m["digest"] for m in d["manifests"])) == 3')" True
 
+ok tags "$REG/app"
+assert_not_contains "$OUT" "sha256-"
+ok tags --all "$REG/app"
+assert_contains "$OUT" "sha256-${D3#sha256:}"
+
 step "a referrers tag that is not an index is reported, not overwritten"
 ok push "$REG/app:v2" "$TESTDATA/manifests" -a x=2
 D4=${OUT##*@}

@@ -81,6 +81,11 @@ if peer verify ours.json k.pub "$DOTHER" >peer.out 2>&1; then fail "sigstore-js 
 assert_contains "$(cat peer.out)" "statement subject is not $DOTHER"
 
 step "ocisync verify: the bundle referrer, and says so"
+ok -o json inspect "$A/app:v1"
+assert_eq "$(json_get "$OUT" '(d["signatures"], d["bundles"])')" "(0, 1)"
+ok inspect "$A/app:v1"
+assert_contains "$OUT" "Sigstore bundles: 1 (OCI 1.1 referrers)"
+assert_not_contains "$OUT" "(unsigned)"
 ok verify --key k.pub "$A/app:v1"
 assert_eq "$OUT" "$A/app@$D1"
 assert_contains "$ERR" "with key k.pub (Sigstore bundle referrer $R1)"
