@@ -16,6 +16,14 @@ referrers API, for the tests of ocisync's referrers API path (docker-registry
 Options: --page-size N (descriptors per referrers page, default 1000),
 --no-filter (ignore artifactType, as a registry that does not support
 filtering), --log FILE (one "METHOD PATH" line per request).
+
+--no-referrers makes it a registry without the API (404, no OCI-Subject), for
+the tests of the referrers tag written by clients, with two simulated
+concurrent writers of that tag ("another tool"): --race-after-get N, which right
+after the Nth GET of a sha256-<hex> tag appends its own entry to the index
+(a well-behaved writer that got in between), and --clobber-after-put, which
+right after the first PUT of such a tag replaces it with an index of only its
+entry (a writer that lost ours).
 Usage: referrers_registry.py PORT [options]
 """
 import argparse
@@ -71,11 +79,24 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def _foreign(self, name, tag, keep):
+        """Another tool's write of a referrers tag: its entry appended to the
+        current index (keep) or replacing it."""
+        d = tags.get((name, tag))
+        index = json.loads(manifests[(name, d)][1]) if (keep and d) else {"schemaVersion": 2, "mediaType": INDEX, "manifests": []}
+        index["manifests"].append({"mediaType": MANIFEST, "size": 1, "artifactType": "application/x-other-tool",
+                                   "digest": "sha256:" + hashlib.sha256(tag.encode() + str(keep).encode()).hexdigest()})
+        body = json.dumps(index).encode()
+        manifests[(name, sha(body))] = (INDEX, body)
+        tags[(name, tag)] = sha(body)
+
     def _route(self):
         self._log()
         u = urlparse(self.path)
         q = parse_qs(u.query)
         p = u.path
+        if opts.no_referrers and "/referrers/" in p:
+            return self._error(404, "NOT_FOUND", "no referrers API")
         if p == "/v2/" or p == "/v2":
             return self._send(200, b"{}", {"Content-Type": "application/json"})
         m = re.fullmatch(r"/v2/(.+)/(manifests|blobs|referrers|tags)/(.*)", p)
@@ -147,15 +168,27 @@ class Handler(BaseHTTPRequestHandler):
                     tags[(name, ref)] = d
             h = {"Location": f"/v2/{name}/manifests/{d}", "Docker-Content-Digest": d}
             subj = (doc.get("subject") or {}).get("digest")
-            if subj:
+            if subj and not opts.no_referrers:
                 h["OCI-Subject"] = subj
-            return self._send(201, headers=h)
+            self._send(201, headers=h)
+            if opts.clobber_after_put and re.fullmatch(r"sha256-[0-9a-f]{64}", ref):
+                opts.clobber_after_put = False
+                with lock:
+                    self._foreign(name, ref, keep=False)
+            return None
         if self.command in ("GET", "HEAD"):
             d = ref if ref.startswith("sha256:") else tags.get((name, ref))
             if not d or (name, d) not in manifests:
                 return self._error(404, "MANIFEST_UNKNOWN", "manifest unknown")
             mt, body = manifests[(name, d)]
-            return self._send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d}, head)
+            self._send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d}, head)
+            if opts.race_after_get and not head and re.fullmatch(r"sha256-[0-9a-f]{64}", ref):
+                opts.race_after_get -= 1
+                if opts.race_after_get:
+                    return None
+                with lock:
+                    self._foreign(name, ref, keep=True)
+            return None
         return self._error(405, "UNSUPPORTED", "method")
 
     # ---- referrers ----
@@ -211,6 +244,9 @@ def main():
     ap.add_argument("--page-size", type=int, default=1000)
     ap.add_argument("--no-filter", action="store_true")
     ap.add_argument("--log")
+    ap.add_argument("--no-referrers", action="store_true")
+    ap.add_argument("--race-after-get", type=int, default=0)
+    ap.add_argument("--clobber-after-put", action="store_true")
     opts = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     srv.serve_forever()

@@ -146,6 +146,35 @@ assert_eq "$(json_get "$OUT" 'len(d["referrers"])')" 3
 ok verify --key k.pub "oci-layout:$WORK/lay:v1"
 assert_contains "$ERR" "Sigstore bundle referrer"
 
+step "registry without the API: another writer between our read and our write, or after it"
+start_api race --no-referrers --race-after-get 2
+ok push "$API/app:v1" "$TESTDATA/manifests"
+DR=${OUT##*@}
+ok -o json sign --signature-format bundle --key k.key "$API/app:v1"
+RA=$(json_get "$OUT" 'd["referrer"]')
+ok -o json sign --signature-format bundle --key other.key "$API/app:v1"
+RB=$(json_get "$OUT" 'd["referrer"]')
+ok manifest "$API/app:sha256-${DR#sha256:}"
+assert_eq "$(json_get "$OUT" '[m.get("artifactType") for m in d["manifests"]]')" \
+	"['$BUNDLE_MT', 'application/x-other-tool', '$BUNDLE_MT']" "entries after a writer got in between"
+assert_contains "$OUT" "$RA"
+assert_contains "$OUT" "$RB"
+# The second sign saw the tag change after its read (its re-check, a HEAD)
+# and merged again: one re-check for the first sign, two for the second.
+assert_eq "$(grep -c "HEAD /v2/app/manifests/sha256-${DR#sha256:}" "$API_LOG")" 3 "re-checks of the referrers tag"
+ok -o json discover "$API/app:v1"
+assert_eq "$(json_get "$OUT" 'd["source"]')" tag-schema
+start_api clobber --no-referrers --clobber-after-put
+ok push "$API/app:v1" "$TESTDATA/manifests"
+DC=${OUT##*@}
+ok -o json sign --signature-format bundle --key k.key "$API/app:v1"
+RC1=$(json_get "$OUT" 'd["referrer"]')
+ok manifest "$API/app:sha256-${DC#sha256:}"
+assert_eq "$(json_get "$OUT" '[m.get("artifactType") for m in d["manifests"]]')" \
+	"['application/x-other-tool', '$BUNDLE_MT']" "entries after a writer replaced ours"
+assert_contains "$OUT" "$RC1"
+ok verify --key k.pub "$API/app:v1"
+
 step "concurrent writers of a layout's referrers tag lose no entry"
 ok push "oci-layout:$WORK/conc:v1" "$TESTDATA/manifests"
 pids=()
