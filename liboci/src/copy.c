@@ -271,6 +271,10 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 		int is_referrer = 0;
 		for (size_t k = 0; k < refs.n && !is_referrer; k++)
 			is_referrer = strcmp(refs.items[k].digest, m->digest) == 0;
+		/* An index entry whose manifest names another subject is not a
+		 * referrer of this digest (junk in another tool's index): left out. */
+		if (is_referrer && !oci_referrers_names_subject(m->bytes.data, m->bytes.len, digest))
+			continue;
 		rc = is_referrer ? oci_referrers_put(dst, digest, m->media_type, m->bytes.data, m->bytes.len)
 				 : oci_target_manifest_put(dst, NULL, m->media_type, m->bytes.data, m->bytes.len);
 		if (rc < 0) {

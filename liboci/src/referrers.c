@@ -269,6 +269,16 @@ static int update_tag(void *ctx)
 			     u->tag, UPDATE_TRIES);
 }
 
+int oci_referrers_names_subject(const void *data, size_t len, const char *subject_digest)
+{
+	json_error_t jerr;
+	json_t *m = json_loadb(data, len, 0, &jerr);
+	const char *subj = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
+	int yes = subj && strcmp(subj, subject_digest) == 0;
+	json_decref(m);
+	return yes;
+}
+
 int oci_referrers_put(oci_target *t, const char *subject_digest, const char *media_type, const void *data,
 		      size_t len)
 {

@@ -53,6 +53,9 @@ void oci_referrers_dispose(oci_referrers *r);
 /* The referrers tag of a digest: "sha256-<hex>". */
 int oci_referrers_tag(char **out, const char *digest);
 
+/* 1 when the manifest (JSON bytes) names subject_digest in "subject". */
+int oci_referrers_names_subject(const void *data, size_t len, const char *subject_digest);
+
 /* Stores a manifest whose subject is subject_digest and makes it findable
  * as its referrer (the referrers tag updated when the target needs it).
  * The manifest must name subject_digest in "subject": OCI_EINVALID. */
