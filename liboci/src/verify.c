@@ -211,12 +211,11 @@ static int verify_sig_tag(int *absent, const char **key_path_out, oci_verifier *
 			oci_buf_append(&reasons, line, strlen(line));
 		}
 	}
-	if (!nsig)
+	if (!nsig) {
 		*absent = 1;
-	if (!nsig)
 		rc = oci_error_set(OCI_EVERIFY, "no signatures found for %s (%s has no %s layers)", digest, tag,
 				   OCI_MT_COSIGN_SIMPLESIGNING);
-	else
+	} else
 		rc = oci_error_set(OCI_EVERIFY, "no valid signature for %s: %s%s", digest,
 				   reasons.data ? reasons.data : "", nreasons > MAX_REASONS ? "; ..." : "");
 cleanup:
