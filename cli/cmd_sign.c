@@ -98,7 +98,7 @@ int cmd_sign(cli *c, int argc, char **argv)
 		goto cleanup;
 	/* Resolved once: what is signed is exactly this digest. */
 	if (oci_resolve_ref(digest, NULL, t) < 0 ||
-	    (bundle ? oci_sign_digest_bundle(referrer, t, digest, key, &ann) : oci_sign_digest_ex(&added, t, digest, key, &ann)) < 0 ||
+	    (bundle ? oci_sign_digest_bundle(referrer, &added, t, digest, key, &ann) : oci_sign_digest_ex(&added, t, digest, key, &ann)) < 0 ||
 	    oci_ref_format_pinned(&pinned, ref, digest) < 0 || oci_signature_tag(&tag, digest) < 0) {
 		rc = cli_fail(c, refstr);
 		goto cleanup;
@@ -106,14 +106,17 @@ int cmd_sign(cli *c, int argc, char **argv)
 	rc = EXIT_OK;
 	if (bundle && c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureFormat", "bundle", "referrer", referrer, "added", 1));
+					 "signatureFormat", "bundle", "referrer", referrer, "added", added));
 	} else if (c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
 					 "signatureFormat", "sig", "signatureTag", tag, "added", added));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
-		if (bundle)
+		if (bundle && added)
 			fprintf(stderr, "ocisync sign: attached Sigstore bundle referrer %s\n", referrer);
+		else if (bundle)
+			fprintf(stderr, "ocisync sign: %s is already signed with this key (Sigstore bundle referrer %s); nothing changed\n",
+				pinned, referrer);
 		else if (!added)
 			fprintf(stderr, "ocisync sign: %s is already signed with this key; nothing changed\n", pinned);
 	}

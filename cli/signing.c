@@ -45,7 +45,7 @@ int cli_signer_open(cli *c, cli_signer **out, const char *key_path)
 int cli_signer_sign(cli *c, cli_signer *s, oci_target *t, const char *digest, const oci_kvlist *annotations,
 		    int bundle)
 {
-	if ((bundle ? oci_sign_digest_bundle(NULL, t, digest, s->key, annotations)
+	if ((bundle ? oci_sign_digest_bundle(NULL, NULL, t, digest, s->key, annotations)
 		    : oci_sign_digest(t, digest, s->key, annotations)) < 0)
 		return cli_fail(c, "signing");
 	return 0;

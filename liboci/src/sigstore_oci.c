@@ -28,7 +28,7 @@ static int put_blob(oci_target *t, const char *digest, const void *data, size_t 
 	return rc < 0 ? oci_error_wrap("uploading the %s %s", what, digest) : 0;
 }
 
-int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], oci_target *t, const char *digest,
+int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], int *added, oci_target *t, const char *digest,
 			   const oci_key *key, const oci_kvlist *annotations)
 {
 	oci_buf bundle = OCI_BUF_INIT;
@@ -37,8 +37,25 @@ int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], oci_target *t, co
 	int64_t subject_size = 0;
 	json_t *m = NULL;
 	int rc;
+	if (added)
+		*added = 0;
 	if ((rc = oci_digest_validate(digest)) < 0)
 		return rc;
+	if (!oci_key_has_private(key))
+		return oci_error_set(OCI_EINVALID, "signing %s needs a private key", digest);
+	/* Already signed with this key (and these annotations)? */
+	const oci_key *keys[1] = { key };
+	size_t ki = 0;
+	char existing[OCI_DIGEST_SIZE];
+	rc = oci_sigstore_verify_referrers(&ki, existing, t, digest, keys, 1, annotations);
+	if (rc == 0) {
+		if (referrer_out)
+			memcpy(referrer_out, existing, OCI_DIGEST_SIZE);
+		return 0;
+	}
+	if (rc != OCI_ENOTFOUND && rc != OCI_EVERIFY)
+		return oci_error_wrap("reading the existing bundles of %s", digest);
+	oci_error_clear();
 	/* The subject descriptor names what is signed: media type and size as stored. */
 	if ((rc = oci_target_resolve(subject_digest, &subject_mt, &subject_size, t, digest)) < 0)
 		return oci_error_wrap("signing %s", digest);
@@ -66,6 +83,8 @@ int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], oci_target *t, co
 		oci_error_wrap("attaching the Sigstore bundle to %s", digest);
 		goto cleanup;
 	}
+	if (added)
+		*added = 1;
 	if (referrer_out)
 		rc = oci_digest_buf(referrer_out, manifest, strlen(manifest));
 cleanup:

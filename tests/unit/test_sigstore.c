@@ -178,8 +178,14 @@ static void test_layout_referrers(void)
 
 	oci_key *k = NULL;
 	CHECK_EQ_INT(oci_key_generate(&k), 0);
-	char rd[OCI_DIGEST_SIZE];
-	CHECK_EQ_INT(oci_sign_digest_bundle(rd, t, subject, k, NULL), 0);
+	char rd[OCI_DIGEST_SIZE], again[OCI_DIGEST_SIZE];
+	int added = -1;
+	CHECK_EQ_INT(oci_sign_digest_bundle(rd, &added, t, subject, k, NULL), 0);
+	CHECK_EQ_INT(added, 1);
+	/* Signing again with the same key keeps the bundle there. */
+	CHECK_EQ_INT(oci_sign_digest_bundle(again, &added, t, subject, k, NULL), 0);
+	CHECK_EQ_INT(added, 0);
+	CHECK_STR(again, rd);
 
 	CHECK_EQ_INT(oci_referrers_list(&refs, t, subject, NULL), 0);
 	CHECK_EQ_INT(refs.n, 2);
@@ -216,7 +222,7 @@ static void test_layout_referrers(void)
 	CHECK_EQ_INT(oci_target_tag(t, subject, tag), 0);
 	CHECK_EQ_INT(oci_referrers_list(&refs, t, other, NULL), OCI_EINVALID);
 	CHECK_ERR_CONTAINS("not an image index");
-	CHECK_EQ_INT(oci_sign_digest_bundle(NULL, t, other, k, NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_sign_digest_bundle(NULL, NULL, t, other, k, NULL), OCI_EINVALID);
 	free(tag);
 	CHECK_EQ_INT(oci_referrers_tag(&tag, "sha256:nothex"), OCI_EINVALID);
 

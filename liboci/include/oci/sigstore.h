@@ -56,9 +56,12 @@ int oci_sigstore_bundle_verify(size_t *key_index, const void *bundle, size_t len
 			       size_t nkeys, const char *digest, const oci_kvlist *annotations);
 
 /* Signs digest (a manifest stored on t) with key and attaches the bundle as
- * a referrer, as cosign v3 does. *referrer_out (may be NULL) receives the
- * referrer manifest's digest. */
-int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], oci_target *t, const char *digest,
+ * a referrer, as cosign v3 does. A bundle referrer that already verifies
+ * with this key (and carries the annotations) is kept instead: *added = 0
+ * and referrer_out names it (DSSE signatures are randomised, so signing
+ * again would otherwise add a bundle on every run). referrer_out and added
+ * may be NULL. */
+int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], int *added, oci_target *t, const char *digest,
 			   const oci_key *key, const oci_kvlist *annotations);
 
 /* Finds the bundle referrers of digest on t and verifies them (at most a
