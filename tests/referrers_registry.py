@@ -23,7 +23,10 @@ concurrent writers of that tag ("another tool"): --race-after-get N, which right
 after the Nth GET of a sha256-<hex> tag appends its own entry to the index
 (a well-behaved writer that got in between), and --clobber-after-put, which
 right after the first PUT of such a tag replaces it with an index of only its
-entry (a writer that lost ours).
+entry (a writer that lost ours). --race-after-head N appends its entry right
+after the Nth HEAD of such a tag (between a client's re-check and its write).
+--conditional honours If-Match / If-None-Match: * on manifest PUTs (412 when
+the tag changed) and sends ETag: "<digest>" with manifests.
 Usage: referrers_registry.py PORT [options]
 """
 import argparse
@@ -163,6 +166,11 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self._error(400, "MANIFEST_INVALID", "not JSON")
             with lock:
+                cur = tags.get((name, ref))
+                im, inm = self.headers.get("If-Match"), self.headers.get("If-None-Match")
+                if opts.conditional and not ref.startswith("sha256:") and (
+                        (inm == "*" and cur) or (im and (not cur or im.strip('"') != cur))):
+                    return self._error(412, "PRECONDITION_FAILED", "the tag changed")
                 manifests[(name, d)] = (mt, body)
                 if not ref.startswith("sha256:"):
                     tags[(name, ref)] = d
@@ -181,7 +189,15 @@ class Handler(BaseHTTPRequestHandler):
             if not d or (name, d) not in manifests:
                 return self._error(404, "MANIFEST_UNKNOWN", "manifest unknown")
             mt, body = manifests[(name, d)]
-            self._send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d}, head)
+            h = {"Content-Type": mt, "Docker-Content-Digest": d}
+            if opts.conditional:
+                h["ETag"] = f'"{d}"'
+            self._send(200, body, h, head)
+            if opts.race_after_head and head and re.fullmatch(r"sha256-[0-9a-f]{64}", ref):
+                opts.race_after_head -= 1
+                if not opts.race_after_head:
+                    with lock:
+                        self._foreign(name, ref, keep=True)
             if opts.race_after_get and not head and re.fullmatch(r"sha256-[0-9a-f]{64}", ref):
                 opts.race_after_get -= 1
                 if opts.race_after_get:
@@ -247,6 +263,8 @@ def main():
     ap.add_argument("--no-referrers", action="store_true")
     ap.add_argument("--race-after-get", type=int, default=0)
     ap.add_argument("--clobber-after-put", action="store_true")
+    ap.add_argument("--race-after-head", type=int, default=0)
+    ap.add_argument("--conditional", action="store_true")
     opts = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     srv.serve_forever()

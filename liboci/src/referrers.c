@@ -253,8 +253,14 @@ static int update_tag(void *ctx)
 				return oci_error_wrap("reading the referrers tag %s", u->tag);
 			continue;
 		}
-		rc = oci_target_manifest_put(u->t, u->tag, OCI_MT_INDEX, text, strlen(text));
+		rc = u->t->ops->manifest_put_if
+			     ? u->t->ops->manifest_put_if(u->t, u->tag, OCI_MT_INDEX, text, strlen(text), before)
+			     : oci_target_manifest_put(u->t, u->tag, OCI_MT_INDEX, text, strlen(text));
 		free(text);
+		if (rc == OCI_EEXISTS) {
+			oci_error_clear();
+			continue; /* changed between the re-check and the write: merge again */
+		}
 		if (rc < 0)
 			return oci_error_wrap("writing the referrers tag %s", u->tag);
 		/* Confirm: a concurrent writer may have replaced it meanwhile. */

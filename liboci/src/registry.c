@@ -32,6 +32,11 @@ struct registry {
 	char *scope_pull;  /* repository:<repo>:pull */
 	char *scope_push;  /* repository:<repo>:pull,push */
 	char last_subject[OCI_DIGEST_SIZE]; /* OCI-Subject of the last manifest PUT ("" none) */
+	/* The last manifest GET by tag: tag, content digest and ETag, for
+	 * conditional writes of the referrers tag. */
+	char *get_tag;
+	char get_digest[OCI_DIGEST_SIZE];
+	char *get_etag;
 };
 
 static struct registry *R(oci_target *t) { return t->impl; }
@@ -107,6 +112,14 @@ static int reg_manifest_get(oci_target *t, const char *ref, oci_buf *out, char *
 	}
 	*media_type = mt;
 	memcpy(digest_out, got, OCI_DIGEST_SIZE);
+	if (!is_digest(ref)) {
+		const char *etag = oci_http_resp_header(&resp, "ETag");
+		free(r->get_tag);
+		free(r->get_etag);
+		r->get_tag = strdup(ref);
+		r->get_etag = etag ? strdup(etag) : NULL;
+		memcpy(r->get_digest, got, OCI_DIGEST_SIZE);
+	}
 	*out = resp.body;
 	memset(&resp.body, 0, sizeof resp.body);
 cleanup:
@@ -165,7 +178,33 @@ cleanup:
 	return rc;
 }
 
+static int manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			const char *condition);
+
 static int reg_manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len)
+{
+	return manifest_put(t, tag, media_type, data, len, NULL);
+}
+
+/* Conditional requests (RFC 9110 13.1) as the distribution spec allows for
+ * the referrers tag ("Clients MAY use a conditional HTTP push"). */
+static int reg_manifest_put_if(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			       const char *read_digest)
+{
+	struct registry *r = R(t);
+	char cond[600];
+	if (!*read_digest)
+		snprintf(cond, sizeof cond, "If-None-Match: *");
+	else if (r->get_tag && r->get_etag && strcmp(r->get_tag, tag) == 0 && strcmp(r->get_digest, read_digest) == 0 &&
+		 strlen(r->get_etag) < 500 && !strpbrk(r->get_etag, "\r\n"))
+		snprintf(cond, sizeof cond, "If-Match: %s", r->get_etag);
+	else
+		return manifest_put(t, tag, media_type, data, len, NULL); /* no ETag to hold it to */
+	return manifest_put(t, tag, media_type, data, len, cond);
+}
+
+static int manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			const char *condition)
 {
 	struct registry *r = R(t);
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
@@ -183,12 +222,15 @@ static int reg_manifest_put(oci_target *t, const char *tag, const char *media_ty
 	}
 	oci_http_body body = { .data = data, .len = len };
 	oci_http_req req = {
-		.method = "PUT", .url = url, .scope = r->scope_push, .headers = { ct },
+		.method = "PUT", .url = url, .scope = r->scope_push, .headers = { ct, condition },
 		.body = &body, .what = what,
 	};
 	r->last_subject[0] = '\0';
-	if ((rc = oci_http_do(&resp, r->http, &req)) < 0)
+	if ((rc = oci_http_do(&resp, r->http, &req)) < 0) {
+		if (condition && resp.status == 412)
+			rc = oci_error_set(OCI_EEXISTS, "%s changed since it was read", what);
 		goto cleanup;
+	}
 	/* distribution-spec v1.1 "Pushing Manifests with Subject": a registry
 	 * with the referrers API answers OCI-Subject; without it the client
 	 * keeps the referrers tag (referrers.c). */
@@ -779,6 +821,8 @@ static void reg_free(oci_target *t)
 	free(r->repo_url);
 	free(r->scope_pull);
 	free(r->scope_push);
+	free(r->get_tag);
+	free(r->get_etag);
 	free(r);
 	t->impl = NULL;
 }
@@ -798,6 +842,7 @@ static const oci_target_ops registry_ops = {
 	.free = reg_free,
 	.referrers = reg_referrers,
 	.subject_acked = reg_subject_acked,
+	.manifest_put_if = reg_manifest_put_if,
 };
 
 int oci_registry_open(oci_target *t)

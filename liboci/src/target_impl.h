@@ -35,6 +35,14 @@ typedef struct oci_target_ops {
 	 * index lock; writes inside fn take it again without blocking).
 	 * NULL: fn runs unlocked (registries: read, merge, write, re-check). */
 	int (*locked)(oci_target *t, int (*fn)(void *ctx), void *ctx);
+	/* A conditional manifest_put under tag: only if the tag still holds
+	 * read_digest (what the last manifest_get of that tag returned; "" for
+	 * "the tag did not exist"), sent as If-Match with the ETag that read
+	 * answered, or If-None-Match: *. OCI_EEXISTS when the registry refuses
+	 * (412: changed meanwhile). A registry without ETags, or one that
+	 * ignores the condition, stores unconditionally. NULL: manifest_put. */
+	int (*manifest_put_if)(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			       const char *read_digest);
 } oci_target_ops;
 
 struct oci_target {

@@ -189,6 +189,22 @@ assert_eq "$(json_get "$OUT" '[m.get("artifactType") for m in d["manifests"]]')"
 assert_contains "$OUT" "$RC1"
 ok verify --key k.pub "$API/app:v1"
 
+step "a registry with conditional requests: a writer between our re-check and our write is refused (412), merged"
+start_api cond --no-referrers --conditional --race-after-head 1
+ok push "$API/app:v1" "$TESTDATA/manifests"
+DQ=${OUT##*@}
+ok -o json sign --signature-format bundle --key k.key "$API/app:v1"
+RQ1=$(json_get "$OUT" 'd["referrer"]')
+ok -o json sign --signature-format bundle --key other.key "$API/app:v1"
+RQ2=$(json_get "$OUT" 'd["referrer"]')
+ok manifest "$API/app:sha256-${DQ#sha256:}"
+assert_eq "$(json_get "$OUT" '[m.get("artifactType") for m in d["manifests"]]')" \
+	"['$BUNDLE_MT', 'application/x-other-tool', '$BUNDLE_MT']" "entries after a writer got in before our write"
+assert_contains "$OUT" "$RQ1"
+assert_contains "$OUT" "$RQ2"
+# three PUTs of the tag: the first sign's, the second's refused one, its retry
+assert_eq "$(grep -c "PUT /v2/app/manifests/sha256-${DQ#sha256:}" "$API_LOG")" 3 "writes of the referrers tag"
+
 step "concurrent writers of a layout's referrers tag lose no entry"
 ok push "oci-layout:$WORK/conc:v1" "$TESTDATA/manifests"
 pids=()
