@@ -26,7 +26,8 @@ right after the first PUT of such a tag replaces it with an index of only its
 entry (a writer that lost ours). --race-after-head N appends its entry right
 after the Nth HEAD of such a tag (between a client's re-check and its write).
 --conditional honours If-Match / If-None-Match: * on manifest PUTs (412 when
-the tag changed) and sends ETag: "<digest>" with manifests.
+the tag changed) and sends ETag: "<digest>" with manifests (with --bad-etag an
+ETag that never matches: a registry whose conditions cannot be relied on).
 Usage: referrers_registry.py PORT [options]
 """
 import argparse
@@ -191,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             mt, body = manifests[(name, d)]
             h = {"Content-Type": mt, "Docker-Content-Digest": d}
             if opts.conditional:
-                h["ETag"] = f'"{d}"'
+                h["ETag"] = '"bogus"' if opts.bad_etag else f'"{d}"'
             self._send(200, body, h, head)
             if opts.race_after_head and head and re.fullmatch(r"sha256-[0-9a-f]{64}", ref):
                 opts.race_after_head -= 1
@@ -265,6 +266,7 @@ def main():
     ap.add_argument("--clobber-after-put", action="store_true")
     ap.add_argument("--race-after-head", type=int, default=0)
     ap.add_argument("--conditional", action="store_true")
+    ap.add_argument("--bad-etag", action="store_true")
     opts = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     srv.serve_forever()

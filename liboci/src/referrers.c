@@ -207,7 +207,20 @@ struct tag_update {
 	const char *tag;
 	json_t *desc;
 	const char *digest;
+	int unconditional; /* the registry refused a condition it should have met */
 };
+
+/* The digest the tag holds now ("" when it does not exist). */
+static int tag_digest(char out[OCI_DIGEST_SIZE], oci_target *t, const char *tag)
+{
+	int rc = oci_target_resolve(out, NULL, NULL, t, tag);
+	if (rc == OCI_ENOTFOUND) {
+		oci_error_clear();
+		out[0] = '\0';
+		rc = 0;
+	}
+	return rc;
+}
 
 /* Read, merge, re-check, write, confirm: a writer that changed the tag in
  * between is seen (its entries merged on the next round), never overwritten
@@ -241,26 +254,31 @@ static int update_tag(void *ctx)
 		}
 		json_decref(index);
 		/* Changed since it was read? Merge again from what is there now. */
-		rc = oci_target_resolve(now, NULL, NULL, u->t, u->tag);
-		if (rc == OCI_ENOTFOUND) {
-			oci_error_clear();
-			now[0] = '\0';
-			rc = 0;
-		}
+		rc = tag_digest(now, u->t, u->tag);
 		if (rc < 0 || strcmp(now, before) != 0) {
 			free(text);
 			if (rc < 0)
 				return oci_error_wrap("reading the referrers tag %s", u->tag);
 			continue;
 		}
-		rc = u->t->ops->manifest_put_if
+		rc = u->t->ops->manifest_put_if && !u->unconditional
 			     ? u->t->ops->manifest_put_if(u->t, u->tag, OCI_MT_INDEX, text, strlen(text), before)
 			     : oci_target_manifest_put(u->t, u->tag, OCI_MT_INDEX, text, strlen(text));
-		free(text);
 		if (rc == OCI_EEXISTS) {
+			/* Changed between the re-check and the write: merge again.
+			 * Unchanged after all means the registry's conditions cannot
+			 * be relied on (an ETag it does not match itself): write
+			 * without them from now on. */
 			oci_error_clear();
-			continue; /* changed between the re-check and the write: merge again */
+			rc = tag_digest(now, u->t, u->tag);
+			if (rc == 0 && strcmp(now, before) == 0)
+				u->unconditional = 1;
+			free(text);
+			if (rc < 0)
+				return oci_error_wrap("reading the referrers tag %s", u->tag);
+			continue;
 		}
+		free(text);
 		if (rc < 0)
 			return oci_error_wrap("writing the referrers tag %s", u->tag);
 		/* Confirm: a concurrent writer may have replaced it meanwhile. */
@@ -307,7 +325,7 @@ int oci_referrers_put(oci_target *t, const char *subject_digest, const char *med
 		goto cleanup; /* the registry lists it in its referrers API */
 	if ((rc = referrer_descriptor(&desc, manifest, media_type, digest, len)) < 0)
 		goto cleanup;
-	struct tag_update u = { t, tag, desc, digest };
+	struct tag_update u = { t, tag, desc, digest, 0 };
 	rc = t->ops->locked ? t->ops->locked(t, update_tag, &u) : update_tag(&u);
 cleanup:
 	json_decref(manifest);

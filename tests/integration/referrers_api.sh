@@ -205,6 +205,16 @@ assert_contains "$OUT" "$RQ2"
 # three PUTs of the tag: the first sign's, the second's refused one, its retry
 assert_eq "$(grep -c "PUT /v2/app/manifests/sha256-${DQ#sha256:}" "$API_LOG")" 3 "writes of the referrers tag"
 
+step "a registry whose ETags never match: 412 on an unchanged tag, then written without conditions"
+start_api badetag --no-referrers --conditional --bad-etag
+ok push "$API/app:v1" "$TESTDATA/manifests"
+DB=${OUT##*@}
+ok sign --signature-format bundle --key k.key "$API/app:v1"
+ok sign --signature-format bundle --key other.key "$API/app:v1"
+ok discover "$API/app:v1"
+assert_eq "$(echo "$OUT" | wc -l)" 2 "referrers signed on a registry with broken ETags"
+assert_eq "$(grep -c "PUT /v2/app/manifests/sha256-${DB#sha256:}" "$API_LOG")" 3 "writes of the referrers tag"
+
 step "concurrent writers of a layout's referrers tag lose no entry"
 ok push "oci-layout:$WORK/conc:v1" "$TESTDATA/manifests"
 pids=()
