@@ -244,11 +244,19 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 			oci_error_wrap("listing the referrers of %s", digest);
 			goto cleanup;
 		}
-		for (size_t i = 0; i < refs.n; i++)
-			if ((rc = plan_manifest(&plan, src, refs.items[i].digest, 0)) < 0) {
+		for (size_t i = 0; i < refs.n; i++) {
+			rc = plan_manifest(&plan, src, refs.items[i].digest, 0);
+			if (rc == OCI_ENOTFOUND) {
+				/* Listed by a referrers tag but not stored (deleted,
+				 * or junk in another tool's index): nothing to carry. */
+				oci_error_clear();
+				rc = 0;
+			}
+			if (rc < 0) {
 				oci_error_wrap("copying referrer %s", refs.items[i].digest);
 				goto cleanup;
 			}
+		}
 	}
 	if ((rc = copy_blobs(src, dst, &plan)) < 0)
 		goto cleanup;

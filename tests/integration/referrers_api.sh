@@ -136,7 +136,8 @@ expect_fail 1 "the referrers tag sha256-${D4#sha256:} holds application/vnd.oci.
 expect_fail 1 "not an image index" discover "$REG/app:v2"
 
 step "copy --with-signatures: tag schema -> referrers API -> oci-layout"
-# Junk in the source's referrers tag: an entry whose manifest has no subject.
+# Junk in the source's referrers tag: an entry whose manifest has no subject
+# (one whose manifest does not exist: test_sigstore, docker-registry refuses it).
 ok manifest "$REG/app:sha256-${D3#sha256:}"
 /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["manifests"].append({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":sys.argv[2],"size":1,"artifactType":"application/x-junk"}); print(json.dumps(d))' "$OUT" "$D4" |
 	curl -sf -X PUT --data-binary @- -H 'Content-Type: application/vnd.oci.image.index.v1+json' \

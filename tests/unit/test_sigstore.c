@@ -216,6 +216,49 @@ static void test_layout_referrers(void)
 	CHECK_ERR_CONTAINS("and no Sigstore bundle referrers");
 	oci_verifier_free(v);
 
+	/* copy --with-signatures into another layout: the referrers travel; an
+	 * entry whose manifest is not stored is left out. */
+	{
+		char *stag = NULL, idx[1200], dref[300];
+		oci_referrers_tag(&stag, subject);
+		oci_buf cur = OCI_BUF_INIT;
+		CHECK_EQ_INT(oci_target_manifest_get(&cur, NULL, NULL, t, stag), 0);
+		json_error_t je;
+		json_t *ix = json_loadb(cur.data, cur.len, 0, &je);
+		json_array_append_new(json_object_get(ix, "manifests"),
+				      json_pack("{s:s, s:s, s:i}", "mediaType", OCI_MT_MANIFEST, "digest",
+						"sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "size", 1));
+		char *text = json_dumps(ix, JSON_COMPACT);
+		snprintf(idx, sizeof idx, "%s", text);
+		free(text);
+		json_decref(ix);
+		oci_buf_dispose(&cur);
+		CHECK_EQ_INT(oci_target_manifest_put(t, stag, OCI_MT_INDEX, idx, strlen(idx)), 0);
+		CHECK_EQ_INT(oci_referrers_list(&refs, t, subject, NULL), 0);
+		CHECK_EQ_INT(refs.n, 3);
+		oci_referrers_dispose(&refs);
+		snprintf(dref, sizeof dref, "oci-layout:%s/copy:v1", dir);
+		oci_ref *r2 = NULL, *r1 = NULL;
+		oci_target *t2 = NULL, *t1 = NULL;
+		char out[OCI_DIGEST_SIZE], sref[300];
+		snprintf(sref, sizeof sref, "%s:v1", ref);
+		CHECK_EQ_INT(oci_ref_parse(&r1, sref), 0);
+		CHECK_EQ_INT(oci_target_open(&t1, r1, NULL), 0);
+		CHECK_EQ_INT(oci_ref_parse(&r2, dref), 0);
+		CHECK_EQ_INT(oci_target_open(&t2, r2, NULL), 0);
+		CHECK_EQ_INT(oci_copy(out, t1, t2, 1), 0);
+		CHECK_STR(out, subject);
+		CHECK_EQ_INT(oci_referrers_list(&refs, t2, subject, NULL), 0);
+		CHECK_EQ_INT(refs.n, 2);
+		oci_referrers_dispose(&refs);
+		CHECK_EQ_INT(oci_sigstore_verify_referrers(&ki, used, t2, subject, keys, 1, NULL), 0);
+		oci_target_free(t2);
+		oci_ref_free(r2);
+		oci_target_free(t1);
+		oci_ref_free(r1);
+		free(stag);
+	}
+
 	/* A referrers tag that is not an index is refused, not overwritten. */
 	char *tag = NULL;
 	CHECK_EQ_INT(oci_referrers_tag(&tag, other), 0);
