@@ -62,6 +62,7 @@ int cmd_logout(cli *c, int argc, char **argv);
 int cmd_keygen(cli *c, int argc, char **argv);
 int cmd_sign(cli *c, int argc, char **argv);
 int cmd_verify(cli *c, int argc, char **argv);
+int cmd_discover(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv);
 int cmd_version(cli *c, int argc, char **argv);
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "oci/referrers.h"
+#include "oci/sigstore.h"
 
 static json_t *kv_json(const oci_kvlist *l)
 {
@@ -24,7 +26,8 @@ int cmd_inspect(cli *c, int argc, char **argv)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return cli_help(c, "Prints what REF resolves to: digest, media types, annotations, layers, and\n"
-				   "the number of cosign signatures stored beside it.\n");
+				   "the number of cosign signatures stored beside it: layers of its .sig tag, and\n"
+				   "Sigstore bundles attached as OCI 1.1 referrers (cosign 3).\n");
 	if (argc != 2 || argv[1][0] == '-')
 		return argc == 2 ? cli_usage_error(c, "unknown option %s", argv[1]) : cli_usage_error(c, "inspect takes one REF");
 	oci_ref *ref = NULL;
@@ -51,6 +54,14 @@ int cmd_inspect(cli *c, int argc, char **argv)
 		rc = cli_fail(c, sigtag);
 		goto cleanup;
 	}
+	/* Sigstore bundles attached as referrers (cosign 3's default). */
+	oci_referrers refs = OCI_REFERRERS_INIT;
+	if (oci_referrers_list(&refs, t, digest, OCI_MT_SIGSTORE_BUNDLE) < 0) {
+		rc = cli_fail(c, "listing referrers");
+		goto cleanup;
+	}
+	long nbundles = (long)refs.n;
+	oci_referrers_dispose(&refs);
 	oci_ref_format_pinned(&pinned, ref, digest);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "reference", pinned, "digest", digest, "mediaType",
@@ -65,6 +76,7 @@ int cmd_inspect(cli *c, int argc, char **argv)
 		json_object_set_new(o, m->is_index ? "manifests" : "layers", layers);
 		json_object_set_new(o, "annotations", kv_json(&m->annotations));
 		json_object_set_new(o, "signatures", json_integer(nsigs));
+		json_object_set_new(o, "bundles", json_integer(nbundles));
 		cli_print_json(o);
 	} else {
 		printf("Reference:     %s\nDigest:        %s\nMedia type:    %s\n", pinned, digest, m->media_type);
@@ -85,7 +97,9 @@ int cmd_inspect(cli *c, int argc, char **argv)
 			for (size_t j = 0; j < d->annotations.n; j++)
 				printf("    %s: %s\n", d->annotations.items[j].key, d->annotations.items[j].value);
 		}
-		printf("Signatures:    %ld%s\n", nsigs, nsigs ? "" : " (unsigned)");
+		printf("Signatures:    %ld%s\n", nsigs, nsigs || nbundles ? "" : " (unsigned)");
+		if (nbundles)
+			printf("Sigstore bundles: %ld (OCI 1.1 referrers)\n", nbundles);
 	}
 cleanup:
 	oci_manifest_free(m);

@@ -96,9 +96,14 @@ int cmd_pull(cli *c, int argc, char **argv)
 				      (json_int_t)res.stats.entries, "verified", verifier != NULL);
 		if (verifier && cli_verifier_key_used(verifier))
 			json_object_set_new(o, "verified_by", json_string(cli_verifier_key_used(verifier)));
+		if (verifier && cli_verifier_source(verifier))
+			json_object_set_new(o, "signature", json_string(cli_verifier_source(verifier)));
 		cli_print_json(o);
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
+		if (verifier && cli_verifier_source(verifier))
+			fprintf(stderr, "Verified %s with key %s (%s)\n", pinned, cli_verifier_key_used(verifier),
+				cli_verifier_source(verifier));
 	}
 	oci_pull_result_dispose(&res);
 	rc = EXIT_OK;

@@ -25,6 +25,8 @@ static const char help[] =
 	"                        image-unpinned and plaintext-secret are errors\n"
 	"  --require-digest      image-unpinned also wants images pinned by @sha256:\n"
 	"  --no-policy           skip the lint checks (recorded as io.ocisync.policy: skipped)\n"
+	"  --signature-format sig|bundle   with --sign-key: cosign's .sig tag (default), or a\n"
+	"                        Sigstore bundle attached as an OCI 1.1 referrer (cosign v3)\n"
 	"  -h, --help            this help\n\n"
 	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
 	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
@@ -75,6 +77,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "require-digest", no_argument, NULL, 'd' },
 		{ "no-policy", no_argument, NULL, 'N' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "signature-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -86,6 +89,7 @@ int cmd_push(cli *c, int argc, char **argv)
 	oci_lint_policy *policy = NULL;
 	oci_push_result res;
 	memset(&res, 0, sizeof res);
+	int bundle = 0;
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	char *pinned = NULL;
@@ -113,6 +117,12 @@ int cmd_push(cli *c, int argc, char **argv)
 		case 'd': require_digest = 1; break;
 		case 'N': no_policy = 1; break;
 		case 'S': strict = 1; break;
+		case 'F':
+			if ((bundle = cli_signature_format(optarg)) < 0) {
+				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
+				goto cleanup;
+			}
+			break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
@@ -128,6 +138,10 @@ int cmd_push(cli *c, int argc, char **argv)
 	}
 	if (strict && opts.profile != OCI_PROFILE_FLUX) {
 		rc = cli_usage_error(c, "--strict applies to --profile flux");
+		goto cleanup;
+	}
+	if (bundle && !sign_key) {
+		rc = cli_usage_error(c, "--signature-format needs --sign-key KEY");
 		goto cleanup;
 	}
 	opts.annotations = &ann;
@@ -164,7 +178,7 @@ int cmd_push(cli *c, int argc, char **argv)
 	if (no_policy && !c->quiet)
 		fprintf(stderr, "ocisync push: policy checks skipped (--no-policy); the manifest says so\n");
 	if (signer) {
-		rc = cli_signer_sign(c, signer, t, res.digest, NULL);
+		rc = cli_signer_sign(c, signer, t, res.digest, NULL, bundle);
 		cli_signer_close(signer);
 		if (rc != 0)
 			goto cleanup;

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "password.h"
+#include "signing.h"
+#include "oci/sigstore.h"
 
 static const char help[] =
 	"Signs the manifest digest REF resolves to with a cosign private key and stores the\n"
@@ -16,6 +18,9 @@ static const char help[] =
 	"                        \"PRIVATE KEY\" PEM)\n"
 	"  -a, --annotation K=V  an annotation to sign with the digest (repeatable); verify\n"
 	"                        can require it\n"
+	"  --signature-format sig|bundle   sig (default): the .sig tag above; bundle: a\n"
+	"                        Sigstore bundle (DSSE envelope of an in-toto statement) attached\n"
+	"                        as an OCI 1.1 referrer, as cosign v3 writes it (no Rekor entry)\n"
 	"  -h, --help            this help\n\n"
 	"The password comes from COSIGN_PASSWORD when it is set (even empty), else it is\n"
 	"asked on the terminal without echo.\n"
@@ -43,6 +48,7 @@ int cmd_sign(cli *c, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "annotation", required_argument, NULL, 'a' },
+		{ "signature-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -53,11 +59,18 @@ int cmd_sign(cli *c, int argc, char **argv)
 	oci_target *t = NULL;
 	char *pinned = NULL, *tag = NULL;
 	char digest[OCI_DIGEST_SIZE];
-	int rc = EXIT_FAIL, opt, added = 0;
+	char referrer[OCI_DIGEST_SIZE] = "";
+	int rc = EXIT_FAIL, opt, added = 0, bundle = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': key_path = optarg; break;
+		case 'F':
+			if ((bundle = cli_signature_format(optarg)) < 0) {
+				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
+				goto cleanup;
+			}
+			break;
 		case 'a':
 			if (oci_kvlist_set_pair(&ann, optarg) < 0) {
 				rc = cli_usage_error(c, "%s", oci_error_last()->message);
@@ -84,18 +97,27 @@ int cmd_sign(cli *c, int argc, char **argv)
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
 	/* Resolved once: what is signed is exactly this digest. */
-	if (oci_resolve_ref(digest, NULL, t) < 0 || oci_sign_digest_ex(&added, t, digest, key, &ann) < 0 ||
+	if (oci_resolve_ref(digest, NULL, t) < 0 ||
+	    (bundle ? oci_sign_digest_bundle(referrer, &added, t, digest, key, &ann) : oci_sign_digest_ex(&added, t, digest, key, &ann)) < 0 ||
 	    oci_ref_format_pinned(&pinned, ref, digest) < 0 || oci_signature_tag(&tag, digest) < 0) {
 		rc = cli_fail(c, refstr);
 		goto cleanup;
 	}
 	rc = EXIT_OK;
-	if (c->json) {
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureTag", tag, "added", added));
+	if (bundle && c->json) {
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
+					 "signatureFormat", "bundle", "referrer", referrer, "added", added));
+	} else if (c->json) {
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
+					 "signatureFormat", "sig", "signatureTag", tag, "added", added));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
-		if (!added)
+		if (bundle && added)
+			fprintf(stderr, "ocisync sign: attached Sigstore bundle referrer %s\n", referrer);
+		else if (bundle)
+			fprintf(stderr, "ocisync sign: %s is already signed with this key (Sigstore bundle referrer %s); nothing changed\n",
+				pinned, referrer);
+		else if (!added)
 			fprintf(stderr, "ocisync sign: %s is already signed with this key; nothing changed\n", pinned);
 	}
 cleanup:

@@ -55,6 +55,7 @@ typedef struct sync_cli {
 	cli *c;
 	const char *refstr;
 	const oci_ref *ref;
+	const oci_verifier *verifier; /* NULL without --verify-key */
 } sync_cli;
 
 static void on_log(void *ctx, oci_sync_log_kind kind, const char *line)
@@ -99,13 +100,19 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 		if (o && r->hook_ran)
 			json_object_set_new(o, "hook", json_pack("{s:i, s:b}", "exit", r->hook_exit, "timed_out",
 								 r->hook_timed_out));
+		if (o && r->status == OCI_SYNC_SYNCED && sc->verifier && oci_verifier_source(sc->verifier))
+			json_object_set_new(o, "signature", json_string(oci_verifier_source(sc->verifier)));
 		if (o && r->status == OCI_SYNC_ERROR)
 			json_object_set_new(o, "error", json_string(r->error));
 		if (o)
 			cli_print_json(o);
 	} else if (r->status != OCI_SYNC_ERROR && !c->quiet) {
-		if (r->status == OCI_SYNC_SYNCED)
+		if (r->status == OCI_SYNC_SYNCED) {
 			printf("synced %s (%s)\n", r->digest, ref ? ref : sc->refstr);
+			if (sc->verifier && oci_verifier_source(sc->verifier))
+				fprintf(stderr, "ocisync sync: verified %s with %s\n", r->digest,
+					oci_verifier_source(sc->verifier));
+		}
 		else
 			printf("unchanged %s\n", r->digest);
 	}
@@ -263,7 +270,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		opts.verify = oci_verifier_check;
 		opts.verify_ctx = verifier;
 	}
-	sync_cli sc = { c, argv[optind], ref };
+	sync_cli sc = { c, argv[optind], ref, verifier };
 	opts.log_fn = on_log;
 	opts.result_fn = on_result;
 	opts.cb_ctx = &sc;

@@ -11,6 +11,9 @@ static int is_cosign_tag(const char *t)
 	size_t n = strlen(t);
 	if (strncmp(t, "sha256-", 7) != 0)
 		return 0;
+	/* The OCI 1.1 referrers tag (distribution-spec "Referrers Tag Schema"). */
+	if (n == 7 + 64 && strspn(t + 7, "0123456789abcdef") == 64)
+		return 1;
 	return (n > 4 && !strcmp(t + n - 4, ".sig")) || (n > 4 && !strcmp(t + n - 4, ".att")) ||
 	       (n > 5 && !strcmp(t + n - 5, ".sbom"));
 }
@@ -32,7 +35,8 @@ int cmd_tags(cli *c, int argc, char **argv)
 		case 'A': all = 1; break;
 		case 'h':
 			return cli_help(c, "Lists REPO's tags, one a line, following the registry's pagination.\n"
-					   "cosign tags (sha256-<hex>.sig/.att/.sbom) are hidden unless --all.\n\n"
+					   "cosign tags (sha256-<hex>.sig/.att/.sbom) and referrers tags (sha256-<hex>) are\n"
+					   "hidden unless --all.\n\n"
 					   "Options:\n"
 					   "  --semver RANGE   only tags that are versions in RANGE, in ascending order\n"
 					   "                   ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x'; a 'v' prefix is allowed)\n"

@@ -8,13 +8,17 @@
 static const char help[] =
 	"Succeeds when a cosign signature stored for the digest REF resolves to verifies with\n"
 	"one of the given public keys, names exactly that digest, and carries every -a\n"
-	"annotation. Keys or certificates found in the artifact are never trusted.\n\n"
+	"annotation. Keys or certificates found in the artifact are never trusted.\n"
+	"A signature counts in either form: cosign's sha256-<hex>.sig tag, or a Sigstore\n"
+	"bundle attached as an OCI 1.1 referrer (cosign v3), checked offline: Rekor is never\n"
+	"contacted and keyless (certificate) bundles are refused.\n\n"
 	"Options:\n"
 	"  --key PUB             a trusted public key, PEM \"PUBLIC KEY\" (repeatable)\n"
 	"  -a, --annotation K=V  an annotation the signature must carry (repeatable)\n"
 	"  -h, --help            this help\n\n"
 	"Prints the verified pinned reference REPO@sha256:HEX (and, on stderr, which key\n"
-	"verified it). Exit 1 with the reason when no signature is valid.\n";
+	"verified it and which signature was used). Exit 1 with the reason when no signature\n"
+	"is valid.\n";
 
 int cmd_verify(cli *c, int argc, char **argv)
 {
@@ -84,11 +88,11 @@ int cmd_verify(cli *c, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 	if (c->json) {
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest, "key", used,
-					 "verified", 1));
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest, "key", used,
+					 "signature", oci_verifier_source(v), "verified", 1));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
-		fprintf(stderr, "Verified %s with key %s\n", pinned, used);
+		fprintf(stderr, "Verified %s with key %s (%s)\n", pinned, used, oci_verifier_source(v));
 	}
 cleanup:
 	oci_strlist_dispose(&keys);

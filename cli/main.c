@@ -22,6 +22,7 @@ const cli_command cli_commands[] = {
 	{ "keygen", cmd_keygen, "write a cosign-compatible key pair (NAME.key, NAME.pub)", "keygen [--prefix NAME]" },
 	{ "sign", cmd_sign, "sign the digest a reference resolves to, as cosign does", "sign --key KEY REF [-a KEY=VAL]..." },
 	{ "verify", cmd_verify, "check cosign signatures of a reference against trusted keys", "verify --key PUB [--key PUB]... REF [-a KEY=VAL]..." },
+	{ "discover", cmd_discover, "list the OCI 1.1 referrers of a reference (Sigstore bundles, SBOMs)", "discover REF [--artifact-type TYPE]" },
 	{ "login", cmd_login, "check and store credentials for a registry", "login HOST -u USER --password-stdin" },
 	{ "logout", cmd_logout, "remove the credentials stored for a registry", "logout HOST" },
 	{ "version", cmd_version, "print versions of ocisync, liboci and its libraries", "version" },

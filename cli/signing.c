@@ -3,6 +3,7 @@
 
 #include "oci/key.h"
 #include "oci/sign.h"
+#include "oci/sigstore.h"
 #include "password.h"
 #include "signing.h"
 
@@ -41,11 +42,22 @@ int cli_signer_open(cli *c, cli_signer **out, const char *key_path)
 	return 0;
 }
 
-int cli_signer_sign(cli *c, cli_signer *s, oci_target *t, const char *digest, const oci_kvlist *annotations)
+int cli_signer_sign(cli *c, cli_signer *s, oci_target *t, const char *digest, const oci_kvlist *annotations,
+		    int bundle)
 {
-	if (oci_sign_digest(t, digest, s->key, annotations) < 0)
+	if ((bundle ? oci_sign_digest_bundle(NULL, NULL, t, digest, s->key, annotations)
+		    : oci_sign_digest(t, digest, s->key, annotations)) < 0)
 		return cli_fail(c, "signing");
 	return 0;
+}
+
+int cli_signature_format(const char *s)
+{
+	if (!strcmp(s, "sig"))
+		return 0;
+	if (!strcmp(s, "bundle"))
+		return 1;
+	return -1;
 }
 
 void cli_signer_close(cli_signer *s)
@@ -92,6 +104,8 @@ void cli_verifier_attach(cli_verifier *v, oci_verify_fn *fn, void **ctx)
 }
 
 const char *cli_verifier_key_used(const cli_verifier *v) { return v ? v->used : NULL; }
+
+const char *cli_verifier_source(const cli_verifier *v) { return v ? oci_verifier_source(v->v) : NULL; }
 
 void cli_verifier_close(cli_verifier *v)
 {

@@ -6,8 +6,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mapfile -t wanted < <(grep -v '^\s*#' "$here/deps.txt" | sed 's/\s*#.*//' | grep -v '^\s*$')
 missing=()
+# A package counts as present when installed, or provided by an installed
+# one (NodeSource's nodejs provides npm and conflicts with Debian's).
+provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null | awk '$1 == "ii" { $1 = ""; print }' |
+	tr ',' '\n' | sed 's/(.*)//; s/^ *//; s/ *$//' | sort -u)
 for p in "${wanted[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' &&
+		! grep -qx -- "$p" <<<"$provided"; then
 		missing+=("$p")
 	fi
 done

@@ -8,6 +8,7 @@
  * that names them, the tag last: a failed copy leaves no tag (nor any
  * manifest) pointing at missing content. */
 #include "oci/ops.h"
+#include "oci/referrers.h"
 #include "error_internal.h"
 #include "fileutil.h"
 #include "transfer.h"
@@ -208,7 +209,8 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 	char digest[OCI_DIGEST_SIZE], sigdigest[OCI_DIGEST_SIZE];
 	char *sigtag = NULL;
 	struct plan plan = { 0 };
-	size_t nmain = 0;
+	oci_referrers refs = OCI_REFERRERS_INIT;
+	size_t nmain = 0, nsig = 0;
 	int rc = oci_resolve_ref(digest, NULL, src);
 	if (rc < 0)
 		return rc;
@@ -235,6 +237,26 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 			oci_error_wrap("copying signatures %s", sigtag ? sigtag : "");
 			goto cleanup;
 		}
+		nsig = plan.nmanifests;
+		/* OCI 1.1 referrers (Sigstore bundles, ...) travel too: read as the
+		 * source has them (API or tag schema), written so dst lists them. */
+		if ((rc = oci_referrers_list(&refs, src, digest, NULL)) < 0) {
+			oci_error_wrap("listing the referrers of %s", digest);
+			goto cleanup;
+		}
+		for (size_t i = 0; i < refs.n; i++) {
+			rc = plan_manifest(&plan, src, refs.items[i].digest, 0);
+			if (rc == OCI_ENOTFOUND) {
+				/* Listed by a referrers tag but not stored (deleted,
+				 * or junk in another tool's index): nothing to carry. */
+				oci_error_clear();
+				rc = 0;
+			}
+			if (rc < 0) {
+				oci_error_wrap("copying referrer %s", refs.items[i].digest);
+				goto cleanup;
+			}
+		}
 	}
 	if ((rc = copy_blobs(src, dst, &plan)) < 0)
 		goto cleanup;
@@ -246,16 +268,32 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 	if (sigtag) {
 		/* Planned already (as the artifact's own) means no new manifest:
 		 * only the tag is written. */
-		rc = plan.nmanifests > nmain ? put_manifests(dst, &plan, nmain, plan.nmanifests, sigtag)
-					     : oci_target_tag(dst, sigdigest, sigtag);
+		rc = nsig > nmain ? put_manifests(dst, &plan, nmain, nsig, sigtag) : oci_target_tag(dst, sigdigest, sigtag);
 		if (rc < 0) {
 			oci_error_wrap("copying signatures %s", sigtag);
+			goto cleanup;
+		}
+	}
+	for (size_t i = nsig ? nsig : nmain; with_signatures && i < plan.nmanifests; i++) {
+		const struct copy_manifest *m = &plan.manifests[i];
+		int is_referrer = 0;
+		for (size_t k = 0; k < refs.n && !is_referrer; k++)
+			is_referrer = strcmp(refs.items[k].digest, m->digest) == 0;
+		/* An index entry whose manifest names another subject is not a
+		 * referrer of this digest (junk in another tool's index): left out. */
+		if (is_referrer && !oci_referrers_names_subject(m->bytes.data, m->bytes.len, digest))
+			continue;
+		rc = is_referrer ? oci_referrers_put(dst, digest, m->media_type, m->bytes.data, m->bytes.len)
+				 : oci_target_manifest_put(dst, NULL, m->media_type, m->bytes.data, m->bytes.len);
+		if (rc < 0) {
+			oci_error_wrap("copying referrer %s", m->digest);
 			goto cleanup;
 		}
 	}
 	memcpy(digest_out, digest, OCI_DIGEST_SIZE);
 cleanup:
 	free(sigtag);
+	oci_referrers_dispose(&refs);
 	plan_dispose(&plan);
 	return rc;
 }

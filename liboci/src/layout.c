@@ -22,6 +22,7 @@
 
 typedef struct layout {
 	char *dir;
+	int held_lock;  /* the index lock's fd while locked() runs, else -1 */
 } layout;
 
 static layout *L(oci_target *t) { return t->impl; }
@@ -121,6 +122,12 @@ static int save_index(layout *l, json_t *index)
 static int lock_layout(layout *l)
 {
 	char *p = NULL;
+	/* Inside locked(): a duplicate shares the open file description that
+	 * holds the flock, so closing it does not release the lock. */
+	if (l->held_lock >= 0) {
+		int fd = dup(l->held_lock);
+		return fd >= 0 ? fd : oci_error_errno("locking oci-layout:%s", l->dir);
+	}
 	if (asprintf(&p, "%s/.ocisync.lock", l->dir) < 0)
 		return OCI_ENOMEM_SET();
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -485,6 +492,24 @@ static void layout_free(oci_target *t)
 	}
 }
 
+/* Read-modify-write of the referrers tag (referrers.c) under the same lock
+ * as every index write, so two writers in this layout never lose an entry. */
+static int layout_locked(oci_target *t, int (*fn)(void *ctx), void *ctx)
+{
+	layout *l = L(t);
+	int rc = ensure_layout(l);
+	if (rc < 0)
+		return rc;
+	int fd = lock_layout(l);
+	if (fd < 0)
+		return fd;
+	l->held_lock = fd;
+	rc = fn(ctx);
+	l->held_lock = -1;
+	close(fd);
+	return rc;
+}
+
 static const oci_target_ops layout_ops = {
 	.kind = "oci-layout",
 	.resolve = layout_resolve,
@@ -496,6 +521,7 @@ static const oci_target_ops layout_ops = {
 	.blob_put = layout_blob_put,
 	.tags = layout_tags,
 	.free = layout_free,
+	.locked = layout_locked,
 };
 
 int oci_layout_open(oci_target *t)
@@ -516,6 +542,7 @@ int oci_layout_open(oci_target *t)
 		free(l);
 		return rc;
 	}
+	l->held_lock = -1;
 	t->impl = l;
 	t->ops = &layout_ops;
 	return 0;

@@ -31,6 +31,12 @@ struct registry {
 	char *repo_url;    /* <base>/v2/<repository> */
 	char *scope_pull;  /* repository:<repo>:pull */
 	char *scope_push;  /* repository:<repo>:pull,push */
+	char last_subject[OCI_DIGEST_SIZE]; /* OCI-Subject of the last manifest PUT ("" none) */
+	/* The last manifest GET by tag: tag, content digest and ETag, for
+	 * conditional writes of the referrers tag. */
+	char *get_tag;
+	char get_digest[OCI_DIGEST_SIZE];
+	char *get_etag;
 };
 
 static struct registry *R(oci_target *t) { return t->impl; }
@@ -106,6 +112,14 @@ static int reg_manifest_get(oci_target *t, const char *ref, oci_buf *out, char *
 	}
 	*media_type = mt;
 	memcpy(digest_out, got, OCI_DIGEST_SIZE);
+	if (!is_digest(ref)) {
+		const char *etag = oci_http_resp_header(&resp, "ETag");
+		free(r->get_tag);
+		free(r->get_etag);
+		r->get_tag = strdup(ref);
+		r->get_etag = etag ? strdup(etag) : NULL;
+		memcpy(r->get_digest, got, OCI_DIGEST_SIZE);
+	}
 	*out = resp.body;
 	memset(&resp.body, 0, sizeof resp.body);
 cleanup:
@@ -127,8 +141,16 @@ static int reg_resolve(oci_target *t, const char *ref, char digest[OCI_DIGEST_SI
 		.method = "HEAD", .url = url, .scope = r->scope_pull,
 		.headers = { "Accept: " OCI_MANIFEST_ACCEPT }, .flags = OCI_HTTP_FOLLOW, .what = what,
 	};
+	r->last_subject[0] = '\0';
 	if ((rc = oci_http_do(&resp, r->http, &req)) < 0)
 		goto cleanup;
+	/* distribution-spec v1.1 "Pushing Manifests with Subject": a registry
+	 * with the referrers API answers OCI-Subject; without it the client
+	 * keeps the referrers tag (referrers.c). */
+	const char *subj = oci_http_resp_header(&resp, "OCI-Subject");
+	if (subj && oci_digest_validate(subj) == 0)
+		snprintf(r->last_subject, sizeof r->last_subject, "%s", subj);
+	oci_error_clear();
 	const char *dcd = oci_http_resp_header(&resp, "Docker-Content-Digest");
 	int have = dcd && oci_digest_validate(dcd) == 0;
 	if (have && is_digest(ref) && strcmp(dcd, ref) != 0) {
@@ -156,7 +178,33 @@ cleanup:
 	return rc;
 }
 
+static int manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			const char *condition);
+
 static int reg_manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len)
+{
+	return manifest_put(t, tag, media_type, data, len, NULL);
+}
+
+/* Conditional requests (RFC 9110 13.1) as the distribution spec allows for
+ * the referrers tag ("Clients MAY use a conditional HTTP push"). */
+static int reg_manifest_put_if(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			       const char *read_digest)
+{
+	struct registry *r = R(t);
+	char cond[600];
+	if (!*read_digest)
+		snprintf(cond, sizeof cond, "If-None-Match: *");
+	else if (r->get_tag && r->get_etag && strcmp(r->get_tag, tag) == 0 && strcmp(r->get_digest, read_digest) == 0 &&
+		 strlen(r->get_etag) < 500 && !strpbrk(r->get_etag, "\r\n"))
+		snprintf(cond, sizeof cond, "If-Match: %s", r->get_etag);
+	else
+		return manifest_put(t, tag, media_type, data, len, NULL); /* no ETag to hold it to */
+	return manifest_put(t, tag, media_type, data, len, cond);
+}
+
+static int manifest_put(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			const char *condition)
 {
 	struct registry *r = R(t);
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
@@ -174,11 +222,22 @@ static int reg_manifest_put(oci_target *t, const char *tag, const char *media_ty
 	}
 	oci_http_body body = { .data = data, .len = len };
 	oci_http_req req = {
-		.method = "PUT", .url = url, .scope = r->scope_push, .headers = { ct },
+		.method = "PUT", .url = url, .scope = r->scope_push, .headers = { ct, condition },
 		.body = &body, .what = what,
 	};
-	if ((rc = oci_http_do(&resp, r->http, &req)) < 0)
+	r->last_subject[0] = '\0';
+	if ((rc = oci_http_do(&resp, r->http, &req)) < 0) {
+		if (condition && resp.status == 412)
+			rc = oci_error_set(OCI_EEXISTS, "%s changed since it was read", what);
 		goto cleanup;
+	}
+	/* distribution-spec v1.1 "Pushing Manifests with Subject": a registry
+	 * with the referrers API answers OCI-Subject; without it the client
+	 * keeps the referrers tag (referrers.c). */
+	const char *subj = oci_http_resp_header(&resp, "OCI-Subject");
+	if (subj && oci_digest_validate(subj) == 0)
+		snprintf(r->last_subject, sizeof r->last_subject, "%s", subj);
+	oci_error_clear();
 	const char *dcd = oci_http_resp_header(&resp, "Docker-Content-Digest");
 	if (dcd && strcmp(dcd, digest) != 0) {
 		rc = oci_error_set(OCI_EDIGEST, "%s: the registry stored digest %s, expected %s", what, dcd, digest);
@@ -670,6 +729,87 @@ static int reg_tags(oci_target *t, oci_strlist *out)
 	return rc;
 }
 
+/* ---- referrers (distribution-spec v1.1 "Listing Referrers") ---- */
+
+#define REFERRERS_PAGES_MAX 100
+#define REFERRERS_PAGE_BYTES (4 * 1024 * 1024)
+
+static int reg_subject_acked(oci_target *t, const char *subject)
+{
+	return strcmp(R(t)->last_subject, subject) == 0;
+}
+
+static int reg_referrers(oci_target *t, const char *digest, const char *artifact_type, json_t *out, int *filtered)
+{
+	struct registry *r = R(t);
+	char *url = NULL, what[300];
+	int rc = 0;
+	*filtered = artifact_type != NULL;
+	snprintf(what, sizeof what, "referrers of %s@%s", t->ref->repository, digest);
+	if (asprintf(&url, "%s/referrers/%s", r->repo_url, digest) < 0)
+		return OCI_ENOMEM_SET();
+	if (artifact_type) {
+		char *q = NULL;
+		rc = oci_http_url_add_query(&q, url, "artifactType", artifact_type);
+		free(url);
+		url = q;
+		if (rc < 0)
+			return rc;
+	}
+	for (int page = 0; url; page++) {
+		if (page >= REFERRERS_PAGES_MAX) {
+			rc = oci_error_set(OCI_ELIMIT, "registry %s: %s: more than %d pages; stopped", t->ref->registry,
+					   what, REFERRERS_PAGES_MAX);
+			break;
+		}
+		oci_http_resp resp = OCI_HTTP_RESP_INIT;
+		oci_http_req req = { .method = "GET", .url = url, .scope = r->scope_pull,
+				     .headers = { "Accept: " OCI_MT_INDEX },
+				     .body_limit = REFERRERS_PAGE_BYTES, .flags = OCI_HTTP_FOLLOW, .what = what };
+		rc = oci_http_do(&resp, r->http, &req);
+		if (rc == OCI_ENOTFOUND && page == 0) {
+			/* "If the registry supports the referrers API, the registry
+			 * MUST NOT return a 404": no API, the caller reads the tag. */
+			oci_http_resp_dispose(&resp);
+			rc = oci_error_set(OCI_EUNSUPPORTED, "registry %s has no referrers API", t->ref->registry);
+			break;
+		}
+		if (rc < 0) {
+			oci_http_resp_dispose(&resp);
+			break;
+		}
+		const char *applied = oci_http_resp_header(&resp, "OCI-Filters-Applied");
+		if (!applied || !strstr(applied, "artifactType"))
+			*filtered = 0;
+		json_error_t jerr;
+		json_t *root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+		json_t *manifests = json_object_get(root, "manifests");
+		if (!json_is_object(root) || (manifests && !json_is_array(manifests) && !json_is_null(manifests))) {
+			rc = oci_error_set(OCI_ENET, "registry %s: %s: the answer is not an image index", t->ref->registry,
+					   what);
+		} else if (json_is_array(manifests) && json_array_extend(out, manifests) < 0) {
+			rc = OCI_ENOMEM_SET();
+		}
+		json_decref(root);
+		char *next = NULL;
+		const char *link = oci_http_resp_header(&resp, "Link");
+		if (rc == 0 && link) {
+			char *target = link_next(link);
+			if (target) {
+				rc = oci_http_resolve_url(&next, resp.url, target, 1);
+				free(target);
+			}
+		}
+		oci_http_resp_dispose(&resp);
+		free(url);
+		url = next;
+		if (rc < 0)
+			break;
+	}
+	free(url);
+	return rc;
+}
+
 /* ---- lifecycle ---- */
 
 static void reg_free(oci_target *t)
@@ -681,6 +821,8 @@ static void reg_free(oci_target *t)
 	free(r->repo_url);
 	free(r->scope_pull);
 	free(r->scope_push);
+	free(r->get_tag);
+	free(r->get_etag);
 	free(r);
 	t->impl = NULL;
 }
@@ -698,6 +840,9 @@ static const oci_target_ops registry_ops = {
 	.blob_mount = reg_blob_mount,
 	.tags = reg_tags,
 	.free = reg_free,
+	.referrers = reg_referrers,
+	.subject_acked = reg_subject_acked,
+	.manifest_put_if = reg_manifest_put_if,
 };
 
 int oci_registry_open(oci_target *t)

@@ -3,6 +3,7 @@
 #ifndef OCI_TARGET_IMPL_H
 #define OCI_TARGET_IMPL_H
 #include "oci/target.h"
+#include <jansson.h>
 
 typedef struct oci_target_ops {
 	const char *kind;
@@ -20,6 +21,28 @@ typedef struct oci_target_ops {
 	int (*blob_mount)(oci_target *t, const char *digest, const oci_target *from); /* NULL: 0 */
 	int (*tags)(oci_target *t, oci_strlist *out);
 	void (*free)(oci_target *t);
+	/* OCI 1.1 referrers (referrers.c builds on these three; each may be NULL).
+	 * referrers: the registry's referrers API (distribution-spec v1.1
+	 * "Listing Referrers"): appends the descriptors of every page to out (a
+	 * JSON array); *filtered = 1 when the registry applied the artifactType
+	 * filter (OCI-Filters-Applied). OCI_EUNSUPPORTED when the registry has no
+	 * such API (it answers 404). NULL: the target has none (layouts). */
+	int (*referrers)(oci_target *t, const char *digest, const char *artifact_type, json_t *out, int *filtered);
+	/* 1 when the last manifest_put was answered with "OCI-Subject: subject"
+	 * (the registry indexed the subject itself). NULL: never. */
+	int (*subject_acked)(oci_target *t, const char *subject);
+	/* Runs fn(ctx) under the target's exclusive write lock (a layout's
+	 * index lock; writes inside fn take it again without blocking).
+	 * NULL: fn runs unlocked (registries: read, merge, write, re-check). */
+	int (*locked)(oci_target *t, int (*fn)(void *ctx), void *ctx);
+	/* A conditional manifest_put under tag: only if the tag still holds
+	 * read_digest (what the last manifest_get of that tag returned; "" for
+	 * "the tag did not exist"), sent as If-Match with the ETag that read
+	 * answered, or If-None-Match: *. OCI_EEXISTS when the registry refuses
+	 * (412: changed meanwhile). A registry without ETags, or one that
+	 * ignores the condition, stores unconditionally. NULL: manifest_put. */
+	int (*manifest_put_if)(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
+			       const char *read_digest);
 } oci_target_ops;
 
 struct oci_target {

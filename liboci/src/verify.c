@@ -7,6 +7,7 @@
 #include "error_internal.h"
 #include "oci/manifest.h"
 #include "oci/ops.h"
+#include "oci/sigstore.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct oci_verifier {
 	struct vkey *keys;
 	size_t nkeys;
 	oci_kvlist annotations;
+	char source[200]; /* what the last success used */
 };
 
 int oci_verifier_new(oci_verifier **out)
@@ -152,7 +154,10 @@ cleanup:
 	return rc;
 }
 
-int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest)
+/* The legacy .sig tag; *absent = 1 when there is no tag or no
+ * simple-signing layer in it (then a bundle referrer may still sign). */
+static int verify_sig_tag(int *absent, const char **key_path_out, oci_verifier *v, oci_target *t,
+			  const char *digest)
 {
 	oci_buf manifest = OCI_BUF_INIT, reasons = OCI_BUF_INIT;
 	char *tag = NULL;
@@ -160,14 +165,12 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 	size_t nreasons = 0, nsig = 0;
 	int rc;
 
-	if (key_path_out)
-		*key_path_out = NULL;
-	if (!v->nkeys)
-		return oci_error_set(OCI_EINVALID, "no public key given to verify %s with", digest);
+	*absent = 0;
 	if ((rc = oci_signature_tag(&tag, digest)) < 0)
 		return rc;
 	rc = oci_target_manifest_get(&manifest, NULL, NULL, t, tag);
 	if (rc == OCI_ENOTFOUND) {
+		*absent = 1;
 		rc = oci_error_set(OCI_EVERIFY, "no signatures found for %s (no %s tag)", digest, tag);
 		goto cleanup;
 	}
@@ -198,6 +201,7 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 		if (rc == 0) {
 			if (key_path_out)
 				*key_path_out = v->keys[k].name;
+			snprintf(v->source, sizeof v->source, "signature tag %s", tag);
 			goto cleanup;
 		}
 		if (nreasons++ < MAX_REASONS) {
@@ -207,10 +211,11 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 			oci_buf_append(&reasons, line, strlen(line));
 		}
 	}
-	if (!nsig)
+	if (!nsig) {
+		*absent = 1;
 		rc = oci_error_set(OCI_EVERIFY, "no signatures found for %s (%s has no %s layers)", digest, tag,
 				   OCI_MT_COSIGN_SIMPLESIGNING);
-	else
+	} else
 		rc = oci_error_set(OCI_EVERIFY, "no valid signature for %s: %s%s", digest,
 				   reasons.data ? reasons.data : "", nreasons > MAX_REASONS ? "; ..." : "");
 cleanup:
@@ -219,6 +224,58 @@ cleanup:
 	oci_buf_dispose(&manifest);
 	oci_buf_dispose(&reasons);
 	return rc;
+}
+
+int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest)
+{
+	int absent = 0, rc;
+	char referrer[OCI_DIGEST_SIZE], sig_reason[700];
+	if (key_path_out)
+		*key_path_out = NULL;
+	v->source[0] = '\0';
+	if (!v->nkeys)
+		return oci_error_set(OCI_EINVALID, "no public key given to verify %s with", digest);
+	/* Either form counts (cli.md, "The artifact"): the legacy .sig tag
+	 * first, then the Sigstore bundles attached as referrers (cosign v3). */
+	rc = verify_sig_tag(&absent, key_path_out, v, t, digest);
+	if (rc == 0 || (rc != OCI_EVERIFY && rc != OCI_EINVALID))
+		return rc;
+	snprintf(sig_reason, sizeof sig_reason, "%s", oci_error_last()->message);
+	int sig_rc = rc;
+
+	const oci_key **keys = calloc(v->nkeys, sizeof *keys);
+	if (!keys)
+		return OCI_ENOMEM_SET();
+	for (size_t i = 0; i < v->nkeys; i++)
+		keys[i] = v->keys[i].key;
+	size_t k = 0;
+	rc = oci_sigstore_verify_referrers(&k, referrer, t, digest, keys, v->nkeys, &v->annotations);
+	free(keys);
+	if (rc == 0) {
+		if (key_path_out)
+			*key_path_out = v->keys[k].name;
+		snprintf(v->source, sizeof v->source, "Sigstore bundle referrer %s", referrer);
+		return 0;
+	}
+	if (rc == OCI_ENOTFOUND) {
+		/* No bundle either: the .sig verdict stands as it was. */
+		if (absent)
+			return oci_error_set(OCI_EVERIFY, "%s, and no Sigstore bundle referrers", sig_reason);
+		oci_error_set(sig_rc, "%s", sig_reason);
+		return sig_rc;
+	}
+	if (rc != OCI_EVERIFY)
+		return rc;
+	if (absent)
+		return oci_error_wrap("no valid signature for %s", digest);
+	char bundle_reason[1200];
+	snprintf(bundle_reason, sizeof bundle_reason, "%s", oci_error_last()->message);
+	return oci_error_set(OCI_EVERIFY, "%s; %s", sig_reason, bundle_reason);
+}
+
+const char *oci_verifier_source(const oci_verifier *v)
+{
+	return v->source[0] ? v->source : NULL;
 }
 
 int oci_verifier_check(void *ctx, oci_target *t, const char *digest)

@@ -95,7 +95,8 @@ int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target 
 
 /* Copies the manifest REF resolves to (and its blobs, and an index's
  * manifests) from src to dst, tagging with dst's tags, or src's first tag
- * when dst has none. with_signatures also copies the cosign .sig tag. */
+ * when dst has none. with_signatures also copies the cosign .sig tag and the
+ * OCI 1.1 referrers (Sigstore bundles, ...), listed on dst as it needs. */
 int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int with_signatures);
 
 /* Adds tags pointing at the reference's digest. */

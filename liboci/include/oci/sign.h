@@ -48,11 +48,17 @@ int oci_verifier_add_key_file(oci_verifier *v, const char *pub_path);
 int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name);
 /* Every KEY=VALUE must be present in the payload's "optional" object. */
 int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations);
-/* 0 when a signature stored on t for digest verifies with one of the keys,
+/* 0 when a signature stored on t for digest verifies with one of the keys
+ * (a cosign .sig layer, or a Sigstore bundle attached as a referrer:
+ * oci/sigstore.h),
  * names digest and carries the annotations; *key_path_out (may be NULL)
  * then points at the key's path (belongs to v). OCI_EVERIFY otherwise, with
  * a message saying why for each signature. */
 int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest);
+/* What the last successful oci_verifier_verify used: "signature tag
+ * sha256-<hex>.sig" or "Sigstore bundle referrer sha256:<hex>" (belongs to
+ * v; NULL before a success). */
+const char *oci_verifier_source(const oci_verifier *v);
 /* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
 int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
 void oci_verifier_free(oci_verifier *v);
