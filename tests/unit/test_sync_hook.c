@@ -85,8 +85,8 @@ static void test_output_env_cwd(void)
 			 10000, &st, &to), 0);
 	CHECK_EQ_INT(st, 0);
 	CHECK_EQ_INT(to, 0);
-	char want[600];
-	char real[512];
+	char want[PATH_MAX + 100];
+	char real[PATH_MAX];
 	if (!realpath(dir, real))
 		real[0] = '\0';
 	snprintf(want, sizeof want, "one|no newlinesha256:abc reg/app:1 /hook-home|%s|", real);
