@@ -123,7 +123,7 @@ static int lock_layout(layout *l)
 	char *p = NULL;
 	if (asprintf(&p, "%s/.ocisync.lock", l->dir) < 0)
 		return OCI_ENOMEM_SET();
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644, 1);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int rc = oci_error_errno("locking %s", p);
 		free(p);

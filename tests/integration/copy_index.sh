@@ -104,7 +104,7 @@ REG_PORT=$REGA_PORT start_proxy "[{\"method\":\"GET\",\"path\":\"/blobs/$LAYER2\
 mkdir -p "$WORK/tmp"
 TMPDIR="$WORK/tmp" expect_fail 1 "does not match its digest" copy "$PROXY/team/multi:v1" "$REGB/team/broken:v1"
 assert_contains "$ERR" "$LAYER2"
-[ "$(proxy_count 'fault=flip')" -ge 1 ] || fail "the proxy flipped nothing"
+wait_proxy_count 'fault=flip' 1 || fail "the proxy flipped nothing"
 expect_fail 1 "not found" resolve "$REGB/team/broken:v1"
 expect_fail 1 "not found" manifest "$REGB/team/broken@$CHILD1"
 assert_eq "$(ls -A "$WORK/tmp")" "" "temporary files left"

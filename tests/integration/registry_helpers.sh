@@ -21,6 +21,16 @@ start_proxy() {
 
 # Lines of the proxy log matching a pattern.
 proxy_count() { grep -c -- "$1" "$PROXY_LOG" || true; }
+# The proxy logs a request once it has sent the whole body, which can be
+# after the client gave up on it: wait (up to 5 s) for N matching lines.
+wait_proxy_count() { # pattern min
+	local i
+	for i in $(seq 1 50); do
+		[ "$(proxy_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # ocisync's stdout, byte for byte, into a file (for cmp); fails the test on error.
 ocisync_to_file() { # file args...
