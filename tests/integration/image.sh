@@ -65,4 +65,15 @@ out=$(chroot --userspec=65532:65532 "$rootfs" /usr/bin/ocisync sync oci-layout:/
 assert_contains "$out" "synced sha256:"
 same_tree "$TESTDATA/manifests" "$rootfs/tmp/cluster/current"
 assert_eq "$(stat -c %u "$rootfs/tmp/cluster/.revisions")" 65532 "owner of what the image's sync wrote"
+
+step "publishing with ocisync itself: sign in the layout, copy --with-signatures, verify at the registry"
+(cd "$WORK" && COSIGN_PASSWORD= "$OCISYNC" keygen --prefix release >/dev/null 2>&1) || fail "keygen"
+COSIGN_PASSWORD= ok sign --key "$WORK/release.key" "oci-layout:$WORK/img1:$version"
+start_registry
+ok copy --with-signatures "oci-layout:$WORK/img1:$version" "$REG/ocisync:$version"
+assert_eq "$OUT" "$REG/ocisync@$d1" "published reference"
+ok verify --key "$WORK/release.pub" "$REG/ocisync:$version"
+assert_contains "$OUT" "$d1"
+out=$(skopeo inspect --tls-verify=false "docker://$REG/ocisync:$version") || fail "skopeo inspect of the published image"
+assert_contains "$out" "\"Digest\": \"$d1\""
 echo "image: ok"
