@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <yaml.h>
 
 #ifndef OCI_VERSION_STRING
 #define OCI_VERSION_STRING "0.1.0"
@@ -20,9 +21,10 @@ static pthread_once_t deps_once = PTHREAD_ONCE_INIT;
 static void fill_deps(void)
 {
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	snprintf(deps, sizeof deps, "libcurl %s (%s), jansson %s, %s, %s, libsodium %s",
+	snprintf(deps, sizeof deps, "libcurl %s (%s), jansson %s, %s, %s, libsodium %s, libyaml %s",
 		 cv->version, cv->ssl_version ? cv->ssl_version : "no TLS", jansson_version_str(),
-		 archive_version_details(), OpenSSL_version(OPENSSL_VERSION), sodium_version_string());
+		 archive_version_details(), OpenSSL_version(OPENSSL_VERSION), sodium_version_string(),
+		 yaml_get_version_string());
 }
 
 const char *oci_version_deps(void)
