@@ -175,7 +175,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 	oci_verifier *verifier = NULL;
 	int once = 0, have_interval = 0;
 	long n;
-	long long ms;
+	int64_t ms;
+	const char *why;
 	int rc = EXIT_FAIL, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -184,8 +185,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'l': opts.link = optarg; break;
 		case '1': once = 1; break;
 		case 'i':
-			if ((ms = cli_parse_duration(optarg)) <= 0) {
-				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h, not '%s'", optarg);
+			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h: '%s' %s", optarg, why);
 				goto cleanup;
 			}
 			loop.interval_ms = ms;
@@ -203,8 +204,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'p': opts.path = optarg; break;
 		case 'e': opts.exec = optarg; break;
 		case 't':
-			if ((ms = cli_parse_duration(optarg)) <= 0) {
-				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m, not '%s'", optarg);
+			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m: '%s' %s", optarg, why);
 				goto cleanup;
 			}
 			opts.exec_timeout_ms = ms;
