@@ -150,24 +150,21 @@ void oci_http_resp_dispose(oci_http_resp *r)
 	r->retriable = 0;
 }
 
-/* Query parameters whose values may be secrets (pre-signed storage URLs,
- * tokens) are replaced in log lines. */
-static int secret_param(const char *name, size_t len)
+/* Query values in log lines: a redirect target (pre-signed storage URLs)
+ * or an upload location may carry secrets under any name (X-Amz-Signature,
+ * sig, pw, se, ...), so every value is redacted except those of the
+ * parameters this library itself adds, which are not secret. */
+static int shown_param(const char *name, size_t len)
 {
-	static const char *const words[] = { "token", "sig", "credential", "key", "auth", "password", "secret" };
-	char lower[64];
-	if (len >= sizeof lower)
-		len = sizeof lower - 1;
-	for (size_t i = 0; i < len; i++)
-		lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
-	lower[len] = '\0';
-	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strstr(lower, words[i]))
+	static const char *const ours[] = { "digest", "mount", "from", "n", "last" };
+	for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+		if (strlen(ours[i]) == len && strncmp(name, ours[i], len) == 0)
 			return 1;
 	return 0;
 }
 
-static void redact_url(char *out, size_t n, const char *url)
+/* all: redact every value (a URL the registry sent us to). */
+static void redact_url(char *out, size_t n, const char *url, int all)
 {
 	const char *q = strchr(url, '?');
 	if (!q) {
@@ -182,10 +179,12 @@ static void redact_url(char *out, size_t n, const char *url)
 		const char *amp = strchr(p, '&');
 		size_t plen = amp ? (size_t)(amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', plen);
-		if (eq && secret_param(p, (size_t)(eq - p)))
-			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
-		else if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
+		if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
 			o += (size_t)snprintf(out + o, n - o, "_state=..."); /* distribution's long session state */
+		else if (eq && (all || !shown_param(p, (size_t)(eq - p))))
+			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
+		else if (!eq && plen)
+			o += (size_t)snprintf(out + o, n - o, "REDACTED"); /* a bare token */
 		else
 			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)plen, p);
 		if (!amp)
@@ -936,7 +935,8 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 
 		CURLcode cc = curl_easy_perform(h->curl);
 		char shown[700];
-		redact_url(shown, sizeof shown, url);
+		/* after a redirect, url is the registry's choice: nothing shown */
+		redact_url(shown, sizeof shown, url, redirects > 0);
 		if (cc == CURLE_OK || resp->status)
 			oci_http_log(h, "%s %s -> %ld%s", r.method, shown, resp->status,
 				     cc == CURLE_OK ? "" : " (transfer failed)");
