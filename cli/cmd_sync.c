@@ -23,6 +23,7 @@ static const char help[] =
 	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices)\n"
 	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
 	"  --path SUBDIR         publish only this folder of the artifact\n"
+	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
 	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
 	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
 	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
@@ -159,6 +160,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "verify-key", required_argument, NULL, 'k' },
 		{ "semver", required_argument, NULL, 's' },
 		{ "path", required_argument, NULL, 'p' },
+		{ "max-size", required_argument, NULL, 'z' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "exec-timeout", required_argument, NULL, 't' },
 		{ "max-failures", required_argument, NULL, 'F' },
@@ -202,6 +204,12 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'k': oci_strlist_push(&keys, optarg); break;
 		case 's': opts.semver = optarg; break;
 		case 'p': opts.path = optarg; break;
+		case 'z':
+			if (cli_parse_size(&opts.max_size, optarg, &why) < 0) {
+				rc = cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", optarg, why);
+				goto cleanup;
+			}
+			break;
 		case 'e': opts.exec = optarg; break;
 		case 't':
 			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {

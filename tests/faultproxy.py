@@ -30,6 +30,9 @@ rule, misbehaves a given number of times:
   drip         forward, but send the response body at the rule's "rate"
                bytes per second (default 3), as a hostile or broken
                registry does that stays just above libcurl's low-speed limit
+  manifest     answer a manifest HEAD/GET with the rule's "body" (a JSON
+               string) and its Docker-Content-Digest, without asking the
+               registry
   endless      answer a blob GET 200 with the rule's "declared" Content-Length
                (default none: the body ends when the client hangs up) and an
                endless stream of zeros
@@ -59,6 +62,7 @@ are optional filters, count defaults to 1.
 import argparse
 import base64
 import email.utils
+import hashlib
 import http.client
 import http.server
 import json
@@ -220,6 +224,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.logreq(0, "fault=drop-upload")
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "manifest":
+            body = rule["body"].encode()
+            self.discard_body()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Docker-Content-Digest", "sha256:" + hashlib.sha256(body).hexdigest())
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.logreq(200, "fault=manifest")
             return
         if mode == "endless":
             self.discard_body()

@@ -44,8 +44,6 @@ typedef struct oci__xsource oci__xsource;
 int oci__xsource_new(oci__xsource **out, oci_read_fn src, void *ctx);
 /* Next bytes: count, 0 at the end, or a negative oci_error_code. */
 ssize_t oci__xsource_read(oci__xsource *s, const void **buf);
-/* Reads the rest of the stream, verifying it. */
-int oci__xsource_finish(oci__xsource *s);
 void oci__xsource_free(oci__xsource *s);
 
 #endif
