@@ -16,6 +16,7 @@ typedef struct cli {
 	int progress;             /* a bar on stderr: terminal and not --no-progress */
 	const char *prog;         /* "ocisync" */
 	const char *command;
+	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
 } cli;
 
 typedef struct cli_command {

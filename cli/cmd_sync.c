@@ -31,11 +31,17 @@ static const char help[] =
 	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
 	"  --status-file F       JSON status written atomically after every sync\n"
 	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
+	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
+	"                        the loop; 0 = never): status error, the lock released\n"
 	"  -h, --help            this help\n\n"
 	"Loop: SIGTERM/SIGINT finish the sync in hand and exit 0; SIGHUP syncs now. After n\n"
 	"failures in a row the next try comes after min(interval, 2^n s).\n"
 	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
 	"errors go to stderr. -o json prints one object per sync.\n";
+
+/* Shorter than the period of any sensible CronJob running sync --once, so
+ * a stalled run never holds the lock into the next one. */
+#define CLI_SYNC_TIMEOUT_MS (10 * 60 * 1000)
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t wake_flag;
@@ -273,6 +279,9 @@ int cmd_sync(cli *c, int argc, char **argv)
 		opts.verify_ctx = verifier;
 	}
 	sync_cli sc = { c, argv[optind], ref };
+	/* the deadline runs per sync, not from the start of the process */
+	opts.timeout_ms = c->timeout_set ? c->client.timeout_ms : CLI_SYNC_TIMEOUT_MS;
+	oci_target_set_timeout(t, 0);
 	opts.log_fn = on_log;
 	opts.result_fn = on_result;
 	opts.cb_ctx = &sc;

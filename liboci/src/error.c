@@ -86,6 +86,7 @@ const char *oci_error_name(int code)
 	case OCI_EEXISTS: return "exists";
 	case OCI_EPASSWORD: return "wrong password or corrupt key";
 	case OCI_EUNSUPPORTED: return "unsupported";
+	case OCI_ETIMEOUT: return "timeout";
 	default: return "error";
 	}
 }

@@ -395,6 +395,9 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	s.o = o;
 	s.link = o->link ? o->link : DEFAULT_LINK;
 	int own_lock = -1;
+	/* every wait of the step bounded: the lock is never held past it */
+	if (o->timeout_ms > 0)
+		oci_target_set_timeout(t, o->timeout_ms);
 	int rc = prepare_root(o);
 	if (rc)
 		goto fail_early;
@@ -437,10 +440,14 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	sync_state_dispose(&s.st);
 	free(s.ref_text);
 	sync_lock_release(own_lock);
+	if (o->timeout_ms > 0)
+		oci_target_set_timeout(t, 0);
 	return rc;
 fail_locked:
 	sync_lock_release(own_lock);
 fail_early:
+	if (o->timeout_ms > 0)
+		oci_target_set_timeout(t, 0);
 	out->status = OCI_SYNC_ERROR;
 	out->error_code = rc;
 	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);

@@ -25,6 +25,7 @@ typedef enum {
 	OCI_EEXISTS = -13,   /* destination exists */
 	OCI_EPASSWORD = -14, /* wrong password or corrupt key */
 	OCI_EUNSUPPORTED = -15,
+	OCI_ETIMEOUT = -16,  /* the operation's deadline passed (--timeout) */
 } oci_error_code;
 
 typedef struct oci_error {
