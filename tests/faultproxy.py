@@ -30,6 +30,9 @@ rule, misbehaves a given number of times:
   drip         forward, but send the response body at the rule's "rate"
                bytes per second (default 3), as a hostile or broken
                registry does that stays just above libcurl's low-speed limit
+  stall        log "fault=stall" at once, then answer nothing for the rule's
+               "seconds" (default 30) and hang up: a client waits mid-operation
+               (for a test to kill it there)
   manifest     answer a manifest HEAD/GET with the rule's "body" (a JSON
                string) and its Docker-Content-Digest, without asking the
                registry
@@ -224,6 +227,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.logreq(0, "fault=drop-upload")
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "stall":
+            self.logreq(0, "fault=stall")
+            time.sleep(float(rule.get("seconds", 30)))
+            self.close_connection = True
             return
         if mode == "manifest":
             body = rule["body"].encode()

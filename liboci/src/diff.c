@@ -166,11 +166,9 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	if ((rc = oci_artifact_layer(&layer, m)) < 0)
 		goto cleanup;
 	const char *tmpd = getenv("TMPDIR");
-	if (asprintf(&tmp, "%s/ocisync-diff-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp") < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
+	oci_tmp_sweep(tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff"); /* killed diffs' files */
+	if ((rc = oci_tmp_template(&tmp, tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff")) < 0)
 		goto cleanup;
-	}
 	if ((fd = mkstemp(tmp)) < 0) {
 		rc = oci_error_errno("creating %s", tmp);
 		free(tmp);

@@ -22,9 +22,13 @@
 
 typedef struct layout {
 	char *dir;
+	int swept;      /* killed writers' temporaries removed (once per target) */
 } layout;
 
 static layout *L(oci_target *t) { return t->impl; }
+
+/* blobs/sha256/.ocisync-tmp-<pid>-XXXXXX while a blob is written */
+#define BLOB_TMP_PREFIX ".ocisync-tmp"
 
 static char *blob_path(const layout *l, const char *digest)
 {
@@ -45,6 +49,15 @@ static int ensure_layout(layout *l)
 	free(p);
 	if (rc < 0)
 		return oci_error_wrap("oci-layout:%s", l->dir);
+	if (!l->swept) {
+		/* what killed pushes, copies and tags left (their pid is gone) */
+		l->swept = 1;
+		if (asprintf(&p, "%s/blobs/sha256", l->dir) < 0)
+			return OCI_ENOMEM_SET();
+		oci_tmp_sweep(p, BLOB_TMP_PREFIX);
+		free(p);
+		oci_tmp_sweep(l->dir, "index.json.tmp");
+	}
 	if (asprintf(&p, "%s/oci-layout", l->dir) < 0)
 		return OCI_ENOMEM_SET();
 	if (access(p, F_OK) < 0) {
@@ -265,11 +278,15 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 	char *final = blob_path(l, digest), *tmp = NULL;
 	int fd = -1;
 	oci_verify_sink v = { 0 };
-	if (!final || asprintf(&tmp, "%s/blobs/sha256/.tmp-%.12s-XXXXXX", l->dir, oci_digest_hex(digest)) < 0) {
-		tmp = NULL;
+	char *blobs = NULL;
+	if (!final || asprintf(&blobs, "%s/blobs/sha256", l->dir) < 0) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
+	rc = oci_tmp_template(&tmp, blobs, BLOB_TMP_PREFIX);
+	free(blobs);
+	if (rc < 0)
+		goto cleanup;
 	if ((fd = mkstemp(tmp)) < 0) {
 		rc = oci_error_errno("creating %s", tmp);
 		goto cleanup;

@@ -94,7 +94,8 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	memset(out, 0, sizeof *out);
 	oci_buf mbuf = OCI_BUF_INIT;
 	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
-	int fd = -1, rc, published = 0;
+	char *blob_prefix = NULL, *tmp_prefix = NULL;
+	int fd = -1, rc, published = 0, blob_named = 0;
 	const oci_descriptor *layer;
 
 	if ((rc = oci_digest_validate(digest)) < 0)
@@ -138,31 +139,37 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		rc = oci_error_set(OCI_EEXISTS, "%s is not empty (use --force to replace it)", dest);
 		goto cleanup;
 	}
-	if (asprintf(&blob, "%s/.%s.ocisync-blob-XXXXXX", parent, base) < 0 ||
-	    asprintf(&tmpdir, "%s/.%s.ocisync-tmp-XXXXXX", parent, base) < 0) {
+	/* The layer is downloaded into an anonymous file where the filesystem
+	 * allows (nothing left by a kill); the tree into .DEST.ocisync-tmp-PID-*.
+	 * What killed pulls of DEST left under a name goes first. */
+	if (asprintf(&blob_prefix, ".%s.ocisync-blob", base) < 0 ||
+	    asprintf(&tmp_prefix, ".%s.ocisync-tmp", base) < 0) {
+		blob_prefix = tmp_prefix = NULL;
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	if ((fd = mkstemp(blob)) < 0) {
-		rc = oci_error_errno("creating %s", blob);
-		free(blob);
-		blob = NULL;
+	oci_tmp_sweep(parent, blob_prefix);
+	oci_tmp_sweep(parent, tmp_prefix);
+	if ((rc = oci_tmp_template(&tmpdir, parent, tmp_prefix)) < 0)
 		goto cleanup;
-	}
+	if ((rc = oci_tmp_file(&fd, &blob, &blob_named, parent, blob_prefix)) < 0)
+		goto cleanup;
 	struct oci_fd_sink sink = { fd, blob };
 	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0) {
 		oci_error_wrap("downloading layer %s", layer->digest);
 		goto cleanup;
 	}
-	close(fd);
-	fd = -1;
 	if (!mkdtemp(tmpdir)) {
 		rc = oci_error_errno("creating a temporary directory beside %s", dest);
 		free(tmpdir);
 		tmpdir = NULL;
 		goto cleanup;
 	}
-	if ((rc = oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = oci_error_errno("reading %s", blob);
+		goto cleanup;
+	}
+	if ((rc = oci_extract(&out->stats, oci_fd_source_read, &sink, tmpdir, &opts->extract)) < 0)
 		goto cleanup;
 	if (chmod(tmpdir, 0755) < 0) {
 		rc = oci_error_errno("setting the mode of %s", tmpdir);
@@ -175,7 +182,7 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	if (blob)
+	if (blob && blob_named)
 		unlink(blob);
 	if (tmpdir && !published)
 		oci_rmtree(tmpdir);
@@ -185,6 +192,8 @@ cleanup:
 	}
 	free(blob);
 	free(tmpdir);
+	free(blob_prefix);
+	free(tmp_prefix);
 	free(parent);
 	free(base);
 	free(mt);
