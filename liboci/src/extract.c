@@ -620,6 +620,12 @@ static int check_empty(int fd, const char *dest)
 int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts)
 {
+	return oci__extract_at(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, opts);
+}
+
+int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
+{
 	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
 	const oci_extract_opts *o = opts ? opts : &defaults;
 	int rc = 0, oom;
@@ -644,7 +650,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 			x.sublen = strlen(x.sub);
 		}
 	}
-	if ((x.destfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if ((x.destfd = openat(dirfd, dest_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		rc = oci_error_errno("opening extraction directory %s", dest_dir);
 		goto cleanup;
 	}
@@ -655,7 +661,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 			goto cleanup;
 		/* A previous revision that is gone just means no reuse. */
 		if (x.reuse.n)
-			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if ((rc = oci__xsource_new(&x.xs, source, source_ctx)) < 0)
 		goto cleanup;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "oci/extract.h"
 #include "oci/io.h"
 
 /* One regular file of an extracted tree, as an index line holds it:
@@ -37,6 +38,20 @@ int oci__xtable_load_index(oci__xtable *t, const char *file);
  * rootfd without following any symlink. create: make missing directories
  * (0755). On failure sets an error naming entry and returns it. */
 int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create, const char *entry);
+
+/* Opens rel under dirfd without following any symlink or leaving dirfd:
+ * openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) where the kernel has it,
+ * else component by component with O_NOFOLLOW. An fd, or -1 with errno
+ * (ELOOP/ENOTDIR for a symlink, EXDEV for a way out). */
+int oci__openat_beneath(int dirfd, const char *rel, int flags, unsigned mode);
+/* Removes dirfd's entry name (a tree, a file, or a symlink itself), never
+ * following a symlink; a missing entry is success. shown: for messages. */
+int oci__rmtree_at(int dirfd, const char *name, const char *shown);
+
+/* oci_extract into dest_name under dirfd (AT_FDCWD: a path), which must
+ * not be a symlink; dest_dir names it in messages. */
+int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts);
 
 /* The stream under the tar reader: gzip inflated (and its trailer
  * checked) here, anything else passed through (extract_source.c). */

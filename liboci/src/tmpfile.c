@@ -10,6 +10,7 @@
 #include "fileutil.h"
 #include "error_internal.h"
 #include "oci/extract.h"
+#include "extract_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int oci_tmp_template(char **out, const char *dir, const char *prefix)
@@ -47,9 +50,10 @@ static pid_t owner_pid(const char *name, const char *prefix)
 	return (pid_t)v;
 }
 
-int oci_tmp_sweep(const char *dir, const char *prefix)
+int oci_tmp_sweep_at(int dirfd, const char *dir, const char *prefix)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* a description of its own: a dup would share (and move) dirfd's offset */
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
@@ -65,19 +69,102 @@ int oci_tmp_sweep(const char *dir, const char *prefix)
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue; /* running (or not ours to signal): in use */
 		struct stat st;
-		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != geteuid())
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != geteuid())
 			continue;
-		char *path = NULL;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+		char *shown = NULL;
+		if (asprintf(&shown, "%s/%s", dir, e->d_name) < 0)
 			break;
-		if (oci_rmtree(path) == 0)
+		if (oci__rmtree_at(dirfd, e->d_name, shown) == 0)
 			removed++;
 		else
 			oci_error_clear();
-		free(path);
+		free(shown);
 	}
 	closedir(d);
 	return removed;
+}
+
+int oci_tmp_sweep(const char *dir, const char *prefix)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int n = oci_tmp_sweep_at(fd, dir, prefix);
+	close(fd);
+	return n;
+}
+
+/* "<prefix>-<pid>-<6 random>" */
+static int tmp_name(char **out, const char *prefix)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (size_t i = 0; i < sizeof r; i++)
+			r[i] = (unsigned char)(ts.tv_nsec >> (i * 5));
+	}
+	char sfx[7];
+	for (size_t i = 0; i < sizeof r; i++)
+		sfx[i] = chars[r[i] % (sizeof chars - 1)];
+	sfx[6] = '\0';
+	if (asprintf(out, "%s-%ld-%s", prefix, (long)getpid(), sfx) < 0) {
+		*out = NULL;
+		return OCI_ENOMEM_SET();
+	}
+	return 0;
+}
+
+int oci_tmp_file_at(int *fd_out, char **name, int *named, int dirfd, const char *dir, const char *prefix)
+{
+	*fd_out = -1;
+	*name = NULL;
+	*named = 0;
+	int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		*fd_out = fd;
+		return 0;
+	}
+	for (int attempt = 0; attempt < 100; attempt++) {
+		int rc = tmp_name(name, prefix);
+		if (rc < 0)
+			return rc;
+		fd = openat(dirfd, *name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*fd_out = fd;
+			*named = 1;
+			return 0;
+		}
+		int err = errno;
+		free(*name);
+		*name = NULL;
+		if (err != EEXIST) {
+			errno = err;
+			return oci_error_errno("creating a temporary file in %s", dir);
+		}
+	}
+	return oci_error_set(OCI_EIO, "creating a temporary file in %s: every name taken", dir);
+}
+
+int oci_tmp_dir_at(char **name, int dirfd, const char *dir, const char *prefix)
+{
+	*name = NULL;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		int rc = tmp_name(name, prefix);
+		if (rc < 0)
+			return rc;
+		if (mkdirat(dirfd, *name, 0700) == 0)
+			return 0;
+		int err = errno;
+		free(*name);
+		*name = NULL;
+		if (err != EEXIST) {
+			errno = err;
+			return oci_error_errno("creating a temporary directory in %s", dir);
+		}
+	}
+	return oci_error_set(OCI_EIO, "creating a temporary directory in %s: every name taken", dir);
 }
 
 int oci_tmp_file(int *fd_out, char **path_out, int *named, const char *dir, const char *prefix)
