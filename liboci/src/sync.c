@@ -238,7 +238,7 @@ cleanup:
  * leave the link pointing at files whose data never reached the disk. */
 static void flush_revision(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)syncfs(fd);
 		close(fd);
@@ -377,6 +377,13 @@ static int prepare_root(const oci_sync_opts *o)
 		if (rc)
 			return rc;
 	}
+	/* ROOT itself must not be a symlink: everything under it is worked on
+	 * relative to its descriptor (sync_open_root), nothing followed */
+	int rootfd;
+	int rc = sync_open_root(&rootfd, NULL, o->root, 0);
+	if (rc)
+		return rc;
+	close(rootfd);
 	return 0;
 }
 
@@ -405,25 +412,18 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		goto fail_early; /* someone else's root for now: write nothing */
 	snprintf(s.revs, sizeof s.revs, "%s/%s", o->root, SYNC_REVISIONS);
 	snprintf(s.state_path, sizeof s.state_path, "%s/%s", o->root, SYNC_STATE_FILE);
-	if (mkdir(s.revs, 0755) < 0 && errno != EEXIST) {
-		rc = oci_error_errno("creating %s", s.revs);
-		goto fail_locked;
-	}
 	{
 		/* A symlinked .revisions would make sync clean "leftovers" out of,
-		 * and publish into, whatever directory it points to. */
-		struct stat st;
-		if (lstat(s.revs, &st) < 0) {
-			rc = oci_error_errno("reading %s", s.revs);
+		 * and publish into, whatever directory it points to: created and
+		 * checked here, and every later use opens it with O_NOFOLLOW. */
+		int rootfd, revsfd;
+		if ((rc = sync_open_root(&rootfd, &revsfd, o->root, 1)))
 			goto fail_locked;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			rc = oci_error_set(OCI_EINVALID, "%s is %s, not a directory made by ocisync sync; refusing to use it",
-					   s.revs, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
-			goto fail_locked;
-		}
+		sync_close_root(rootfd, revsfd);
 	}
-	if (sync_state_load(&s.st, s.state_path)) {
+	if ((rc = sync_state_load(&s.st, s.state_path)) == OCI_EUNSAFE) {
+		goto fail_locked; /* a symlinked state file: nothing written through it */
+	} else if (rc) {
 		info(o, "%s; starting with a fresh state", oci_error_last()->message);
 		memset(&s.st, 0, sizeof s.st);
 	}
