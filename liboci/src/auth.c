@@ -104,6 +104,9 @@ int oci_auth_new(oci_auth **out, const char *api_host, const char *config_host,
 	a->config_host = strdup(config_host && *config_host ? config_host : api_host);
 	a->opts = opts ? *opts : defaults;
 	a->live = opts;
+	/* used without a target (login): the deadline starts here */
+	if (!a->opts.deadline_ms && a->opts.timeout_ms > 0)
+		a->opts.deadline_ms = oci_clock_ms() + a->opts.timeout_ms;
 	pthread_mutex_init(&a->lock, NULL);
 	if (!a->api_host || !a->config_host || shared_host_adopt(a) < 0) {
 		oci_auth_free(a);
@@ -279,7 +282,7 @@ static CURLcode http_run(http_exchange *x, oci_auth *a, const char *url, const c
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	/* token requests are bounded by the operation's deadline too */
 	long timeout_ms = 120000L;
-	int64_t dl = a->live ? a->live->deadline_ms : a->opts.deadline_ms;
+	int64_t dl = a->live && a->live->deadline_ms ? a->live->deadline_ms : a->opts.deadline_ms;
 	if (dl) {
 		int64_t left = dl - oci_clock_ms();
 		if (left < timeout_ms)

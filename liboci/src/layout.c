@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REF_NAME "org.opencontainers.image.ref.name"
@@ -130,8 +131,14 @@ static int save_index(layout *l, json_t *index)
 	return rc;
 }
 
-/* Exclusive lock over the index for read-modify-write. Returns the fd. */
-static int lock_layout(layout *l)
+/* How long a writer waits for another's index lock when the operation
+ * has no deadline: it is held for milliseconds, so this is a stuck
+ * (stopped, hung) holder, not a busy one. */
+#define LOCK_WAIT_MS (120 * 1000)
+
+/* Exclusive lock over the index for read-modify-write, waiting at most
+ * until the operation's deadline (or LOCK_WAIT_MS). Returns the fd. */
+static int lock_layout(layout *l, const oci_client_opts *o)
 {
 	char *p = NULL;
 	if (asprintf(&p, "%s/.ocisync.lock", l->dir) < 0)
@@ -143,11 +150,28 @@ static int lock_layout(layout *l)
 		return rc;
 	}
 	free(p);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	int64_t start = oci_clock_ms();
+	int64_t until = o->deadline_ms ? o->deadline_ms : start + LOCK_WAIT_MS;
+	long pause_ms = 1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
 			close(fd);
 			return oci_error_errno("locking oci-layout:%s", l->dir);
 		}
+		if (oci_clock_ms() >= until) {
+			close(fd);
+			if (o->deadline_ms)
+				return oci_error_set(OCI_ETIMEOUT, "timeout: oci-layout:%s: another process held its index lock "
+						     "past the deadline (--timeout); gave up", l->dir);
+			return oci_error_set(OCI_ELOCKED, "oci-layout:%s: another process has held its index lock for %d s; gave up",
+					     l->dir, LOCK_WAIT_MS / 1000);
+		}
+		struct timespec ts = { 0, pause_ms * 1000000L };
+		nanosleep(&ts, NULL);
+		if (pause_ms < 64)
+			pause_ms *= 2;
 	}
 	return fd;
 }
@@ -388,7 +412,7 @@ static int layout_manifest_put(oci_target *t, const char *tag, const char *media
 		return oci_error_wrap("oci-layout:%s: storing manifest", l->dir);
 	if (!tag)
 		return 0;
-	int lock = lock_layout(l);
+	int lock = lock_layout(l, &t->opts);
 	if (lock < 0)
 		return lock;
 	rc = set_tag(l, tag, digest, media_type, (int64_t)len);
@@ -403,7 +427,7 @@ static int layout_tag(oci_target *t, const char *digest, const char *tag)
 	int rc = read_manifest_blob(l, digest, &b);
 	if (rc == 0) {
 		char *mt = declared_type(&b);
-		int lock = lock_layout(l);
+		int lock = lock_layout(l, &t->opts);
 		if (lock < 0)
 			rc = lock;
 		else {

@@ -47,6 +47,22 @@ expect_fail 1 "fewer than 1024 bytes moved in 1 s (the minimum speed) (gave up a
 assert_contains "$ERR" "blob sha256:"
 [ ! -e "$WORK/p2" ] || fail "published"
 
+step "a layout whose index lock another process holds: bounded by --timeout"
+ok push "oci-layout:$WORK/store:v1" "$WORK/tree"
+/usr/bin/python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)' \
+	"$WORK/store/.ocisync.lock" </dev/null >/dev/null 2>&1 &
+holder=$!
+_pids+=("$holder")
+for _ in $(seq 1 100); do
+	flock -n "$WORK/store/.ocisync.lock" true 2>/dev/null || break
+	sleep 0.05
+done
+expect_fail 1 "timeout: oci-layout:$WORK/store: another process held its index lock past the deadline (--timeout)" \
+	--timeout 1s tag "oci-layout:$WORK/store:v1" v9
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+ok tag "oci-layout:$WORK/store:v1" v9
+
 step "bad values are usage errors"
 expect_fail 2 "--timeout takes a duration" pull --timeout soon "$PROXY/team/app:v1" "$WORK/p3"
 expect_fail 2 "--min-speed takes SIZE/DURATION (like 64K/60s): '10K' needs the form SIZE/DURATION" pull --min-speed 10K "$PROXY/team/app:v1" "$WORK/p3"
