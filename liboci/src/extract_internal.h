@@ -44,6 +44,8 @@ int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create,
  * else component by component with O_NOFOLLOW. An fd, or -1 with errno
  * (ELOOP/ENOTDIR for a symlink, EXDEV for a way out). */
 int oci__openat_beneath(int dirfd, const char *rel, int flags, unsigned mode);
+/* Tests: 1 forces the fallback walk (as on a kernel without openat2). */
+void oci__openat2_disable(int off);
 /* Removes dirfd's entry name (a tree, a file, or a symlink itself), never
  * following a symlink; a missing entry is success. shown: for messages. */
 int oci__rmtree_at(int dirfd, const char *name, const char *shown);
