@@ -50,6 +50,7 @@ typedef struct step {
 	char cur_hex[SYNC_HEX_LEN + 1];
 	sync_state st;
 	char *ref_text;             /* the reference as the hook and status show it */
+	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
 } step;
 
 static void info(const oci_sync_opts *o, const char *fmt, const char *a)
@@ -208,8 +209,14 @@ static int run_hook(step *s)
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env,
-			     o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS,
+	int64_t hook_ms = o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS;
+	if (s->deadline_ms) {
+		/* the step's deadline bounds the hook too (at least a second) */
+		int64_t left = s->deadline_ms - oci_clock_ms();
+		if (left < hook_ms)
+			hook_ms = left > 1000 ? left : 1000;
+	}
+	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env, hook_ms,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
 			     o->log_fn, o->cb_ctx };
 	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
@@ -403,8 +410,10 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	s.link = o->link ? o->link : DEFAULT_LINK;
 	int own_lock = -1;
 	/* every wait of the step bounded: the lock is never held past it */
-	if (o->timeout_ms > 0)
+	if (o->timeout_ms > 0) {
 		oci_target_set_timeout(t, o->timeout_ms);
+		s.deadline_ms = oci_clock_ms() + o->timeout_ms;
+	}
 	int rc = prepare_root(o);
 	if (rc)
 		goto fail_early;

@@ -63,6 +63,12 @@ kill "$holder"
 wait "$holder" 2>/dev/null || true
 ok tag "oci-layout:$WORK/store:v1" v9
 
+step "the hook is bounded by the sync's deadline too"
+expect_fail 1 "timed out after" sync "oci-layout:$WORK/store:v1" --root "$WORK/root3" --once --timeout 2s \
+	--exec 'sleep 60' --exec-timeout 10m --status-file "$WORK/status3.json"
+/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["hook"]["timed_out"] is True, s' \
+	"$WORK/status3.json" || fail "status after a hook past the deadline"
+
 step "bad values are usage errors"
 expect_fail 2 "--timeout takes a duration" pull --timeout soon "$PROXY/team/app:v1" "$WORK/p3"
 expect_fail 2 "--min-speed takes SIZE/DURATION (like 64K/60s): '10K' needs the form SIZE/DURATION" pull --min-speed 10K "$PROXY/team/app:v1" "$WORK/p3"
