@@ -632,6 +632,9 @@ static void format_ms(char *out, size_t n, int64_t ms)
 static int deadline_error(oci_http *h, const oci_http_req *req)
 {
 	char t[32];
+	if (h->opts->timeout_ms <= 0) /* a deadline set through the API alone */
+		return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done by the operation's deadline; gave up",
+				     h->host, req->what ? req->what : "request");
 	format_ms(t, sizeof t, h->opts->timeout_ms);
 	return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done within the %s of --timeout; gave up",
 			     h->host, req->what ? req->what : "request", t);
