@@ -300,22 +300,27 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 	if (rc < 0)
 		return rc;
 	char *final = blob_path(l, digest), *tmp = NULL;
-	int fd = -1;
+	int fd = -1, dfd = -1;
 	oci_verify_sink v = { 0 };
 	char *blobs = NULL;
 	if (!final || asprintf(&blobs, "%s/blobs/sha256", l->dir) < 0) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	rc = oci_tmp_template(&tmp, blobs, BLOB_TMP_PREFIX);
+	/* An anonymous file (O_TMPFILE) given its name only once whole, by
+	 * linkat through /proc: a killed writer leaves nothing. Without
+	 * either, a named temporary its pid identifies (swept later). */
+	if ((dfd = open(blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && access("/proc/self/fd", X_OK) == 0)
+		fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = oci_tmp_template(&tmp, blobs, BLOB_TMP_PREFIX);
+		if (rc == 0 && (fd = mkstemp(tmp)) < 0)
+			rc = oci_error_errno("creating %s", tmp);
+	}
 	free(blobs);
 	if (rc < 0)
 		goto cleanup;
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		goto cleanup;
-	}
-	struct oci_fd_sink fs = { fd, tmp };
+	struct oci_fd_sink fs = { fd, tmp ? tmp : final };
 	if ((rc = oci_verify_sink_init(&v, size, oci_fd_sink_write, &fs)) < 0)
 		goto cleanup;
 	char *buf = malloc(1 << 16);
@@ -341,7 +346,46 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 		goto cleanup;
 	if ((rc = oci_verify_sink_finish(&v, digest, "blob")) < 0)
 		goto cleanup;
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		rc = oci_error_errno("writing %s", tmp ? tmp : final);
+		goto cleanup;
+	}
+	if (!tmp) {
+		/* linked under a temporary name, then renamed over the blob: an
+		 * existing (even damaged) blob is replaced, as a rename would */
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		/* the whole digest in the name: two threads of this process
+		 * writing it at once write the same bytes */
+		if (asprintf(&tmp, "%s-%ld-%s", BLOB_TMP_PREFIX, (long)getpid(), oci_digest_hex(digest)) < 0) {
+			tmp = NULL;
+			rc = OCI_ENOMEM_SET();
+			goto cleanup;
+		}
+		int linked = -1;
+		for (int attempt = 0; attempt < 3 && linked < 0; attempt++) {
+			unlinkat(dfd, tmp, 0);
+			linked = linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW);
+			if (linked < 0 && errno != EEXIST)
+				break;
+		}
+		if (linked < 0) {
+			rc = oci_error_errno("naming blob %s", final);
+			free(tmp);
+			tmp = NULL;
+			goto cleanup;
+		}
+		struct stat st;
+		if (renameat(dfd, tmp, dfd, oci_digest_hex(digest)) < 0 &&
+		    !(errno == ENOENT && fstatat(dfd, oci_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0))
+			rc = oci_error_errno("renaming blob into %s", final);
+		if (rc < 0)
+			unlinkat(dfd, tmp, 0);
+		free(tmp);
+		tmp = NULL;
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
 		fd = -1;
 		rc = oci_error_errno("writing %s", tmp);
 		goto cleanup;
@@ -355,6 +399,8 @@ cleanup:
 	oci_verify_sink_dispose(&v);
 	if (fd >= 0)
 		close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	if (rc < 0 && tmp)
 		unlink(tmp);
 	free(tmp);
