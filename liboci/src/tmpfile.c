@@ -6,7 +6,10 @@
  * "<prefix>-<pid>-<random>", and the next operation writing in the same
  * directory removes the ones whose process no longer runs (tmp_sweep):
  * recognisable, and only ours (same owner, that prefix). A pid reused by
- * another process keeps its leftovers until that process is gone too. */
+ * another process keeps its leftovers until that process is gone too.
+ * Processes in another pid namespace sharing the directory (two containers
+ * on one volume, same uid) cannot be told apart from dead ones: such a
+ * setup should give each its own TMPDIR. */
 #include "fileutil.h"
 #include "error_internal.h"
 #include "oci/extract.h"
