@@ -4,6 +4,7 @@
 #include "oci/ops.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "extract_internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -176,7 +177,8 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 		goto cleanup;
 	}
 	struct oci_fd_sink sink = { fd, tmp };
-	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, 0)) < 0 ||
+	    (rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
 	if ((rc = list_archive(&remote, tmp)) < 0)
 		goto cleanup;

@@ -746,6 +746,29 @@ cleanup:
 	return rc;
 }
 
+/* The most a layer may weigh, compressed, when it may extract to at most
+ * max_size bytes: its content plus tar headers and padding (an eighth)
+ * and some slack for small artifacts. A descriptor declaring more is
+ * refused before a byte is fetched, and a download stops at the
+ * descriptor's size (the verifying sink), so never past this. */
+static int64_t download_cap(int64_t max_size)
+{
+	int64_t m = max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE;
+	if (m > INT64_MAX / 2)
+		return INT64_MAX;
+	return m + m / 8 + ((int64_t)16 << 20);
+}
+
+int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size)
+{
+	if (size <= download_cap(max_size))
+		return 0;
+	return oci_error_set(OCI_ELIMIT, "layer %s declares %lld bytes, more than a layer extracting to at most "
+			     "%lld bytes (--max-size) can be (%lld); refused before downloading it",
+			     digest, (long long)size, (long long)(max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE),
+			     (long long)download_cap(max_size));
+}
+
 typedef struct file_src {
 	int fd;
 	const char *path;

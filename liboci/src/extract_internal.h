@@ -55,6 +55,12 @@ int oci__rmtree_at(int dirfd, const char *name, const char *shown);
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts);
 
+/* Downloads are bounded twice: by the descriptor's size (the verifying
+ * sink) and by this, before a byte is fetched: a layer extracting to at
+ * most max_size bytes (0: the default) cannot sensibly weigh more than
+ * max_size + 1/8 + 16 MiB compressed. OCI_ELIMIT naming the layer. */
+int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size);
+
 /* The stream under the tar reader: gzip inflated (and its trailer
  * checked) here, anything else passed through (extract_source.c). */
 typedef struct oci__xsource oci__xsource;

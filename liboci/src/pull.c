@@ -81,19 +81,6 @@ static char *base_name(const char *path)
 	return strdup(s ? s + 1 : path);
 }
 
-/* The most a layer may weigh, compressed, when it may extract to at most
- * max_size bytes: its content plus tar headers and padding (an eighth)
- * and some slack for small artifacts. A descriptor declaring more is
- * refused before a byte is fetched, and the download stops at the
- * descriptor's size (the verifying sink), so never past this. */
-static int64_t download_cap(int64_t max_size)
-{
-	int64_t m = max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE;
-	if (m > INT64_MAX / 2)
-		return INT64_MAX;
-	return m + m / 8 + ((int64_t)16 << 20);
-}
-
 /* Puts pfd/tmp at pfd/base. An existing non-empty one is swapped
  * atomically (RENAME_EXCHANGE) and the old tree removed afterwards. */
 static int publish(int pfd, const char *tmp, const char *base, const char *dest, int force)
@@ -148,14 +135,8 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	}
 	if ((rc = oci_artifact_layer(&layer, out->manifest)) < 0)
 		goto cleanup;
-	if (layer->size > download_cap(opts->extract.max_size)) {
-		int64_t m = opts->extract.max_size > 0 ? opts->extract.max_size : OCI_DEFAULT_MAX_SIZE;
-		rc = oci_error_set(OCI_ELIMIT, "layer %s declares %lld bytes, more than a layer extracting to at most "
-				   "%lld bytes (--max-size) can be (%lld); refused before downloading it",
-				   layer->digest, (long long)layer->size, (long long)m,
-				   (long long)download_cap(opts->extract.max_size));
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, opts->extract.max_size)) < 0)
 		goto cleanup;
-	}
 
 	if (!(parent = oci_dirname(dest)) || !(base = base_name(dest))) {
 		rc = OCI_ENOMEM_SET();

@@ -39,8 +39,11 @@ expect_fail 1 "declares 4611686018427387904 bytes, more than a layer extracting 
 assert_eq "$(proxy_count 'fault=endless')" 0 "blob downloads started"
 [ ! -e "$WORK/dl/out" ] || fail "published"
 no_temporaries
-step "... and with the default --max-size"
+step "... and with the default --max-size, and in diff"
 expect_fail 1 "declares 4611686018427387904 bytes" pull "$PROXY/team/app:v1" "$WORK/dl/out"
+make_manifests "$WORK/tree"
+expect_fail 2 "declares 4611686018427387904 bytes" diff "$PROXY/team/app:v1" "$WORK/tree"
+assert_eq "$(proxy_count 'fault=endless')" 0 "blob downloads started"
 
 step "a declared size under the cap and an endless body: stops at the declared size"
 start_proxy "$(rules 2097152)"
