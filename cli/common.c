@@ -38,7 +38,8 @@ int cli_help(cli *c, const char *text)
 		printf("Usage: ocisync %s\n\n%c%s.\n\n", cmd->usage, toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	fputs(text, stdout);
 	printf("\nGlobal options: --plain-http --insecure --ca-file F --cert-file F --key-file F\n"
-	       "  --registry-config F -o text|json -q -v --no-progress (see ocisync --help)\n");
+	       "  --registry-config F -o text|json -q -v --no-progress --timeout D --min-speed SIZE/D\n"
+	       "  (see ocisync --help)\n");
 	return EXIT_OK;
 }
 
