@@ -16,6 +16,7 @@ typedef struct cli {
 	int progress;             /* a bar on stderr: terminal and not --no-progress */
 	const char *prog;         /* "ocisync" */
 	const char *command;
+	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
 } cli;
 
 typedef struct cli_command {
@@ -43,7 +44,17 @@ void cli_print_json(json_t *obj);
 /* Progress callback drawing a bar on stderr (only when c->progress). */
 void cli_progress(void *ctx, const char *what, int64_t done, int64_t total);
 void cli_progress_done(cli *c);
-/* Duration like "30s", "5m", "1h30m", "250ms" → milliseconds; -1 when invalid. */
+/* The one reader of sizes and durations on the command line: strict and
+ * overflow-checked. 0 and the value in *out, or -1 and in *why what is
+ * wrong with it ("is too large", "is not a duration ..."), to follow the
+ * option and its value in a usage error. */
+#define CLI_SIZE_MAX ((int64_t)1 << 50)                          /* 1 PiB */
+#define CLI_DURATION_MAX_MS ((int64_t)100 * 366 * 24 * 3600 * 1000) /* 100 years */
+/* BYTES, or with a K, M, G or T suffix (powers of 1024; "Ki"/"KiB" too); more than 0. */
+int cli_parse_size(int64_t *out, const char *s, const char **why);
+/* "30s", "5m", "1h30m", "250ms", "1.5s", "2d"; a bare number is seconds. */
+int cli_parse_duration_ms(int64_t *out, const char *s, const char **why);
+/* Duration → milliseconds; -1 when invalid. */
 long long cli_parse_duration(const char *s);
 
 /* Commands. */

@@ -18,27 +18,6 @@ static const char help[] =
 	"  -h, --help            this help\n\n"
 	"Prints the pinned reference REPO@sha256:HEX.\n";
 
-static long long parse_size(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || v <= 0)
-		return -1;
-	switch (*end) {
-	case '\0': return v;
-	case 'K': case 'k': v <<= 10; break;
-	case 'M': case 'm': v <<= 20; break;
-	case 'G': case 'g': v <<= 30; break;
-	default: return -1;
-	}
-	end++;
-	if (*end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	return *end ? -1 : v;
-}
-
 int cmd_pull(cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -56,6 +35,7 @@ int cmd_pull(cli *c, int argc, char **argv)
 	cli_verifier *verifier = NULL;
 	char *pinned = NULL;
 	int rc = EXIT_FAIL, opt;
+	const char *why;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -63,8 +43,8 @@ int cmd_pull(cli *c, int argc, char **argv)
 		case 'p': opts.extract.subpath = optarg; break;
 		case 'f': opts.force = 1; break;
 		case 'm':
-			if ((opts.extract.max_size = parse_size(optarg)) < 0) {
-				rc = cli_usage_error(c, "--max-size takes a positive number of bytes (K, M, G suffixes), not '%s'", optarg);
+			if (cli_parse_size(&opts.extract.max_size, optarg, &why) < 0) {
+				rc = cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", optarg, why);
 				goto cleanup;
 			}
 			break;

@@ -23,6 +23,7 @@ static const char help[] =
 	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices)\n"
 	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
 	"  --path SUBDIR         publish only this folder of the artifact\n"
+	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
 	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
 	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
 	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
@@ -30,11 +31,17 @@ static const char help[] =
 	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
 	"  --status-file F       JSON status written atomically after every sync\n"
 	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
+	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
+	"                        the loop; 0 = never): status error, the lock released\n"
 	"  -h, --help            this help\n\n"
 	"Loop: SIGTERM/SIGINT finish the sync in hand and exit 0; SIGHUP syncs now. After n\n"
 	"failures in a row the next try comes after min(interval, 2^n s).\n"
 	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
 	"errors go to stderr. -o json prints one object per sync.\n";
+
+/* Shorter than the period of any sensible CronJob running sync --once, so
+ * a stalled run never holds the lock into the next one. */
+#define CLI_SYNC_TIMEOUT_MS (10 * 60 * 1000)
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t wake_flag;
@@ -166,6 +173,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "verify-key", required_argument, NULL, 'k' },
 		{ "semver", required_argument, NULL, 's' },
 		{ "path", required_argument, NULL, 'p' },
+		{ "max-size", required_argument, NULL, 'z' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "exec-timeout", required_argument, NULL, 't' },
 		{ "max-failures", required_argument, NULL, 'F' },
@@ -182,7 +190,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 	oci_verifier *verifier = NULL;
 	int once = 0, have_interval = 0;
 	long n;
-	long long ms;
+	int64_t ms;
+	const char *why;
 	int rc = EXIT_FAIL, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -191,8 +200,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'l': opts.link = optarg; break;
 		case '1': once = 1; break;
 		case 'i':
-			if ((ms = cli_parse_duration(optarg)) <= 0) {
-				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h, not '%s'", optarg);
+			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h: '%s' %s", optarg, why);
 				goto cleanup;
 			}
 			loop.interval_ms = ms;
@@ -208,10 +217,16 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'k': oci_strlist_push(&keys, optarg); break;
 		case 's': opts.semver = optarg; break;
 		case 'p': opts.path = optarg; break;
+		case 'z':
+			if (cli_parse_size(&opts.max_size, optarg, &why) < 0) {
+				rc = cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", optarg, why);
+				goto cleanup;
+			}
+			break;
 		case 'e': opts.exec = optarg; break;
 		case 't':
-			if ((ms = cli_parse_duration(optarg)) <= 0) {
-				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m, not '%s'", optarg);
+			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m: '%s' %s", optarg, why);
 				goto cleanup;
 			}
 			opts.exec_timeout_ms = ms;
@@ -271,6 +286,9 @@ int cmd_sync(cli *c, int argc, char **argv)
 		opts.verify_ctx = verifier;
 	}
 	sync_cli sc = { c, argv[optind], ref, verifier };
+	/* the deadline runs per sync, not from the start of the process */
+	opts.timeout_ms = c->timeout_set ? c->client.timeout_ms : CLI_SYNC_TIMEOUT_MS;
+	oci_target_set_timeout(t, 0);
 	opts.log_fn = on_log;
 	opts.result_fn = on_result;
 	opts.cb_ctx = &sc;

@@ -38,7 +38,8 @@ int cli_help(cli *c, const char *text)
 		printf("Usage: ocisync %s\n\n%c%s.\n\n", cmd->usage, toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	fputs(text, stdout);
 	printf("\nGlobal options: --plain-http --insecure --ca-file F --cert-file F --key-file F\n"
-	       "  --registry-config F -o text|json -q -v --no-progress (see ocisync --help)\n");
+	       "  --registry-config F -o text|json -q -v --no-progress --timeout D --min-speed SIZE/D\n"
+	       "  (see ocisync --help)\n");
 	return EXIT_OK;
 }
 
@@ -129,26 +130,124 @@ void cli_progress_done(cli *c)
 	}
 }
 
+/* Numbers on the command line: one strict, overflow-checked reader for
+ * sizes and durations (no strtod: it takes "9e18", "inf" and hex, and
+ * its products overflow silently). */
+
+/* Digits with an optional fraction: value * 1000 (milli-units) in *out.
+ * Returns the end of the number, or NULL when there is none or it is too
+ * large for any unit to make sense of. */
+static const char *read_decimal(const char *p, int64_t *milli)
+{
+	int64_t whole = 0, frac = 0, scale = 1000;
+	const char *start = p;
+	while (*p >= '0' && *p <= '9') {
+		if (__builtin_mul_overflow(whole, 10, &whole) || __builtin_add_overflow(whole, *p - '0', &whole))
+			return NULL;
+		p++;
+	}
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return NULL;
+		while (*p >= '0' && *p <= '9') {
+			if (scale > 1) { /* digits past the third are dropped */
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+			p++;
+		}
+	} else if (p == start) {
+		return NULL;
+	}
+	if (__builtin_mul_overflow(whole, 1000, &whole) || __builtin_add_overflow(whole, frac, milli))
+		return NULL;
+	return p;
+}
+
+int cli_parse_size(int64_t *out, const char *s, const char **why)
+{
+	*why = "is not a size";
+	if (!s || !(*s >= '0' && *s <= '9'))
+		return -1;
+	int64_t v = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9') {
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *p - '0', &v)) {
+			*why = "is too large";
+			return -1;
+		}
+		p++;
+	}
+	int shift = 0;
+	switch (*p) {
+	case '\0': break;
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	case 'T': case 't': shift = 40; break;
+	default: return -1;
+	}
+	if (shift) {
+		p++;
+		if (*p == 'i')
+			p++;
+		if (*p == 'B')
+			p++;
+	}
+	if (*p)
+		return -1;
+	if (v > (CLI_SIZE_MAX >> shift)) {
+		*why = "is too large (at most 1 PiB)";
+		return -1;
+	}
+	v <<= shift;
+	if (v <= 0) {
+		*why = "must be more than 0 bytes";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 long long cli_parse_duration(const char *s)
 {
+	int64_t ms;
+	const char *why;
+	return cli_parse_duration_ms(&ms, s, &why) < 0 ? -1 : ms;
+}
+
+int cli_parse_duration_ms(int64_t *out, const char *s, const char **why)
+{
+	*why = "is not a duration";
 	if (!s || !*s)
 		return -1;
-	long long total = 0;
+	int64_t total = 0;
 	const char *p = s;
 	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p || v < 0)
+		int64_t milli, mult, part;
+		const char *start = p;
+		const char *end = read_decimal(p, &milli);
+		if (!end) {
+			if (*p >= '0' && *p <= '9')
+				*why = "is too long";
 			return -1;
+		}
 		p = end;
-		double mult;
 		if (!strncmp(p, "ms", 2)) { mult = 1; p += 2; }
 		else if (*p == 's') { mult = 1000; p++; }
 		else if (*p == 'm') { mult = 60000; p++; }
 		else if (*p == 'h') { mult = 3600000; p++; }
-		else if (*p == '\0' && p == end && total == 0) { mult = 1000; } /* bare number: seconds */
+		else if (*p == 'd') { mult = 86400000; p++; }
+		else if (*p == '\0' && start == s) { mult = 1000; } /* a bare number: seconds */
 		else return -1;
-		total += (long long)(v * mult);
+		/* milli is in thousandths of the unit */
+		if (__builtin_mul_overflow(milli, mult, &part) || __builtin_add_overflow(total, part / 1000, &total) ||
+		    total > CLI_DURATION_MAX_MS) {
+			*why = "is too long (at most 100 years)";
+			return -1;
+		}
 	}
-	return total;
+	*out = total;
+	return 0;
 }

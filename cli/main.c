@@ -55,6 +55,10 @@ static void print_overview(FILE *f)
 		   "  -q, --quiet             print nothing on success\n"
 		   "  -v, --verbose           log requests on stderr (never credentials)\n"
 		   "  --no-progress           no progress bar\n"
+		   "  --timeout D             give up after D (like 30s, 10m; 0 = never; default: never,\n"
+		   "                          and 10m per sync for sync)\n"
+		   "  --min-speed SIZE/D      fail (and retry) a transfer moving less than SIZE in any\n"
+		   "                          window of D (default 64K/60s)\n"
 		   "  -h, --help              help (ocisync COMMAND --help for a command)\n"
 		   "  --version               print the version\n\n"
 		   "References: [oci://]HOST[:PORT]/REPO[:TAG[,TAG...]][@sha256:HEX] or\n"
@@ -79,6 +83,25 @@ static int take_value(int *i, int argc, char **argv, const char *name, const cha
 	}
 	*dst = argv[++*i];
 	return 0;
+}
+
+/* --min-speed SIZE/DURATION: at least SIZE bytes in every DURATION. */
+static int parse_min_speed(cli *c, const char *v)
+{
+	const char *slash = strchr(v, '/'), *why = "needs the form SIZE/DURATION, like 64K/60s";
+	char size[64];
+	if (slash && (size_t)(slash - v) < sizeof size) {
+		memcpy(size, v, (size_t)(slash - v));
+		size[slash - v] = '\0';
+		if (cli_parse_size(&c->client.min_speed_bytes, size, &why) == 0 &&
+		    cli_parse_duration_ms(&c->client.min_speed_window_ms, slash + 1, &why) == 0) {
+			if (c->client.min_speed_window_ms >= 1000)
+				return 0;
+			why = "needs a window of at least 1s";
+		}
+	}
+	fprintf(stderr, "ocisync: --min-speed takes SIZE/DURATION (like 64K/60s): '%s' %s\n", v, why);
+	return -1;
 }
 
 static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *want_version)
@@ -128,6 +151,20 @@ static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *wan
 		else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) c->quiet = 1;
 		else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) c->verbose = 1;
 		else if (!strcmp(name, "--no-progress")) no_progress = 1;
+		else if (!strcmp(name, "--timeout")) {
+			const char *v, *why;
+			if (take_value(&i, argc, argv, name, &v, val)) return -1;
+			if (cli_parse_duration_ms(&c->client.timeout_ms, v, &why) < 0) {
+				fprintf(stderr, "ocisync: --timeout takes a duration like 30s or 10m (0: never): '%s' %s\n", v, why);
+				return -1;
+			}
+			c->timeout_set = 1;
+		}
+		else if (!strcmp(name, "--min-speed")) {
+			const char *v;
+			if (take_value(&i, argc, argv, name, &v, val)) return -1;
+			if (parse_min_speed(c, v) < 0) return -1;
+		}
 		else if (!strcmp(name, "--version")) *want_version = 1;
 		else if (!strcmp(name, "-h") || !strcmp(name, "--help")) { *want_help = 1; argv[out++] = a; }
 		else argv[out++] = a;

@@ -23,6 +23,22 @@ rule, misbehaves a given number of times:
                signature-like query parameters, as pre-signed URLs do) (a second port of this
                process) which serves the same path from the registry and
                records whether an Authorization header reached it
+  location-param
+               forward, appending "&pw=PARAM" (the rule's "value") to a
+               Location header, as registries carrying a session secret in
+               the upload URL do
+  drip         forward, but send the response body at the rule's "rate"
+               bytes per second (default 3), as a hostile or broken
+               registry does that stays just above libcurl's low-speed limit
+  stall        log "fault=stall" at once, then answer nothing for the rule's
+               "seconds" (default 30) and hang up: a client waits mid-operation
+               (for a test to kill it there)
+  manifest     answer a manifest HEAD/GET with the rule's "body" (a JSON
+               string) and its Docker-Content-Digest, without asking the
+               registry
+  endless      answer a blob GET 200 with the rule's "declared" Content-Length
+               (default none: the body ends when the client hangs up) and an
+               endless stream of zeros
   challenge    answer STATUS (default 401) with "WWW-Authenticate: WWW"
                (the rule's "www") without asking the registry, as a
                registry does that refuses the token it was sent
@@ -49,6 +65,7 @@ are optional filters, count defaults to 1.
 import argparse
 import base64
 import email.utils
+import hashlib
 import http.client
 import http.server
 import json
@@ -195,7 +212,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if mode == "redirect":
             loc = (f"http://127.0.0.1:{args.storage_port}{self.path}"
-                   "?X-Amz-Signature=secretsig0123&X-Amz-Security-Token=secrettok0123&expires=60")
+                   "?X-Amz-Signature=secretsig0123&X-Amz-Security-Token=secrettok0123&expires=60"
+                   "&pw=hunter2pw")
             self.simple(307, {"Location": loc}, b"", "fault=redirect")
             return
         if mode == "drop" and self.command in ("PUT", "PATCH", "POST"):
@@ -209,6 +227,43 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.logreq(0, "fault=drop-upload")
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "stall":
+            self.logreq(0, "fault=stall")
+            time.sleep(float(rule.get("seconds", 30)))
+            self.close_connection = True
+            return
+        if mode == "manifest":
+            body = rule["body"].encode()
+            self.discard_body()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Docker-Content-Digest", "sha256:" + hashlib.sha256(body).hexdigest())
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.logreq(200, "fault=manifest")
+            return
+        if mode == "endless":
+            self.discard_body()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if "declared" in rule:
+                self.send_header("Content-Length", str(rule["declared"]))
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = bytes(65536)
+            sent = 0
+            try:
+                while sent < (1 << 40):
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass  # the client hung up, as it should
+            self.close_connection = True
+            self.logreq(200, f"fault=endless sent={sent}")
             return
         if mode == "refuse-mount":
             self.path = self.path.split("?", 1)[0]
@@ -259,6 +314,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             if k.lower() == "location" and self.role == "storage":
                 continue
+            if k.lower() == "location" and mode == "location-param":
+                v += ("&" if "?" in v else "?") + "pw=" + self.current_rule.get("value", "s3cr3t")
             if k.lower() == "docker-content-digest" and mode == "strip-digest":
                 continue
             if k.lower() == "docker-content-digest" and mode == "bad-digest":
@@ -282,10 +339,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sent = 0
         cut = total // 2 if (mode == "drop" and total) else None
         flip_at = total // 2 if (mode == "flip" and total) else None
+        rate = int(self.current_rule.get("rate", 3)) if mode == "drip" else 0
         while True:
-            b = resp.read(65536)
+            b = resp.read(rate or 65536)
             if not b:
                 break
+            if rate:
+                try:
+                    self.wfile.write(b)
+                    self.wfile.flush()
+                except OSError:
+                    conn.close()
+                    self.logreq(resp.status, "fault=drip hung-up")
+                    self.close_connection = True
+                    return
+                sent += len(b)
+                time.sleep(1)
+                continue
             if flip_at is not None and sent <= flip_at < sent + len(b):
                 i = flip_at - sent
                 b = b[:i] + bytes([b[i] ^ 0x01]) + b[i + 1:]

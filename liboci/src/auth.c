@@ -46,6 +46,7 @@ struct oci_auth {
 	char *api_host;
 	char *config_host;
 	oci_client_opts opts;
+	const oci_client_opts *live; /* the caller's, for the deadline it moves (may be NULL) */
 	pthread_mutex_t lock;
 	int creds_loaded;
 	char *user;            /* NULL: anonymous */
@@ -102,6 +103,10 @@ int oci_auth_new(oci_auth **out, const char *api_host, const char *config_host,
 	a->api_host = strdup(api_host);
 	a->config_host = strdup(config_host && *config_host ? config_host : api_host);
 	a->opts = opts ? *opts : defaults;
+	a->live = opts;
+	/* used without a target (login): the deadline starts here */
+	if (!a->opts.deadline_ms && a->opts.timeout_ms > 0)
+		a->opts.deadline_ms = oci_clock_ms() + a->opts.timeout_ms;
 	pthread_mutex_init(&a->lock, NULL);
 	if (!a->api_host || !a->config_host || shared_host_adopt(a) < 0) {
 		oci_auth_free(a);
@@ -275,7 +280,15 @@ static CURLcode http_run(http_exchange *x, oci_auth *a, const char *url, const c
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+	/* token requests are bounded by the operation's deadline too */
+	long timeout_ms = 120000L;
+	int64_t dl = a->live && a->live->deadline_ms ? a->live->deadline_ms : a->opts.deadline_ms;
+	if (dl) {
+		int64_t left = dl - oci_clock_ms();
+		if (left < timeout_ms)
+			timeout_ms = left > 1 ? (long)left : 1L;
+	}
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, a->opts.user_agent ? a->opts.user_agent : "liboci");
 	if (form) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);

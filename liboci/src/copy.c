@@ -156,11 +156,9 @@ static int copy_blobs(oci_target *src, oci_target *dst, const struct plan *p)
 	if (n == 0)
 		goto cleanup;
 	const char *tmpd = getenv("TMPDIR");
-	if (asprintf(&dir, "%s/ocisync-copy-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp") < 0) {
-		dir = NULL;
-		rc = OCI_ENOMEM_SET();
+	oci_tmp_sweep(tmpd && *tmpd ? tmpd : "/tmp", "ocisync-copy"); /* killed copies' blobs */
+	if ((rc = oci_tmp_template(&dir, tmpd && *tmpd ? tmpd : "/tmp", "ocisync-copy")) < 0)
 		goto cleanup;
-	}
 	if (!mkdtemp(dir)) {
 		rc = oci_error_errno("creating %s", dir);
 		free(dir);

@@ -4,6 +4,7 @@
 #include "oci/ops.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "extract_internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -193,11 +194,9 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	if ((rc = oci_artifact_layer(&layer, m)) < 0)
 		goto cleanup;
 	const char *tmpd = getenv("TMPDIR");
-	if (asprintf(&tmp, "%s/ocisync-diff-XXXXXX", tmpd && *tmpd ? tmpd : "/tmp") < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
+	oci_tmp_sweep(tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff"); /* killed diffs' files */
+	if ((rc = oci_tmp_template(&tmp, tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff")) < 0)
 		goto cleanup;
-	}
 	if ((fd = mkstemp(tmp)) < 0) {
 		rc = oci_error_errno("creating %s", tmp);
 		free(tmp);
@@ -205,7 +204,8 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 		goto cleanup;
 	}
 	struct oci_fd_sink sink = { fd, tmp };
-	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, 0)) < 0 ||
+	    (rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
 	/* ORAS's single file (a titled layer that is no archive) is a tree of
 	 * that one file, as pull writes it. */

@@ -87,6 +87,7 @@ const char *oci_error_name(int code)
 	case OCI_EPASSWORD: return "wrong password or corrupt key";
 	case OCI_EUNSUPPORTED: return "unsupported";
 	case OCI_EPOLICY: return "policy";
+	case OCI_ETIMEOUT: return "timeout";
 	default: return "error";
 	}
 }

@@ -38,6 +38,14 @@
 #define REUSE_BUFFER_MAX (1024 * 1024)
 #define REUSE_TMP_NAME ".ocisync-reuse.tmp"
 #define EXTRACT_PATH_MAX 4096
+/* Bytes of the (decompressed) stream that are not entry content -- tar
+ * headers, pax records, padding -- allowed per entry, plus a base; past
+ * that they count as content would. */
+#define META_PER_ENTRY (8 * 1024)
+#define META_BASE (1024 * 1024)
+/* Zeros after the tar end marker (record padding up to a 64 KiB block)
+ * are free; beyond that, trailing bytes count against max_size. */
+#define TRAILING_FREE (64 * 1024)
 
 typedef struct xctx {
 	const oci_extract_opts *o;
@@ -53,6 +61,7 @@ typedef struct xctx {
 	int sub_found;
 	oci_extract_stats st;
 	int64_t content_read;        /* bytes of entry data read so far */
+	int64_t stream_bytes;        /* bytes handed to libarchive (decompressed when gzip) */
 
 	char *cache_rel;             /* parent-directory cache (dest) */
 	int cache_fd;
@@ -68,6 +77,19 @@ typedef struct xctx {
 	char *entry;                 /* the entry's path as in the archive, for messages */
 } xctx;
 
+/* What the whole stream may weigh after decompression: max_size of
+ * content and, for the entries seen so far, their metadata. */
+static int64_t stream_limit(const xctx *x)
+{
+	return x->max_size + (x->st.entries + 1) * (int64_t)META_PER_ENTRY + META_BASE;
+}
+
+static int stream_too_big(xctx *x, int64_t bytes)
+{
+	return oci_error_set(OCI_ELIMIT, "the layer decompresses to more than %lld bytes (%lld entries, --max-size %lld); refused",
+			     (long long)bytes, (long long)x->st.entries, (long long)x->max_size);
+}
+
 static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
 {
 	xctx *x = ud;
@@ -77,7 +99,34 @@ static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", oci_error_last()->message);
 		return -1;
 	}
+	/* Every decompressed byte counts, wherever it sits: a layer of
+	 * headers, padding or filler is refused as surely as one of content. */
+	x->stream_bytes += n;
+	if (x->stream_bytes > stream_limit(x)) {
+		x->src_err = stream_too_big(x, x->stream_bytes);
+		archive_set_error(a, EFBIG, "%s", oci_error_last()->message);
+		return -1;
+	}
 	return n;
+}
+
+/* After the tar end marker: the rest of the stream is read (the gzip
+ * trailer checked, a hashing source sees every byte), and what it
+ * inflates to counts against max_size -- gigabytes of zeros after the end
+ * marker were inflated without limit. */
+static int finish_stream(xctx *x)
+{
+	const void *buf;
+	ssize_t n;
+	int64_t trailing = 0;
+	while ((n = oci__xsource_read(x->xs, &buf)) > 0) {
+		trailing += n;
+		if (trailing > TRAILING_FREE && x->content_read + trailing - TRAILING_FREE > x->max_size)
+			return oci_error_set(OCI_ELIMIT, "the layer holds more than %lld bytes after the end of its archive "
+					     "(with %lld bytes of content, over --max-size %lld); refused",
+					     (long long)trailing, (long long)x->content_read, (long long)x->max_size);
+	}
+	return n < 0 ? (int)n : 0;
 }
 
 /* A libarchive failure: the source's own error when it caused it,
@@ -571,6 +620,12 @@ static int check_empty(int fd, const char *dest)
 int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts)
 {
+	return oci__extract_at(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, opts);
+}
+
+int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
+{
 	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
 	const oci_extract_opts *o = opts ? opts : &defaults;
 	int rc = 0, oom;
@@ -595,7 +650,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 			x.sublen = strlen(x.sub);
 		}
 	}
-	if ((x.destfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if ((x.destfd = openat(dirfd, dest_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		rc = oci_error_errno("opening extraction directory %s", dest_dir);
 		goto cleanup;
 	}
@@ -606,7 +661,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 			goto cleanup;
 		/* A previous revision that is gone just means no reuse. */
 		if (x.reuse.n)
-			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if ((rc = oci__xsource_new(&x.xs, source, source_ctx)) < 0)
 		goto cleanup;
@@ -642,6 +697,12 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 			rc = archive_fail(&x);
 			goto cleanup;
 		}
+		/* what libarchive decompressed itself (zstd, xz, bzip2) */
+		int64_t pos = archive_filter_bytes(x.a, 0);
+		if (pos > stream_limit(&x)) {
+			rc = stream_too_big(&x, pos);
+			goto cleanup;
+		}
 		if ((rc = extract_entry(&x, e)) < 0)
 			goto cleanup;
 	}
@@ -652,7 +713,7 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	/* Read the source to its end: the tar end marker comes before the
 	 * end of the stream; the gzip trailer must still be verified, and a
 	 * hashing source must see every byte for its check to mean anything. */
-	if ((rc = oci__xsource_finish(x.xs)) < 0)
+	if ((rc = finish_stream(&x)) < 0)
 		goto cleanup;
 	if (o->index_out && (rc = oci__xtable_write_index(&x.files, o->index_out)) < 0)
 		goto cleanup;
@@ -683,6 +744,29 @@ cleanup:
 	free(x.fbuf);
 	free(x.entry);
 	return rc;
+}
+
+/* The most a layer may weigh, compressed, when it may extract to at most
+ * max_size bytes: its content plus tar headers and padding (an eighth)
+ * and some slack for small artifacts. A descriptor declaring more is
+ * refused before a byte is fetched, and a download stops at the
+ * descriptor's size (the verifying sink), so never past this. */
+static int64_t download_cap(int64_t max_size)
+{
+	int64_t m = max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE;
+	if (m > INT64_MAX / 2)
+		return INT64_MAX;
+	return m + m / 8 + ((int64_t)16 << 20);
+}
+
+int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size)
+{
+	if (size <= download_cap(max_size))
+		return 0;
+	return oci_error_set(OCI_ELIMIT, "layer %s declares %lld bytes, more than a layer extracting to at most "
+			     "%lld bytes (--max-size) can be (%lld); refused before downloading it",
+			     digest, (long long)size, (long long)(max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE),
+			     (long long)download_cap(max_size));
 }
 
 typedef struct file_src {

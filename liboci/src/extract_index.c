@@ -145,9 +145,14 @@ cleanup:
 
 int oci__xtable_load_index(oci__xtable *t, const char *file)
 {
-	FILE *f = fopen(file, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : oci_error_errno("reading index %s", file);
+	/* never through a symlink: an index names files to hard-link */
+	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT || errno == ELOOP ? 0 : oci_error_errno("reading index %s", file);
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;

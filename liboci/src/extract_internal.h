@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "oci/extract.h"
 #include "oci/io.h"
 
 /* One regular file of an extracted tree, as an index line holds it:
@@ -38,14 +39,34 @@ int oci__xtable_load_index(oci__xtable *t, const char *file);
  * (0755). On failure sets an error naming entry and returns it. */
 int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create, const char *entry);
 
+/* Opens rel under dirfd without following any symlink or leaving dirfd:
+ * openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) where the kernel has it,
+ * else component by component with O_NOFOLLOW. An fd, or -1 with errno
+ * (ELOOP/ENOTDIR for a symlink, EXDEV for a way out). */
+int oci__openat_beneath(int dirfd, const char *rel, int flags, unsigned mode);
+/* Tests: 1 forces the fallback walk (as on a kernel without openat2). */
+void oci__openat2_disable(int off);
+/* Removes dirfd's entry name (a tree, a file, or a symlink itself), never
+ * following a symlink; a missing entry is success. shown: for messages. */
+int oci__rmtree_at(int dirfd, const char *name, const char *shown);
+
+/* oci_extract into dest_name under dirfd (AT_FDCWD: a path), which must
+ * not be a symlink; dest_dir names it in messages. */
+int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts);
+
+/* Downloads are bounded twice: by the descriptor's size (the verifying
+ * sink) and by this, before a byte is fetched: a layer extracting to at
+ * most max_size bytes (0: the default) cannot sensibly weigh more than
+ * max_size + 1/8 + 16 MiB compressed. OCI_ELIMIT naming the layer. */
+int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size);
+
 /* The stream under the tar reader: gzip inflated (and its trailer
  * checked) here, anything else passed through (extract_source.c). */
 typedef struct oci__xsource oci__xsource;
 int oci__xsource_new(oci__xsource **out, oci_read_fn src, void *ctx);
 /* Next bytes: count, 0 at the end, or a negative oci_error_code. */
 ssize_t oci__xsource_read(oci__xsource *s, const void **buf);
-/* Reads the rest of the stream, verifying it. */
-int oci__xsource_finish(oci__xsource *s);
 void oci__xsource_free(oci__xsource *s);
 
 #endif

@@ -158,12 +158,3 @@ ssize_t oci__xsource_read(oci__xsource *s, const void **buf)
 		}
 	}
 }
-
-int oci__xsource_finish(oci__xsource *s)
-{
-	const void *buf;
-	ssize_t n;
-	while ((n = oci__xsource_read(s, &buf)) > 0)
-		;
-	return n < 0 ? (int)n : 0;
-}

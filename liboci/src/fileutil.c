@@ -90,7 +90,8 @@ ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len)
 int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, int durable)
 {
 	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+	/* the pid lets a later writer tell a dead writer's file (oci_tmp_sweep) */
+	if (asprintf(&tmp, "%s.tmp.%ld-XXXXXX", path, (long)getpid()) < 0)
 		return OCI_ENOMEM_SET();
 	int rc = 0;
 	int fd = mkostemp(tmp, O_CLOEXEC);

@@ -30,4 +30,23 @@ ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len);
 /* The directory part of path ("." when none); caller frees. */
 char *oci_dirname(const char *path);
 
+/* Temporaries (tmpfile.c). A template "dir/<prefix>-<pid>-XXXXXX" for
+ * mkstemp/mkdtemp; caller frees. */
+int oci_tmp_template(char **out, const char *dir, const char *prefix);
+/* Removes dir's "<prefix>-<pid>-*" entries (files or trees) of ours whose
+ * process is gone; returns how many. */
+int oci_tmp_sweep(const char *dir, const char *prefix);
+int oci_tmp_sweep_at(int dirfd, const char *dir, const char *prefix);
+/* The same under a directory descriptor (dir names it in messages): an
+ * anonymous file (*name NULL), or "<prefix>-<pid>-XXXXXX" (*name, *named = 1;
+ * the caller unlinks it). Never through a symlink. */
+int oci_tmp_file_at(int *fd, char **name, int *named, int dirfd, const char *dir, const char *prefix);
+/* mkdirat "<prefix>-<pid>-XXXXXX" (mode 0700) under dirfd; *name: its name. */
+int oci_tmp_dir_at(char **name, int dirfd, const char *dir, const char *prefix);
+/* A read-write temporary file in dir: anonymous (O_TMPFILE) when the
+ * filesystem allows, *path "/proc/self/fd/N" to reopen it by; else named
+ * from the template, *named = 1 (the caller unlinks *path). Caller frees
+ * *path and closes *fd. */
+int oci_tmp_file(int *fd, char **path, int *named, const char *dir, const char *prefix);
+
 #endif

@@ -27,6 +27,11 @@
 #define RETRY_AFTER_CAP_S 60
 #define DEFAULT_ATTEMPTS 5
 #define PROGRESS_STEP (256 * 1024)
+/* The slowest a transfer may be, on average over a window: libcurl's own
+ * low-speed check (1 byte/s) lets a registry dripping 3 bytes/s hold a
+ * sync for days. */
+#define MIN_SPEED_BYTES (64 * 1024)
+#define MIN_SPEED_WINDOW_MS (60 * 1000)
 
 struct oci_http {
 	CURL *curl;
@@ -59,6 +64,11 @@ struct xfer {
 	int64_t body_read;
 	int source_rc;
 	int64_t last_progress;
+	/* bounded waits */
+	int64_t win_start_ms;     /* the current speed window */
+	int64_t win_start_bytes;
+	int too_slow;             /* aborted: under the minimum speed */
+	int deadline_hit;         /* aborted: the deadline passed */
 };
 
 /* ---- small helpers ---- */
@@ -150,24 +160,21 @@ void oci_http_resp_dispose(oci_http_resp *r)
 	r->retriable = 0;
 }
 
-/* Query parameters whose values may be secrets (pre-signed storage URLs,
- * tokens) are replaced in log lines. */
-static int secret_param(const char *name, size_t len)
+/* Query values in log lines: a redirect target (pre-signed storage URLs)
+ * or an upload location may carry secrets under any name (X-Amz-Signature,
+ * sig, pw, se, ...), so every value is redacted except those of the
+ * parameters this library itself adds, which are not secret. */
+static int shown_param(const char *name, size_t len)
 {
-	static const char *const words[] = { "token", "sig", "credential", "key", "auth", "password", "secret" };
-	char lower[64];
-	if (len >= sizeof lower)
-		len = sizeof lower - 1;
-	for (size_t i = 0; i < len; i++)
-		lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
-	lower[len] = '\0';
-	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strstr(lower, words[i]))
+	static const char *const ours[] = { "digest", "mount", "from", "n", "last" };
+	for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+		if (strlen(ours[i]) == len && strncmp(name, ours[i], len) == 0)
 			return 1;
 	return 0;
 }
 
-static void redact_url(char *out, size_t n, const char *url)
+/* all: redact every value (a URL the registry sent us to). */
+static void redact_url(char *out, size_t n, const char *url, int all)
 {
 	const char *q = strchr(url, '?');
 	if (!q) {
@@ -182,10 +189,12 @@ static void redact_url(char *out, size_t n, const char *url)
 		const char *amp = strchr(p, '&');
 		size_t plen = amp ? (size_t)(amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', plen);
-		if (eq && secret_param(p, (size_t)(eq - p)))
-			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
-		else if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
+		if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
 			o += (size_t)snprintf(out + o, n - o, "_state=..."); /* distribution's long session state */
+		else if (eq && (all || !shown_param(p, (size_t)(eq - p))))
+			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
+		else if (!eq && plen)
+			o += (size_t)snprintf(out + o, n - o, "REDACTED"); /* a bare token */
 		else
 			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)plen, p);
 		if (!amp)
@@ -364,6 +373,13 @@ void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const c
 		/* Full jitter over the upper half keeps clients apart without
 		 * retrying at once. */
 		ms = cap / 2 + (long)(r % (unsigned)(cap / 2 + 1));
+	}
+	/* never sleep past the deadline: the next attempt reports it */
+	int64_t dl = h->opts->deadline_ms;
+	if (dl) {
+		int64_t left = dl - oci_clock_ms();
+		if (left < ms)
+			ms = left > 0 ? (long)left : 0;
 	}
 	oci_http_log(h, "retrying in %ld ms (%s)", ms, why);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -566,6 +582,67 @@ static int on_seek(void *ctx, curl_off_t offset, int origin)
 		return CURL_SEEKFUNC_OK;
 	}
 	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+static int64_t min_speed_bytes(const oci_http *h)
+{
+	return h->opts->min_speed_bytes > 0 ? h->opts->min_speed_bytes : MIN_SPEED_BYTES;
+}
+
+static int64_t min_speed_window(const oci_http *h)
+{
+	return h->opts->min_speed_window_ms > 0 ? h->opts->min_speed_window_ms : MIN_SPEED_WINDOW_MS;
+}
+
+/* Called by libcurl at least once a second during a transfer: the
+ * deadline, and the average speed over each window (bytes either way). */
+static int on_xferinfo(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)ultotal;
+	struct xfer *x = ctx;
+	int64_t now = oci_clock_ms();
+	if (x->h->opts->deadline_ms && now >= x->h->opts->deadline_ms) {
+		x->deadline_hit = 1;
+		return 1;
+	}
+	int64_t moved = (int64_t)dlnow + (int64_t)ulnow;
+	if (now - x->win_start_ms >= min_speed_window(x->h)) {
+		if (moved - x->win_start_bytes < min_speed_bytes(x->h)) {
+			x->too_slow = 1;
+			return 1;
+		}
+		x->win_start_ms = now;
+		x->win_start_bytes = moved;
+	}
+	return 0;
+}
+
+/* "3 s", "1.5 s", "10 min" for messages. */
+static void format_ms(char *out, size_t n, int64_t ms)
+{
+	if (ms >= 60000 && ms % 60000 == 0)
+		snprintf(out, n, "%lld min", (long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(out, n, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(out, n, "%.3g s", (double)ms / 1000.0);
+}
+
+static int deadline_error(oci_http *h, const oci_http_req *req)
+{
+	char t[32];
+	if (h->opts->timeout_ms <= 0) /* a deadline set through the API alone */
+		return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done by the operation's deadline; gave up",
+				     h->host, req->what ? req->what : "request");
+	format_ms(t, sizeof t, h->opts->timeout_ms);
+	return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done within the %s of --timeout; gave up",
+			     h->host, req->what ? req->what : "request", t);
+}
+
+static int deadline_passed(const oci_http *h)
+{
+	return h->opts->deadline_ms && oci_clock_ms() >= h->opts->deadline_ms;
 }
 
 /* ---- messages ---- */
@@ -812,9 +889,19 @@ static int setup(oci_http *h, struct xfer *x, const char *url, struct curl_slist
 	e |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	e |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	e |= curl_easy_setopt(c, CURLOPT_USERAGENT, h->opts->user_agent ? h->opts->user_agent : "liboci");
-	/* A stalled transfer (under 1 byte/s for 60 s) is a failure to retry. */
+	/* A stalled transfer (under 1 byte/s for 60 s) is a failure to retry;
+	 * so is one under the minimum average speed (on_xferinfo). The
+	 * deadline bounds the whole attempt. */
 	e |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	e |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	e |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	e |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+	e |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	if (h->opts->deadline_ms) {
+		int64_t left = h->opts->deadline_ms - oci_clock_ms();
+		e |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
+	}
+	x->win_start_ms = oci_clock_ms();
 	const char *m = req->method;
 	if (strcmp(m, "HEAD") == 0) {
 		e |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -902,6 +989,10 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		free_secret(auth);
 		auth = NULL;
 
+		if (deadline_passed(h)) {
+			rc = deadline_error(h, &r);
+			goto cleanup;
+		}
 		int same = oci_http_same_origin(url, h->base);
 		if (r.scope && same && (rc = oci_auth_header(&auth, h->auth, r.scope)) < 0)
 			goto cleanup;
@@ -936,12 +1027,19 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 
 		CURLcode cc = curl_easy_perform(h->curl);
 		char shown[700];
-		redact_url(shown, sizeof shown, url);
+		/* after a redirect, url is the registry's choice: nothing shown */
+		redact_url(shown, sizeof shown, url, redirects > 0);
 		if (cc == CURLE_OK || resp->status)
 			oci_http_log(h, "%s %s -> %ld%s", r.method, shown, resp->status,
 				     cc == CURLE_OK ? "" : " (transfer failed)");
 		else
-			oci_http_log(h, "%s %s -> %s", r.method, shown, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+			oci_http_log(h, "%s %s -> %s", r.method, shown,
+				     x.too_slow ? "too slow" : x.deadline_hit ? "deadline passed"
+				     : h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+		if (cc != CURLE_OK && (x.deadline_hit || deadline_passed(h))) {
+			rc = deadline_error(h, &r);
+			goto cleanup;
+		}
 
 		if (x.sink_rc < 0) {
 			rc = x.sink_rc;
@@ -954,6 +1052,25 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		/* Evaluated only when about to retry: it rewinds the body. */
 #define CAN_RETRY() (attempt < max && ((r.flags & OCI_HTTP_RESUME) || delivered == 0) && \
 		     body_replayable(&r, x.body_read))
+		if (cc != CURLE_OK && x.too_slow) {
+			char why[160], w[32];
+			format_ms(w, sizeof w, min_speed_window(h));
+			snprintf(why, sizeof why, "fewer than %lld bytes moved in %s (the minimum speed)",
+				 (long long)min_speed_bytes(h), w);
+			if (CAN_RETRY()) {
+				oci_http_backoff(h, attempt++, NULL, why);
+				free(url);
+				if (!(url = strdup(req->url)))
+					goto nomem;
+				continue;
+			}
+			resp->retriable = 1;
+			char tried[64] = "";
+			if (attempt > 1)
+				snprintf(tried, sizeof tried, " (gave up after %d attempts)", attempt);
+			rc = oci_error_set(OCI_ENET, "registry %s: %s: %s%s", h->host, r.what ? r.what : "request", why, tried);
+			goto cleanup;
+		}
 		if (cc != CURLE_OK) {
 			if (retriable_curl(cc) && !tls_failure(h, &x, cc, url) && CAN_RETRY()) {
 				char why[300];

@@ -142,6 +142,24 @@ static void free_pem(char *label, unsigned char *body, long body_len)
 		OPENSSL_clear_free(body, (size_t)body_len);
 }
 
+/* A PKCS#8 EC key carries its public point beside the scalar, and
+ * OpenSSL takes it as written: a key whose halves do not match would sign
+ * with the scalar while its .pub (and any check against it) says another
+ * key. The point must be the scalar times the generator. */
+static int check_pair(EVP_PKEY *pkey, const char *what)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (!ctx)
+		return OCI_ENOMEM_SET();
+	int ok = EVP_PKEY_public_check(ctx) == 1 && EVP_PKEY_pairwise_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	if (!ok)
+		return oci_error_set(OCI_EINVALID, "%s: the private key is inconsistent: its embedded public key is not "
+				     "the one its private scalar gives (a damaged or forged key); refused", what);
+	return 0;
+}
+
 static int pkcs8_to_key(oci_key **out, const unsigned char *der, size_t len, const char *what)
 {
 	const unsigned char *p = der;
@@ -160,6 +178,8 @@ static int pkcs8_to_key(oci_key **out, const unsigned char *der, size_t len, con
 		return oci_error_set(OCI_EINVALID, "%s: the PKCS#8 private key cannot be read", what);
 	}
 	int rc = check_p256(pkey, what);
+	if (rc == 0)
+		rc = check_pair(pkey, what);
 	if (rc < 0) {
 		EVP_PKEY_free(pkey);
 		return rc;

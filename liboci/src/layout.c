@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REF_NAME "org.opencontainers.image.ref.name"
@@ -23,9 +24,13 @@
 typedef struct layout {
 	char *dir;
 	int held_lock;  /* the index lock's fd while locked() runs, else -1 */
+	int swept;      /* killed writers' temporaries removed (once per target) */
 } layout;
 
 static layout *L(oci_target *t) { return t->impl; }
+
+/* blobs/sha256/.ocisync-tmp-<pid>-XXXXXX while a blob is written */
+#define BLOB_TMP_PREFIX ".ocisync-tmp"
 
 static char *blob_path(const layout *l, const char *digest)
 {
@@ -46,6 +51,15 @@ static int ensure_layout(layout *l)
 	free(p);
 	if (rc < 0)
 		return oci_error_wrap("oci-layout:%s", l->dir);
+	if (!l->swept) {
+		/* what killed pushes, copies and tags left (their pid is gone) */
+		l->swept = 1;
+		if (asprintf(&p, "%s/blobs/sha256", l->dir) < 0)
+			return OCI_ENOMEM_SET();
+		oci_tmp_sweep(p, BLOB_TMP_PREFIX);
+		free(p);
+		oci_tmp_sweep(l->dir, "index.json.tmp");
+	}
 	if (asprintf(&p, "%s/oci-layout", l->dir) < 0)
 		return OCI_ENOMEM_SET();
 	if (access(p, F_OK) < 0) {
@@ -118,8 +132,14 @@ static int save_index(layout *l, json_t *index)
 	return rc;
 }
 
-/* Exclusive lock over the index for read-modify-write. Returns the fd. */
-static int lock_layout(layout *l)
+/* How long a writer waits for another's index lock when the operation
+ * has no deadline: it is held for milliseconds, so this is a stuck
+ * (stopped, hung) holder, not a busy one. */
+#define LOCK_WAIT_MS (120 * 1000)
+
+/* Exclusive lock over the index for read-modify-write, waiting at most
+ * until the operation's deadline (or LOCK_WAIT_MS). Returns the fd. */
+static int lock_layout(layout *l, const oci_client_opts *o)
 {
 	char *p = NULL;
 	/* Inside locked(): a duplicate shares the open file description that
@@ -137,11 +157,28 @@ static int lock_layout(layout *l)
 		return rc;
 	}
 	free(p);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	int64_t start = oci_clock_ms();
+	int64_t until = o->deadline_ms ? o->deadline_ms : start + LOCK_WAIT_MS;
+	long pause_ms = 1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
 			close(fd);
 			return oci_error_errno("locking oci-layout:%s", l->dir);
 		}
+		if (oci_clock_ms() >= until) {
+			close(fd);
+			if (o->deadline_ms)
+				return oci_error_set(OCI_ETIMEOUT, "timeout: oci-layout:%s: another process held its index lock "
+						     "past the deadline (--timeout); gave up", l->dir);
+			return oci_error_set(OCI_ELOCKED, "oci-layout:%s: another process has held its index lock for %d s; gave up",
+					     l->dir, LOCK_WAIT_MS / 1000);
+		}
+		struct timespec ts = { 0, pause_ms * 1000000L };
+		nanosleep(&ts, NULL);
+		if (pause_ms < 64)
+			pause_ms *= 2;
 	}
 	return fd;
 }
@@ -270,18 +307,27 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 	if (rc < 0)
 		return rc;
 	char *final = blob_path(l, digest), *tmp = NULL;
-	int fd = -1;
+	int fd = -1, dfd = -1;
 	oci_verify_sink v = { 0 };
-	if (!final || asprintf(&tmp, "%s/blobs/sha256/.tmp-%.12s-XXXXXX", l->dir, oci_digest_hex(digest)) < 0) {
-		tmp = NULL;
+	char *blobs = NULL;
+	if (!final || asprintf(&blobs, "%s/blobs/sha256", l->dir) < 0) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		goto cleanup;
+	/* An anonymous file (O_TMPFILE) given its name only once whole, by
+	 * linkat through /proc: a killed writer leaves nothing. Without
+	 * either, a named temporary its pid identifies (swept later). */
+	if ((dfd = open(blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && access("/proc/self/fd", X_OK) == 0)
+		fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = oci_tmp_template(&tmp, blobs, BLOB_TMP_PREFIX);
+		if (rc == 0 && (fd = mkstemp(tmp)) < 0)
+			rc = oci_error_errno("creating %s", tmp);
 	}
-	struct oci_fd_sink fs = { fd, tmp };
+	free(blobs);
+	if (rc < 0)
+		goto cleanup;
+	struct oci_fd_sink fs = { fd, tmp ? tmp : final };
 	if ((rc = oci_verify_sink_init(&v, size, oci_fd_sink_write, &fs)) < 0)
 		goto cleanup;
 	char *buf = malloc(1 << 16);
@@ -307,7 +353,46 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 		goto cleanup;
 	if ((rc = oci_verify_sink_finish(&v, digest, "blob")) < 0)
 		goto cleanup;
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		rc = oci_error_errno("writing %s", tmp ? tmp : final);
+		goto cleanup;
+	}
+	if (!tmp) {
+		/* linked under a temporary name, then renamed over the blob: an
+		 * existing (even damaged) blob is replaced, as a rename would */
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		/* the whole digest in the name: two threads of this process
+		 * writing it at once write the same bytes */
+		if (asprintf(&tmp, "%s-%ld-%s", BLOB_TMP_PREFIX, (long)getpid(), oci_digest_hex(digest)) < 0) {
+			tmp = NULL;
+			rc = OCI_ENOMEM_SET();
+			goto cleanup;
+		}
+		int linked = -1;
+		for (int attempt = 0; attempt < 3 && linked < 0; attempt++) {
+			unlinkat(dfd, tmp, 0);
+			linked = linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW);
+			if (linked < 0 && errno != EEXIST)
+				break;
+		}
+		if (linked < 0) {
+			rc = oci_error_errno("naming blob %s", final);
+			free(tmp);
+			tmp = NULL;
+			goto cleanup;
+		}
+		struct stat st;
+		if (renameat(dfd, tmp, dfd, oci_digest_hex(digest)) < 0 &&
+		    !(errno == ENOENT && fstatat(dfd, oci_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0))
+			rc = oci_error_errno("renaming blob into %s", final);
+		if (rc < 0)
+			unlinkat(dfd, tmp, 0);
+		free(tmp);
+		tmp = NULL;
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
 		fd = -1;
 		rc = oci_error_errno("writing %s", tmp);
 		goto cleanup;
@@ -321,6 +406,8 @@ cleanup:
 	oci_verify_sink_dispose(&v);
 	if (fd >= 0)
 		close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	if (rc < 0 && tmp)
 		unlink(tmp);
 	free(tmp);
@@ -378,7 +465,7 @@ static int layout_manifest_put(oci_target *t, const char *tag, const char *media
 		return oci_error_wrap("oci-layout:%s: storing manifest", l->dir);
 	if (!tag)
 		return 0;
-	int lock = lock_layout(l);
+	int lock = lock_layout(l, &t->opts);
 	if (lock < 0)
 		return lock;
 	rc = set_tag(l, tag, digest, media_type, (int64_t)len);
@@ -393,7 +480,7 @@ static int layout_tag(oci_target *t, const char *digest, const char *tag)
 	int rc = read_manifest_blob(l, digest, &b);
 	if (rc == 0) {
 		char *mt = declared_type(&b);
-		int lock = lock_layout(l);
+		int lock = lock_layout(l, &t->opts);
 		if (lock < 0)
 			rc = lock;
 		else {
@@ -500,7 +587,7 @@ static int layout_locked(oci_target *t, int (*fn)(void *ctx), void *ctx)
 	int rc = ensure_layout(l);
 	if (rc < 0)
 		return rc;
-	int fd = lock_layout(l);
+	int fd = lock_layout(l, &t->opts);
 	if (fd < 0)
 		return fd;
 	l->held_lock = fd;

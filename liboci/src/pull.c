@@ -5,9 +5,11 @@
 #include "oci/ops.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "extract_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +25,28 @@ void oci_pull_result_dispose(oci_pull_result *r)
 	r->manifest = NULL;
 }
 
-/* 1 when dir exists and is empty, 0 when it has entries, -1 when missing. */
-static int dir_state(const char *dir)
+/* Everything beside the destination happens relative to its parent,
+ * opened once: a component swapped for a symlink meanwhile redirects
+ * nothing, and neither the parent nor DEST may be a symlink. */
+
+/* What is at name under pfd: 1 an empty directory, 0 a directory with
+ * entries, -1 nothing; refused (negative error) a symlink or another type. */
+static int dest_state(int pfd, const char *name, const char *dest)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
+	struct stat st;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -1 : oci_error_errno("reading %s", dest);
+	if (S_ISLNK(st.st_mode))
+		return oci_error_set(OCI_EUNSAFE, "destination %s is a symlink; refused (give the directory itself)", dest);
+	if (!S_ISDIR(st.st_mode))
+		return oci_error_set(OCI_EEXISTS, "%s exists and is not a directory", dest);
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return oci_error_errno("reading %s", dest);
+	}
 	struct dirent *e;
 	int empty = 1;
 	while ((e = readdir(d))) {
@@ -41,33 +59,48 @@ static int dir_state(const char *dir)
 	return empty;
 }
 
+/* The destination's parent, created when missing, opened without following
+ * it if it is a symlink. */
+static int open_parent(int *pfd, const char *parent)
+{
+	int rc = oci_mkdirs(parent, 0755);
+	if (rc < 0)
+		return rc;
+	if ((*pfd = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		return 0;
+	struct stat st;
+	if ((errno == ELOOP || errno == ENOTDIR) && lstat(parent, &st) == 0 && S_ISLNK(st.st_mode))
+		return oci_error_set(OCI_EUNSAFE, "the destination's parent %s is a symlink; refused (give the directory it points to)",
+				     parent);
+	return oci_error_errno("opening %s", parent);
+}
+
 static char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return strdup(s ? s + 1 : path);
 }
 
-/* Puts tmpdir at dest. An existing non-empty dest is swapped atomically
- * (RENAME_EXCHANGE) and the old tree removed afterwards. */
-static int publish(const char *tmpdir, const char *dest, int force)
+/* Puts pfd/tmp at pfd/base. An existing non-empty one is swapped
+ * atomically (RENAME_EXCHANGE) and the old tree removed afterwards. */
+static int publish(int pfd, const char *tmp, const char *base, const char *dest, int force)
 {
-	int st = dir_state(dest);
-	struct stat sb;
-	if (st < 0 && lstat(dest, &sb) == 0)
-		return oci_error_set(OCI_EEXISTS, "%s exists and is not a directory", dest);
-	if (st == 1 && rmdir(dest) < 0)
+	int st = dest_state(pfd, base, dest);
+	if (st < -1)
+		return st;
+	if (st == 1 && unlinkat(pfd, base, AT_REMOVEDIR) < 0)
 		return oci_error_errno("replacing empty directory %s", dest);
 	if (st != 0) {
-		if (rename(tmpdir, dest) < 0)
+		if (renameat(pfd, tmp, pfd, base) < 0)
 			return oci_error_errno("renaming the extracted tree to %s", dest);
 		return 0;
 	}
 	if (!force)
 		return oci_error_set(OCI_EEXISTS, "%s is not empty (use --force to replace it)", dest);
-	if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, dest, RENAME_EXCHANGE) < 0)
+	if (renameat2(pfd, tmp, pfd, base, RENAME_EXCHANGE) < 0)
 		return oci_error_errno("swapping the extracted tree into %s", dest);
-	/* tmpdir now holds the old tree. */
-	oci_rmtree(tmpdir);
+	/* tmp now holds the old tree. */
+	oci__rmtree_at(pfd, tmp, tmp);
 	return 0;
 }
 
@@ -80,7 +113,8 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	memset(out, 0, sizeof *out);
 	oci_buf mbuf = OCI_BUF_INIT;
 	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
-	int fd = -1, rc, published = 0;
+	char *blob_prefix = NULL, *tmp_prefix = NULL;
+	int fd = -1, pfd = -1, rc, published = 0, blob_named = 0;
 	const oci_descriptor *layer;
 
 	if ((rc = oci_digest_validate(digest)) < 0)
@@ -101,6 +135,8 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	}
 	if ((rc = oci_artifact_layer(&layer, out->manifest)) < 0)
 		goto cleanup;
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, opts->extract.max_size)) < 0)
+		goto cleanup;
 
 	if (!(parent = oci_dirname(dest)) || !(base = base_name(dest))) {
 		rc = OCI_ENOMEM_SET();
@@ -110,63 +146,83 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		rc = oci_error_set(OCI_EINVALID, "destination '%s' must name a directory (not . or ..)", dest);
 		goto cleanup;
 	}
-	if ((rc = oci_mkdirs(parent, 0755)) < 0)
+	if ((rc = open_parent(&pfd, parent)) < 0)
 		goto cleanup;
-	if (!opts->force && dir_state(dest) == 0) {
+	if ((rc = dest_state(pfd, base, dest)) < -1)
+		goto cleanup;
+	if (!opts->force && rc == 0) {
 		rc = oci_error_set(OCI_EEXISTS, "%s is not empty (use --force to replace it)", dest);
 		goto cleanup;
 	}
-	if (asprintf(&blob, "%s/.%s.ocisync-blob-XXXXXX", parent, base) < 0 ||
-	    asprintf(&tmpdir, "%s/.%s.ocisync-tmp-XXXXXX", parent, base) < 0) {
+	/* The layer is downloaded into an anonymous file where the filesystem
+	 * allows (nothing left by a kill); the tree into .DEST.ocisync-tmp-PID-*.
+	 * What killed pulls of DEST left under a name goes first. */
+	if (asprintf(&blob_prefix, ".%s.ocisync-blob", base) < 0 ||
+	    asprintf(&tmp_prefix, ".%s.ocisync-tmp", base) < 0) {
+		blob_prefix = tmp_prefix = NULL;
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	if ((fd = mkstemp(blob)) < 0) {
-		rc = oci_error_errno("creating %s", blob);
-		free(blob);
-		blob = NULL;
+	oci_tmp_sweep_at(pfd, parent, blob_prefix);
+	oci_tmp_sweep_at(pfd, parent, tmp_prefix);
+	if ((rc = oci_tmp_file_at(&fd, &blob, &blob_named, pfd, parent, blob_prefix)) < 0)
 		goto cleanup;
-	}
-	struct oci_fd_sink sink = { fd, blob };
+	struct oci_fd_sink sink = { fd, "the downloaded layer" };
 	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0) {
 		oci_error_wrap("downloading layer %s", layer->digest);
 		goto cleanup;
 	}
-	close(fd);
-	fd = -1;
-	if (!mkdtemp(tmpdir)) {
-		rc = oci_error_errno("creating a temporary directory beside %s", dest);
-		free(tmpdir);
-		tmpdir = NULL;
+	if ((rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
+		goto cleanup;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = oci_error_errno("reading the downloaded layer");
 		goto cleanup;
 	}
-	/* A titled layer that is not an archive is ORAS's single file. */
+	/* A titled layer that is not an archive is ORAS's single file; the
+	 * layer may be an anonymous file, so it is looked at through /proc. */
 	const char *single = NULL;
-	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, blob)) < 0 ||
-	    (rc = single ? oci_extract_single_file(&out->stats, blob, single, tmpdir, &opts->extract)
-			 : oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
+	char fd_path[64];
+	snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, fd_path)) < 0)
 		goto cleanup;
-	if (chmod(tmpdir, 0755) < 0) {
-		rc = oci_error_errno("setting the mode of %s", tmpdir);
+	if (single) {
+		char *dir_path = NULL;
+		if (asprintf(&dir_path, "%s/%s", parent, tmpdir) < 0) {
+			rc = OCI_ENOMEM_SET();
+			goto cleanup;
+		}
+		rc = oci_extract_single(&out->stats, oci_fd_source_read, &sink, single, dir_path, &opts->extract);
+		free(dir_path);
+	} else {
+		rc = oci__extract_at(&out->stats, oci_fd_source_read, &sink, pfd, tmpdir, dest, &opts->extract);
+	}
+	if (rc < 0)
+		goto cleanup;
+	if (fchmodat(pfd, tmpdir, 0755, 0) < 0) {
+		rc = oci_error_errno("setting the mode of the tree for %s", dest);
 		goto cleanup;
 	}
-	if ((rc = publish(tmpdir, dest, opts->force)) < 0)
+	if ((rc = publish(pfd, tmpdir, base, dest, opts->force)) < 0)
 		goto cleanup;
 	published = 1;
-	oci_fsync_dir(parent);
+	(void)fsync(pfd);
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	if (blob)
-		unlink(blob);
+	if (blob && blob_named)
+		unlinkat(pfd, blob, 0);
 	if (tmpdir && !published)
-		oci_rmtree(tmpdir);
+		oci__rmtree_at(pfd, tmpdir, tmpdir);
+	if (pfd >= 0)
+		close(pfd);
 	if (rc < 0) {
 		oci_manifest_free(out->manifest);
 		out->manifest = NULL;
 	}
 	free(blob);
 	free(tmpdir);
+	free(blob_prefix);
+	free(tmp_prefix);
 	free(parent);
 	free(base);
 	free(mt);

@@ -65,22 +65,18 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		opts = &defaults;
 	memset(out, 0, sizeof *out);
 	char *tmp = NULL;
-	int fd = -1, rc;
+	int fd = -1, rc, named = 0;
 	oci_buf cfg = OCI_BUF_INIT, manifest = OCI_BUF_INIT;
 	oci_descriptor cfgdesc = { 0 };
 	oci_kvlist annotations = OCI_KVLIST_INIT;
 	oci_lint *lint = NULL;
 	const oci_ref *ref = oci_target_ref(t);
 
-	if (asprintf(&tmp, "%s/ocisync-layer-XXXXXX", tmp_dir()) < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
+	/* The packed layer: anonymous where possible, so a killed push leaves
+	 * nothing; what killed pushes left under a name goes now. */
+	oci_tmp_sweep(tmp_dir(), "ocisync-layer");
+	if ((rc = oci_tmp_file(&fd, &tmp, &named, tmp_dir(), "ocisync-layer")) < 0)
 		goto cleanup;
-	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = oci_error_errno("creating a temporary file in %s", tmp_dir());
-		goto cleanup;
-	}
 	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
 	popts.ignore = opts->ignore;
 	if (opts->policy) {
@@ -93,12 +89,7 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
+	/* kept open: an anonymous file lives as long as its descriptor */
 	if ((rc = policy_gate(out, &annotations, lint, opts)) < 0)
 		goto cleanup;
 
@@ -139,12 +130,11 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		if ((rc = oci_target_manifest_put(t, ref->tags.items[i], OCI_MT_MANIFEST, manifest.data, manifest.len)) < 0)
 			goto cleanup;
 cleanup:
+	if (tmp && named)
+		unlink(tmp);
 	if (fd >= 0)
 		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
+	free(tmp);
 	oci_lint_free(lint);
 	oci_kvlist_dispose(&annotations);
 	oci_buf_dispose(&cfg);

@@ -50,6 +50,7 @@ typedef struct step {
 	char cur_hex[SYNC_HEX_LEN + 1];
 	sync_state st;
 	char *ref_text;             /* the reference as the hook and status show it */
+	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
 } step;
 
 static void info(const oci_sync_opts *o, const char *fmt, const char *a)
@@ -213,8 +214,14 @@ static int run_hook(step *s)
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
-	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env,
-			     o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS,
+	int64_t hook_ms = o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS;
+	if (s->deadline_ms) {
+		/* the step's deadline bounds the hook too (at least a second) */
+		int64_t left = s->deadline_ms - oci_clock_ms();
+		if (left < hook_ms)
+			hook_ms = left > 1000 ? left : 1000;
+	}
+	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env, hook_ms,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
 			     o->log_fn, o->cb_ctx };
 	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
@@ -243,7 +250,7 @@ cleanup:
  * leave the link pointing at files whose data never reached the disk. */
 static void flush_revision(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)syncfs(fd);
 		close(fd);
@@ -382,6 +389,13 @@ static int prepare_root(const oci_sync_opts *o)
 		if (rc)
 			return rc;
 	}
+	/* ROOT itself must not be a symlink: everything under it is worked on
+	 * relative to its descriptor (sync_open_root), nothing followed */
+	int rootfd;
+	int rc = sync_open_root(&rootfd, NULL, o->root, 0);
+	if (rc)
+		return rc;
+	close(rootfd);
 	return 0;
 }
 
@@ -400,6 +414,11 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	s.o = o;
 	s.link = o->link ? o->link : DEFAULT_LINK;
 	int own_lock = -1;
+	/* every wait of the step bounded: the lock is never held past it */
+	if (o->timeout_ms > 0) {
+		oci_target_set_timeout(t, o->timeout_ms);
+		s.deadline_ms = oci_clock_ms() + o->timeout_ms;
+	}
 	int rc = prepare_root(o);
 	if (rc)
 		goto fail_early;
@@ -407,25 +426,18 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		goto fail_early; /* someone else's root for now: write nothing */
 	snprintf(s.revs, sizeof s.revs, "%s/%s", o->root, SYNC_REVISIONS);
 	snprintf(s.state_path, sizeof s.state_path, "%s/%s", o->root, SYNC_STATE_FILE);
-	if (mkdir(s.revs, 0755) < 0 && errno != EEXIST) {
-		rc = oci_error_errno("creating %s", s.revs);
-		goto fail_locked;
-	}
 	{
 		/* A symlinked .revisions would make sync clean "leftovers" out of,
-		 * and publish into, whatever directory it points to. */
-		struct stat st;
-		if (lstat(s.revs, &st) < 0) {
-			rc = oci_error_errno("reading %s", s.revs);
+		 * and publish into, whatever directory it points to: created and
+		 * checked here, and every later use opens it with O_NOFOLLOW. */
+		int rootfd, revsfd;
+		if ((rc = sync_open_root(&rootfd, &revsfd, o->root, 1)))
 			goto fail_locked;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			rc = oci_error_set(OCI_EINVALID, "%s is %s, not a directory made by ocisync sync; refusing to use it",
-					   s.revs, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
-			goto fail_locked;
-		}
+		sync_close_root(rootfd, revsfd);
 	}
-	if (sync_state_load(&s.st, s.state_path)) {
+	if ((rc = sync_state_load(&s.st, s.state_path)) == OCI_EUNSAFE) {
+		goto fail_locked; /* a symlinked state file: nothing written through it */
+	} else if (rc) {
 		info(o, "%s; starting with a fresh state", oci_error_last()->message);
 		memset(&s.st, 0, sizeof s.st);
 	}
@@ -442,10 +454,14 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	sync_state_dispose(&s.st);
 	free(s.ref_text);
 	sync_lock_release(own_lock);
+	if (o->timeout_ms > 0)
+		oci_target_set_timeout(t, 0);
 	return rc;
 fail_locked:
 	sync_lock_release(own_lock);
 fail_early:
+	if (o->timeout_ms > 0)
+		oci_target_set_timeout(t, 0);
 	out->status = OCI_SYNC_ERROR;
 	out->error_code = rc;
 	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);

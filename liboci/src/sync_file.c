@@ -2,8 +2,10 @@
  * see the old or the new content, never a mix. */
 #include "sync_internal.h"
 #include "fileutil.h"
+#include "error_internal.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,11 @@
 
 int sync_write_atomic(const char *path, const void *data, size_t len, int durable)
 {
+	/* A symlink in its place would be silently replaced by a file (rename
+	 * does not follow it): refused instead, so a misplaced link is seen. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return oci_error_set(OCI_EUNSAFE, "%s is a symlink; refusing to replace it", path);
 	/* 0644: node_exporter and operators read these files */
 	return oci_write_file_atomic(path, data, len, 0644, durable);
 }

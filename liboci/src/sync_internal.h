@@ -86,7 +86,17 @@ typedef struct sync_hook_spec {
  * not be started. */
 int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h);
 
+/* ---- sync_root.c ---- */
+/* Opens ROOT (O_DIRECTORY|O_NOFOLLOW) and, when revsfd is not NULL,
+ * ROOT/.revisions (created first when create_revs) the same way; a symlink
+ * or other non-directory is refused (OCI_EUNSAFE) naming it; a missing
+ * .revisions (not created) is OCI_ENOTFOUND. On failure nothing is open. */
+int sync_open_root(int *rootfd, int *revsfd, const char *root, int create_revs);
+void sync_close_root(int rootfd, int revsfd);
+
 /* ---- sync_publish.c: revisions and the link ---- */
+/* Each opens ROOT and .revisions once (sync_open_root) and works under them
+ * with *at() calls. */
 /* Removes leftovers of killed runs: ROOT/.tmp-link-*, ROOT/.state.json.tmp.*,
  * and under .revisions every entry that is not a "<hex>" directory or the
  * "<hex>.index" of one. Returns the number removed, or negative. */

@@ -16,8 +16,13 @@ int sync_lock_acquire(int *fd_out, const char *root)
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", root, SYNC_LOCK_FILE) >= sizeof path)
 		return oci_error_set(OCI_EINVALID, "root path too long: %s", root);
+	int rootfd;
+	int rc0 = sync_open_root(&rootfd, NULL, root, 0);
+	if (rc0 < 0)
+		return oci_error_wrap("opening lock file %s", path);
 	/* O_CLOEXEC: the hook must not inherit (and so prolong) the lock */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = openat(rootfd, SYNC_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	close(rootfd);
 	if (fd < 0)
 		return oci_error_errno("opening lock file %s", path);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -38,6 +38,9 @@ int sync_status_json(char **out, const sync_report *r)
 	json_object_set_new(o, "created", str_or_null(st->created));
 	json_object_set_new(o, "result", json_string(oci_sync_status_name(res->status)));
 	json_object_set_new(o, "error", res->status == OCI_SYNC_ERROR ? json_string(res->error) : json_null());
+	/* what kind of failure, for alerts: "timeout", "network", "verification failed", ... */
+	json_object_set_new(o, "error_kind", res->status == OCI_SYNC_ERROR ? json_string(oci_error_name(res->error_code))
+									 : json_null());
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "duration_seconds", json_real(res->duration));
 	json_object_set_new(o, "revision_dir", str_or_null(res->revision_dir));

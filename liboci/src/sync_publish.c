@@ -5,6 +5,7 @@
 #include "sync_internal.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "extract_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,16 +33,9 @@ static void note(log_cb log_fn, void *ctx, const char *fmt, const char *a)
 		log_fn(ctx, OCI_SYNC_LOG_INFO, msg);
 }
 
-static int remove_any(const char *path)
+static int remove_any(int dirfd, const char *name, const char *shown)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : oci_error_errno("removing %s", path);
-	if (S_ISDIR(st.st_mode))
-		return oci_rmtree(path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return oci_error_errno("removing %s", path);
-	return 0;
+	return oci__rmtree_at(dirfd, name, shown);
 }
 
 static int is_revision_name(const char *name)
@@ -56,57 +50,83 @@ static int is_index_name(const char *name)
 	return l == SYNC_HEX_LEN + 6 && !strcmp(name + SYNC_HEX_LEN, ".index") && sync_is_hex(name, SYNC_HEX_LEN);
 }
 
+/* A directory stream of its own on dirfd (a dup would share its offset). */
+static DIR *open_stream(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
 int sync_clean_leftovers(const char *root, log_cb log_fn, void *ctx)
 {
-	int removed = 0, rc = 0;
+	int removed = 0, rc = 0, rootfd, revsfd = -1;
 	char path[4096];
-	DIR *d = opendir(root);
-	if (!d)
-		return oci_error_errno("reading %s", root);
+	if ((rc = sync_open_root(&rootfd, &revsfd, root, 0)) == OCI_ENOTFOUND) {
+		oci_error_clear();
+		rc = sync_open_root(&rootfd, NULL, root, 0);
+		revsfd = -1;
+	}
+	if (rc < 0)
+		return rc;
+	DIR *d = open_stream(rootfd);
+	if (!d) {
+		rc = oci_error_errno("reading %s", root);
+		goto cleanup;
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, SYNC_LINK_TMP_PREFIX, strlen(SYNC_LINK_TMP_PREFIX)) &&
 		    strncmp(e->d_name, SYNC_STATE_FILE ".tmp.", strlen(SYNC_STATE_FILE ".tmp.")))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", root, e->d_name);
-		if ((rc = remove_any(path)) < 0)
+		if ((rc = remove_any(rootfd, e->d_name, path)) < 0)
 			break;
 		note(log_fn, ctx, "removed leftover %s", path);
 		removed++;
 	}
 	closedir(d);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || revsfd < 0)
+		goto cleanup;
 
 	char revs[4096];
 	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
-	if (!(d = opendir(revs)))
-		return errno == ENOENT ? removed : oci_error_errno("reading %s", revs);
+	if (!(d = open_stream(revsfd))) {
+		rc = oci_error_errno("reading %s", revs);
+		goto cleanup;
+	}
 	while ((e = readdir(d))) {
 		const char *n = e->d_name;
 		if (!strcmp(n, ".") || !strcmp(n, ".."))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", revs, n);
 		struct stat st;
-		if (lstat(path, &st) < 0)
+		if (fstatat(revsfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (is_revision_name(n) && S_ISDIR(st.st_mode))
 			continue; /* complete: only ever renamed here once whole */
 		if (is_index_name(n) && S_ISREG(st.st_mode)) {
 			char dir[SYNC_HEX_LEN + 1];
+			struct stat dst;
 			memcpy(dir, n, SYNC_HEX_LEN);
 			dir[SYNC_HEX_LEN] = '\0';
-			if (sync_revision_exists(root, dir))
+			if (fstatat(revsfd, dir, &dst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(dst.st_mode))
 				continue;
 		}
-		if ((rc = remove_any(path)) < 0)
+		/* anything else, a symlink named like a revision included, is removed
+		 * itself: never followed */
+		if ((rc = remove_any(revsfd, n, path)) < 0)
 			break;
 		note(log_fn, ctx, "removed leftover %s", path);
 		removed++;
 	}
 	closedir(d);
 	if (removed)
-		oci_fsync_dir(revs);
+		(void)fsync(revsfd);
+cleanup:
+	sync_close_root(rootfd, revsfd);
 	return rc < 0 ? rc : removed;
 }
 
@@ -115,17 +135,21 @@ int sync_link_read(char hex[SYNC_HEX_LEN + 1], const char *root, const char *lin
 	hex[0] = '\0';
 	char path[4096], target[4096];
 	snprintf(path, sizeof path, "%s/%s", root, link);
+	int rootfd;
+	int rc = sync_open_root(&rootfd, NULL, root, 0);
+	if (rc < 0)
+		return rc;
 	struct stat st;
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return oci_error_errno("reading link %s", path);
-	}
-	if (!S_ISLNK(st.st_mode))
-		return oci_error_set(OCI_EINVALID, "%s exists and is not a symlink (not made by ocisync sync)", path);
-	ssize_t n = readlink(path, target, sizeof target - 1);
-	if (n < 0)
-		return oci_error_errno("reading link %s", path);
+	ssize_t n = -1;
+	if (fstatat(rootfd, link, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = errno == ENOENT ? 1 : oci_error_errno("reading link %s", path);
+	else if (!S_ISLNK(st.st_mode))
+		rc = oci_error_set(OCI_EINVALID, "%s exists and is not a symlink (not made by ocisync sync)", path);
+	else if ((n = readlinkat(rootfd, link, target, sizeof target - 1)) < 0)
+		rc = oci_error_errno("reading link %s", path);
+	close(rootfd);
+	if (rc)
+		return rc > 0 ? 0 : rc;
 	target[n] = '\0';
 	const char *prefix = SYNC_REVISIONS "/";
 	size_t pl = strlen(prefix);
@@ -140,10 +164,10 @@ int sync_link_swap(const char *root, const char *link, const char *hex)
 {
 	char target[128], tmp[128];
 	snprintf(target, sizeof target, "%s/%s", SYNC_REVISIONS, hex);
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return oci_error_errno("opening %s", root);
-	int rc = 0;
+	int rootfd;
+	int rc = sync_open_root(&rootfd, NULL, root, 0);
+	if (rc < 0)
+		return rc;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	unsigned long seed = (unsigned long)getpid() ^ (unsigned long)ts.tv_nsec;
@@ -171,10 +195,15 @@ cleanup:
 
 int sync_revision_exists(const char *root, const char *hex)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/%s", root, SYNC_REVISIONS, hex);
+	int rootfd, revsfd;
+	if (sync_open_root(&rootfd, &revsfd, root, 0) < 0) {
+		oci_error_clear();
+		return 0;
+	}
 	struct stat st;
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	int yes = fstatat(revsfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	sync_close_root(rootfd, revsfd);
+	return yes;
 }
 
 typedef struct rev {
@@ -196,17 +225,19 @@ static int rev_cmp(const void *a, const void *b)
 /* Removes one revision: renamed out of the way first, so an interrupted
  * removal leaves a leftover, never a partial directory under a revision
  * name that a later run would take for complete. */
-static int remove_revision(const char *revs, const char *hex)
+static int remove_revision(int revsfd, const char *revs, const char *hex)
 {
-	char from[4096], to[4096];
+	char from[4096], to[128], shown[4200];
 	snprintf(from, sizeof from, "%s/%s", revs, hex);
-	snprintf(to, sizeof to, "%s/%s%s", revs, PRUNE_PREFIX, hex);
-	if (rename(from, to) < 0)
+	snprintf(to, sizeof to, "%s%s", PRUNE_PREFIX, hex);
+	if (renameat(revsfd, hex, revsfd, to) < 0)
 		return oci_error_errno("moving revision %s aside", from);
-	snprintf(from, sizeof from, "%s/%s.index", revs, hex);
-	if (unlink(from) < 0 && errno != ENOENT)
-		return oci_error_errno("removing %s", from);
-	return oci_rmtree(to);
+	char index[128];
+	snprintf(index, sizeof index, "%s.index", hex);
+	if (unlinkat(revsfd, index, 0) < 0 && errno != ENOENT)
+		return oci_error_errno("removing %s/%s", revs, index);
+	snprintf(shown, sizeof shown, "%s/%s", revs, to);
+	return oci__rmtree_at(revsfd, to, shown);
 }
 
 int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
@@ -214,20 +245,28 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 {
 	char revs[4096];
 	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
-	DIR *d = opendir(revs);
-	if (!d)
-		return errno == ENOENT ? 0 : oci_error_errno("reading %s", revs);
+	int rootfd, revsfd;
+	int rc = sync_open_root(&rootfd, &revsfd, root, 0);
+	if (rc == OCI_ENOTFOUND) {
+		oci_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	DIR *d = open_stream(revsfd);
+	if (!d) {
+		rc = oci_error_errno("reading %s", revs);
+		sync_close_root(rootfd, revsfd);
+		return rc;
+	}
 	rev *list = NULL;
 	size_t n = 0, cap = 0;
-	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!is_revision_name(e->d_name))
 			continue;
-		char path[4096];
 		struct stat st;
-		snprintf(path, sizeof path, "%s/%s", revs, e->d_name);
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (fstatat(revsfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -258,14 +297,15 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 	for (size_t i = (size_t)keep; i < n; i++) {
 		if (current_hex && !strcmp(list[i].hex, current_hex))
 			continue; /* never the one the link names */
-		if ((rc = remove_revision(revs, list[i].hex)) < 0)
+		if ((rc = remove_revision(revsfd, revs, list[i].hex)) < 0)
 			goto cleanup;
 		note(log_fn, ctx, "pruned revision %s", list[i].hex);
 	}
 	if (n > (size_t)keep)
-		oci_fsync_dir(revs);
+		(void)fsync(revsfd);
 cleanup:
 	closedir(d);
+	sync_close_root(rootfd, revsfd);
 	free(list);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "fileutil.h"
 
 #include <jansson.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,10 @@ int sync_state_load(sync_state *s, const char *path)
 	memset(s, 0, sizeof *s);
 	oci_buf buf = OCI_BUF_INIT;
 	json_t *root = NULL;
+	struct stat lst;
+	/* sync holds the lock on ROOT: a symlink here was put by someone else */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		return oci_error_set(OCI_EUNSAFE, "state file %s is a symlink; refusing to read or replace it", path);
 	int rc = oci_read_file(&buf, path, STATE_MAX);
 	if (rc == OCI_ENOTFOUND) {
 		oci_error_clear();

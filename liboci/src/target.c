@@ -6,6 +6,7 @@
 #include "fileutil.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdlib.h>
@@ -22,6 +23,9 @@ int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts 
 		goto fail;
 	if (opts)
 		t->opts = *opts;
+	/* a deadline already running (a worker's copy of a target) is kept */
+	if (!t->opts.deadline_ms && t->opts.timeout_ms > 0)
+		t->opts.deadline_ms = oci_clock_ms() + t->opts.timeout_ms;
 	rc = ref->kind == OCI_REF_LAYOUT ? oci_layout_open(t) : oci_registry_open(t);
 	if (rc < 0)
 		goto fail;
@@ -41,6 +45,19 @@ void oci_target_free(oci_target *t)
 		t->ops->free(t);
 	oci_ref_free(t->ref);
 	free(t);
+}
+
+int64_t oci_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void oci_target_set_timeout(oci_target *t, int64_t timeout_ms)
+{
+	t->opts.timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+	t->opts.deadline_ms = timeout_ms > 0 ? oci_clock_ms() + timeout_ms : 0;
 }
 
 const char *oci_target_kind(const oci_target *t) { return t->ops->kind; }

@@ -26,6 +26,7 @@ typedef enum {
 	OCI_EPASSWORD = -14, /* wrong password or corrupt key */
 	OCI_EUNSUPPORTED = -15,
 	OCI_EPOLICY = -16,   /* the content breaks the lint policy (push refused) */
+	OCI_ETIMEOUT = -17,  /* the operation's deadline passed (--timeout) */
 } oci_error_code;
 
 typedef struct oci_error {

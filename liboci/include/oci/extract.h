@@ -52,6 +52,10 @@ typedef struct oci_extract_stats {
  *   every entry, also those outside subpath, which are read but not
  *   written); a header announcing more than is left is refused before
  *   anything is written. max_entries counts every header.
+ * - Every decompressed byte counts, wherever it sits: the whole stream may
+ *   weigh max_size plus 8 KiB of headers and padding per entry (plus
+ *   1 MiB), and what follows the tar end marker counts against max_size
+ *   (after 64 KiB of free record padding).
  * - Directories are 0755; files 0644/0755 (0444/0555 with read_only);
  *   setuid/setgid/sticky bits, owners and times are ignored.
  * - A duplicate path is refused (a directory listed twice is allowed).

@@ -29,6 +29,15 @@ typedef struct oci_client_opts {
 	void *cb_ctx;
 	int max_retries;           /* 0 = default */
 	const char *user_agent;
+	/* Every wait bounded. timeout_ms: a deadline for everything done
+	 * through the target, from oci_target_open (0 = none; see
+	 * oci_target_set_timeout). A transfer moving fewer than
+	 * min_speed_bytes in any min_speed_window_ms fails (and is retried,
+	 * resuming); 0 = 64 KiB per 60 s. */
+	int64_t timeout_ms;
+	int64_t min_speed_bytes;
+	int64_t min_speed_window_ms;
+	int64_t deadline_ms;       /* absolute (oci_clock_ms); set from timeout_ms, inherited when nonzero */
 } oci_client_opts;
 #define OCI_CLIENT_OPTS_INIT { 0 }
 
@@ -36,6 +45,11 @@ typedef struct oci_client_opts {
  * A layout directory is created on the first write, not here. */
 int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts *opts);
 void oci_target_free(oci_target *t);
+/* Starts a new deadline of timeout_ms from now for every request made
+ * through t (0: none); OCI_ETIMEOUT once it passes. sync calls it per step. */
+void oci_target_set_timeout(oci_target *t, int64_t timeout_ms);
+/* Milliseconds of CLOCK_MONOTONIC, the clock deadlines are on. */
+int64_t oci_clock_ms(void);
 /* "oci-layout" or "registry". */
 const char *oci_target_kind(const oci_target *t);
 
