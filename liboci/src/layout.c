@@ -22,6 +22,7 @@
 
 typedef struct layout {
 	char *dir;
+	int ready;   /* ensure_layout done */
 } layout;
 
 static layout *L(oci_target *t) { return t->impl; }
@@ -34,33 +35,49 @@ static char *blob_path(const layout *l, const char *digest)
 	return p;
 }
 
-/* Creates oci-layout, index.json and blobs/sha256 when missing. */
+static int lock_layout(layout *l);
+
+/* Creates oci-layout, index.json and blobs/sha256 when missing, once per
+ * handle. The files are created under the layout lock, checked again once
+ * it is held: a push that found index.json missing must not write an empty
+ * one over the index another push just tagged (both creating the layout). */
 static int ensure_layout(layout *l)
 {
 	char *p = NULL;
-	int rc;
+	int rc, lock;
+	if (l->ready)
+		return 0;
 	if (asprintf(&p, "%s/blobs/sha256", l->dir) < 0)
 		return OCI_ENOMEM_SET();
 	rc = oci_mkdirs(p, 0755);
 	free(p);
 	if (rc < 0)
 		return oci_error_wrap("oci-layout:%s", l->dir);
-	if (asprintf(&p, "%s/oci-layout", l->dir) < 0)
-		return OCI_ENOMEM_SET();
+	if ((lock = lock_layout(l)) < 0)
+		return lock;
+	if (asprintf(&p, "%s/oci-layout", l->dir) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"imageLayoutVersion\":\"1.0.0\"}";
 		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
 	if (rc < 0)
-		return rc;
-	if (asprintf(&p, "%s/index.json", l->dir) < 0)
-		return OCI_ENOMEM_SET();
+		goto cleanup;
+	if (asprintf(&p, "%s/index.json", l->dir) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX "\",\"manifests\":[]}";
 		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
+	l->ready = rc == 0;
+cleanup:
+	close(lock);
 	return rc;
 }
 
@@ -123,7 +140,7 @@ static int lock_layout(layout *l)
 	char *p = NULL;
 	if (asprintf(&p, "%s/.ocisync.lock", l->dir) < 0)
 		return OCI_ENOMEM_SET();
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644, 1);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int rc = oci_error_errno("locking %s", p);
 		free(p);
