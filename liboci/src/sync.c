@@ -47,6 +47,7 @@ typedef struct step {
 	const char *link;
 	char revs[4096];            /* ROOT/.revisions */
 	char state_path[4096];
+	char hook_record[4096];
 	char cur_hex[SYNC_HEX_LEN + 1];
 	sync_state st;
 	char *ref_text;             /* the reference as the hook and status show it */
@@ -211,7 +212,7 @@ static int run_hook(step *s)
 	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env,
 			     o->exec_timeout_ms > 0 ? o->exec_timeout_ms : DEFAULT_EXEC_TIMEOUT_MS,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
-			     o->log_fn, o->cb_ctx };
+			     o->log_fn, o->cb_ctx, s->hook_record };
 	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
 		goto cleanup;
 	out->hook_ran = 1;
@@ -420,6 +421,8 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 			goto fail_locked;
 		}
 	}
+	snprintf(s.hook_record, sizeof s.hook_record, "%s/%s", o->root, SYNC_HOOK_RECORD);
+	sync_hook_end_predecessor(s.hook_record, o->log_fn, o->cb_ctx);
 	if (sync_state_load(&s.st, s.state_path)) {
 		info(o, "%s; starting with a fresh state", oci_error_last()->message);
 		memset(&s.st, 0, sizeof s.st);

@@ -38,7 +38,7 @@ static int run(capture *c, const char *cmd, int64_t timeout_ms, int *status, int
 {
 	memset(c, 0, sizeof *c);
 	const char *env[] = { "OCISYNC_DIGEST=sha256:abc", "OCISYNC_REF=reg/app:1", "HOME=/hook-home", NULL };
-	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c };
+	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c, NULL };
 	return sync_hook_run(status, timed_out, &h);
 }
 
@@ -178,7 +178,7 @@ static void test_bad_dir(void)
 	capture c;
 	memset(&c, 0, sizeof c);
 	int st, to;
-	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c };
+	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c, NULL };
 	CHECK_EQ_INT(sync_hook_run(&st, &to, &h), 0);
 	CHECK_EQ_INT(st, 126);
 }
