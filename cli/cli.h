@@ -45,6 +45,10 @@ void cli_progress(void *ctx, const char *what, int64_t done, int64_t total);
 void cli_progress_done(cli *c);
 /* Duration like "30s", "5m", "1h30m", "250ms" → milliseconds; -1 when invalid. */
 long long cli_parse_duration(const char *s);
+/* --max-size BYTES (K, M, G suffixes) and --max-entries N, which push, pull
+ * and sync all take (one set of limits): 0 with *out set, or the usage
+ * error's exit code (2) after printing it. */
+int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg);
 
 /* Commands. */
 int cmd_push(cli *c, int argc, char **argv);

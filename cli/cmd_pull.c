@@ -15,29 +15,11 @@ static const char help[] =
 	"  --path SUBDIR         extract only this folder of the artifact\n"
 	"  --force               replace a non-empty DIR (atomically)\n"
 	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
+	"  --max-entries N       limit on files, directories and links (default 100000)\n"
+	"  --publisher-limits    use the limits the artifact records (push --max-size/--max-entries)\n"
+	"                        instead of the two above: only for publishers you trust\n"
 	"  -h, --help            this help\n\n"
 	"Prints the pinned reference REPO@sha256:HEX.\n";
-
-static long long parse_size(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || v <= 0)
-		return -1;
-	switch (*end) {
-	case '\0': return v;
-	case 'K': case 'k': v <<= 10; break;
-	case 'M': case 'm': v <<= 20; break;
-	case 'G': case 'g': v <<= 30; break;
-	default: return -1;
-	}
-	end++;
-	if (*end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	return *end ? -1 : v;
-}
 
 int cmd_pull(cli *c, int argc, char **argv)
 {
@@ -46,6 +28,8 @@ int cmd_pull(cli *c, int argc, char **argv)
 		{ "path", required_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
+		{ "publisher-limits", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,11 +47,14 @@ int cmd_pull(cli *c, int argc, char **argv)
 		case 'p': opts.extract.subpath = optarg; break;
 		case 'f': opts.force = 1; break;
 		case 'm':
-			if ((opts.extract.max_size = parse_size(optarg)) < 0) {
-				rc = cli_usage_error(c, "--max-size takes a positive number of bytes (K, M, G suffixes), not '%s'", optarg);
+			if ((rc = cli_parse_limit(c, &opts.extract.max_size, "--max-size", optarg)) != 0)
 				goto cleanup;
-			}
 			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.extract.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'P': opts.publisher_limits = 1; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;

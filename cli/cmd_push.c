@@ -18,6 +18,10 @@ static const char help[] =
 	"                        at PATH's root is read too; .git/ is never packed)\n"
 	"  --profile portable|flux   manifest layout (default portable)\n"
 	"  --sign-key KEY        sign what was pushed with this cosign key\n"
+	"  --max-size BYTES      refuse more file content than this (default 1 GiB, as pull and sync)\n"
+	"  --max-entries N       refuse more files, directories and links (default 100000, as pull\n"
+	"                        and sync); limits other than the defaults are recorded in the\n"
+	"                        manifest for pull/sync --publisher-limits\n"
 	"  -h, --help            this help\n\n"
 	"Prints the pinned reference REPO@sha256:HEX.\n";
 
@@ -31,6 +35,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "sign-key", required_argument, NULL, 'k' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,6 +67,14 @@ int cmd_push(cli *c, int argc, char **argv)
 			else { rc = cli_usage_error(c, "--profile takes portable or flux, not '%s'", optarg); goto cleanup; }
 			break;
 		case 'k': sign_key = optarg; break;
+		case 'm':
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
+			break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;

@@ -28,6 +28,10 @@ static const char help[] =
 	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
 	"  --exec-timeout D      kill the hook's process group after D (default 5m)\n"
 	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
+	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
+	"  --max-entries N       limit on files, directories and links (default 100000)\n"
+	"  --publisher-limits    use the limits the artifact records (push --max-size/--max-entries)\n"
+	"                        instead of the two above: only for publishers you trust\n"
 	"  --status-file F       JSON status written atomically after every sync\n"
 	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
 	"  -h, --help            this help\n\n"
@@ -162,6 +166,9 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' },
 		{ "exec-timeout", required_argument, NULL, 't' },
 		{ "max-failures", required_argument, NULL, 'F' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
+		{ "publisher-limits", no_argument, NULL, 'P' },
 		{ "status-file", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
@@ -216,6 +223,15 @@ int cmd_sync(cli *c, int argc, char **argv)
 			}
 			loop.max_failures = (int)n;
 			break;
+		case 'm':
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'P': opts.publisher_limits = 1; break;
 		case 'S': opts.status_file = optarg; break;
 		case 'M': opts.metrics_file = optarg; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;

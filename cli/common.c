@@ -1,4 +1,5 @@
 /* Helpers every command uses: errors, help, JSON, progress. */
+#include <errno.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -151,4 +152,43 @@ long long cli_parse_duration(const char *s)
 		total += (long long)(v * mult);
 	}
 	return total;
+}
+
+static long long parse_size(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case '\0': return v;
+	case 'K': case 'k': v <<= 10; break;
+	case 'M': case 'm': v <<= 20; break;
+	case 'G': case 'g': v <<= 30; break;
+	default: return -1;
+	}
+	end++;
+	if (*end == 'i')
+		end++;
+	if (*end == 'B')
+		end++;
+	return *end ? -1 : v;
+}
+
+int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg)
+{
+	if (!strcmp(option, "--max-size")) {
+		long long v = parse_size(arg);
+		if (v < 0)
+			return cli_usage_error(c, "--max-size takes a positive number of bytes (K, M, G suffixes), not '%s'", arg);
+		*out = v;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = arg[0] >= '0' && arg[0] <= '9' ? strtoll(arg, &end, 10) : -1;
+	if (v <= 0 || errno || *end)
+		return cli_usage_error(c, "%s takes a positive whole number, not '%s'", option, arg);
+	*out = v;
+	return 0;
 }

@@ -183,8 +183,7 @@ static int count_content(xctx *x, size_t n)
 {
 	x->content_read += (int64_t)n;
 	if (x->content_read > x->max_size)
-		return oci_error_set(OCI_ELIMIT, "the archive holds more than %lld bytes of content (at entry '%s'); raise --max-size if this is expected",
-				     (long long)x->max_size, x->entry);
+		return oci__limit_size_error(x->max_size, x->entry);
 	return 0;
 }
 
@@ -492,8 +491,7 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (!(x->entry = strdup(raw)))
 		return OCI_ENOMEM_SET();
 	if (++x->st.entries > x->max_entries)
-		return oci_error_set(OCI_ELIMIT, "the archive has more than %lld entries; refused",
-				     (long long)x->max_entries);
+		return oci__limit_entries_error(x->max_entries);
 	/* One entry must not be able to create thousands of directories. */
 	if (strlen(raw) > EXTRACT_PATH_MAX)
 		return oci_error_set(OCI_EUNSAFE, "entry '%.200s...' has a path longer than %d bytes; refused",
@@ -577,8 +575,8 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
 		   .rcache_fd = -1 };
-	x.max_size = o->max_size > 0 ? o->max_size : OCI_DEFAULT_MAX_SIZE;
-	x.max_entries = o->max_entries > 0 ? o->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	x.max_size = oci__limit_size(o->max_size);
+	x.max_entries = oci__limit_entries(o->max_entries);
 	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
 
 	if (o->subpath) {

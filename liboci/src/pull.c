@@ -101,6 +101,10 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	}
 	if ((rc = oci_artifact_layer(&layer, out->manifest)) < 0)
 		goto cleanup;
+	oci_extract_opts xo = opts->extract;
+	if (opts->publisher_limits &&
+	    (rc = oci_limits_from_annotations(&xo.max_entries, &xo.max_size, &out->manifest->annotations)) < 0)
+		goto cleanup;
 
 	if (!(parent = oci_dirname(dest)) || !(base = base_name(dest))) {
 		rc = OCI_ENOMEM_SET();
@@ -140,7 +144,7 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		tmpdir = NULL;
 		goto cleanup;
 	}
-	if ((rc = oci_extract_file(&out->stats, blob, tmpdir, &opts->extract)) < 0)
+	if ((rc = oci_extract_file(&out->stats, blob, tmpdir, &xo)) < 0)
 		goto cleanup;
 	if (chmod(tmpdir, 0755) < 0) {
 		rc = oci_error_errno("setting the mode of %s", tmpdir);

@@ -34,6 +34,7 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	char *tmp = NULL;
 	int fd = -1, rc;
 	oci_buf cfg = OCI_BUF_INIT, manifest = OCI_BUF_INIT;
+	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_descriptor cfgdesc = { 0 };
 	const oci_ref *ref = oci_target_ref(t);
 
@@ -48,6 +49,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	}
 	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
 	popts.ignore = opts->ignore;
+	popts.max_entries = opts->max_entries;
+	popts.max_size = opts->max_size;
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
@@ -82,8 +85,13 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		.created = opts->created,
 		.source = opts->source,
 		.revision = opts->revision,
-		.annotations = opts->annotations,
+		.annotations = &ann,
 	};
+	for (size_t i = 0; opts->annotations && i < opts->annotations->n; i++)
+		if ((rc = oci_kvlist_set(&ann, opts->annotations->items[i].key, opts->annotations->items[i].value)) < 0)
+			goto cleanup;
+	if ((rc = oci_limits_annotate(&ann, opts->max_entries, opts->max_size)) < 0)
+		goto cleanup;
 	if ((rc = oci_manifest_build(&manifest, &spec)) < 0)
 		goto cleanup;
 	if ((rc = oci_digest_buf(out->digest, manifest.data, manifest.len)) < 0)
@@ -104,6 +112,7 @@ cleanup:
 	}
 	oci_buf_dispose(&cfg);
 	oci_buf_dispose(&manifest);
+	oci_kvlist_dispose(&ann);
 	oci_descriptor_dispose(&cfgdesc);
 	return rc;
 }

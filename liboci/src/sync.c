@@ -167,6 +167,7 @@ static int materialise(step *s, const char *hex)
 	po.extract.subpath = o->path;
 	po.extract.max_size = o->max_size;
 	po.extract.max_entries = o->max_entries;
+	po.publisher_limits = o->publisher_limits;
 	snprintf(index_out, sizeof index_out, "%s/%s.index", s->revs, hex);
 	po.extract.index_out = index_out;
 	if (s->cur_hex[0]) {

@@ -282,7 +282,7 @@ static void test_limits(void)
 	o.max_size = 1 << 20;
 	sandbox_new();
 	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, &o), OCI_ELIMIT);
-	CHECK_ERR_CONTAINS("the archive holds more than 1048576 bytes of content (at entry 'bomb')");
+	CHECK_ERR_CONTAINS("the artifact holds more than 1048576 bytes of content (at entry 'bomb')");
 	struct stat sb;
 	CHECK(stat(P("%s/bomb", dest), &sb) < 0 || sb.st_size <= (1 << 20));
 	sandbox_check_and_free();
@@ -294,7 +294,7 @@ static void test_limits(void)
 		maker_add_zeros(&m, P("f%02d", i), 100000);
 	maker_close(&m);
 	o.max_size = 1000000;
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive holds more than 1000000 bytes of content (at entry 'f10')");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact holds more than 1000000 bytes of content (at entry 'f10')");
 
 	/* 100,001 entries: empty files in 100 folders. Every entry counts,
 	 * also those outside --path that are read but not written; extracting
@@ -306,7 +306,7 @@ static void test_limits(void)
 	maker_close(&m);
 	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
 	o.subpath = "elsewhere";
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 100000 entries; refused");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 100000 entries (files, directories, links); raise --max-entries on push, pull and sync if this is expected");
 
 	maker_open(&m, 1);
 	for (int i = 0; i < 11; i++)
@@ -314,7 +314,7 @@ static void test_limits(void)
 	maker_close(&m);
 	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
 	o.max_entries = 10;
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 10 entries");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 10 entries");
 }
 
 static void test_corrupt(void)

@@ -19,8 +19,13 @@ typedef struct oci_push_opts {
 	const char *created;
 	const oci_kvlist *annotations;
 	const oci_strlist *ignore;
+	/* The limits pull and sync apply (0 = the defaults): a tree over them
+	 * is refused before packing; limits other than the defaults are
+	 * recorded in the manifest (OCI_ANN_MAX_ENTRIES, OCI_ANN_MAX_SIZE). */
+	int64_t max_entries;
+	int64_t max_size;
 } oci_push_opts;
-#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL }
+#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 typedef struct oci_push_result {
 	char digest[OCI_DIGEST_SIZE];        /* manifest digest */
@@ -46,8 +51,11 @@ typedef struct oci_pull_opts {
 	int force;                /* replace a non-empty DIR */
 	oci_verify_fn verify;     /* NULL: no verification */
 	void *verify_ctx;
+	/* Use the limits the manifest's annotations record (the publisher's,
+	 * see oci_push_opts) instead of extract.max_entries / max_size. */
+	int publisher_limits;
 } oci_pull_opts;
-#define OCI_PULL_OPTS_INIT { OCI_EXTRACT_OPTS_INIT, 0, NULL, NULL }
+#define OCI_PULL_OPTS_INIT { OCI_EXTRACT_OPTS_INIT, 0, NULL, NULL, 0 }
 
 typedef struct oci_pull_result {
 	char digest[OCI_DIGEST_SIZE];
