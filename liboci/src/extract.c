@@ -218,6 +218,58 @@ static int write_all(int fd, const void *buf, size_t len, const char *rel)
 	return 0;
 }
 
+/* Sparse files: a whole 4 KiB block of zeros is seeked over instead of
+ * written, so it stays a hole where the filesystem supports them (a 200 MiB
+ * file holding 4 KiB of data comes back using 4 KiB, not 200 MiB); the
+ * size is set with ftruncate at the end (finish_sparse). Runs of data
+ * blocks go out in one write. */
+#define SPARSE_BLOCK 4096
+
+static int zero_block(const unsigned char *p)
+{
+	return p[0] == 0 && memcmp(p, p + 1, SPARSE_BLOCK - 1) == 0;
+}
+
+static int write_sparse(int fd, const void *buf, size_t len, int64_t off, const char *rel, int *holes)
+{
+	const unsigned char *p = buf;
+	while (len) {
+		/* pieces end at the file's block boundaries; a run of pieces of
+		 * one kind (data, or whole zero blocks) goes out at once */
+		size_t run = SPARSE_BLOCK - (size_t)(off % SPARSE_BLOCK);
+		if (run > len)
+			run = len;
+		int zero = run == SPARSE_BLOCK && zero_block(p);
+		while (run < len) {
+			size_t next = len - run >= SPARSE_BLOCK ? SPARSE_BLOCK : len - run;
+			if ((next == SPARSE_BLOCK && zero_block(p + run)) != zero)
+				break;
+			run += next;
+		}
+		if (zero) {
+			if (lseek(fd, (off_t)run, SEEK_CUR) < 0)
+				return oci_error_errno("writing %s", rel);
+			*holes = 1;
+		} else {
+			int rc = write_all(fd, p, run, rel);
+			if (rc < 0)
+				return rc;
+		}
+		p += run;
+		len -= run;
+		off += (int64_t)run;
+	}
+	return 0;
+}
+
+/* A file that ends in a hole gets its size from ftruncate. */
+static int finish_sparse(int fd, int64_t len, const char *rel, int holes)
+{
+	if (holes && ftruncate(fd, (off_t)len) < 0)
+		return oci_error_errno("writing %s", rel);
+	return 0;
+}
+
 /* Links rel from the previous revision when it has the same content and
  * mode there. Returns 1 linked, 0 not (for whatever reason: reuse is an
  * optimisation, any doubt means write), <0 error. tmp: link under a
@@ -260,6 +312,7 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
 	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	int64_t len = 0;
+	int holes = 0;
 
 	/* Refuse at once what would pass the limit, before writing it. */
 	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
@@ -316,7 +369,7 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 		goto cleanup;
 	}
 	if (buffered) {
-		if ((rc = write_all(fd, x->fbuf, (size_t)len, x->entry)) < 0)
+		if ((rc = write_sparse(fd, x->fbuf, (size_t)len, 0, x->entry, &holes)) < 0)
 			goto cleanup;
 	} else {
 		for (;;) {
@@ -331,13 +384,15 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 				goto cleanup;
 			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
 				goto cleanup;
-			if ((rc = write_all(fd, x->iobuf, (size_t)n, x->entry)) < 0)
+			if ((rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
 				goto cleanup;
 			len += n;
 		}
 		if (h && (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
 	}
+	if ((rc = finish_sparse(fd, len, x->entry, holes)) < 0)
+		goto cleanup;
 	if (fchmod(fd, final_mode) < 0) {
 		rc = oci_error_errno("setting the mode of %s", rel);
 		goto cleanup;
