@@ -183,6 +183,26 @@ static void test_bad_dir(void)
 	CHECK_EQ_INT(st, 126);
 }
 
+/* The hook starts with no signal blocked and default dispositions, even
+ * though sync blocks SIGTERM/SIGINT/SIGHUP (and a caller may ignore some). */
+static void test_clean_signals(void)
+{
+	capture c;
+	int st, to;
+	sigset_t blk, old;
+	sigemptyset(&blk);
+	sigaddset(&blk, SIGTERM);
+	sigaddset(&blk, SIGINT);
+	sigaddset(&blk, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blk, &old);
+	signal(SIGUSR1, SIG_IGN);
+	CHECK_EQ_INT(run(&c, "grep -E '^Sig(Blk|Ign)' /proc/self/status", 10000, &st, &to), 0);
+	signal(SIGUSR1, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	CHECK_EQ_INT(st, 0);
+	CHECK_STR(c.out, "SigBlk:\t0000000000000000|SigIgn:\t0000000000000000|");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_sync_hook.XXXXXX");
@@ -195,6 +215,7 @@ int main(void)
 	RUN(test_leftovers_killed);
 	RUN(test_escaped_process);
 	RUN(test_bad_dir);
+	RUN(test_clean_signals);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
