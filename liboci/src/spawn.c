@@ -131,6 +131,11 @@ static void supervise(pid_t parent, const int fds[4], const char *path, char *co
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* SIGCHLD ignored (inherited) would reap the program behind our back */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &dfl, NULL);
 	prctl(PR_SET_PDEATHSIG, PARENT_DEATH_SIG);
 	if (getppid() != parent) {
 		/* we died before the line above could take effect */
@@ -148,9 +153,6 @@ static void supervise(pid_t parent, const int fds[4], const char *path, char *co
 
 	pid_t child = fork();
 	if (child == 0) {
-		struct sigaction dfl;
-		memset(&dfl, 0, sizeof dfl);
-		dfl.sa_handler = SIG_DFL;
 		for (int s = 1; s < NSIG; s++)
 			if (s != SIGKILL && s != SIGSTOP)
 				sigaction(s, &dfl, NULL);

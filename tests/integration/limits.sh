@@ -5,6 +5,7 @@
 # recorded in the manifest and applied by pull/sync --publisher-limits.
 . "$(dirname "$0")/lib.sh"
 
+export SOURCE_DATE_EPOCH=1700000000 # digests compared below
 L="oci-layout:$WORK/layout"
 many="$WORK/many"
 
