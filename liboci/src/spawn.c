@@ -276,11 +276,15 @@ int oci_spawn_run(oci_spawn_result *res, const oci_spawn_spec *s)
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	}
 	{
-		/* EOF once the program is running (its copy closes on exec) */
+		/* EOF once the program is running (its copy closes on exec); not
+		 * waited for beyond the deadline, which the loop below enforces */
 		int e = 0;
-		ssize_t n;
-		while ((n = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR)
-			;
+		ssize_t n = 0;
+		struct pollfd pe = { ep[0], POLLIN, 0 };
+		int wait_ms = s->timeout_ms > 0 && s->timeout_ms < INT_MAX ? (int)s->timeout_ms : -1;
+		if (poll(&pe, 1, wait_ms) > 0)
+			while ((n = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR)
+				;
 		if (n == (ssize_t)sizeof e) {
 			rc = oci_error_set(e == ENOENT ? OCI_ENOTFOUND : OCI_ERROR, "cannot run %s (%s): %s", name, path,
 					   strerror(e));

@@ -549,6 +549,13 @@ static void test_helper_deadline(void)
 	CHECK_EQ_INT(sigtimedwait(&term, NULL, &zero), SIGTERM);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
+	/* a helper that cannot be executed: the reason, not an exit code */
+	write_helper("junk", "\x7f\x45\x4c\x46 not really an executable\n");
+	write_file(cfg, "{\"credHelpers\":{\"hang.example\":\"hang\",\"junk.example\":\"junk\"}}");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "junk.example", cfg), OCI_ERROR);
+	CHECK_ERR_CONTAINS("cannot run credential helper docker-credential-junk (");
+	CHECK_ERR_CONTAINS("Exec format error");
+
 	/* we are SIGKILLed while a helper runs: its group goes too */
 	unlink(mp);
 	pid_t victim = fork();
