@@ -56,6 +56,10 @@ int cli_parse_size(int64_t *out, const char *s, const char **why);
 int cli_parse_duration_ms(int64_t *out, const char *s, const char **why);
 /* Duration → milliseconds; -1 when invalid. */
 long long cli_parse_duration(const char *s);
+/* --max-size BYTES (K, M, G suffixes) and --max-entries N, which push, pull
+ * and sync all take (one set of limits): 0 with *out set, or the usage
+ * error's exit code (2) after printing it. */
+int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg);
 
 /* Commands. */
 int cmd_push(cli *c, int argc, char **argv);

@@ -15,6 +15,9 @@ static const char help[] =
 	"  --path SUBDIR         extract only this folder of the artifact\n"
 	"  --force               replace a non-empty DIR (atomically)\n"
 	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
+	"  --max-entries N       limit on files, directories and links (default 100000)\n"
+	"  --publisher-limits    use the limits the artifact records (push --max-size/--max-entries)\n"
+	"                        instead of the two above: only for publishers you trust\n"
 	"  -h, --help            this help\n\n"
 	"Prints the pinned reference REPO@sha256:HEX.\n";
 
@@ -25,6 +28,8 @@ int cmd_pull(cli *c, int argc, char **argv)
 		{ "path", required_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
+		{ "publisher-limits", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -43,11 +48,14 @@ int cmd_pull(cli *c, int argc, char **argv)
 		case 'p': opts.extract.subpath = optarg; break;
 		case 'f': opts.force = 1; break;
 		case 'm':
-			if (cli_parse_size(&opts.extract.max_size, optarg, &why) < 0) {
-				rc = cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", optarg, why);
+			if ((rc = cli_parse_limit(c, &opts.extract.max_size, "--max-size", optarg)) != 0)
 				goto cleanup;
-			}
 			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.extract.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'P': opts.publisher_limits = 1; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;

@@ -27,6 +27,10 @@ static const char help[] =
 	"  --no-policy           skip the lint checks (recorded as io.ocisync.policy: skipped)\n"
 	"  --signature-format sig|bundle   with --sign-key: cosign's .sig tag (default), or a\n"
 	"                        Sigstore bundle attached as an OCI 1.1 referrer (cosign v3)\n"
+	"  --max-size BYTES      refuse more file content than this (default 1 GiB, as pull and sync)\n"
+	"  --max-entries N       refuse more files, directories and links (default 100000, as pull\n"
+	"                        and sync); limits other than the defaults are recorded in the\n"
+	"                        manifest for pull/sync --publisher-limits\n"
 	"  -h, --help            this help\n\n"
 	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
 	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
@@ -78,6 +82,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "no-policy", no_argument, NULL, 'N' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "signature-format", required_argument, NULL, 'F' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,6 +128,13 @@ int cmd_push(cli *c, int argc, char **argv)
 				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
 				goto cleanup;
 			}
+		case 'm':
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
 			break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;

@@ -23,12 +23,15 @@ static const char help[] =
 	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices)\n"
 	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
 	"  --path SUBDIR         publish only this folder of the artifact\n"
-	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G suffixes)\n"
 	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
 	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
 	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
 	"  --exec-timeout D      kill the hook's process group after D (default 5m)\n"
 	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
+	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G, T suffixes)\n"
+	"  --max-entries N       limit on files, directories and links (default 100000)\n"
+	"  --publisher-limits    use the limits the artifact records (push --max-size/--max-entries)\n"
+	"                        instead of the two above: only for publishers you trust\n"
 	"  --status-file F       JSON status written atomically after every sync\n"
 	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
 	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
@@ -173,10 +176,12 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "verify-key", required_argument, NULL, 'k' },
 		{ "semver", required_argument, NULL, 's' },
 		{ "path", required_argument, NULL, 'p' },
-		{ "max-size", required_argument, NULL, 'z' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "exec-timeout", required_argument, NULL, 't' },
 		{ "max-failures", required_argument, NULL, 'F' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "max-entries", required_argument, NULL, 'n' },
+		{ "publisher-limits", no_argument, NULL, 'P' },
 		{ "status-file", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
@@ -217,12 +222,6 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'k': oci_strlist_push(&keys, optarg); break;
 		case 's': opts.semver = optarg; break;
 		case 'p': opts.path = optarg; break;
-		case 'z':
-			if (cli_parse_size(&opts.max_size, optarg, &why) < 0) {
-				rc = cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", optarg, why);
-				goto cleanup;
-			}
-			break;
 		case 'e': opts.exec = optarg; break;
 		case 't':
 			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
@@ -238,6 +237,15 @@ int cmd_sync(cli *c, int argc, char **argv)
 			}
 			loop.max_failures = (int)n;
 			break;
+		case 'm':
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'n':
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+				goto cleanup;
+			break;
+		case 'P': opts.publisher_limits = 1; break;
 		case 'S': opts.status_file = optarg; break;
 		case 'M': opts.metrics_file = optarg; break;
 		case 'h': rc = cli_help(c, help); goto cleanup;

@@ -1,4 +1,5 @@
 /* Helpers every command uses: errors, help, JSON, progress. */
+#include <errno.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -249,5 +250,25 @@ int cli_parse_duration_ms(int64_t *out, const char *s, const char **why)
 		}
 	}
 	*out = total;
+	return 0;
+}
+
+int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg)
+{
+	const char *why;
+	if (!strcmp(option, "--max-size")) {
+		/* the one strict, overflow-checked size reader */
+		if (cli_parse_size(out, arg, &why) < 0)
+			return cli_usage_error(c, "--max-size takes a number of bytes (K, M, G, T suffixes): '%s' %s", arg, why);
+		return 0;
+	}
+	int64_t v = 0;
+	const char *p = arg;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *p - '0', &v))
+			return cli_usage_error(c, "%s takes a positive whole number: '%s' is too large", option, arg);
+	if (p == arg || *p || v <= 0)
+		return cli_usage_error(c, "%s takes a positive whole number, not '%s'", option, arg);
+	*out = v;
 	return 0;
 }

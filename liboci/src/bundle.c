@@ -173,6 +173,25 @@ static int pack_visit(void *ud, const oci__walk_item *it)
 	return 0;
 }
 
+/* The first pass: what pull and sync would refuse is refused before
+ * anything is packed (and with their message). */
+typedef struct count_ctx {
+	int64_t entries, bytes, max_entries, max_size;
+} count_ctx;
+
+static int count_visit(void *ud, const oci__walk_item *it)
+{
+	count_ctx *c = ud;
+	if (++c->entries > c->max_entries)
+		return oci__limit_entries_error(c->max_entries);
+	if (it->type == 'f') {
+		c->bytes += it->size;
+		if (c->bytes > c->max_size)
+			return oci__limit_size_error(c->max_size, it->rel);
+	}
+	return 0;
+}
+
 int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 		    oci_write_fn sink, void *sink_ctx)
 {
@@ -186,6 +205,10 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 		c.file_fn = opts->file_fn;
 		c.file_ctx = opts->file_ctx;
 	}
+	count_ctx cnt = { 0, 0, oci__limit_entries(opts ? opts->max_entries : 0),
+			  oci__limit_size(opts ? opts->max_size : 0) };
+	if ((rc = oci__walk(path, opts, count_visit, &cnt)) < 0)
+		return rc;
 	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
 		goto cleanup;
 	if (!(c.buf = malloc(READ_CHUNK)) || !(c.entry = archive_entry_new()) || !(c.a = archive_write_new())) {

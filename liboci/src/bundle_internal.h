@@ -2,6 +2,7 @@
  * extractor (extract*.c). */
 #ifndef OCI_BUNDLE_INTERNAL_H
 #define OCI_BUNDLE_INTERNAL_H
+#include <stdint.h>
 #include <sys/stat.h>
 #include "oci/bundle.h"
 
@@ -27,6 +28,7 @@ typedef struct oci__walk_item {
 	int follow;              /* the single-file PATH may be a symlink to follow */
 	const char *link;        /* symlink text */
 	const char *display;     /* PATH/rel for messages */
+	int64_t size;            /* regular files: the size seen by the walk */
 } oci__walk_item;
 typedef int (*oci__walk_fn)(void *ctx, const oci__walk_item *it);
 
@@ -35,6 +37,13 @@ typedef int (*oci__walk_fn)(void *ctx, const oci__walk_item *it);
  * before its contents. Skips .git, honours .sourceignore and opts->ignore,
  * refuses escaping symlinks and special files. */
 int oci__walk(const char *path, const oci_pack_opts *opts, oci__walk_fn fn, void *ctx);
+
+/* limits.c: the effective limit (0 = the default), and the one message
+ * push and extraction both give when a tree goes over it. */
+int64_t oci__limit_entries(int64_t v);
+int64_t oci__limit_size(int64_t v);
+int oci__limit_entries_error(int64_t max);
+int oci__limit_size_error(int64_t max, const char *entry);
 
 /* Normalised mode of a regular file: 0755 when any x bit is set, else 0644. */
 static inline unsigned oci__norm_mode(mode_t m) { return (m & 0111) ? 0755 : 0644; }

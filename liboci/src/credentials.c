@@ -4,6 +4,7 @@
 #include "oci/credentials.h"
 #include "credhelper.h"
 #include "error_internal.h"
+#include "fileutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -404,6 +405,46 @@ cleanup:
 	return rc;
 }
 
+/* Logins and logouts to different hosts at the same time (CI runners,
+ * shared build hosts) each rewrite the whole file: without a lock the last
+ * writer wins and the others' changes are lost. The lock is config.json.lock
+ * beside the file the config resolves to (the file save_config replaces);
+ * the config is read again once it is held. create: make the directory
+ * when missing (login); otherwise a missing directory means no config and
+ * no lock (*fd = -1). Credential helpers are called under the lock too, so
+ * helpers that rewrite a file of their own are serialised as well. */
+static int lock_config(int *fd, const char *config_path, int create)
+{
+	char resolved[PATH_MAX];
+	const char *path = config_path;
+	char *lock = NULL;
+	int rc;
+	*fd = -1;
+	if (realpath(config_path, resolved))
+		path = resolved;
+	if (create && (rc = make_parent(path)) < 0)
+		return rc;
+	if (asprintf(&lock, "%s.lock", path) < 0)
+		return OCI_ENOMEM_SET();
+	char *dir = oci_dirname(path);
+	if (!dir) {
+		free(lock);
+		return OCI_ENOMEM_SET();
+	}
+	if (create || access(dir, F_OK) == 0) {
+		rc = oci_lock_exclusive(lock, 1);
+		if (rc >= 0) {
+			*fd = rc;
+			rc = 0;
+		}
+	} else {
+		rc = 0;
+	}
+	free(dir);
+	free(lock);
+	return rc;
+}
+
 /* Removes every `auths` key that names host; returns how many. */
 static int remove_auths(json_t *cfg, const char *norm)
 {
@@ -450,9 +491,12 @@ int oci_credentials_store(char **where, const char *host, const char *user,
 		return oci_error_set(OCI_EINVALID, "credentials: host, user and secret are required");
 	if (strchr(user, ':'))
 		return oci_error_set(OCI_EINVALID, "user name '%s' contains ':', which Docker's config cannot store", user);
+	int lock = -1;
 	rc = oci_credentials_config_path(&path, config_path);
 	if (rc < 0)
 		return rc;
+	if ((rc = lock_config(&lock, path, 1)) < 0)
+		goto cleanup;
 	rc = load_config(&cfg, NULL, path);
 	if (rc < 0)
 		goto cleanup;
@@ -503,6 +547,8 @@ cleanup:
 		OPENSSL_cleanse(b64, strlen(b64));
 		free(b64);
 	}
+	if (lock >= 0)
+		close(lock);
 	json_decref(cfg);
 	free(path);
 	return rc;
@@ -519,9 +565,12 @@ int oci_credentials_erase(char **where, const char *host, const char *config_pat
 	oci_credentials_normalize_host(norm, sizeof norm, host);
 	if (!*norm)
 		return oci_error_set(OCI_EINVALID, "credentials: empty registry host");
+	int lock = -1;
 	rc = oci_credentials_config_path(&path, config_path);
 	if (rc < 0)
 		return rc;
+	if ((rc = lock_config(&lock, path, 0)) < 0)
+		goto cleanup;
 	rc = load_config(&cfg, &exists, path);
 	if (rc < 0)
 		goto cleanup;
@@ -556,6 +605,8 @@ int oci_credentials_erase(char **where, const char *host, const char *config_pat
 		goto cleanup;
 	rc = set_where(where, "%s", path);
 cleanup:
+	if (lock >= 0)
+		close(lock);
 	json_decref(cfg);
 	free(path);
 	return rc;

@@ -5,24 +5,14 @@
  * error message. */
 #include "credhelper.h"
 #include "error_internal.h"
+#include "spawn.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-extern char **environ;
 
 #define HELPER_OUTPUT_MAX (1024 * 1024)
 
@@ -30,7 +20,7 @@ typedef struct helper_out {
 	char *out;      /* stdout, NUL-terminated */
 	size_t out_len;
 	char err[512];  /* the start of stderr, for messages */
-	int status;     /* exit code, or -1 when killed */
+	int status;     /* exit code, or 128 + signal */
 } helper_out;
 
 static void helper_out_dispose(helper_out *h)
@@ -52,160 +42,96 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-/* Writes all of buf to fd, surviving a helper that exits without reading
- * (EPIPE: SIGPIPE is blocked in this thread and its pending instance
- * consumed, so the calling program is not killed). */
-static void feed_stdin(int fd, const char *buf, size_t len)
+typedef struct collect_ctx {
+	helper_out *res;
+	const char *prog;
+	size_t cap, err_len;
+} collect_ctx;
+
+/* stdout into res->out (bounded, copies wiped), the start of stderr into res->err. */
+static int collect(void *ctx, int stream, const char *buf, size_t n)
 {
-	sigset_t pipe_set, old;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	size_t off = 0;
-	int broke = 0;
-	while (off < len) {
-		ssize_t w = write(fd, buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			broke = errno == EPIPE;
-			break;
+	collect_ctx *c = ctx;
+	helper_out *res = c->res;
+	if (stream == 2) {
+		size_t room = sizeof res->err - 1 - c->err_len;
+		size_t take = n < room ? n : room;
+		memcpy(res->err + c->err_len, buf, take);
+		c->err_len += take;
+		return 0;
+	}
+	if (res->out_len + n + 1 > HELPER_OUTPUT_MAX)
+		return oci_error_set(OCI_ELIMIT, "credential helper %s wrote more than %d bytes", c->prog, HELPER_OUTPUT_MAX);
+	if (res->out_len + n + 1 > c->cap) {
+		size_t ncap = c->cap * 2 > res->out_len + n + 1 ? c->cap * 2 : res->out_len + n + 1;
+		char *p = malloc(ncap); /* not realloc: the old copy is wiped */
+		if (!p)
+			return OCI_ENOMEM_SET();
+		if (res->out) {
+			memcpy(p, res->out, res->out_len);
+			OPENSSL_cleanse(res->out, c->cap);
+			free(res->out);
 		}
-		off += (size_t)w;
+		res->out = p;
+		c->cap = ncap;
 	}
-	if (broke) {
-		struct timespec zero = { 0, 0 };
-		sigtimedwait(&pipe_set, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	memcpy(res->out + res->out_len, buf, n);
+	res->out_len += n;
+	return 0;
 }
 
+/* Runs the helper through the shared runner (spawn.h): its own process
+ * group, a clean signal mask, the helper deadline, and a pending
+ * SIGTERM/SIGINT ends it. */
 static int run_helper(helper_out *res, const char *name, const char *action, const char *input)
 {
 	char prog[160];
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	int fa_init = 0, rc = 0;
-	pid_t pid = -1;
+	int64_t timeout_ms;
+	int rc;
 	memset(res, 0, sizeof *res);
 	if (!valid_name(name))
 		return oci_error_set(OCI_EINVALID, "invalid credential helper name '%s'", name ? name : "");
+	if ((rc = oci_spawn_helper_timeout(&timeout_ms)) < 0)
+		return rc;
 	snprintf(prog, sizeof prog, "docker-credential-%s", name);
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-		rc = oci_error_errno("running %s", prog);
-		goto cleanup;
-	}
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	fa_init = 1;
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	char what[200];
+	snprintf(what, sizeof what, "credential helper %s", prog);
 	char *argv[] = { prog, (char *)action, NULL };
-	int e = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-	if (e != 0) {
-		pid = -1;
-		if (e == ENOENT)
-			rc = oci_error_set(OCI_ENOTFOUND, "credential helper %s is not installed (not found on PATH)", prog);
-		else
-			rc = oci_error_set(OCI_ERROR, "cannot run credential helper %s: %s", prog, strerror(e));
-		goto cleanup;
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	in[0] = out[1] = err[1] = -1;
-	feed_stdin(in[1], input, strlen(input));
-	close(in[1]);
-	in[1] = -1;
-
-	size_t cap = 4096, err_len = 0;
-	res->out = malloc(cap);
-	if (!res->out) {
+	collect_ctx c = { res, prog, 0, 0 };
+	oci_spawn_spec spec = {
+		.name = what,
+		.prog = prog,
+		.argv = argv,
+		.input = input,
+		.input_len = strlen(input),
+		.timeout_ms = timeout_ms,
+		.grace_ms = 1000,
+		.kill_leftovers = 1,
+		.interruptible = 1,
+		.on_output = collect,
+		.ctx = &c,
+	};
+	oci_spawn_result sr;
+	rc = oci_spawn_run(&sr, &spec);
+	if (rc == OCI_ENOTFOUND)
+		rc = oci_error_set(OCI_ENOTFOUND, "credential helper %s is not installed (not found on PATH)", prog);
+	else if (rc == 0 && sr.timed_out)
+		rc = oci_error_set(OCI_ERROR, "credential helper %s did not finish within %lld s and was killed (%s sets the limit)",
+				   prog, (long long)(timeout_ms / 1000), OCI_HELPER_TIMEOUT_ENV);
+	else if (rc == 0 && sr.interrupted)
+		rc = oci_error_set(OCI_ERROR, "credential helper %s was stopped: ocisync received a signal to stop", prog);
+	if (rc == 0 && !res->out && !(res->out = calloc(1, 1)))
 		rc = OCI_ENOMEM_SET();
-		goto cleanup;
+	if (rc < 0) {
+		helper_out_dispose(res);
+		return rc;
 	}
-	struct pollfd fds[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-	int open_fds = 2;
-	while (open_fds > 0) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading from %s", prog);
-			goto cleanup;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			char buf[4096];
-			ssize_t n = read(fds[i].fd, buf, sizeof buf);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(fds[i].fd);
-				if (i == 0)
-					out[0] = -1;
-				else
-					err[0] = -1;
-				fds[i].fd = -1;
-				open_fds--;
-				continue;
-			}
-			if (i == 1) {
-				size_t room = sizeof res->err - 1 - err_len;
-				size_t take = (size_t)n < room ? (size_t)n : room;
-				memcpy(res->err + err_len, buf, take);
-				err_len += take;
-				continue;
-			}
-			if (res->out_len + (size_t)n + 1 > HELPER_OUTPUT_MAX) {
-				rc = oci_error_set(OCI_ELIMIT, "credential helper %s wrote more than %d bytes", prog,
-						   HELPER_OUTPUT_MAX);
-				goto cleanup;
-			}
-			if (res->out_len + (size_t)n + 1 > cap) {
-				size_t ncap = cap * 2 > res->out_len + (size_t)n + 1 ? cap * 2 : res->out_len + (size_t)n + 1;
-				char *p = malloc(ncap); /* not realloc: the old copy is wiped */
-				if (!p) {
-					rc = OCI_ENOMEM_SET();
-					goto cleanup;
-				}
-				memcpy(p, res->out, res->out_len);
-				OPENSSL_cleanse(res->out, cap);
-				free(res->out);
-				res->out = p;
-				cap = ncap;
-			}
-			memcpy(res->out + res->out_len, buf, (size_t)n);
-			res->out_len += (size_t)n;
-			OPENSSL_cleanse(buf, sizeof buf);
-		}
-	}
+	res->status = sr.status;
 	res->out[res->out_len] = '\0';
-	res->err[err_len] = '\0';
+	res->err[c.err_len] = '\0';
 	/* Trim the message to its first line. */
 	res->err[strcspn(res->err, "\r\n")] = '\0';
-cleanup:
-	if (pid > 0) {
-		int st = 0;
-		if (rc < 0)
-			kill(pid, SIGKILL);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		res->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	}
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0) close(in[i]);
-		if (out[i] >= 0) close(out[i]);
-		if (err[i] >= 0) close(err[i]);
-	}
-	if (rc < 0)
-		helper_out_dispose(res);
-	return rc;
+	return 0;
 }
 
 /* "credentials not found in native keychain" is how helpers say "none". */

@@ -232,8 +232,7 @@ static int count_content(xctx *x, size_t n)
 {
 	x->content_read += (int64_t)n;
 	if (x->content_read > x->max_size)
-		return oci_error_set(OCI_ELIMIT, "the archive holds more than %lld bytes of content (at entry '%s'); raise --max-size if this is expected",
-				     (long long)x->max_size, x->entry);
+		return oci__limit_size_error(x->max_size, x->entry);
 	return 0;
 }
 
@@ -265,6 +264,58 @@ static int write_all(int fd, const void *buf, size_t len, const char *rel)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/* Sparse files: a whole 4 KiB block of zeros is seeked over instead of
+ * written, so it stays a hole where the filesystem supports them (a 200 MiB
+ * file holding 4 KiB of data comes back using 4 KiB, not 200 MiB); the
+ * size is set with ftruncate at the end (finish_sparse). Runs of data
+ * blocks go out in one write. */
+#define SPARSE_BLOCK 4096
+
+static int zero_block(const unsigned char *p)
+{
+	return p[0] == 0 && memcmp(p, p + 1, SPARSE_BLOCK - 1) == 0;
+}
+
+static int write_sparse(int fd, const void *buf, size_t len, int64_t off, const char *rel, int *holes)
+{
+	const unsigned char *p = buf;
+	while (len) {
+		/* pieces end at the file's block boundaries; a run of pieces of
+		 * one kind (data, or whole zero blocks) goes out at once */
+		size_t run = SPARSE_BLOCK - (size_t)(off % SPARSE_BLOCK);
+		if (run > len)
+			run = len;
+		int zero = run == SPARSE_BLOCK && zero_block(p);
+		while (run < len) {
+			size_t next = len - run >= SPARSE_BLOCK ? SPARSE_BLOCK : len - run;
+			if ((next == SPARSE_BLOCK && zero_block(p + run)) != zero)
+				break;
+			run += next;
+		}
+		if (zero) {
+			if (lseek(fd, (off_t)run, SEEK_CUR) < 0)
+				return oci_error_errno("writing %s", rel);
+			*holes = 1;
+		} else {
+			int rc = write_all(fd, p, run, rel);
+			if (rc < 0)
+				return rc;
+		}
+		p += run;
+		len -= run;
+		off += (int64_t)run;
+	}
+	return 0;
+}
+
+/* A file that ends in a hole gets its size from ftruncate. */
+static int finish_sparse(int fd, int64_t len, const char *rel, int holes)
+{
+	if (holes && ftruncate(fd, (off_t)len) < 0)
+		return oci_error_errno("writing %s", rel);
 	return 0;
 }
 
@@ -310,6 +361,7 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
 	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	int64_t len = 0;
+	int holes = 0;
 
 	/* Refuse at once what would pass the limit, before writing it. */
 	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
@@ -366,7 +418,7 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 		goto cleanup;
 	}
 	if (buffered) {
-		if ((rc = write_all(fd, x->fbuf, (size_t)len, x->entry)) < 0)
+		if ((rc = write_sparse(fd, x->fbuf, (size_t)len, 0, x->entry, &holes)) < 0)
 			goto cleanup;
 	} else {
 		for (;;) {
@@ -381,13 +433,15 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 				goto cleanup;
 			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
 				goto cleanup;
-			if ((rc = write_all(fd, x->iobuf, (size_t)n, x->entry)) < 0)
+			if ((rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
 				goto cleanup;
 			len += n;
 		}
 		if (h && (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
 	}
+	if ((rc = finish_sparse(fd, len, x->entry, holes)) < 0)
+		goto cleanup;
 	if (fchmod(fd, final_mode) < 0) {
 		rc = oci_error_errno("setting the mode of %s", rel);
 		goto cleanup;
@@ -541,8 +595,7 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (!(x->entry = strdup(raw)))
 		return OCI_ENOMEM_SET();
 	if (++x->st.entries > x->max_entries)
-		return oci_error_set(OCI_ELIMIT, "the archive has more than %lld entries; refused",
-				     (long long)x->max_entries);
+		return oci__limit_entries_error(x->max_entries);
 	/* One entry must not be able to create thousands of directories. */
 	if (strlen(raw) > EXTRACT_PATH_MAX)
 		return oci_error_set(OCI_EUNSAFE, "entry '%.200s...' has a path longer than %d bytes; refused",
@@ -632,8 +685,8 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
 		   .rcache_fd = -1 };
-	x.max_size = o->max_size > 0 ? o->max_size : OCI_DEFAULT_MAX_SIZE;
-	x.max_entries = o->max_entries > 0 ? o->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	x.max_size = oci__limit_size(o->max_size);
+	x.max_entries = oci__limit_entries(o->max_entries);
 	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
 
 	if (o->subpath) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,4 +162,19 @@ int oci_read_file(oci_buf *out, const char *path, size_t limit)
 		rc = oci_buf_append(out, "", 0);
 	close(fd);
 	return rc;
+}
+
+int oci_lock_exclusive(const char *lock_path, int private_file)
+{
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, private_file ? 0600 : 0644);
+	if (fd < 0)
+		return oci_error_errno("opening lock file %s", lock_path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		int rc = oci_error_errno("locking %s", lock_path);
+		close(fd);
+		return rc;
+	}
+	return fd;
 }

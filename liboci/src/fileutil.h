@@ -27,6 +27,13 @@ struct oci_fd_sink {
 int oci_fd_sink_write(void *ctx, const void *buf, size_t len);
 /* A source reading a file descriptor. ctx: struct oci_fd_sink. */
 ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len);
+/* Read-modify-write of a shared file: opens (creating, mode 0600 for a
+ * private file, else 0644) the sibling lock file lock_path and takes an
+ * exclusive flock on it, waiting for other writers. Returns the descriptor
+ * (close it to unlock) or a negative error. The lock file is never removed:
+ * a writer that opened it before the removal would lock a file nobody else
+ * sees. The file that is rewritten must be read again after this returns. */
+int oci_lock_exclusive(const char *lock_path, int private_file);
 /* The directory part of path ("." when none); caller frees. */
 char *oci_dirname(const char *path);
 

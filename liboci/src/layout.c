@@ -25,6 +25,7 @@ typedef struct layout {
 	char *dir;
 	int held_lock;  /* the index lock's fd while locked() runs, else -1 */
 	int swept;      /* killed writers' temporaries removed (once per target) */
+	int ready;      /* ensure_layout done */
 } layout;
 
 static layout *L(oci_target *t) { return t->impl; }
@@ -40,11 +41,18 @@ static char *blob_path(const layout *l, const char *digest)
 	return p;
 }
 
-/* Creates oci-layout, index.json and blobs/sha256 when missing. */
-static int ensure_layout(layout *l)
+static int lock_layout(layout *l, const oci_client_opts *o);
+
+/* Creates oci-layout, index.json and blobs/sha256 when missing, once per
+ * handle. The files are created under the layout lock, checked again once
+ * it is held: a push that found index.json missing must not write an empty
+ * one over the index another push just tagged (both creating the layout). */
+static int ensure_layout(layout *l, const oci_client_opts *o)
 {
 	char *p = NULL;
-	int rc;
+	int rc, lock;
+	if (l->ready)
+		return 0;
 	if (asprintf(&p, "%s/blobs/sha256", l->dir) < 0)
 		return OCI_ENOMEM_SET();
 	rc = oci_mkdirs(p, 0755);
@@ -60,22 +68,31 @@ static int ensure_layout(layout *l)
 		free(p);
 		oci_tmp_sweep(l->dir, "index.json.tmp");
 	}
-	if (asprintf(&p, "%s/oci-layout", l->dir) < 0)
-		return OCI_ENOMEM_SET();
+	if ((lock = lock_layout(l, o)) < 0)
+		return lock;
+	if (asprintf(&p, "%s/oci-layout", l->dir) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"imageLayoutVersion\":\"1.0.0\"}";
 		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
 	if (rc < 0)
-		return rc;
-	if (asprintf(&p, "%s/index.json", l->dir) < 0)
-		return OCI_ENOMEM_SET();
+		goto cleanup;
+	if (asprintf(&p, "%s/index.json", l->dir) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
 	if (access(p, F_OK) < 0) {
 		const char *v = "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MT_INDEX "\",\"manifests\":[]}";
 		rc = oci_write_file_atomic(p, v, strlen(v), 0644, 1);
 	}
 	free(p);
+	l->ready = rc == 0;
+cleanup:
+	close(lock);
 	return rc;
 }
 
@@ -303,7 +320,7 @@ static int layout_manifest_get(oci_target *t, const char *ref, oci_buf *out, cha
 static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_read_fn src, void *ctx)
 {
 	layout *l = L(t);
-	int rc = ensure_layout(l);
+	int rc = ensure_layout(l, &t->opts);
 	if (rc < 0)
 		return rc;
 	char *final = blob_path(l, digest), *tmp = NULL;
@@ -584,7 +601,7 @@ static void layout_free(oci_target *t)
 static int layout_locked(oci_target *t, int (*fn)(void *ctx), void *ctx)
 {
 	layout *l = L(t);
-	int rc = ensure_layout(l);
+	int rc = ensure_layout(l, &t->opts);
 	if (rc < 0)
 		return rc;
 	int fd = lock_layout(l, &t->opts);

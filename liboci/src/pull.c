@@ -135,7 +135,12 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	}
 	if ((rc = oci_artifact_layer(&layer, out->manifest)) < 0)
 		goto cleanup;
-	if ((rc = oci__layer_size_check(layer->digest, layer->size, opts->extract.max_size)) < 0)
+	oci_extract_opts xo = opts->extract;
+	if (opts->publisher_limits &&
+	    (rc = oci_limits_from_annotations(&xo.max_entries, &xo.max_size, &out->manifest->annotations)) < 0)
+		goto cleanup;
+	/* the declared size is bounded before anything is downloaded */
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, xo.max_size)) < 0)
 		goto cleanup;
 
 	if (!(parent = oci_dirname(dest)) || !(base = base_name(dest))) {
@@ -191,10 +196,10 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 			rc = OCI_ENOMEM_SET();
 			goto cleanup;
 		}
-		rc = oci_extract_single(&out->stats, oci_fd_source_read, &sink, single, dir_path, &opts->extract);
+		rc = oci_extract_single(&out->stats, oci_fd_source_read, &sink, single, dir_path, &xo);
 		free(dir_path);
 	} else {
-		rc = oci__extract_at(&out->stats, oci_fd_source_read, &sink, pfd, tmpdir, dest, &opts->extract);
+		rc = oci__extract_at(&out->stats, oci_fd_source_read, &sink, pfd, tmpdir, dest, &xo);
 	}
 	if (rc < 0)
 		goto cleanup;

@@ -86,6 +86,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		popts.file_fn = oci_lint_feed;
 		popts.file_ctx = lint;
 	}
+	popts.max_entries = opts->max_entries;
+	popts.max_size = opts->max_size;
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
@@ -118,6 +120,9 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 		.revision = opts->revision,
 		.annotations = &annotations,
 	};
+	/* the limits the tree was packed under, when not the defaults */
+	if ((rc = oci_limits_annotate(&annotations, opts->max_entries, opts->max_size)) < 0)
+		goto cleanup;
 	if ((rc = oci_manifest_build(&manifest, &spec)) < 0)
 		goto cleanup;
 	if ((rc = oci_digest_buf(out->digest, manifest.data, manifest.len)) < 0)

@@ -47,6 +47,7 @@ typedef struct step {
 	const char *link;
 	char revs[4096];            /* ROOT/.revisions */
 	char state_path[4096];
+	char hook_record[4096];
 	char cur_hex[SYNC_HEX_LEN + 1];
 	sync_state st;
 	char *ref_text;             /* the reference as the hook and status show it */
@@ -172,6 +173,7 @@ static int materialise(step *s, const char *hex)
 	po.extract.subpath = o->path;
 	po.extract.max_size = o->max_size;
 	po.extract.max_entries = o->max_entries;
+	po.publisher_limits = o->publisher_limits;
 	snprintf(index_out, sizeof index_out, "%s/%s.index", s->revs, hex);
 	po.extract.index_out = index_out;
 	if (s->cur_hex[0]) {
@@ -223,7 +225,7 @@ static int run_hook(step *s)
 	}
 	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env, hook_ms,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
-			     o->log_fn, o->cb_ctx };
+			     o->log_fn, o->cb_ctx, s->hook_record };
 	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
 		goto cleanup;
 	out->hook_ran = 1;
@@ -435,6 +437,8 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 			goto fail_locked;
 		sync_close_root(rootfd, revsfd);
 	}
+	snprintf(s.hook_record, sizeof s.hook_record, "%s/%s", o->root, SYNC_HOOK_RECORD);
+	sync_hook_end_predecessor(s.hook_record, o->log_fn, o->cb_ctx);
 	if ((rc = sync_state_load(&s.st, s.state_path)) == OCI_EUNSAFE) {
 		goto fail_locked; /* a symlinked state file: nothing written through it */
 	} else if (rc) {

@@ -8,6 +8,7 @@
 #define SYNC_REVISIONS ".revisions"
 #define SYNC_STATE_FILE ".state.json"
 #define SYNC_LOCK_FILE ".lock"
+#define SYNC_HOOK_RECORD ".hook"
 #define SYNC_LINK_TMP_PREFIX ".tmp-link-"
 #define SYNC_HEX_LEN 64
 
@@ -76,6 +77,7 @@ typedef struct sync_hook_spec {
 	int64_t grace_ms;              /* SIGTERM → SIGKILL */
 	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
 	void *ctx;
+	const char *record;            /* ROOT/.hook while it runs (pgid, start time); NULL: none */
 } sync_hook_spec;
 /* Runs the hook in its own process group, passing its output line by line
  * to log_fn. *exit_status: the exit code, or 128+signal. *timed_out: 1 when
@@ -85,6 +87,11 @@ typedef struct sync_hook_spec {
  * Returns 0 when the hook ran (whatever its status), negative when it could
  * not be started. */
 int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h);
+/* A sync that died (SIGKILL) may leave its hook running: record names the
+ * hook's process group and the start time of its leader; when that very
+ * process still leads that group, the group is killed. The record is
+ * removed. Returns 1 when a group was killed, else 0. */
+int sync_hook_end_predecessor(const char *record, void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
 
 /* ---- sync_root.c ---- */
 /* Opens ROOT (O_DIRECTORY|O_NOFOLLOW) and, when revsfd is not NULL,

@@ -43,6 +43,56 @@ const char *oci__symlink_unsafe(const char *link_rel, const char *target)
 	return NULL;
 }
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int utf8_valid(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	while (*p) {
+		unsigned c = *p;
+		int n;
+		unsigned min;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			n = 1, min = 0x80, c &= 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2, min = 0x800, c &= 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return 0;
+		}
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* A name that is not UTF-8 cannot be written as the UTF-8 pax path every
+ * reader (pull, Flux, Argo CD) takes the same way: refuse it, naming the
+ * file with its bytes escaped. */
+static int refuse_name(const char *display)
+{
+	char esc[1024];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)display; *p && o + 5 < sizeof esc; p++) {
+		if (*p >= 0x20 && *p < 0x7F && *p != '\\')
+			esc[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(esc + o, sizeof esc - o, "\\x%02x", *p);
+	}
+	esc[o] = '\0';
+	return oci_error_set(OCI_EINVALID, "file name is not valid UTF-8: %s (bytes shown as \\xNN); rename it, or leave it out with --ignore",
+			     esc);
+}
+
 typedef struct walker {
 	const char *root;        /* PATH as given */
 	oci_ignore *ig;
@@ -85,6 +135,8 @@ static int visit(walker *w, int dirfd, const char *rel, child *c)
 	char target[PATH_MAX];
 	mode_t m = c->st.st_mode;
 	it.display = display(w, rel);
+	if (!utf8_valid(c->name))
+		return refuse_name(it.display);
 	if (S_ISDIR(m)) {
 		it.type = 'd';
 		if ((rc = w->fn(w->ctx, &it)) < 0)
@@ -98,6 +150,7 @@ static int visit(walker *w, int dirfd, const char *rel, child *c)
 	}
 	if (S_ISREG(m)) {
 		it.type = 'f';
+		it.size = c->st.st_size;
 		return w->fn(w->ctx, &it);
 	}
 	if (S_ISLNK(m)) {
@@ -204,8 +257,10 @@ int oci__walk(const char *path, const oci_pack_opts *opts, oci__walk_fn fn, void
 		/* One file: the layer holds it at its basename. */
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
+		if (!utf8_valid(base))
+			return refuse_name(path);
 		oci__walk_item it = { .rel = base, .type = 'f', .dirfd = AT_FDCWD, .name = path,
-				      .follow = 1, .display = path };
+				      .follow = 1, .display = path, .size = st.st_size };
 		return fn(ctx, &it);
 	}
 	if (!S_ISDIR(st.st_mode))

@@ -62,6 +62,53 @@ done
 ok sync "$REF" --root "$R" --once --exec true
 assert_eq "$OUT" "synced $d3 ($REF)"
 
+# gone PID...: each process is gone (or a zombie) within 5 s, or the test fails.
+all_gone() {
+	local p i st
+	for p in "$@"; do
+		for i in $(seq 1 50); do
+			st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
+			[ -z "$st" ] || [ "$st" = Z ] && break
+			sleep 0.1
+		done
+		[ -z "$st" ] || [ "$st" = Z ] || fail "process $p survived"
+	done
+}
+
+step "a SIGKILLed sync takes its hook's whole process group with it"
+K="$WORK/killroot"
+"$OCISYNC" sync "$REF" --root "$K" --once --exec 'sleep 1000 & echo $! > "$T/kbg.pid"; echo $$ > "$T/ksh.pid"; sleep 1000' \
+	>/dev/null 2>&1 &
+pk=$!
+for i in $(seq 1 100); do [ -s kbg.pid ] && [ -s ksh.pid ] && break; sleep 0.1; done
+[ -s kbg.pid ] || fail "the hook never started"
+kill -KILL "$pk"
+wait "$pk" 2>/dev/null || true
+all_gone $(cat kbg.pid ksh.pid)
+
+step "a sync ends a hook group its dead predecessor recorded in ROOT/.hook (and only that group)"
+setsid sleep 1000 &
+orphan=$!
+_pids+=("$orphan")
+setsid sleep 1000 &
+other=$!
+_pids+=("$other")
+for i in $(seq 1 50); do [ "$(awk '{print $5}' "/proc/$other/stat" 2>/dev/null)" = "$other" ] && break; sleep 0.1; done
+start=$(awk '{print $22}' "/proc/$orphan/stat")
+echo "$orphan $start" >"$K/.hook"
+ok sync "$REF" --root "$K" --once --exec true
+assert_contains "$ERR" "a hook started by a sync that died is still running (process group $orphan): killing it"
+all_gone "$orphan"
+[ ! -e "$K/.hook" ] || fail "the record was left behind"
+# the same pid with another start time is a reused pid: not ours, not killed
+start=$(awk '{print $22}' "/proc/$other/stat")
+echo "$other $((start + 1))" >"$K/.hook"
+ok sync "$REF" --root "$K" --once --exec true
+assert_not_contains "$ERR" "killing it"
+[ -d "/proc/$other" ] || fail "an unrelated process group was killed"
+[ ! -e "$K/.hook" ] || fail "the stale record was left behind"
+kill "$other"
+
 step "two syncs started together on one root: one works, the other gets the lock message"
 L="$WORK/lockroot"
 set +e

@@ -3,10 +3,13 @@
  * podman's REGISTRY_AUTH_FILE. */
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "oci/credentials.h"
@@ -323,6 +326,251 @@ static void test_podman_files(void)
 	unsetenv("XDG_RUNTIME_DIR");
 }
 
+/* Concurrent logins and logouts to different hosts: each is a
+ * read-modify-write of the same config file; none may lose another's
+ * change. Four writers start together (released by closing a pipe) for up
+ * to 200 rounds or 30 s; every round checks all four changes survived. */
+static void test_concurrent_writers(void)
+{
+	char cfg[PATH_MAX];
+	path_of(cfg, "race.json");
+	int lost = 0, rounds = 0;
+	time_t until = time(NULL) + 30;
+	for (; rounds < 200 && time(NULL) < until; rounds++) {
+		write_file(cfg, "{\"auths\":{\"old1.example\":{\"auth\":\"YTpi\"},\"old2.example\":{\"auth\":\"YTpi\"}},"
+				"\"psFormat\":\"table\"}");
+		int gate[2];
+		if (pipe(gate) != 0)
+			exit(1);
+		pid_t kids[4];
+		for (int k = 0; k < 4; k++) {
+			kids[k] = fork();
+			if (kids[k] == 0) {
+				char c;
+				close(gate[1]);
+				if (read(gate[0], &c, 1) < 0)
+					_exit(3);
+				int rc;
+				if (k == 0)
+					rc = oci_credentials_store(NULL, "new1.example", "u1", "p1", cfg);
+				else if (k == 1)
+					rc = oci_credentials_store(NULL, "new2.example", "u2", "p2", cfg);
+				else
+					rc = oci_credentials_erase(NULL, k == 2 ? "old1.example" : "old2.example", cfg);
+				_exit(rc == 0 ? 0 : 2);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]);
+		int failed = 0;
+		for (int k = 0; k < 4; k++) {
+			int st = 0;
+			waitpid(kids[k], &st, 0);
+			failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+		CHECK_EQ_INT(failed, 0);
+		json_t *j = read_json(cfg);
+		json_t *a = json_object_get(j, "auths");
+		int ok = j && json_object_get(a, "new1.example") && json_object_get(a, "new2.example") &&
+			 !json_object_get(a, "old1.example") && !json_object_get(a, "old2.example") &&
+			 json_object_get(j, "psFormat");
+		lost += !ok;
+		json_decref(j);
+	}
+	fprintf(stderr, "   %d rounds, %d lost a write\n", rounds, lost);
+	CHECK(rounds > 0);
+	CHECK_EQ_INT(lost, 0);
+	/* The lock file stays beside the config (it is what writers lock). */
+	char lockp[PATH_MAX + 8];
+	snprintf(lockp, sizeof lockp, "%s.lock", cfg);
+	CHECK(access(lockp, F_OK) == 0);
+}
+
+/* Writes an executable helper script NAME into dir/bin. */
+static void write_helper(const char *name, const char *body)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s/bin/docker-credential-%s", dir, name);
+	write_file(p, body);
+	chmod(p, 0755);
+}
+
+static int read_pid_file(const char *name)
+{
+	char p[PATH_MAX];
+	path_of(p, name);
+	for (int i = 0; i < 500; i++) { /* up to 5 s for it to appear */
+		FILE *f = fopen(p, "r");
+		int pid = 0;
+		if (f) {
+			int got = fscanf(f, "%d", &pid);
+			fclose(f);
+			if (got == 1 && pid > 0)
+				return pid;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* 1 when pid is gone (or a zombie) within 5 s. */
+static int gone(int pid)
+{
+	for (int i = 0; i < 500; i++) {
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return 1;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Helpers run under a deadline, in a process group of their own with a
+ * clean signal mask; a hung helper, one that leaves a child holding its
+ * stdout, our SIGTERM and our death all end it. */
+static void test_helper_deadline(void)
+{
+	char cfg[PATH_MAX], bin[PATH_MAX], path[PATH_MAX * 2];
+	path_of(cfg, "deadline.json");
+	path_of(bin, "bin");
+	mkdir(bin, 0755);
+	snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH"));
+	setenv("PATH", path, 1);
+	write_file(cfg, "{\"credHelpers\":{\"hang.example\":\"hang\",\"left.example\":\"left\",\"esc.example\":\"esc\","
+			"\"mask.example\":\"mask\"}}");
+	char body[PATH_MAX * 3];
+	snprintf(body, sizeof body, "#!/bin/sh\nsleep 1000 &\necho $! > %s/hang.pid\nwait\n", dir);
+	write_helper("hang", body);
+	snprintf(body, sizeof body, "#!/bin/sh\nsleep 1000 &\necho $! > %s/left.pid\n"
+				   "echo '{\"Username\":\"lu\",\"Secret\":\"ls\"}'\n", dir);
+	write_helper("left", body);
+	snprintf(body, sizeof body, "#!/bin/sh\nsetsid sleep 1000 &\necho $! > %s/esc.pid\n"
+				   "echo '{\"Username\":\"eu\",\"Secret\":\"es\"}'\n", dir);
+	write_helper("esc", body);
+	snprintf(body, sizeof body, "#!/bin/sh\ngrep -E '^Sig(Blk|Ign)' /proc/self/status > %s/mask.txt\n"
+				   "echo '{\"Username\":\"mu\",\"Secret\":\"ms\"}'\n", dir);
+	write_helper("mask", body);
+	char *u = NULL, *s = NULL;
+
+	/* a helper that never answers: killed at the deadline, with its group */
+	setenv("OCISYNC_CREDENTIAL_HELPER_TIMEOUT", "1", 1);
+	double t0 = now_s();
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "hang.example", cfg), OCI_ERROR);
+	CHECK_ERR_CONTAINS("credential helper docker-credential-hang did not finish within 1 s and was killed "
+			   "(OCISYNC_CREDENTIAL_HELPER_TIMEOUT sets the limit)");
+	CHECK(now_s() - t0 < 10);
+	int pid = read_pid_file("hang.pid");
+	CHECK(pid > 0 && gone(pid));
+	setenv("OCISYNC_CREDENTIAL_HELPER_TIMEOUT", "soon", 1);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "hang.example", cfg), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("OCISYNC_CREDENTIAL_HELPER_TIMEOUT must be a whole number of seconds between 1 and 86400, not 'soon'");
+	unsetenv("OCISYNC_CREDENTIAL_HELPER_TIMEOUT");
+
+	/* exits at once but leaves a child holding stdout: answered, child gone */
+	t0 = now_s();
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "left.example", cfg), 0);
+	CHECK_STR(u, "lu");
+	free(u);
+	free(s);
+	CHECK(now_s() - t0 < 10);
+	pid = read_pid_file("left.pid");
+	CHECK(pid > 0 && gone(pid));
+	/* a child that left the group (setsid) holds the pipe: not waited for */
+	t0 = now_s();
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "esc.example", cfg), 0);
+	CHECK_STR(u, "eu");
+	free(u);
+	free(s);
+	CHECK(now_s() - t0 < 10);
+	pid = read_pid_file("esc.pid");
+	if (pid > 0)
+		kill(pid, SIGKILL);
+
+	/* our blocked and ignored signals are not the helper's (sync blocks
+	 * SIGTERM/SIGINT/SIGHUP; a helper must stay killable) */
+	sigset_t blk, old;
+	sigemptyset(&blk);
+	sigaddset(&blk, SIGTERM);
+	sigaddset(&blk, SIGINT);
+	sigaddset(&blk, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blk, &old);
+	signal(SIGUSR1, SIG_IGN);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "mask.example", cfg), 0);
+	CHECK_STR(u, "mu");
+	free(u);
+	free(s);
+	signal(SIGUSR1, SIG_DFL);
+	char mp[PATH_MAX];
+	path_of(mp, "mask.txt");
+	FILE *f = fopen(mp, "r");
+	char text[256] = "";
+	if (f) {
+		size_t n = fread(text, 1, sizeof text - 1, f);
+		text[n] = '\0';
+		fclose(f);
+	}
+	CHECK_STR(text, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+
+	/* SIGTERM while waiting (blocked, as in sync): the helper's group is
+	 * killed at once and the signal stays pending for the caller */
+	pid_t killer = fork();
+	if (killer == 0) {
+		usleep(300000);
+		kill(getppid(), SIGTERM);
+		_exit(0);
+	}
+	unlink(strcat(strcpy(mp, dir), "/hang.pid"));
+	t0 = now_s();
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "hang.example", cfg), OCI_ERROR);
+	CHECK_ERR_CONTAINS("credential helper docker-credential-hang was stopped: ocisync received a signal to stop");
+	CHECK(now_s() - t0 < 10);
+	waitpid(killer, NULL, 0);
+	pid = read_pid_file("hang.pid");
+	CHECK(pid > 0 && gone(pid));
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	struct timespec zero = { 0, 0 };
+	CHECK_EQ_INT(sigtimedwait(&term, NULL, &zero), SIGTERM);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	/* a helper that cannot be executed: the reason, not an exit code */
+	write_helper("junk", "\x7f\x45\x4c\x46 not really an executable\n");
+	write_file(cfg, "{\"credHelpers\":{\"hang.example\":\"hang\",\"junk.example\":\"junk\"}}");
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "junk.example", cfg), OCI_ERROR);
+	CHECK_ERR_CONTAINS("cannot run credential helper docker-credential-junk (");
+	CHECK_ERR_CONTAINS("Exec format error");
+
+	/* we are SIGKILLed while a helper runs: its group goes too */
+	unlink(mp);
+	pid_t victim = fork();
+	if (victim == 0) {
+		char *vu = NULL, *vs = NULL;
+		oci_credentials_get(&vu, &vs, NULL, "hang.example", cfg);
+		_exit(0);
+	}
+	pid = read_pid_file("hang.pid");
+	CHECK(pid > 0);
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	CHECK(pid > 0 && gone(pid));
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "%s/oci-cred-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -341,6 +589,8 @@ int main(void)
 	RUN(test_store_and_erase_file);
 	RUN(test_helpers);
 	RUN(test_podman_files);
+	RUN(test_concurrent_writers);
+	RUN(test_helper_deadline);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -282,7 +282,7 @@ static void test_limits(void)
 	o.max_size = 1 << 20;
 	sandbox_new();
 	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, &o), OCI_ELIMIT);
-	CHECK_ERR_CONTAINS("the archive holds more than 1048576 bytes of content (at entry 'bomb')");
+	CHECK_ERR_CONTAINS("the artifact holds more than 1048576 bytes of content (at entry 'bomb')");
 	struct stat sb;
 	CHECK(stat(P("%s/bomb", dest), &sb) < 0 || sb.st_size <= (1 << 20));
 	sandbox_check_and_free();
@@ -294,7 +294,7 @@ static void test_limits(void)
 		maker_add_zeros(&m, P("f%02d", i), 100000);
 	maker_close(&m);
 	o.max_size = 1000000;
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive holds more than 1000000 bytes of content (at entry 'f10')");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact holds more than 1000000 bytes of content (at entry 'f10')");
 
 	/* 100,001 entries: empty files in 100 folders. Every entry counts,
 	 * also those outside --path that are read but not written; extracting
@@ -306,7 +306,7 @@ static void test_limits(void)
 	maker_close(&m);
 	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
 	o.subpath = "elsewhere";
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 100000 entries; refused");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 100000 entries (files, directories, links); raise --max-entries on push, pull and sync if this is expected");
 
 	maker_open(&m, 1);
 	for (int i = 0; i < 11; i++)
@@ -314,7 +314,7 @@ static void test_limits(void)
 	maker_close(&m);
 	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
 	o.max_entries = 10;
-	expect_refused(&m, &o, OCI_ELIMIT, "the archive has more than 10 entries");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 10 entries");
 }
 
 static void test_corrupt(void)
@@ -600,6 +600,73 @@ static void test_reuse_and_read_only(void)
 	free(src);
 }
 
+/* Writes len bytes of buf to root/rel. */
+static void put_bytes(const char *root, const char *rel, const unsigned char *buf, size_t len)
+{
+	FILE *f = fopen(P("%s/%s", root, rel), "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		exit(2);
+}
+
+/* Sparse files: whole zero blocks become holes, the content and size stay
+ * exact whatever the mix (data, zeros at unaligned offsets, a trailing
+ * hole, files shorter than a block). */
+static void test_sparse(void)
+{
+	char *src = make_tmpdir("extract-sparse");
+	size_t n = 300000;
+	unsigned char *b = calloc(1, n);
+	memset(b, 'a', 100);                    /* data, then three zero blocks */
+	memset(b + 100 + 3 * 4096, 'b', 5000);  /* data at an unaligned offset */
+	memset(b + 40000, 'c', 1);              /* one byte among zeros */
+	b[n - 5000] = 'd';                      /* then zeros to the end */
+	put_bytes(src, "mixed.bin", b, n);
+	unsigned char *z = calloc(1, 1 << 20);
+	put_bytes(src, "zeros.bin", z, 1 << 20);
+	put_bytes(src, "short.bin", z, 10);
+	put_bytes(src, "tail.bin", b, 100 + 4096 + 17); /* ends inside a zero run shorter than a block */
+	oci_buf_sink s = { 0 };
+	oci_pack_result r;
+	CHECK_EQ_INT(pack_mem(&s, &r, src, NULL), 0);
+	sandbox_new();
+	oci_extract_stats st;
+	CHECK_EQ_INT(extract_mem(&st, &s.buf, dest, NULL), 0);
+	struct { const char *name; const unsigned char *data; size_t len; } want[] = {
+		{ "mixed.bin", b, n }, { "zeros.bin", z, 1 << 20 }, { "short.bin", z, 10 }, { "tail.bin", b, 100 + 4096 + 17 },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		FILE *f = fopen(P("%s/%s", dest, want[i].name), "rb");
+		unsigned char *got = malloc(want[i].len + 1);
+		size_t g = f ? fread(got, 1, want[i].len + 1, f) : 0;
+		if (f)
+			fclose(f);
+		CHECK_EQ_INT(g, want[i].len);
+		CHECK(g == want[i].len && memcmp(got, want[i].data, g) == 0);
+		free(got);
+	}
+	/* Where the filesystem makes holes (a 1 MiB file truncated into
+	 * existence takes no blocks), the extracted zeros take none either. */
+	int fd = open(P("%s/probe", sandbox), O_CREAT | O_WRONLY, 0600);
+	struct stat probe, zs, ms;
+	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0 && fstat(fd, &probe) == 0);
+	close(fd);
+	unlink(P("%s/probe", sandbox));
+	CHECK_EQ_INT(stat(P("%s/zeros.bin", dest), &zs), 0);
+	CHECK_EQ_INT(stat(P("%s/mixed.bin", dest), &ms), 0);
+	if (probe.st_blocks == 0) {
+		CHECK_EQ_INT(zs.st_blocks, 0);
+		CHECK((int64_t)ms.st_blocks * 512 < (int64_t)n / 2);
+	} else {
+		fprintf(stderr, "   this filesystem makes no holes: sizes only\n");
+	}
+	sandbox_check_and_free();
+	oci_buf_dispose(&s.buf);
+	oci_rmtree(src);
+	free(src);
+	free(b);
+	free(z);
+}
+
 int main(void)
 {
 	snprintf(pwned, sizeof pwned, "/tmp/oci-extract-pwned-%d", (int)getpid());
@@ -614,5 +681,6 @@ int main(void)
 	RUN(test_source_error);
 	RUN(test_subpath);
 	RUN(test_reuse_and_read_only);
+	RUN(test_sparse);
 	TEST_END();
 }

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "oci/oci.h"
@@ -132,6 +134,72 @@ static void test_manifests_and_tags(void)
 	oci_target_free(t);
 }
 
+/* Pushes that create a new layout at the same time: the layout's creation
+ * (oci-layout, an empty index.json) and each tag are read-modify-writes of
+ * index.json; no writer may replace the index another one just tagged.
+ * Three writers per round, started together, for up to 200 rounds or 30 s. */
+static void test_concurrent_creation(void)
+{
+	int lost = 0, rounds = 0;
+	time_t until = time(NULL) + 30;
+	for (; rounds < 200 && time(NULL) < until; rounds++) {
+		char ref[160];
+		int gate[2];
+		if (pipe(gate) != 0)
+			exit(1);
+		pid_t kids[3];
+		for (int k = 0; k < 3; k++) {
+			kids[k] = fork();
+			if (kids[k] == 0) {
+				char c;
+				close(gate[1]);
+				if (read(gate[0], &c, 1) < 0)
+					_exit(3);
+				snprintf(ref, sizeof ref, "oci-layout:%s/race%d", dir, rounds);
+				oci_ref *r = NULL;
+				oci_target *t = NULL;
+				if (oci_ref_parse(&r, ref) < 0 || oci_target_open(&t, r, NULL) < 0)
+					_exit(2);
+				char blob[32], man[64], d[OCI_DIGEST_SIZE], tag[8];
+				snprintf(blob, sizeof blob, "blob %d", k);
+				snprintf(man, sizeof man, "{\"schemaVersion\":2,\"k\":%d}", k);
+				snprintf(tag, sizeof tag, "t%d", k);
+				oci_digest_buf(d, blob, strlen(blob));
+				struct src s = { blob, strlen(blob), 0 };
+				int rc = oci_target_blob_put(t, d, (int64_t)strlen(blob), src_read, &s);
+				if (rc == 0)
+					rc = oci_target_manifest_put(t, tag, OCI_MT_MANIFEST, man, strlen(man));
+				oci_target_free(t);
+				oci_ref_free(r);
+				_exit(rc == 0 ? 0 : 2);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]);
+		int failed = 0;
+		for (int k = 0; k < 3; k++) {
+			int st = 0;
+			waitpid(kids[k], &st, 0);
+			failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+		CHECK_EQ_INT(failed, 0);
+		snprintf(ref, sizeof ref, "oci-layout:%s/race%d", dir, rounds);
+		oci_ref *r = NULL;
+		oci_target *t = NULL;
+		oci_strlist tags = OCI_STRLIST_INIT;
+		CHECK_EQ_INT(oci_ref_parse(&r, ref), 0);
+		CHECK_EQ_INT(oci_target_open(&t, r, NULL), 0);
+		CHECK_EQ_INT(oci_target_tags(&tags, t), 0);
+		lost += tags.n != 3;
+		oci_strlist_dispose(&tags);
+		oci_target_free(t);
+		oci_ref_free(r);
+	}
+	fprintf(stderr, "   %d rounds, %d lost a tag\n", rounds, lost);
+	CHECK(rounds > 0);
+	CHECK_EQ_INT(lost, 0);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/oci-layout-test-XXXXXX");
@@ -139,6 +207,7 @@ int main(void)
 		return 1;
 	RUN(test_blobs);
 	RUN(test_manifests_and_tags);
+	RUN(test_concurrent_creation);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -39,7 +39,7 @@ static int run(capture *c, const char *cmd, int64_t timeout_ms, int *status, int
 {
 	memset(c, 0, sizeof *c);
 	const char *env[] = { "OCISYNC_DIGEST=sha256:abc", "OCISYNC_REF=reg/app:1", "HOME=/hook-home", NULL };
-	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c };
+	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c, NULL };
 	return sync_hook_run(status, timed_out, &h);
 }
 
@@ -179,9 +179,29 @@ static void test_bad_dir(void)
 	capture c;
 	memset(&c, 0, sizeof c);
 	int st, to;
-	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c };
+	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c, NULL };
 	CHECK_EQ_INT(sync_hook_run(&st, &to, &h), 0);
 	CHECK_EQ_INT(st, 126);
+}
+
+/* The hook starts with no signal blocked and default dispositions, even
+ * though sync blocks SIGTERM/SIGINT/SIGHUP (and a caller may ignore some). */
+static void test_clean_signals(void)
+{
+	capture c;
+	int st, to;
+	sigset_t blk, old;
+	sigemptyset(&blk);
+	sigaddset(&blk, SIGTERM);
+	sigaddset(&blk, SIGINT);
+	sigaddset(&blk, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blk, &old);
+	signal(SIGUSR1, SIG_IGN);
+	CHECK_EQ_INT(run(&c, "grep -E '^Sig(Blk|Ign)' /proc/self/status", 10000, &st, &to), 0);
+	signal(SIGUSR1, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	CHECK_EQ_INT(st, 0);
+	CHECK_STR(c.out, "SigBlk:\t0000000000000000|SigIgn:\t0000000000000000|");
 }
 
 int main(void)
@@ -196,6 +216,7 @@ int main(void)
 	RUN(test_leftovers_killed);
 	RUN(test_escaped_process);
 	RUN(test_bad_dir);
+	RUN(test_clean_signals);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -26,8 +26,13 @@ typedef struct oci_pack_opts {
 	int gzip_level;            /* 0 = default (6) */
 	oci_pack_file_fn file_fn;  /* may be NULL */
 	void *file_ctx;
+	/* The limits extraction applies (oci_extract_opts; 0 = the defaults):
+	 * a tree over them is refused before anything is packed, with the
+	 * message extraction would give. */
+	int64_t max_entries;
+	int64_t max_size;
 } oci_pack_opts;
-#define OCI_PACK_OPTS_INIT { NULL, 0, NULL, NULL }
+#define OCI_PACK_OPTS_INIT { NULL, 0, NULL, NULL, 0, 0 }
 
 typedef struct oci_pack_result {
 	char digest[OCI_DIGEST_SIZE];  /* sha256 of the gzip stream (the layer) */
@@ -41,7 +46,9 @@ typedef struct oci_pack_result {
  * out of that same pass. Entries sorted, modes normalised, times zero,
  * uid/gid 0 without names; gzip header without name or time. .git/ is
  * skipped, .sourceignore at the root and opts->ignore patterns honoured.
- * A symlink that points outside path is OCI_EUNSAFE. */
+ * A symlink that points outside path is OCI_EUNSAFE; a name that is not
+ * valid UTF-8 is OCI_EINVALID (it names the file, escaped); more entries
+ * or content than opts' limits is OCI_ELIMIT, before anything is written. */
 int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 		    oci_write_fn sink, void *sink_ctx);
 

@@ -11,6 +11,10 @@ extern "C" {
 
 #define OCI_DEFAULT_MAX_SIZE ((int64_t)1 << 30)
 #define OCI_DEFAULT_MAX_ENTRIES 100000
+/* Manifest annotations recording the limits a push was made with (only
+ * those that differ from the defaults); decimal numbers. */
+#define OCI_ANN_MAX_ENTRIES "io.ocisync.limits.max-entries"
+#define OCI_ANN_MAX_SIZE "io.ocisync.limits.max-size"
 
 typedef struct oci_extract_opts {
 	int64_t max_size;          /* extracted bytes; 0 = OCI_DEFAULT_MAX_SIZE */
@@ -94,6 +98,12 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 /* oci_extract_single reading the file at path. */
 int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
 			    const char *dest_dir, const oci_extract_opts *opts);
+/* The limits a manifest's annotations record, over *max_entries and
+ * *max_size (left alone when absent). OCI_EINVALID naming the annotation
+ * when one is not a positive whole number. */
+int oci_limits_from_annotations(int64_t *max_entries, int64_t *max_size, const oci_kvlist *annotations);
+/* Adds the annotations for limits that differ from the defaults. */
+int oci_limits_annotate(oci_kvlist *annotations, int64_t max_entries, int64_t max_size);
 
 /* Removes a directory tree (making read-only dirs writable first), never
  * following symlinks (a symlink path is removed itself); a path that does

@@ -23,8 +23,13 @@ typedef struct oci_push_opts {
 	/* Lint policy checked while packing (the same read of each file); NULL
 	 * skips the checks and records io.ocisync.policy: skipped. */
 	const oci_lint_policy *policy;
+	/* The limits pull and sync apply (0 = the defaults): a tree over them
+	 * is refused before packing; limits other than the defaults are
+	 * recorded in the manifest (OCI_ANN_MAX_ENTRIES, OCI_ANN_MAX_SIZE). */
+	int64_t max_entries;
+	int64_t max_size;
 } oci_push_opts;
-#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL, NULL }
+#define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /* Manifest annotations push adds about the policy check. */
 #define OCI_ANNOTATION_POLICY "io.ocisync.policy"                   /* sha256:<policy digest>, or "skipped" */
@@ -71,8 +76,11 @@ typedef struct oci_pull_opts {
 	int force;                /* replace a non-empty DIR */
 	oci_verify_fn verify;     /* NULL: no verification */
 	void *verify_ctx;
+	/* Use the limits the manifest's annotations record (the publisher's,
+	 * see oci_push_opts) instead of extract.max_entries / max_size. */
+	int publisher_limits;
 } oci_pull_opts;
-#define OCI_PULL_OPTS_INIT { OCI_EXTRACT_OPTS_INIT, 0, NULL, NULL }
+#define OCI_PULL_OPTS_INIT { OCI_EXTRACT_OPTS_INIT, 0, NULL, NULL, 0 }
 
 typedef struct oci_pull_result {
 	char digest[OCI_DIGEST_SIZE];

@@ -61,6 +61,7 @@ typedef struct oci_sync_opts {
 	int64_t max_size;             /* extraction limits; 0 = extract.h defaults */
 	int64_t max_entries;
 	int64_t timeout_ms;           /* a deadline for each step's requests (OCI_ETIMEOUT); 0 = the target's own */
+	int publisher_limits;         /* apply the limits the artifact's annotations record (oci_pull_opts) */
 	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
 	/* Loop only: called after every step with its outcome. */
 	void (*result_fn)(void *ctx, const struct oci_sync_result *r);
