@@ -64,14 +64,14 @@ int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m)
 }
 
 int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
-			     const char *blob_path)
+			     int blob_fd)
 {
 	*title = NULL;
 	const char *t = oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title");
 	int is_archive = 1, rc;
 	if (!t)
 		return 0;
-	if ((rc = oci_extract_is_archive(&is_archive, blob_path)) < 0 || is_archive)
+	if ((rc = oci_extract_is_archive_fd(&is_archive, blob_fd)) < 0 || is_archive)
 		return rc;
 	/* ORAS's several files are one titled layer each: writing this one
 	 * alone would silently drop the others. */

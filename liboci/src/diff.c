@@ -210,7 +210,7 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	/* ORAS's single file (a titled layer that is no archive) is a tree of
 	 * that one file, as pull writes it. */
 	const char *single = NULL;
-	if ((rc = oci_artifact_single_file(&single, m, layer, tmp)) < 0 ||
+	if ((rc = oci_artifact_single_file(&single, m, layer, fd)) < 0 ||
 	    (rc = single ? list_single(&remote, single, layer) : list_archive(&remote, tmp)) < 0)
 		goto cleanup;
 

@@ -29,9 +29,11 @@
 #define IO_CHUNK (256 * 1024)
 #define SINGLE_TMP_NAME ".ocisync-reuse.tmp"
 
-int oci_extract_is_archive(int *is_archive, const char *path)
+int oci_extract_is_archive_fd(int *is_archive, int fd)
 {
 	*is_archive = 1;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return oci_error_errno("reading the layer");
 	struct archive *a = archive_read_new();
 	if (!a)
 		return OCI_ENOMEM_SET();
@@ -43,20 +45,30 @@ int oci_extract_is_archive(int *is_archive, const char *path)
 	if (archive_bzlib_version())
 		archive_read_support_filter_bzip2(a);
 	archive_read_support_format_tar(a);
-	int rc = 0;
-	if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
 		/* "Unrecognized archive format": libarchive's private
 		 * ARCHIVE_ERRNO_FILE_FORMAT, which is EILSEQ where EFTYPE does
-		 * not exist (Linux); the tests pin this behaviour. */
-		if (archive_errno(a) == EILSEQ) {
+		 * not exist (Linux); the tests pin this behaviour. Anything else
+		 * (a damaged compressed stream): an archive whose extraction
+		 * will say what is wrong with it. */
+		if (archive_errno(a) == EILSEQ)
 			*is_archive = 0;
-		} else if (access(path, R_OK) < 0) {
-			rc = oci_error_errno("opening %s", path);
-		}
-		/* Anything else (a damaged compressed stream): an archive whose
-		 * extraction will say what is wrong with it. */
 	}
 	archive_read_free(a);
+	/* the caller reads the layer again from the start */
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return oci_error_errno("reading the layer");
+	return 0;
+}
+
+int oci_extract_is_archive(int *is_archive, const char *path)
+{
+	*is_archive = 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oci_error_errno("opening %s", path);
+	int rc = oci_extract_is_archive_fd(is_archive, fd);
+	close(fd);
 	return rc;
 }
 

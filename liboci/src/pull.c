@@ -183,12 +183,11 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		rc = oci_error_errno("reading the downloaded layer");
 		goto cleanup;
 	}
-	/* A titled layer that is not an archive is ORAS's single file; the
-	 * layer may be an anonymous file, so it is looked at through /proc. */
+	/* A titled layer that is not an archive is ORAS's single file (read
+	 * through the descriptor: the layer may be an anonymous file, and
+	 * /proc may not be mounted, as in a scratch container). */
 	const char *single = NULL;
-	char fd_path[64];
-	snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
-	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, fd_path)) < 0)
+	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, fd)) < 0)
 		goto cleanup;
 	if (single) {
 		char *dir_path = NULL;

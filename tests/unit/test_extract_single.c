@@ -241,32 +241,37 @@ static void test_artifact_single_file(void)
 	const char *tgz = write_blob("a.tgz", mk.out.data, mk.out.len);
 	oci_buf_dispose(&mk.out);
 	const char *title = "unset";
+	int text_fd = open(text, O_RDONLY | O_CLOEXEC), tgz_fd = open(tgz, O_RDONLY | O_CLOEXEC);
+	CHECK(text_fd >= 0 && tgz_fd >= 0);
 
 	oci_manifest *m = manifest_with(LAYER(TITLE("hello.txt")));
 	if (!m)
 		return;
-	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text), 0);
+	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text_fd), 0);
 	CHECK_STR(title, "hello.txt");
+	CHECK_EQ_INT(lseek(text_fd, 0, SEEK_CUR), 0); /* ready to be read again */
 	/* A titled archive is extracted (ocisync's own layer). */
-	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], tgz), 0);
+	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], tgz_fd), 0);
 	CHECK(title == NULL);
 	oci_manifest_free(m);
 
 	/* No title: always an archive (a broken one here). */
 	m = manifest_with(LAYER(""));
-	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text), 0);
+	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text_fd), 0);
 	CHECK(title == NULL);
 	oci_manifest_free(m);
 
 	/* ORAS's several files: writing one would drop the others. */
 	m = manifest_with(LAYER(TITLE("a.txt")) "," LAYER(TITLE("b.txt")));
-	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text), OCI_EUNSUPPORTED);
+	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], text_fd), OCI_EUNSUPPORTED);
 	CHECK_ERR_CONTAINS("the artifact holds several files, one layer each ('a.txt', 'b.txt', ...)");
 	CHECK_ERR_CONTAINS("push them as one folder");
 	/* ...but an archive beside a titled file is read as before. */
-	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], tgz), 0);
+	CHECK_EQ_INT(oci_artifact_single_file(&title, m, &m->layers[0], tgz_fd), 0);
 	CHECK(title == NULL);
 	oci_manifest_free(m);
+	close(text_fd);
+	close(tgz_fd);
 }
 
 int main(void)

@@ -84,6 +84,9 @@ int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
  * compressed with what extraction reads: gzip, zstd, xz, bzip2) as
  * libarchive judges it; 1 otherwise, a damaged archive included. */
 int oci_extract_is_archive(int *is_archive, const char *path);
+/* The same for an open file (read from its start; the offset is back at 0
+ * afterwards): a layer downloaded into an anonymous file has no path. */
+int oci_extract_is_archive_fd(int *is_archive, int fd);
 
 /* Writes the stream as the one file `name` in dest_dir (empty, as for
  * oci_extract): ORAS's single-file layer, raw bytes named by their

@@ -58,14 +58,15 @@ void oci_push_result_dispose(oci_push_result *r);
  * OCI_EUNSUPPORTED when none. */
 int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
 
-/* How a downloaded layer (blob_path) of m is read: *title NULL when it is
- * an archive (or has no title) -- extract it; otherwise ORAS's single
- * file: a titled layer that is not an archive (oci_extract_is_archive),
- * to be written as the one file *title (oci_extract_single_file; the title
- * is checked there). OCI_EUNSUPPORTED when such a layer is one of several
- * titled layers (ORAS's several files). *title points into m. */
+/* How a downloaded layer (open as blob_fd) of m is read: *title NULL when
+ * it is an archive (or has no title) -- extract it; otherwise ORAS's single
+ * file: a titled layer that is not an archive (oci_extract_is_archive_fd),
+ * to be written as the one file *title (oci_extract_single; the title is
+ * checked there). OCI_EUNSUPPORTED when such a layer is one of several
+ * titled layers (ORAS's several files). *title points into m; blob_fd's
+ * offset is 0 afterwards. */
 int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
-			     const char *blob_path);
+			     int blob_fd);
 
 /* Signature verification callback for pull/sync: called with the resolved
  * manifest digest before anything is fetched or extracted; non-zero refuses. */
