@@ -40,7 +40,6 @@ int cmd_pull(cli *c, int argc, char **argv)
 	cli_verifier *verifier = NULL;
 	char *pinned = NULL;
 	int rc = EXIT_FAIL, opt;
-	const char *why;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -128,6 +128,7 @@ int cmd_push(cli *c, int argc, char **argv)
 				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
 				goto cleanup;
 			}
+			break;
 		case 'm':
 			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
 				goto cleanup;

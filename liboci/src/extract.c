@@ -490,7 +490,9 @@ static int extract_dir(xctx *x, const char *rel)
 					     x->entry);
 		return 0;
 	}
-	fchmodat(pfd, leaf, 0755, 0);
+	if (fchmodat(pfd, leaf, 0755, 0) < 0) {
+		/* best effort: the tree is still read-only-safe without it */
+	}
 	return 0;
 }
 

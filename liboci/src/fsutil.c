@@ -103,7 +103,9 @@ int oci__rmtree_at(int dirfd, const char *name, const char *shown)
 	}
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES) {
-		fchmodat(dirfd, name, (st.st_mode & 07777) | 0700, 0);
+		if (fchmodat(dirfd, name, (st.st_mode & 07777) | 0700, 0) < 0) {
+			/* removal below says what failed */
+		}
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
@@ -143,7 +145,9 @@ int oci__open_dir_nofollow(int *out_fd, int rootfd, const char *rel, int create,
 				goto cleanup;
 			}
 			/* umask must not decide the published modes */
-			fchmodat(fd, comp, 0755, 0);
+			if (fchmodat(fd, comp, 0755, 0) < 0) {
+				/* the open below says what failed */
+			}
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
@@ -219,7 +223,9 @@ static int rm_contents(int dirfd, const char *path)
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0 && errno == EACCES) {
-				fchmodat(dirfd, names[i], 0700, 0);
+				if (fchmodat(dirfd, names[i], 0700, 0) < 0) {
+					/* removal below says what failed */
+				}
 				sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			}
 			if (sub < 0) {

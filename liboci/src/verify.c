@@ -240,7 +240,12 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 	rc = verify_sig_tag(&absent, key_path_out, v, t, digest);
 	if (rc == 0 || (rc != OCI_EVERIFY && rc != OCI_EINVALID))
 		return rc;
-	snprintf(sig_reason, sizeof sig_reason, "%s", oci_error_last()->message);
+	{
+		/* a long reason keeps its head */
+		size_t n = strnlen(oci_error_last()->message, sizeof sig_reason - 1);
+		memcpy(sig_reason, oci_error_last()->message, n);
+		sig_reason[n] = '\0';
+	}
 	int sig_rc = rc;
 
 	const oci_key **keys = calloc(v->nkeys, sizeof *keys);
@@ -269,7 +274,12 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 	if (absent)
 		return oci_error_wrap("no valid signature for %s", digest);
 	char bundle_reason[1200];
-	snprintf(bundle_reason, sizeof bundle_reason, "%s", oci_error_last()->message);
+	{
+		/* a long reason keeps its head */
+		size_t n = strnlen(oci_error_last()->message, sizeof bundle_reason - 1);
+		memcpy(bundle_reason, oci_error_last()->message, n);
+		bundle_reason[n] = '\0';
+	}
 	return oci_error_set(OCI_EVERIFY, "%s; %s", sig_reason, bundle_reason);
 }
 
