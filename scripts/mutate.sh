@@ -12,12 +12,13 @@
 # (seconds; for reviewing mutants after the code moved).
 # Environment: MUTATE_JOBS (test processes, default 2), MUTATE_SETUP_ARGS
 # (extra `meson setup` arguments for the scratch build, e.g. sanitizers),
-# MUTATE_KEEP=1 (keep the scratch directory).
+# MUTATE_KEEP=1 (keep the scratch directory), MUTATE_DIR (another
+# directory of mutants).
 # Last line: "mutants: K killed, S survived, B broken (of N) in M min S s";
 # exit 0 only when every mutant was killed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-mdir="$root/tests/mutants"
+mdir=${MUTATE_DIR:-$root/tests/mutants}
 helper="$root/scripts/mutate.py"
 py=/usr/bin/python3
 jobs=${MUTATE_JOBS:-2}
@@ -26,7 +27,7 @@ names=()
 for a in "$@"; do
 	case "$a" in
 	--check) check_only=1 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "mutate.sh: unknown option $a" >&2; exit 2 ;;
 	*) names+=("$a") ;;
 	esac
@@ -64,8 +65,11 @@ src="$work/src"
 build="$work/build"
 mkdir -p "$src"
 # the tree as it is now (committed or not), without build directories
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$src" ||
-	{ echo "mutate.sh: copying the tree failed" >&2; exit 1; }
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$src"
+else
+	tar -C "$root" --exclude='./build*' --exclude='./.git' -cf - . | tar -xf - -C "$src"
+fi || { echo "mutate.sh: copying the tree failed" >&2; exit 1; }
 
 echo "== building the scratch copy ($src)"
 # shellcheck disable=SC2086
