@@ -16,6 +16,9 @@
 # directory of mutants).
 # Last line: "mutants: K killed, S survived, B broken (of N) in M min S s";
 # exit 0 only when every mutant was killed.
+# The whole script is one { } block, read before it runs: editing this file
+# during a run (it takes minutes) cannot derail the run.
+{
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mdir=${MUTATE_DIR:-$root/tests/mutants}
@@ -150,3 +153,5 @@ if [ "$broken" -gt 0 ]; then
 fi
 echo "mutants: $killed killed, $survived survived, $broken broken (of ${#mutants[@]}) in $((dt / 60)) min $((dt % 60)) s"
 [ "$survived" -eq 0 ] && [ "$broken" -eq 0 ]
+exit
+}
