@@ -97,7 +97,7 @@ except FileNotFoundError:
 print(" ".join(bad))
 PY
 }
-run_tests() { # log TEST...: 0 when every test passed
+run_tests() { # log [meson test options] TEST...: 0 when every test passed
 	local log=$1
 	shift
 	meson test -C "$build" --no-rebuild --num-processes "$jobs" --print-errorlogs "$@" >"$log" 2>&1
@@ -127,10 +127,10 @@ for f in "${mutants[@]}"; do
 		grep -E 'error' "$work/$name.build.log" | head -5
 		broken=$((broken + 1))
 		brokens+=("$name (does not build)")
-	elif ! run_tests "$work/$name.log" "${tests[@]}"; then
+	elif ! run_tests "$work/$name.log" --maxfail 1 "${tests[@]}"; then # the first failure kills it
 		printf '%-34s killed by %s (%ss)\n' "$name" "$(failed_tests)" $(($(date +%s) - m0))
 		killed=$((killed + 1))
-	elif ! run_tests "$work/$name.suite.log"; then
+	elif ! run_tests "$work/$name.suite.log" --maxfail 1; then
 		printf '%-34s killed by %s, not by its own tests (%s): name them in the mutant (%ss)\n' \
 			"$name" "$(failed_tests)" "${tests[*]}" $(($(date +%s) - m0))
 		killed=$((killed + 1))
