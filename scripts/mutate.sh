@@ -86,15 +86,18 @@ fi
 failed_tests() {
 	"$py" - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
-bad = []
+bad, stopped = [], []
 try:
     for line in open(sys.argv[1]):
         r = json.loads(line)
-        if r.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL"):
-            bad.append(r["name"].split(" / ")[-1])
+        name = r["name"].split(" / ")[-1]
+        if r.get("result") == "INTERRUPT":
+            stopped.append(name)  # cut short by --maxfail, not failed
+        elif r.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL"):
+            bad.append(name)
 except FileNotFoundError:
     pass
-print(" ".join(bad))
+print(" ".join(bad or stopped))
 PY
 }
 run_tests() { # log [meson test options] TEST...: 0 when every test passed
