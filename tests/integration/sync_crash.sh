@@ -8,8 +8,9 @@
 # A "crash" is a copy of the loop device's backing file taken at that
 # instant: exactly the blocks the device holds, nothing of the page cache.
 # No write is in flight during a copy: the sync is stopped, or done; each
-# sync ends with a syncfs, so nothing stays dirty the 30 s it would take the
-# kernel to write it back on its own (which could tear a copy).
+# sync flushes what it wrote (syncfs, then fsyncs), so nothing stays dirty
+# the 30 s it would take the kernel to write it back on its own (which
+# could tear a copy).
 # The copy is then mounted (ext4 replays its journal, as after a reboot)
 # and must show ROOT/current naming a complete revision:
 #   - after each sync returns: the NEW revision (the sync said "synced",
