@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test twice: in a normal
 # build (build/) and under AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-asan/). Ends with the line "N passed, N failed".
+# (build-asan/); then the mutation check (counted as one test). Ends with
+# the line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,6 +33,16 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 run_build sanitized build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
 
+# The mutation check (tests/mutants/, scripts/mutate.sh): every planted bug
+# must make some test fail. Its own scratch build; about 10-15 minutes on two
+# shared cores (README). OCISYNC_TEST_MUTATE=0 leaves it out.
+unset UBSAN_OPTIONS ASAN_OPTIONS
+mutate_rc=skip
+if [ "${OCISYNC_TEST_MUTATE:-1}" != 0 ]; then
+	echo "== mutation check"
+	MUTATE_JOBS=${MUTATE_JOBS:-$jobs} bash scripts/mutate.sh && mutate_rc=0 || { mutate_rc=1; status=1; }
+fi
+
 # Count from Meson's JSON logs: one line per test.
 counts=$(/usr/bin/python3 - "${suites[@]}" <<'PY'
 import json, sys
@@ -53,6 +64,10 @@ print(passed, failed, skipped)
 PY
 )
 read -r passed failed skipped <<<"$counts"
+case "$mutate_rc" in
+0) passed=$((passed + 1)) ;;
+1) failed=$((failed + 1)) ;;
+esac
 if [ "${#suites[@]}" -lt 2 ]; then
 	failed=$((failed + 2 - ${#suites[@]}))
 fi

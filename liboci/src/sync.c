@@ -259,6 +259,13 @@ static void flush_revision(const char *dir)
 	}
 }
 
+/* Deletes revisions beyond --keep (the one the link names is never one). */
+static int prune(step *s, const char *hex)
+{
+	const oci_sync_opts *o = s->o;
+	return sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, o->log_fn, o->cb_ctx);
+}
+
 /* The body of a step, with the lock held and the state loaded. */
 static int do_step(step *s)
 {
@@ -295,7 +302,10 @@ static int do_step(step *s)
 	if (same && hook_done) {
 		out->status = OCI_SYNC_UNCHANGED;
 		snprintf(out->previous_digest, sizeof out->previous_digest, "%s", out->digest);
-		return 0;
+		/* --keep holds on every run: a lowered --keep, or a run killed
+		 * between its swap and its prune, is settled here. Nothing is
+		 * written when there is nothing beyond --keep. */
+		return prune(s, hex);
 	}
 	if (!same) {
 		if ((rc = materialise(s, hex)))
@@ -325,8 +335,7 @@ static int do_step(step *s)
 	out->status = OCI_SYNC_SYNCED;
 	int hook_rc = o->exec ? run_hook(s) : 0;
 	/* prune even when the hook failed: the publish itself happened */
-	if ((rc = sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, o->log_fn,
-			     o->cb_ctx)))
+	if ((rc = prune(s, hex)))
 		return rc;
 	return hook_rc;
 }

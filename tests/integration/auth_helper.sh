@@ -70,7 +70,13 @@ run login "$REG" -u alice --password-stdin <<<"$PW"
 [ "$RC" -eq 0 ] || fail "login exited $RC: $ERR"
 ok resolve "$REG/team/app:v1"
 assert_eq "$OUT" "$DIGEST"
+/usr/bin/python3 -c 'import json,sys; assert sys.argv[2] in json.load(open(sys.argv[1]))' "$OCISYNC_TEST_CRED_STORE" "$REG" ||
+	fail "login did not store through credsStore"
 ok logout "$REG"
+assert_eq "$OUT" "Removed credentials for $REG"
+/usr/bin/python3 -c 'import json,sys; assert sys.argv[2] not in json.load(open(sys.argv[1]))' "$OCISYNC_TEST_CRED_STORE" "$REG" ||
+	fail "credsStore still holds the credentials after logout"
+expect_fail 1 "requires authentication: run 'ocisync login $REG'" resolve "$REG/team/app:v1"
 
 step "a missing helper is named"
 printf '{"credsStore":"absent"}\n' >"$CONFIG"

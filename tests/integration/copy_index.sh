@@ -73,9 +73,14 @@ assert_eq "$OUT" "$INDEX" "digest of the tag on B"
 # 3 layers and the shared config: four uploads, none twice.
 assert_eq "$(grep -c 'PUT /v2/team/multi/blobs/uploads/.*digest=sha256' "$REGB_LOG")" 4 "blob uploads to B"
 assert_not_contains "$ERR" "mount=" "a copy between registries"
-for i in 4 5 6; do
-	ok manifest "$REGB/team/multi@${info[$i]}"
+# the manifests B serves are the source's bytes (their digests name them)
+for d in "$INDEX" "${info[4]}" "${info[5]}" "${info[6]}"; do
+	ok manifest "$REGB/team/multi@$d"
+	assert_eq "$OUT" "$(cat "$WORK/src/blobs/sha256/${d#sha256:}")" "manifest $d on B"
+	assert_eq "sha256:$(printf '%s' "$OUT" | sha256sum | cut -d' ' -f1)" "$d" "sha256 of manifest $d on B"
 done
+ok manifest "$REGB/team/multi:v1"
+assert_eq "$OUT" "$(cat "$WORK/src/blobs/sha256/${INDEX#sha256:}")" "the index B serves for v1"
 
 step "registry B -> layout: the same blobs, byte for byte"
 ok copy "$REGB/team/multi:v1" "oci-layout:$WORK/back:v2"

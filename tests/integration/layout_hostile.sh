@@ -94,6 +94,14 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
     elif kind == "symlink-out":
         add(t, "link", type=tarfile.SYMTYPE, linkname=work)
         add(t, "link/through-pwned.txt", b"pwned\n")
+    elif kind == "symlink-rel-out":
+        # alone: no later entry writes through it, so the symlink-target
+        # check is the only thing that can refuse this layer
+        add(t, "ok.yaml", b"a: 1\n")
+        add(t, "envs/evil", type=tarfile.SYMTYPE, linkname="../../outside")
+    elif kind == "symlink-abs":
+        add(t, "ok.yaml", b"a: 1\n")
+        add(t, "passwd", type=tarfile.SYMTYPE, linkname="/etc/passwd")
     elif kind == "hardlink-out":
         add(t, "passwd", type=tarfile.LNKTYPE, linkname="/etc/passwd")
     elif kind == "device":
@@ -150,6 +158,8 @@ hostile() {
 hostile dotdot ".."
 hostile absolute "absolute"
 hostile symlink-out "symlink"
+hostile symlink-rel-out "symlink 'envs/evil' -> '../../outside' points outside"
+hostile symlink-abs "symlink 'passwd' -> '/etc/passwd' points to an absolute path"
 hostile hardlink-out "hard link"
 hostile device "device"
 hostile fifo "FIFO"

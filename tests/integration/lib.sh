@@ -14,12 +14,26 @@ export HOME="$WORK/home"
 mkdir -p "$HOME"
 _pids=()
 
+# _is_child PID: PID is still a child of this shell. A child the test
+# already waited for is gone, and its PID may since have gone to another
+# process -- another test's registry, on a busy machine: never signal it.
+_is_child() {
+	local line f
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	read -ra f <<<"${line##*) }" # after "pid (comm) ": state ppid ...
+	[ "${f[1]:-}" = "$$" ]
+}
+
 _cleanup() {
 	local rc=$?
+	local live=()
 	for p in "${_pids[@]}"; do
+		_is_child "$p" && live+=("$p")
+	done
+	for p in "${live[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
-	for p in "${_pids[@]}"; do
+	for p in "${live[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
 	if [ "$rc" -eq 0 ] || [ -z "${KEEP_WORK:-}" ]; then

@@ -47,10 +47,14 @@ same_tree "$WORK/tree" "$WORK/p-429"
 assert_contains "$ERR" "retrying in 1000 ms (429"
 
 step "429 with Retry-After as an HTTP date"
-start_proxy '[{"method":"HEAD","path":"/manifests/v1","mode":"retry-after","seconds":1,"date":true}]'
+start_proxy '[{"method":"HEAD","path":"/manifests/v1","mode":"retry-after","seconds":2,"date":true}]'
 ok -v resolve "$PROXY/team/app:v1"
 assert_eq "$OUT" "$DIGEST" "digest after a dated Retry-After"
 assert_contains "$ERR" "(429 Too Many Requests)"
+# the date is 3 s ahead when sent (2-3 s left when read: whole seconds; at
+# least 1 s even on a slow machine): the client waited that long, not its
+# own short backoff (100-200 ms)
+grep -Eq 'retrying in [1-3][0-9]{3} ms \(429' <<<"$ERR" || fail "a dated Retry-After was not waited for: $ERR"
 
 step "blob GETs redirected to another origin: followed, without Authorization"
 start_proxy '[{"method":"GET","path":"/blobs/sha256:","mode":"redirect","count":10}]' --basic-auth "tester:s3cret-pass"

@@ -82,8 +82,12 @@ same_tree "$WORK/tree" "$WORK/pulled-from-skopeo"
 
 step "a no-op sync costs exactly one HEAD"
 ok sync "$REG/team/flux:v1" --root "$WORK/root" --once
+assert_eq "$OUT" "synced $DIGEST ($REG/team/flux:v1)" "first sync"
+assert_eq "$(readlink "$WORK/root/current")" ".revisions/${DIGEST#sha256:}" "the link after the first sync"
+same_tree "$WORK/tree" "$WORK/root/current/"
 mark=$(wc -l <"$REG_LOG")
 ok sync "$REG/team/flux:v1" --root "$WORK/root" --once
+assert_eq "$OUT" "unchanged $DIGEST" "second sync"
 new=$(requests_since "$mark")
 assert_eq "$(printf '%s\n' "$new" | grep -c .)" 1 "requests of a no-op sync"
 assert_contains "$new" '"HEAD /v2/team/flux/manifests/v1 '

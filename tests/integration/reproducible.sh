@@ -28,6 +28,20 @@ ok -o json push "oci-layout:$WORK/s3:v1" "$b" --created 2023-11-14T22:13:20Z
 m3=$(/usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["digest"], d["layer"]["digest"])' "$OUT")
 assert_eq "$m3" "$m1" "--created gives the same manifest as SOURCE_DATE_EPOCH"
 
+# check_order BLOB: the entries are in the documented order: sorted by path,
+# byte-wise, where a directory's path ends in '/' (walk.c's rule).
+check_order() {
+	/usr/bin/python3 - "$1" <<'PY' || fail "tar entries of $1 are not in the documented order"
+import sys, tarfile
+with tarfile.open(sys.argv[1], "r:gz") as t:
+    keys = [m.name.rstrip("/") + ("/" if m.isdir() else "") for m in t.getmembers()]
+b = [k.encode() for k in keys]
+if b != sorted(b):
+    print("out of order:", keys, file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
 step "the layer is what cli.md says: sorted, zero times, root-owned, normalised modes, bare gzip header"
 layer=${m1#* }
 blob="$WORK/s1/blobs/sha256/${layer#sha256:}"
@@ -54,9 +68,25 @@ with tarfile.open(sys.argv[1], "r:gz") as t:
     assert "hooks/post-sync.sh" in names
     assert t.getmember("hooks/post-sync.sh").mode == 0o755
     assert t.getmember("base/service.yaml").mode == 0o644
-stripped = [n.rstrip("/") for n in names]
-assert stripped == sorted(stripped), stripped
 PY
+check_order "$blob"
+
+step "tar order: directories compare as 'name/' (prod-eu/ < prod.yaml < prod/)"
+t="$WORK/order"
+mkdir -p "$t/envs/prod/a" "$t/envs/prod-eu" "$t/envs/prod0"
+echo 1 >"$t/envs/prod/a/x.yaml"
+echo 2 >"$t/envs/prod/z.yaml"
+echo 3 >"$t/envs/prod-eu/x.yaml"
+echo 4 >"$t/envs/prod.yaml"
+echo 5 >"$t/envs/prod0/x.yaml"
+ok -o json push "oci-layout:$WORK/s-order:v1" "$t"
+ob=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["layer"]["digest"])' "$OUT")
+ob="$WORK/s-order/blobs/sha256/${ob#sha256:}"
+check_order "$ob"
+# the whole order, spelled out: a plain string sort of the names would put
+# envs/prod before envs/prod-eu, and envs/prod/... after envs/prod.yaml
+assert_eq "$(tar -tzf "$ob" | tr '\n' ' ')" "envs/ envs/prod-eu/ envs/prod-eu/x.yaml envs/prod.yaml \
+envs/prod/ envs/prod/a/ envs/prod/a/x.yaml envs/prod/z.yaml envs/prod0/ envs/prod0/x.yaml " "tar order"
 step "the layer carries the title only (ORAS saves it as manifests.tar.gz, no unpack annotation)"
 ok manifest "oci-layout:$WORK/s1:v1"
 assert_contains "$OUT" '"annotations":{"org.opencontainers.image.title":"manifests.tar.gz"}'

@@ -46,6 +46,7 @@ assert p == {"critical": {"identity": {"docker-reference": sys.argv[2]},
                           "type": "cosign container image signature"}, "optional": None}, p
 PY
 ok verify --key k1.pub "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" k1.pub
 assert_eq "$OUT" "oci-layout:$L@$DIG"
 assert_not_contains "$(cat "$(blob "$PD")")" "$WORK" "signed payload"
 
@@ -78,10 +79,13 @@ assert_contains "$ERR" "already signed with this key"
 /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m["layers"])==2, m' "$(blob "$(tag_digest "$TAG")")" ||
 	fail "expected two signatures"
 ok verify --key "$COSIGN_DATA/keys/password-123.pub" "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" "$COSIGN_DATA/keys/password-123.pub"
 assert_contains "$ERR" "with key $COSIGN_DATA/keys/password-123.pub"
 ok verify --key k1.pub "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" k1.pub
 COSIGN_PASSWORD= ok sign --key "$COSIGN_DATA/keys/empty-password.key" -a ci=yes "oci-layout:$L:app"
 ok verify --key "$COSIGN_DATA/keys/empty-password.pub" -a ci=yes "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" "$COSIGN_DATA/keys/empty-password.pub"
 
 step "tampering with the files"
 # A flipped byte in the stored payload: its digest no longer matches.
@@ -93,6 +97,7 @@ p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[30] ^= 1; open(p, "wb").
 expect_fail 1 "does not match its digest" verify --key k1.pub "oci-layout:$L:app"
 cp payload.orig "$(blob "$PD")"
 ok verify --key k1.pub "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" k1.pub
 
 # The .sig tag pointing at bytes that are not JSON.
 printf 'garbage\x00\x01' >garbage.bin
@@ -102,6 +107,7 @@ expect_fail 1 ".sig manifest $TAG is not valid" verify --key k1.pub "oci-layout:
 expect_fail 1 "not signing $DIG, to keep its existing signatures" sign --key k1.key "oci-layout:$L:app"
 layout_set_tag "$L" "$TAG" sig.good
 ok verify --key k1.pub "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" k1.pub
 
 # A signature moved to another digest.
 OTHER=$(make_oci_image "$L" other)

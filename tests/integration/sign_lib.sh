@@ -132,3 +132,10 @@ reg_store_raw_manifest() {
 	printf 'sha256:%s' "$h" >"$r/tags/$2/current/link"
 	printf 'sha256:%s' "$h" >"$r/tags/$2/index/sha256/$h/link"
 }
+
+# assert_verified PINNED KEY: the last `ok verify` printed PINNED (the
+# digest it verified, not just any) and said that KEY verified it.
+assert_verified() {
+	assert_eq "$OUT" "$1" "reference printed by verify"
+	assert_contains "$ERR" "Verified $1 with key $2" "stderr of verify"
+}

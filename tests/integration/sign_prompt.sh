@@ -75,4 +75,5 @@ assert_contains "$(cat "$WORK/tty")" "oci-layout:$L@$DIG"
 on_tty 1 'nope-typed' -- sign --key t.key "oci-layout:$L:app" || fail "sign with a wrong typed password"
 assert_contains "$(cat "$WORK/tty")" "wrong password or corrupt key"
 ok verify --key t.pub "oci-layout:$L:app"
+assert_verified "oci-layout:$L@$DIG" t.pub
 echo PASS

@@ -65,6 +65,7 @@ PY
 
 step "verify"
 ok verify --key k1.pub "$REG/team/app:v1"
+assert_verified "$REG/team/app@$DIG" k1.pub
 assert_eq "$OUT" "$REG/team/app@$DIG"
 assert_contains "$ERR" "with key k1.pub"
 expect_fail 1 "signature does not verify with any given key" verify --key k2.pub "$REG/team/app:v1"
@@ -83,7 +84,9 @@ a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert len(b["layers"]) == 2 and b["layers"][0] == a["layers"][0], b
 PY
 ok verify --key k2.pub "$REG/team/app:v1"
+assert_verified "$REG/team/app@$DIG" k2.pub
 ok verify --key k1.pub "$REG/team/app:v1"
+assert_verified "$REG/team/app@$DIG" k1.pub
 
 step "annotations"
 ok sign --key k1.key -a env=prod -a team=web "$REG/team/app:v1"
@@ -93,6 +96,7 @@ reg_blob_get team/app "$PD3" >payload3.json
 /usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["optional"]=={"env":"prod","team":"web"}, p' payload3.json ||
 	fail "annotations in the payload"
 ok verify --key k1.pub -a env=prod -a team=web "$REG/team/app:v1"
+assert_verified "$REG/team/app@$DIG" k1.pub
 expect_fail 1 "annotation env=dev missing" verify --key k1.pub -a env=dev "$REG/team/app:v1"
 # k2 signed without annotations: its signature does not satisfy them.
 expect_fail 1 "annotation env=prod missing" verify --key k2.pub -a env=prod "$REG/team/app:v1"
@@ -139,6 +143,7 @@ PY
 
 T=$(new_image payload)
 ok verify --key k1.pub "$REG/tamper:payload"
+assert_verified "$REG/tamper@$T" k1.pub
 edit_sig "$T" payload
 expect_fail 1 "signature does not verify with any given key" verify --key k1.pub "$REG/tamper:payload"
 assert_eq "$OUT" "" "stdout of a refused verify"
@@ -179,4 +184,5 @@ expect_fail 1 "no signatures found for $T" verify --key k1.pub "$REG/tamper:empt
 # Signing again starts from it and verifies.
 ok sign --key k1.key "$REG/tamper:empty"
 ok verify --key k1.pub "$REG/tamper:empty"
+assert_verified "$REG/tamper@$T" k1.pub
 echo PASS

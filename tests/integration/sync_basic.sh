@@ -103,17 +103,24 @@ want=$(printf '%s\n' "${d2#sha256:}" "${d2#sha256:}.index" "${d3#sha256:}" "${d3
 assert_eq "$revs" "$want" "revisions after --keep 2"
 check_revision "$R/.revisions/${d2#sha256:}"
 check_link "$R"
-# an unchanged sync writes nothing, so a smaller --keep applies at the next publish
-ok sync "$REF" --root "$R" --once --keep 1
-assert_eq "$OUT" "unchanged $d3"
 rm "$src/base/extra.yaml"
 ok push "$REF" "$src" --revision main@sha1:bbb --created 2024-01-02T03:04:05Z
 assert_eq "${OUT##*@}" "$d2" "the same tree pushed again gives the same digest"
-ok -o json sync "$REF" --root "$R" --once --keep 1
+ok -o json sync "$REF" --root "$R" --once --keep 2
 assert_contains "$OUT" '"reused_revision":true' "the kept revision is published again, not re-extracted"
 assert_contains "$OUT" "\"digest\":\"$d2\""
-assert_eq "$(cd "$R/.revisions" && ls -A | tr '\n' ' ')" "${d2#sha256:} ${d2#sha256:}.index " "--keep 1"
+assert_eq "$(cd "$R/.revisions" && ls -A | sort | tr '\n' ' ')" "$want" "revisions after publishing a kept one again"
+# --keep holds on an unchanged run too: the older revision and its index go now
+ok sync "$REF" --root "$R" --once --keep 1
+assert_eq "$OUT" "unchanged $d2"
+assert_eq "$(cd "$R/.revisions" && ls -A | tr '\n' ' ')" "${d2#sha256:} ${d2#sha256:}.index " \
+	"--keep 1 on an unchanged sync"
 check_link "$R"
+# and with nothing beyond --keep, an unchanged run leaves the tree as it was
+before=$(tree_listing "$R")
+ok sync "$REF" --root "$R" --once --keep 1
+assert_eq "$OUT" "unchanged $d2"
+assert_eq "$(tree_listing "$R")" "$before" "an unchanged sync with nothing to prune"
 
 step "--path publishes only that folder"
 P="$WORK/root-prod"

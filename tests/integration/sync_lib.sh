@@ -23,6 +23,13 @@ check_link() {
 	check_revision "$root/$t"
 }
 
+# check_link_present ROOT [LINK]: the link exists and names a complete
+# revision (once a sync has published, readers must never find it missing).
+check_link_present() {
+	[ -L "$1/${2:-current}" ] || fail "$1/${2:-current} is missing"
+	check_link "$@"
+}
+
 # link_hex ROOT [LINK]: the hex the link names.
 link_hex() { basename "$(readlink "$1/${2:-current}")"; }
 

@@ -23,7 +23,12 @@ ok "${TLS[@]}" resolve "$REG/team/app:v1"
 assert_eq "$OUT" "$DIGEST"
 run "${TLS[@]}" login "$REG" -u anyone --password-stdin <<<"pw"
 [ "$RC" -eq 0 ] || fail "login exited $RC: $ERR"
+/usr/bin/python3 -c 'import json,sys; assert sys.argv[2] in json.load(open(sys.argv[1]))["auths"]' "$HOME/.docker/config.json" "$REG" ||
+	fail "login stored no credential for $REG"
 ok "${TLS[@]}" logout "$REG"
+assert_eq "$OUT" "Removed credentials for $REG"
+/usr/bin/python3 -c 'import json,sys; assert sys.argv[2] not in json.load(open(sys.argv[1])).get("auths", {})' "$HOME/.docker/config.json" "$REG" ||
+	fail "logout left the credential for $REG in config.json"
 
 step "without a client certificate: said so, one attempt"
 run -v --ca-file "$CA_CERT" resolve "$REG/team/app:v1"

@@ -121,9 +121,9 @@ static void test_get_errors(void)
 	}
 	write_file(cfg, "{\"auths\":{\"reg.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}"); /* "nocolon" */
 	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_EINVALID);
-	CHECK_ERR_CONTAINS("does not hold \"user:password\"");
 	/* Messages name the file and the key, never the decoded secret. */
 	CHECK(strstr(oci_error_last()->message, "nocolon") == NULL);
+	CHECK_ERR_CONTAINS("does not hold \"user:password\"");
 	write_file(cfg, "{\"credsStore\":\"no-such-helper-xyz\"}");
 	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "reg.example.com", cfg), OCI_ENOTFOUND);
 	CHECK_ERR_CONTAINS("docker-credential-no-such-helper-xyz is not installed");
