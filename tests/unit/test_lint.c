@@ -254,8 +254,15 @@ static void test_limits(void)
 		{ "one-line.json", 1, 1, "lint-limit", OCI_LINT_ERROR, "single value larger than 8 MiB" },
 	};
 	check_findings(&r, want, sizeof want / sizeof *want);
-	/* the 100 MiB file never sits in memory (libyaml's token is capped at 8 MiB) */
+	/* the 100 MiB file never sits in memory (libyaml's token is capped at
+	 * 8 MiB); not measurable under ASan, whose quarantine keeps freed
+	 * blocks resident */
+#if defined(__SANITIZE_ADDRESS__)
+	(void)grew;
+	if (0) {
+#else
 	if (grew > 48 * 1024) {
+#endif
 		test_failures++;
 		fprintf(stderr, "linting a 100 MiB file grew the RSS by %ld KiB\n", grew);
 	}
