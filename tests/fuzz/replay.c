@@ -1,7 +1,7 @@
 /* Replays corpora through one harness without libFuzzer (any compiler):
  * `fuzz-replay-NAME DIR|FILE...` runs every regular file it is given, or
- * finds in the directories given, through LLVMFuzzerTestOneInput, in name
- * order. An input that breaks an invariant aborts (after naming itself),
+ * finds in the directories given (and their subdirectories), through
+ * LLVMFuzzerTestOneInput, in name order. An input that breaks an invariant aborts (after naming itself),
  * so the meson test fails; ASan/UBSan builds catch memory errors too. */
 #include "fuzz.h"
 
@@ -74,6 +74,8 @@ static int run_dir(const char *dir, int *count)
 		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
 			rc = run_file(p);
 			(*count)++;
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = run_dir(p, count);
 		}
 		free(p);
 	}
