@@ -10,9 +10,14 @@
 # (a failed one is run again, as the next CronJob run would, up to RETRIES
 # times) and none may exceed DEADLINE seconds.
 #
+# Last, for the extrapolation in bench/README.md, what the registry itself
+# serves: CAPACITY manifest HEADs (default 3000), 50 in flight (curl
+# --parallel over kept-alive connections, no process start per request).
+#
 # usage: bench/fleet.sh [N...]      (default: 50 200 500; at most 500)
 #        SHARE (429 share, default 0.25), DEADLINE (s, default 60),
-#        RETRIES (default 3), OCISYNC=path/to/ocisync
+#        RETRIES (default 3), CAPACITY (default 3000),
+#        OCISYNC=path/to/ocisync
 set -euo pipefail
 SHARE=${SHARE:-0.25}
 DEADLINE=${DEADLINE:-60}
@@ -86,3 +91,15 @@ want=$(link_hex "$WORK/roots/r0")
 for i in $(seq 0 $((max - 1))); do
 	[ "$(link_hex "$WORK/roots/r$i")" = "$want" ] || { echo "root r$i moved" >&2; exit 1; }
 done
+
+# the registry's own rate for the same request
+CAPACITY=${CAPACITY:-3000}
+url="http://$REG/v2/fleet/app/manifests/prod"
+for i in $(seq 1 "$CAPACITY"); do printf 'url = "%s"\noutput = /dev/null\n' "$url"; done >"$WORK/curl.cfg"
+t0=$EPOCHREALTIME
+curl -s --no-progress-meter -I --parallel --parallel-max 50 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	-K "$WORK/curl.cfg" -w '%{http_code}\n' >"$WORK/codes"
+t1=$EPOCHREALTIME
+printf 'registry alone: %d manifest HEADs, 50 in flight: %s; answers: %s\n' "$CAPACITY" \
+	"$(awk -v a="$t0" -v b="$t1" -v n="$CAPACITY" 'BEGIN { printf "%.1f s, %.0f/s", b - a, n / (b - a) }')" \
+	"$(sort "$WORK/codes" | uniq -c | awk '{ printf "%s x %s ", $1, $2 }')"
