@@ -99,8 +99,7 @@ static void check_tree(const char *dir, const char *real_dest, int accepted, int
 
 static void check_outside(void)
 {
-	/* dest, decoy, decoy.yaml, index (when written), no-helpers of other
-	 * harnesses never share this process. */
+	/* only what this harness put there: dest, the decoys, the index */
 	const char *sb = fuzz_sandbox();
 	DIR *d = opendir(sb);
 	FUZZ_CHECK(d != NULL);
