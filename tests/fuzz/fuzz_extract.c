@@ -60,6 +60,30 @@ static void see(const struct stat *st)
 	seen[nseen++] = (seen_file){ st->st_ino, st->st_nlink, 1 };
 }
 
+/* 1 when a symlink whose directory is depth levels below dest, pointing at
+ * target, stays inside dest by its text alone (relative, and its '..'
+ * never climbing above dest), as extract.h promises. */
+static int link_text_inside(const char *target, int depth)
+{
+	if (target[0] == '/')
+		return 0;
+	int level = depth;
+	const char *p = target;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			if (--level < 0)
+				return 0;
+		} else if (n > 0 && !(n == 1 && *p == '.')) {
+			level++;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
 /* Walks dest (without following symlinks) checking links. depth bounds a
  * hostile tree. */
 static void check_tree(const char *dir, const char *real_dest, int accepted, int depth)
@@ -80,7 +104,13 @@ static void check_tree(const char *dir, const char *real_dest, int accepted, int
 		if (S_ISDIR(st.st_mode)) {
 			check_tree(p, real_dest, accepted, depth + 1);
 		} else if (S_ISLNK(st.st_mode)) {
-			char resolved[PATH_MAX];
+			char resolved[PATH_MAX], target[PATH_MAX];
+			ssize_t tn = readlink(p, target, sizeof target - 1);
+			FUZZ_CHECK(tn >= 0);
+			target[tn] = '\0';
+			if (accepted && !link_text_inside(target, depth))
+				fprintf(stderr, "symlink %s -> %s leaves the destination\n", p, target);
+			FUZZ_CHECK(!accepted || link_text_inside(target, depth));
 			if (accepted && realpath(p, resolved)) {
 				size_t n = strlen(real_dest);
 				if (strncmp(resolved, real_dest, n) != 0 || (resolved[n] != '/' && resolved[n] != '\0'))
