@@ -47,15 +47,18 @@ steps() { # steps so far, from the metrics file
 }
 errors() { awk '/^ocisync_sync_total\{result="error"\}/ { print $2 }' "$M" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SYNC_PID/status"; }
+# the heap and other private memory: what a leak grows (VmRSS also counts
+# library code pages as new paths run for the first time)
+anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$SYNC_PID/status"; }
 fds() { ls "/proc/$SYNC_PID/fd" | wc -l; }
 T0=$EPOCHREALTIME
 SAMPLES="$WORK/samples"
 sample() { # PHASE
 	kill -0 "$SYNC_PID" 2>/dev/null || { echo "the sync loop died: $(tail -3 "$WORK/sync.err")" >&2; exit 1; }
-	printf '%-10s %8.1f %7d %7d %5d %6d\n' "$1" "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" \
-		"$(steps)" "$(rss_kb)" "$(fds)" "$(errors)" | tee -a "$SAMPLES"
+	printf '%-10s %8.1f %7d %7d %7d %5d %6d\n' "$1" "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" \
+		"$(steps)" "$(rss_kb)" "$(anon_kb)" "$(fds)" "$(errors)" | tee -a "$SAMPLES"
 }
-printf '%-10s %8s %7s %7s %5s %6s\n' phase seconds steps rss_kB fds errors
+printf '%-10s %8s %7s %7s %7s %5s %6s\n' phase seconds steps rss_kB anon_kB fds errors
 
 # phase 1: steady, with a publish every PUBLISH_EVERY steps
 gen=0
@@ -103,25 +106,29 @@ sample final
 kill -TERM "$SYNC_PID"
 wait "$SYNC_PID" || { echo "the sync loop did not exit 0 on SIGTERM" >&2; exit 1; }
 
-# verdict: after warm-up (the first 10% of samples), RSS and fds not still
-# climbing (the second half's peaks within 256 kB / 2 fds of the first's)
+# verdict: after warm-up (the first 10% of samples), private memory
+# (RssAnon) and fds not still climbing (the second half's peaks within
+# 256 kB / 2 fds of the first's)
 /usr/bin/python3 - "$SAMPLES" "$gen" "$restarts" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 gens, restarts = int(sys.argv[2]), int(sys.argv[3])
-steps = [int(r[2]) for r in rows]; rss = [int(r[3]) for r in rows]; fds = [int(r[4]) for r in rows]
+steps = [int(r[2]) for r in rows]; rss = [int(r[3]) for r in rows]
+anon = [int(r[4]) for r in rows]; fds = [int(r[5]) for r in rows]
 warm = max(1, len(rows) // 10)
 def span(xs): return min(xs), max(xs)
 r_lo, r_hi = span(rss[warm:]); f_lo, f_hi = span(fds[warm:])
 growth = rss[-1] - rss[warm]
 per_k = growth / max(1, (steps[-1] - steps[warm])) * 1000
-print("\nsteps %d (%d publishes, %d registry restarts, %d failed steps)" % (steps[-1], gens, restarts, int(rows[-1][5])))
+print("\nsteps %d (%d publishes, %d registry restarts, %d failed steps)" % (steps[-1], gens, restarts, int(rows[-1][6])))
 print("RSS after warm-up: %d..%d kB (first %d, last %d: %+d kB, %+.1f kB per 1000 steps)" % (r_lo, r_hi, rss[warm], rss[-1], growth, per_k))
 print("open fds after warm-up: %d..%d" % (f_lo, f_hi))
 half = warm + (len(rows) - warm) // 2
-climb = max(rss[half:]) - max(rss[warm:half]) if half > warm else 0
+a_lo, a_hi = span(anon[warm:])
+print("RssAnon after warm-up: %d..%d kB (first %d, last %d: %+d kB)" % (a_lo, a_hi, anon[warm], anon[-1], anon[-1] - anon[warm]))
+climb = max(anon[half:]) - max(anon[warm:half]) if half > warm else 0
 fclimb = max(fds[half:]) - max(fds[warm:half]) if half > warm else 0
-print("peaks, second half minus first half: RSS %+d kB, fds %+d" % (climb, fclimb))
+print("peaks, second half minus first half: RssAnon %+d kB, fds %+d" % (climb, fclimb))
 # a sample may land while a step holds a file or socket open: only a
 # climbing peak counts
 leak = fclimb > 2 or climb > 256
