@@ -4,8 +4,8 @@
 # valid (index.json parses, every blob a descriptor names is there with its
 # digest and size), registry tags name whole manifests whose blobs are all
 # there, a pull destination is absent or holds one whole tree. After each
-# loop a clean run succeeds and is checked again; sync's clean run must
-# also leave no temporary of ours (push and pull: see
+# kill the same command run to the end succeeds and is checked again;
+# sync's must also leave no temporary of ours (push and pull: see
 # assert_no_push_pull_temporaries in fault_lib.sh).
 # FAULT_ROUNDS kills per operation (default 4: CI); scripts/faults.sh runs
 # it longer.
@@ -53,37 +53,55 @@ measure() {
 	span=$(((t1 - t0) * 3 / 2 + 20))
 }
 killed=0 finished=0
-tally() { if [ "$RAN" = 1 ]; then finished=$((finished + 1)); else killed=$((killed + 1)); fi; }
 variant() { if [ $(($1 % 2)) -eq 0 ]; then echo a; else echo b; fi; }
+# fault_round CHECK... -- ARGS...: `ocisync ARGS` killed at a random
+# instant, CHECK; then `ocisync ARGS` run to the end (it must succeed),
+# CHECK again
+fault_round() {
+	local check=()
+	while [ "$1" != -- ]; do
+		check+=("$1")
+		shift
+	done
+	shift
+	kill_at_random "$@"
+	if [ "$RAN" = 1 ]; then finished=$((finished + 1)); else killed=$((killed + 1)); fi
+	"${check[@]}"
+	ok "$@"
+	"${check[@]}"
+}
+
+# the sync checks: the link names a complete revision, the state file
+# parses; after a completed run (sync cleans up after killed ones) nothing
+# of ours is left
+check_sync() { # ROOT
+	check_link "$1"
+	[ ! -e "$1/.state.json" ] || /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1/.state.json" ||
+		fail "state file corrupt after a kill"
+}
+check_sync_clean() { # ROOT
+	check_sync "$1"
+	local extra
+	extra=$(find "$1" "$1/.revisions" -maxdepth 1 -name '.*' ! -name .revisions ! -name .lock ! -name .state.json ! -name .)
+	assert_eq "$extra" "" "leftovers under $1 after a clean run"
+}
 
 step "sync from a registry: $ROUNDS kills"
 R="$WORK/root-reg"
 measure sync "$REG/fault/src:a" --root "$R" --once --keep 1
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random sync "$REG/fault/src:$(variant "$i")" --root "$R" --once --keep 1
-	tally
-	check_link "$R"
-	[ ! -e "$R/.state.json" ] || /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$R/.state.json" ||
-		fail "state file corrupt after a kill"
+	fault_round check_sync "$R" -- sync "$REG/fault/src:$(variant "$i")" --root "$R" --once --keep 1
+	check_sync_clean "$R"
+	same_tree "$R/current" "$WORK/src-$(variant "$i")"
 done
 
 step "sync from a layout: $ROUNDS kills"
 R2="$WORK/root-layout"
 measure sync "oci-layout:$WORK/layout:a" --root "$R2" --once --keep 1
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random sync "oci-layout:$WORK/layout:$(variant "$i")" --root "$R2" --once --keep 1
-	tally
-	check_link "$R2"
-done
-
-step "sync: a clean run recovers and leaves no temporary"
-for r in "$R" "$R2"; do
-	if [ "$r" = "$R" ]; then src="$REG/fault/src:a"; else src="oci-layout:$WORK/layout:a"; fi
-	ok sync "$src" --root "$r" --once --keep 1
-	check_link "$r"
-	same_tree "$r/current" "$WORK/src-a"
-	extra=$(find "$r" "$r/.revisions" -maxdepth 1 -name '.*' ! -name .revisions ! -name .lock ! -name .state.json ! -name .)
-	assert_eq "$extra" "" "leftovers under $r after a clean run"
+	fault_round check_sync "$R2" -- sync "oci-layout:$WORK/layout:$(variant "$i")" --root "$R2" --once --keep 1
+	check_sync_clean "$R2"
+	same_tree "$R2/current" "$WORK/src-$(variant "$i")"
 done
 
 step "push to a layout: $ROUNDS kills"
@@ -92,84 +110,56 @@ fresh_tree 0
 measure push "oci-layout:$L2:v0" "$WORK/src-n"
 for i in $(seq 1 "$ROUNDS"); do
 	fresh_tree "$i"
-	kill_at_random push "oci-layout:$L2:v$i" "$WORK/src-n"
-	tally
-	check_layout "$L2"
+	fault_round check_layout "$L2" -- push "oci-layout:$L2:v$i" "$WORK/src-n"
 done
-fresh_tree clean
-ok push "oci-layout:$L2:clean" "$WORK/src-n"
-check_layout "$L2"
 
 step "push to a registry: $ROUNDS kills"
 fresh_tree 0
 measure push "$REG/fault/push:v0" "$WORK/src-n"
 for i in $(seq 1 "$ROUNDS"); do
 	fresh_tree "$i"
-	kill_at_random push "$REG/fault/push:v$i" "$WORK/src-n"
-	tally
-	check_registry_repo fault/push
+	fault_round check_registry_repo fault/push -- push "$REG/fault/push:v$i" "$WORK/src-n"
 done
-fresh_tree clean
-ok push "$REG/fault/push:clean" "$WORK/src-n"
-check_registry_repo fault/push
 
 step "tag in a registry and in a layout: $ROUNDS kills each"
 measure tag "$REG/fault/src:a" t0
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random tag "$REG/fault/src:$(variant "$i")" "t$i" "u$i"
-	tally
-	check_registry_repo fault/src
+	fault_round check_registry_repo fault/src -- tag "$REG/fault/src:$(variant "$i")" "t$i" "u$i"
 done
 measure tag "oci-layout:$WORK/layout:a" t0
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random tag "oci-layout:$WORK/layout:$(variant "$i")" "t$i" "u$i"
-	tally
-	check_layout "$WORK/layout"
+	fault_round check_layout "$WORK/layout" -- tag "oci-layout:$WORK/layout:$(variant "$i")" "t$i" "u$i"
+	ok resolve "oci-layout:$WORK/layout:u$i"
+	assert_eq "$OUT" "$("$OCISYNC" resolve "oci-layout:$WORK/layout:$(variant "$i")")" "layout tag u$i"
 done
-ok tag "$REG/fault/src:a" clean
-ok tag "oci-layout:$WORK/layout:a" clean
-check_registry_repo fault/src
-check_layout "$WORK/layout"
-ok resolve "oci-layout:$WORK/layout:clean"
-assert_eq "$OUT" "$("$OCISYNC" resolve "oci-layout:$WORK/layout:a")" "layout tag after a clean run"
 
 step "pull from a registry: $ROUNDS kills"
 D="$WORK/pulled"
+# whole tree a or whole tree b, whatever the kill interrupted
+check_pulled() {
+	[ -e "$D" ] || return 0
+	if diff -r -q "$D" "$WORK/src-a" >/dev/null 2>&1; then :; else same_tree "$D" "$WORK/src-b"; fi
+}
 measure pull "$REG/fault/src:a" "$D"
 for i in $(seq 1 "$ROUNDS"); do
-	v=$(variant "$i")
-	kill_at_random pull "$REG/fault/src:$v" "$D" --force
-	tally
-	# whole tree a or whole tree b, whatever the kill interrupted
-	if [ -e "$D" ]; then
-		if diff -r -q "$D" "$WORK/src-a" >/dev/null 2>&1; then :; else same_tree "$D" "$WORK/src-b"; fi
-	fi
+	fault_round check_pulled -- pull "$REG/fault/src:$(variant "$i")" "$D" --force
+	same_tree "$D" "$WORK/src-$(variant "$i")"
 done
-ok pull "$REG/fault/src:b" "$D" --force
-same_tree "$D" "$WORK/src-b"
 
 step "copy registry -> layout and layout -> registry: $ROUNDS kills each"
 L3="$WORK/layout-copy"
 measure copy "$REG/fault/src:a" "oci-layout:$L3:c0"
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random copy "$REG/fault/src:$(variant "$i")" "oci-layout:$L3:c$i"
-	tally
-	check_layout "$L3"
+	fault_round check_layout "$L3" -- copy "$REG/fault/src:$(variant "$i")" "oci-layout:$L3:c$i"
 done
-ok copy "$REG/fault/src:b" "oci-layout:$L3:clean"
-check_layout "$L3"
 measure copy "oci-layout:$WORK/layout:a" "$REG/fault/copy:c0"
 for i in $(seq 1 "$ROUNDS"); do
-	kill_at_random copy "oci-layout:$WORK/layout:$(variant "$i")" "$REG/fault/copy:c$i"
-	tally
-	check_registry_repo fault/copy
+	fault_round check_registry_repo fault/copy -- copy "oci-layout:$WORK/layout:$(variant "$i")" "$REG/fault/copy:c$i"
 done
-ok copy "oci-layout:$WORK/layout:b" "$REG/fault/copy:clean"
-check_registry_repo fault/copy
 
 step "temporaries left by killed push/pull/copy after the clean runs"
 left=$(temporaries_of_ours "$WORK" | grep -vc '/root-' || true)
-echo "fault_kill: $killed runs killed, $finished finished before the kill; push/pull/copy temporaries left: $left" >&2
+echo "fault_kill: $killed runs killed, $finished finished before the kill, each followed by a clean run; push/pull/copy temporaries left: $left" >&2
 if [ "${FAULT_CHECK_TEMPORARIES:-0}" = 1 ]; then
 	assert_no_push_pull_temporaries "$WORK"
 fi

@@ -87,7 +87,7 @@ for tag in tags:
 PY
 }
 
-# kill_at_random PIDVAR_SPAN CMD...: starts ocisync CMD, SIGKILLs it after a
+# kill_at_random ARGS...: starts `ocisync ARGS`, SIGKILLs it after a
 # random delay below $span ms; RAN is 1 when it finished before the kill.
 kill_at_random() {
 	local delay pid
