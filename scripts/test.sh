@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test twice: in a normal
 # build (build/) and under AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-asan/); then the mutation check (counted as one test). Ends with
-# the line "N passed, N failed".
+# (build-asan/); then each libFuzzer harness briefly when clang is there,
+# and the mutation check (each counted as one test). Ends with the line
+# "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,6 +33,17 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 run_build sanitized build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
+
+# Fuzzing: each libFuzzer harness for a short fixed time (scripts/fuzz.sh
+# runs them longer on demand); skipped when clang is not installed.
+fuzz_result=skipped
+echo "== fuzz (${OCISYNC_FUZZ_SECONDS:-12} s per harness)"
+bash scripts/fuzz.sh -t "${OCISYNC_FUZZ_SECONDS:-12}"
+case $? in
+0) fuzz_result=passed ;;
+77) ;;
+*) fuzz_result=failed; status=1 ;;
+esac
 
 # The mutation check (tests/mutants/, scripts/mutate.sh): every planted bug
 # must make some test fail. Its own scratch build; about 10-15 minutes on two
@@ -71,6 +83,11 @@ esac
 if [ "${#suites[@]}" -lt 2 ]; then
 	failed=$((failed + 2 - ${#suites[@]}))
 fi
+case $fuzz_result in
+passed) passed=$((passed + 1)) ;;
+failed) failed=$((failed + 1)) ;;
+skipped) skipped=$((skipped + 1)) ;;
+esac
 [ "$failed" -eq 0 ] || status=1
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

@@ -46,6 +46,15 @@ struct oci_lint {
 	int quitting;          /* the worker took QUIT (possibly mid-file) */
 	/* the worker's */
 	msg *cur;              /* the DATA message being read */
+	/* What the last two handler calls gave libyaml, with their place in
+	 * the file: libyaml reports an encoding error by byte offset, within
+	 * the data it was handed last. */
+	struct window {
+		char *data;
+		size_t len, cap;
+		size_t start, lines_before;
+	} win[2];
+	size_t given, given_lines; /* bytes and newlines given so far */
 	int at_end;            /* the handler saw END of the current file */
 	lint_input_guard guard;
 	oci_lint_report rep;
@@ -149,39 +158,86 @@ static int sink_add(lint_sink *s, lint_rule rule, int line, const char *message)
 
 /* libyaml's input handler: the current file's DATA messages, then EOF at
  * its END. */
+/* Keeps a copy of what was just handed to libyaml (see oci_lint.win). */
+static int remember_window(oci_lint *l, const unsigned char *buf, size_t n)
+{
+	struct window t = l->win[1];
+	l->win[1] = l->win[0];
+	l->win[0] = t;
+	struct window *w = &l->win[0];
+	if (n > w->cap) {
+		char *d = realloc(w->data, n);
+		if (!d)
+			return -1;
+		w->data = d;
+		w->cap = n;
+	}
+	memcpy(w->data, buf, n);
+	w->len = n;
+	w->start = l->given;
+	w->lines_before = l->given_lines;
+	l->given += n;
+	for (const unsigned char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
+		l->given_lines++;
+	return 0;
+}
+
+/* libyaml's input handler: the current file's DATA messages, then EOF at
+ * its END. Each call is filled as far as libyaml asks (across messages),
+ * so what libyaml sees -- and so which error it reports first, since its
+ * reader checks encoding ahead of the scanner -- does not depend on how the
+ * caller cut the file into chunks. */
 static int read_handler(void *ud, unsigned char *buf, size_t size, size_t *size_read)
 {
 	oci_lint *l = ud;
 	*size_read = 0;
-	if (l->at_end)
-		return 1;
-	while (!l->cur) {
-		msg *m = dequeue(l);
-		if (m->kind == MSG_END || m->kind == MSG_QUIT) {
-			/* QUIT mid-file: the packer stopped before the file's end */
-			l->quitting |= m->kind == MSG_QUIT;
-			free(m);
-			l->at_end = 1;
-			return 1;
+	while (*size_read < size && !l->at_end) {
+		if (!l->cur) {
+			msg *m = dequeue(l);
+			if (m->kind == MSG_END || m->kind == MSG_QUIT) {
+				/* QUIT mid-file: the packer stopped before the file's end */
+				l->quitting |= m->kind == MSG_QUIT;
+				free(m);
+				l->at_end = 1;
+				break;
+			}
+			l->cur = m;
 		}
-		l->cur = m;
+		size_t n = l->cur->len - l->cur->off;
+		if (n > size - *size_read)
+			n = size - *size_read;
+		if (l->guard.since_event + n > OCI_LINT_MAX_DOCUMENT) {
+			l->guard.over = 1;
+			return 0;
+		}
+		memcpy(buf + *size_read, l->cur->data + l->cur->off, n);
+		l->cur->off += n;
+		l->guard.since_event += n;
+		*size_read += n;
+		if (l->cur->off == l->cur->len) {
+			free(l->cur);
+			l->cur = NULL;
+		}
 	}
-	size_t n = l->cur->len - l->cur->off;
-	if (n > size)
-		n = size;
-	if (l->guard.since_event + n > OCI_LINT_MAX_DOCUMENT) {
-		l->guard.over = 1;
+	if (*size_read && remember_window(l, buf, *size_read) < 0)
 		return 0;
-	}
-	memcpy(buf, l->cur->data + l->cur->off, n);
-	l->cur->off += n;
-	l->guard.since_event += n;
-	*size_read = n;
-	if (l->cur->off == l->cur->len) {
-		free(l->cur);
-		l->cur = NULL;
-	}
 	return 1;
+}
+
+/* The line of a byte offset libyaml reported (an encoding error). */
+static int line_at(void *ud, size_t offset)
+{
+	oci_lint *l = ud;
+	for (int i = 0; i < 2; i++) {
+		const struct window *w = &l->win[i];
+		if (offset < w->start || offset >= w->start + w->len)
+			continue;
+		size_t nl = w->lines_before;
+		for (size_t k = 0; k < offset - w->start; k++)
+			nl += w->data[k] == '\n';
+		return (int)nl + 1;
+	}
+	return (int)l->given_lines + 1; /* past what was read: the end */
 }
 
 /* Rules report in the order they run; a reader wants a document's
@@ -204,6 +260,11 @@ static void lint_one_file(oci_lint *l, const char *rel)
 	l->cur = NULL;
 	l->at_end = 0;
 	memset(&l->guard, 0, sizeof l->guard);
+	l->guard.line_at = line_at;
+	l->guard.line_ctx = l;
+	l->given = l->given_lines = 0;
+	l->win[0].len = l->win[1].len = 0;
+	l->win[0].start = l->win[1].start = 0;
 	int skip = lint_policy_path_allowed(l->policy, rel);
 	if (!skip && !yaml_parser_initialize(&p)) {
 		l->failed = OCI_ENOMEM;
@@ -225,7 +286,8 @@ static void lint_one_file(oci_lint *l, const char *rel)
 				sink.document = doc;
 				size_t first = l->rep.n;
 				rc = lint_check_document(&sink, root);
-				sort_by_line(l->rep.items + first, l->rep.n - first);
+				if (l->rep.n > first)
+					sort_by_line(l->rep.items + first, l->rep.n - first);
 			} else if (st == LINT_DOC_SYNTAX || st == LINT_DOC_LIMIT) {
 				char message[512];
 				snprintf(message, sizeof message, st == LINT_DOC_SYNTAX ? "not valid YAML: %s" : "document %s",
@@ -357,6 +419,8 @@ void oci_lint_free(oci_lint *l)
 		free(m);
 	}
 	free(l->quit);
+	free(l->win[0].data);
+	free(l->win[1].data);
 	oci_lint_report_dispose(&l->rep);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->more);

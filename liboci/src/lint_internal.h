@@ -37,6 +37,11 @@ typedef struct lint_input_guard {
 	size_t since_event;
 	int over;
 	char why[256];            /* room for a syntax message with its context */
+	/* libyaml reports an encoding error (invalid UTF-8, a control
+	 * character) by byte offset, not line: the input's owner maps it,
+	 * or NULL (line 1). */
+	int (*line_at)(void *ctx, size_t offset);
+	void *line_ctx;
 } lint_input_guard;
 
 /* Reads the next document of the stream parser p into a fresh tree in

@@ -210,6 +210,15 @@ static int apply(oci_lint_policy *p, const lint_node *root, const char *path)
 	return 0;
 }
 
+static int line_in_text(void *ctx, size_t offset)
+{
+	const oci_buf *t = ctx;
+	int line = 1;
+	for (size_t i = 0; i < offset && i < t->len; i++)
+		line += t->data[i] == '\n';
+	return line;
+}
+
 int oci_lint_policy_load(oci_lint_policy **out, const char *path)
 {
 	*out = NULL;
@@ -234,6 +243,8 @@ int oci_lint_policy_load(oci_lint_policy **out, const char *path)
 	int line = 0;
 	lint_input_guard guard;
 	memset(&guard, 0, sizeof guard);
+	guard.line_at = line_in_text;
+	guard.line_ctx = &text;
 	lint_doc_status st = lint_read_document(&root, &arena, &parser, &guard, &why, &line);
 	if (st == LINT_DOC_NOMEM) {
 		rc = OCI_ENOMEM_SET();

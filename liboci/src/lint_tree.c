@@ -98,6 +98,8 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 		if (!yaml_parser_parse(p, &ev)) {
 			*why = p->problem ? p->problem : "not valid YAML";
 			*line = (int)(p->problem_mark.line + 1);
+			if (p->error == YAML_READER_ERROR)
+				*line = guard && guard->line_at ? guard->line_at(guard->line_ctx, p->problem_offset) : 1;
 			if (p->context && guard) {
 				/* "did not find expected ',' or ']'" means little
 				 * without "while parsing a flow sequence" at line N */

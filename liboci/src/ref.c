@@ -334,8 +334,14 @@ int oci_ref_dup(oci_ref **out, const oci_ref *r)
 
 int oci_ref_format_repo(char **out, const oci_ref *r)
 {
+	/* A registry whose host is "oci-layout" (with a port) keeps its
+	 * oci:// so the text does not read back as a layout (found by
+	 * tests/fuzz/fuzz_ref.c). */
+	int ambiguous = r->kind == OCI_REF_REGISTRY &&
+			strncmp(r->registry, LAYOUT_PREFIX, strlen(LAYOUT_PREFIX)) == 0;
 	int n = r->kind == OCI_REF_LAYOUT ? asprintf(out, LAYOUT_PREFIX "%s", r->path)
-					  : asprintf(out, "%s/%s", r->registry, r->repository);
+					  : asprintf(out, "%s%s/%s", ambiguous ? "oci://" : "", r->registry,
+						     r->repository);
 	if (n < 0) {
 		*out = NULL;
 		return OCI_ENOMEM_SET();

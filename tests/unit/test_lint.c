@@ -242,6 +242,9 @@ static void test_limits(void)
 		fwrite(chunk, 1, sizeof chunk, f);
 	fputs("\"}}\n", f);
 	fclose(f);
+	/* an encoding error (libyaml reports a byte offset) is placed on its line */
+	snprintf(file, sizeof file, "%s/control.yaml", dir);
+	write_file(file, "a: 1\nb: 2\nc: \001\n");
 	/* a document after a huge one is not reached: the file stops at the limit */
 	oci_lint_policy *p = NULL;
 	oci_lint_policy_new(&p);
@@ -250,6 +253,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(oci_lint_path(&r, dir, NULL, p), 0);
 	long grew = max_rss_kb() - before;
 	static const expect want[] = {
+		{ "control.yaml", 3, 1, "invalid-yaml", OCI_LINT_ERROR, "control characters are not allowed" },
 		{ "deep.yaml", 4, 1, "lint-limit", OCI_LINT_ERROR, "nested deeper than 100 levels" },
 		{ "one-line.json", 1, 1, "lint-limit", OCI_LINT_ERROR, "single value larger than 8 MiB" },
 	};
@@ -270,7 +274,7 @@ static void test_limits(void)
 	/* the limit can be turned into a warning like any rule */
 	oci_lint_policy_set(p, "lint-limit", OCI_LINT_WARNING);
 	CHECK_EQ_INT(oci_lint_path(&r, dir, NULL, p), 0);
-	CHECK_EQ_INT(r.errors, 0);
+	CHECK_EQ_INT(r.errors, 1);
 	CHECK_EQ_INT(r.warnings, 2);
 	oci_lint_report_dispose(&r);
 	oci_lint_policy_free(p);

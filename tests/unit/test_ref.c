@@ -65,6 +65,14 @@ static void test_registry_refs(void)
 	CHECK_STR(s, "ghcr.io/team/app:v1,prod@" D);
 	free(s);
 	oci_ref_free(r);
+	/* a registry host named oci-layout keeps its scheme when formatted,
+	 * else the text would read back as a layout (fuzz_ref's finding) */
+	check_parse("oci://oci-layout:6121/a", OCI_REF_REGISTRY, "oci-layout:6121", "a", NULL, "", NULL);
+	oci_ref_parse(&r, "oci://oci-layout:6121/a:v1");
+	oci_ref_format(&s, r);
+	CHECK_STR(s, "oci://oci-layout:6121/a:v1");
+	free(s);
+	oci_ref_free(r);
 }
 
 static void test_layout_refs(void)
