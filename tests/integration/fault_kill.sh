@@ -160,7 +160,7 @@ done
 step "temporaries left by killed push/pull/copy after the clean runs"
 left=$(temporaries_of_ours "$WORK" | grep -vc '/root-' || true)
 echo "fault_kill: $killed runs killed, $finished finished before the kill, each followed by a clean run; push/pull/copy temporaries left: $left" >&2
-if [ "${FAULT_CHECK_TEMPORARIES:-0}" = 1 ]; then
+if [ "${FAULT_CHECK_TEMPORARIES:-1}" = 1 ]; then
 	assert_no_push_pull_temporaries "$WORK"
 fi
 echo "fault_kill: ok"

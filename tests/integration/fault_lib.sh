@@ -107,10 +107,9 @@ temporaries_of_ours() { # dir...
 }
 
 # assert_no_push_pull_temporaries DIR...: after clean runs, nothing of the
-# above is left. Today push and pull do not remove what a killed run left
-# (defect 6), so the fault loop calls this only with
-# FAULT_CHECK_TEMPORARIES=1 (set it once that is fixed) and otherwise
-# reports the count.
+# above is left (defect 6 of issue 10, fixed: anonymous temporaries, and a
+# sweep of named ones whose process is gone). On by default;
+# FAULT_CHECK_TEMPORARIES=0 only reports the count.
 assert_no_push_pull_temporaries() {
 	local left
 	left=$(temporaries_of_ours "$@")
