@@ -53,6 +53,8 @@ static int parse_bind(struct sockaddr_storage *sa, const char *addr)
 			return oci_error_set(OCI_EINVALID, "--http-bind '%s': the host is too long", addr);
 		memcpy(host, addr, (size_t)(colon - addr));
 		port = colon + 1;
+		if (strchr(host, ':'))
+			return oci_error_set(OCI_EINVALID, "--http-bind '%s': an IPv6 address is written [ADDR]:PORT", addr);
 		if (!host[0]) /* ":PORT": every interface, asked for explicitly */
 			snprintf(host, sizeof host, "0.0.0.0");
 	} else {

@@ -175,6 +175,30 @@ static void test_reports(void)
 	sync_state_dispose(&s);
 }
 
+/* --http-bind addresses: loopback unless every interface is written out;
+ * names are not resolved. */
+static void test_parse_bind(void)
+{
+	const char *good[] = { "9090", "127.0.0.1:9090", ":9090", "0.0.0.0:1", "[::1]:65535", "[::]:80" };
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CHECK_EQ_INT(oci_sync_parse_bind(good[i]), 0);
+	struct { const char *addr, *msg; } bad[] = {
+		{ "", "needs an address" },
+		{ "localhost:9090", "'localhost' is not an IP address" },
+		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:", "the port must be a number" },
+		{ "9090x", "the port must be a number" },
+		{ "::1:9090", "an IPv6 address is written [ADDR]:PORT" },
+		{ "[::1]9090", "an IPv6 address is written [ADDR]:PORT" },
+		{ "[127.0.0.1]:80", "is not an IP address" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_EQ_INT(oci_sync_parse_bind(bad[i].addr), OCI_EINVALID);
+		CHECK_ERR_CONTAINS(bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_sync_state.XXXXXX");
@@ -183,6 +207,7 @@ int main(void)
 	RUN(test_time);
 	RUN(test_state_roundtrip);
 	RUN(test_reports);
+	RUN(test_parse_bind);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
