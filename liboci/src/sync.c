@@ -570,6 +570,8 @@ fail_early:
 	out->status = OCI_SYNC_ERROR;
 	out->error_code = rc;
 	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+	if (http) /* nothing reported, but /readyz must not stay green */
+		sync_http_update(http, NULL, 0);
 	free(s.ref_text);
 	free(s.given_ref);
 	sync_state_dispose(&s.st);

@@ -66,6 +66,25 @@ assert_eq "$CODE" 405 "POST"
 stop_loop
 assert_contains "$(cat "$WORK/loop.out")" "synced $d1 ($REF)"
 
+step "the status file's directory removed under a running loop: the next sync fails before publishing, /readyz 503"
+port=$(free_port)
+mkdir "$WORK/sd"
+start_loop "$WORK/root1" "$port" "$REF" --status-file "$WORK/sd/status.json"
+wait_port "$port"
+wait_first_step "$port"
+http "http://127.0.0.1:$port/readyz"
+assert_eq "$CODE $BODY" "200 ok" "/readyz before"
+rm -r "$WORK/sd"
+kill -HUP "$LOOP"
+for i in $(seq 1 100); do
+	http "http://127.0.0.1:$port/readyz"
+	[ "$CODE" = 503 ] && break
+	sleep 0.1
+done
+assert_eq "$CODE $BODY" "503 the last sync failed" "/readyz after a sync that could not report"
+stop_loop
+assert_contains "$(cat "$WORK/loop.err")" "--status-file $WORK/sd/status.json: directory $WORK/sd does not exist"
+
 step "a failing sync: /healthz alive, /readyz 503 with the reason"
 port=$(free_port)
 start_loop "$WORK/root2" "127.0.0.1:$port" "oci-layout:$L:missing"
