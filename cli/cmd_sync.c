@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "oci/sign.h"
+#include "oci/sync.h"
 
 static const char help[] =
 	"Publishes the artifact REF resolves to (or the highest tag matching --semver) as a\n"
@@ -20,7 +22,10 @@ static const char help[] =
 	"  --once                one sync, then exit: 0 synced/unchanged, 1 otherwise\n"
 	"  --interval D          loop, syncing every D (default 60s; 30s, 5m, 1h)\n"
 	"  --keep N              revisions kept, the current one included (default 2)\n"
-	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices)\n"
+	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices);\n"
+	"                        when the keys change, the published revision is verified again\n"
+	"  --on-revoked ACTION   when no trusted key verifies the published revision any more:\n"
+	"                        withdraw (default: remove the link) or keep (serve it); an error either way\n"
 	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
 	"  --path SUBDIR         publish only this folder of the artifact\n"
 	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
@@ -34,6 +39,10 @@ static const char help[] =
 	"                        instead of the two above: only for publishers you trust\n"
 	"  --status-file F       JSON status written atomically after every sync\n"
 	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
+	"                        (labels ref, root, path on every series)\n"
+	"  --http-bind ADDR      loop: serve /metrics, /healthz, /readyz on ADDR (PORT or\n"
+	"                        IP:PORT: 9090 = 127.0.0.1:9090; :9090 = every interface);\n"
+	"                        /readyz: the last sync succeeded within 3 intervals\n"
 	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
 	"                        the loop; 0 = never): status error, the lock released\n"
 	"  -h, --help            this help\n\n"
@@ -154,6 +163,27 @@ static int open_verifier(cli *c, oci_verifier **out, const oci_strlist *keys)
 	return 0;
 }
 
+/* 0 when FILE's directory exists (or FILE is not given), else a usage error. */
+static int check_report_dir(cli *c, const char *option, const char *file)
+{
+	if (!file)
+		return 0;
+	if (!*file)
+		return cli_usage_error(c, "%s needs a file name", option);
+	const char *slash = strrchr(file, '/');
+	char dir[4096];
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == file)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - file), file);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return cli_usage_error(c, "%s %s: directory %s does not exist", option, file, dir);
+	return 0;
+}
+
 /* Strict non-negative integer option. */
 static int parse_count(const char *s, long *out)
 {
@@ -184,6 +214,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "publisher-limits", no_argument, NULL, 'P' },
 		{ "status-file", required_argument, NULL, 'S' },
 		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "on-revoked", required_argument, NULL, 'R' },
+		{ "http-bind", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -193,6 +225,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	oci_verifier *verifier = NULL;
+	char *trust = NULL;
 	int once = 0, have_interval = 0;
 	long n;
 	int64_t ms;
@@ -248,6 +281,20 @@ int cmd_sync(cli *c, int argc, char **argv)
 		case 'P': opts.publisher_limits = 1; break;
 		case 'S': opts.status_file = optarg; break;
 		case 'M': opts.metrics_file = optarg; break;
+		case 'R':
+			if (!strcmp(optarg, "withdraw") || !strcmp(optarg, "keep")) {
+				opts.keep_revoked = !strcmp(optarg, "keep");
+				break;
+			}
+			rc = cli_usage_error(c, "--on-revoked takes withdraw or keep, not '%s'", optarg);
+			goto cleanup;
+		case 'H':
+			if (oci_sync_parse_bind(optarg) < 0) {
+				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				goto cleanup;
+			}
+			loop.http_bind = optarg;
+			break;
 		case 'h': rc = cli_help(c, help); goto cleanup;
 		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
 		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
@@ -265,6 +312,15 @@ int cmd_sync(cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "--once and --interval exclude each other");
 		goto cleanup;
 	}
+	if (once && loop.http_bind) {
+		rc = cli_usage_error(c, "--http-bind serves the loop; it does not apply to --once");
+		goto cleanup;
+	}
+	/* checked before anything is published: a sync that cannot report
+	 * would publish and then fail every run */
+	if ((rc = check_report_dir(c, "--status-file", opts.status_file)) ||
+	    (rc = check_report_dir(c, "--metrics-file", opts.metrics_file)))
+		goto cleanup;
 	if (once && loop.max_failures) {
 		rc = cli_usage_error(c, "--max-failures applies to the loop, not to --once");
 		goto cleanup;
@@ -292,6 +348,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 	if (verifier) {
 		opts.verify = oci_verifier_check;
 		opts.verify_ctx = verifier;
+		if (oci_verifier_fingerprint(&trust, verifier) < 0) {
+			rc = cli_fail(c, "--verify-key");
+			goto cleanup;
+		}
+		opts.trust = trust;
 	}
 	sync_cli sc = { c, argv[optind], ref, verifier };
 	/* the deadline runs per sync, not from the start of the process */
@@ -342,6 +403,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 cleanup:
 	oci_verifier_free(verifier);
+	free(trust);
 	oci_target_free(t);
 	oci_ref_free(ref);
 	oci_strlist_dispose(&keys);

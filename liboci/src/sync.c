@@ -51,6 +51,10 @@ typedef struct step {
 	char cur_hex[SYNC_HEX_LEN + 1];
 	sync_state st;
 	char *ref_text;             /* the reference as the hook and status show it */
+	char *given_ref;            /* the reference as given: the metrics' ref label */
+	char revoked[OCI_DIGEST_SIZE]; /* the published digest no trusted key verifies now */
+	char revoked_msg[1200];     /* why, and what became of the link */
+	struct sync_http *http;     /* --http-bind, NULL without */
 	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
 } step;
 
@@ -259,6 +263,65 @@ static void flush_revision(const char *dir)
 	}
 }
 
+/* The digest published before hex and different from it (the rollback
+ * target), "" when none: the history is most recently published first. */
+static void last_different(step *s, const char *hex)
+{
+	oci_sync_result *out = s->out;
+	out->previous_digest[0] = '\0';
+	for (size_t i = 0; i < s->st.history.n; i++)
+		if (strcmp(s->st.history.items[i], hex)) {
+			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->st.history.items[i]);
+			return;
+		}
+}
+
+/* Revocation: when the trusted keys are not those the published revision
+ * was verified with, that revision is verified again before anything else.
+ * A revision no trusted key verifies is withdrawn (the link removed) or,
+ * with keep_revoked, left in place; either way s->revoked names it and the
+ * step ends in an error unless the tag has moved to a revision that
+ * verifies. A failure to check (network, timeout) is an error of its own
+ * and changes nothing: the check is repeated next step. */
+static int recheck_trust(step *s)
+{
+	const oci_sync_opts *o = s->o;
+	const char *now = o->trust ? o->trust : "";
+	const char *then = s->st.trust ? s->st.trust : "";
+	if (!strcmp(now, then))
+		return 0;
+	if (!s->cur_hex[0] || !o->verify) /* nothing served, or nothing to check with */
+		return sync_state_set(&s->st.trust, *now ? now : NULL);
+	char digest[OCI_DIGEST_SIZE];
+	snprintf(digest, sizeof digest, "sha256:%s", s->cur_hex);
+	info(o, "the trusted keys changed: verifying the published %s again", digest);
+	int rc = o->verify(o->verify_ctx, s->t, digest);
+	if (rc == 0)
+		return sync_state_set(&s->st.trust, *now ? now : NULL);
+	if (rc > 0 || oci_error_last()->code == 0)
+		rc = oci_error_set(OCI_EVERIFY, "signature verification of %s failed", digest);
+	if (rc != OCI_EVERIFY)
+		return oci_error_wrap("verifying the published %s with the changed keys", digest);
+	char why[900];
+	snprintf(why, sizeof why, "%s", oci_error_last()->message);
+	snprintf(s->revoked, sizeof s->revoked, "%s", digest);
+	if (!o->keep_revoked) {
+		if ((rc = sync_link_remove(o->root, s->link)))
+			return rc;
+		s->cur_hex[0] = '\0';
+		s->st.digest[0] = '\0';
+		s->st.hook_digest[0] = '\0';
+		s->st.hook_result[0] = '\0';
+		if ((rc = remember_annotations(&s->st, NULL)) || (rc = sync_state_save(&s->st, s->state_path, 1)))
+			return rc;
+	}
+	snprintf(s->revoked_msg, sizeof s->revoked_msg,
+		 "the published revision %s is not verified by any trusted key (the keys changed): %s; %s", digest, why,
+		 o->keep_revoked ? "it is still served (--on-revoked keep)"
+				 : "it was withdrawn: the link is removed (--on-revoked withdraw)");
+	return 0;
+}
+
 /* Deletes revisions beyond --keep (the one the link names is never one). */
 static int prune(step *s, const char *hex)
 {
@@ -286,30 +349,41 @@ static int do_step(step *s)
 	if (s->st.digest[0] && strcmp(s->st.path ? s->st.path : "", o->path ? o->path : ""))
 		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s; a different --path needs its own root",
 				     o->root, s->st.path ? "--path " : "the whole artifact", s->st.path ? s->st.path : "");
+	if ((rc = recheck_trust(s)))
+		return rc;
 	if (s->cur_hex[0])
-		snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
+		last_different(s, s->cur_hex);
 	if ((rc = resolve(s))) {
 		oci_error_wrap("resolving %s", s->ref_text ? s->ref_text : "the reference");
+		if (s->revoked[0])
+			oci_error_wrap("%s; and then", s->revoked_msg);
 		return rc;
 	}
 	if ((rc = format_ref(s)))
 		return rc;
 	const char *hex = out->digest + 7;
+	/* a revoked revision is served again only once a trusted key verifies it */
+	if (s->revoked[0] && !strcmp(s->revoked, out->digest))
+		return oci_error_set(OCI_EVERIFY, "%s", s->revoked_msg);
 	snprintf(out->revision_dir, sizeof out->revision_dir, "%s/%s", s->revs, hex);
 	int same = s->cur_hex[0] && !strcmp(s->cur_hex, hex) && sync_revision_exists(o->root, hex);
 	int hook_done = !o->exec ||
 			(!strcmp(s->st.hook_digest, out->digest) && !strcmp(s->st.hook_result, "ok"));
 	if (same && hook_done) {
 		out->status = OCI_SYNC_UNCHANGED;
-		snprintf(out->previous_digest, sizeof out->previous_digest, "%s", out->digest);
 		/* --keep holds on every run: a lowered --keep, or a run killed
 		 * between its swap and its prune, is settled here. Nothing is
 		 * written when there is nothing beyond --keep. */
 		return prune(s, hex);
 	}
 	if (!same) {
-		if ((rc = materialise(s, hex)))
+		if ((rc = materialise(s, hex))) {
+			if (s->revoked[0])
+				oci_error_wrap("%s; and its successor", s->revoked_msg);
 			return rc;
+		}
+		if (s->cur_hex[0])
+			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
 		flush_revision(out->revision_dir);
 		if ((rc = sync_link_swap(o->root, s->link, hex)))
 			return rc;
@@ -320,16 +394,14 @@ static int do_step(step *s)
 		s->st.hook_digest[0] = '\0';
 		snprintf(s->st.hook_result, sizeof s->st.hook_result, "%s", o->exec ? "" : "none");
 		if ((rc = sync_state_set(&s->st.tag, out->tag[0] ? out->tag : NULL)) ||
+		    (rc = sync_state_set(&s->st.trust, o->trust && *o->trust ? o->trust : NULL)) ||
 		    (rc = sync_state_set(&s->st.path, o->path)) ||
 		    (rc = sync_state_touch_history(&s->st, hex)) ||
 		    (rc = sync_state_save(&s->st, s->state_path, 1)))
 			return rc;
 	} else {
 		/* the hook is told what came before this revision */
-		if (s->st.history.n > 1 && !strcmp(s->st.history.items[0], hex))
-			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->st.history.items[1]);
-		else
-			out->previous_digest[0] = '\0';
+		last_different(s, hex);
 		info(o, "re-running the hook of %s (it did not pass last time)", out->digest);
 	}
 	out->status = OCI_SYNC_SYNCED;
@@ -368,13 +440,23 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 		if (s->ref_text)
 			sync_state_set(&s->st.ref, s->ref_text);
 	}
-	sync_report rep = { s->ref_text, &s->st, out, started };
+	sync_report rep = { s->ref_text, s->given_ref, o->root, o->path ? o->path : "", &s->st, out, started };
 	/* an unchanged step only moves counters: not worth two fsyncs */
 	int wrc = sync_state_save(&s->st, s->state_path, out->status != OCI_SYNC_UNCHANGED);
 	if (!wrc && o->status_file)
 		wrc = sync_write_status(o->status_file, &rep);
 	if (!wrc && o->metrics_file)
 		wrc = sync_write_metrics(o->metrics_file, &rep);
+	if (s->http) {
+		/* /metrics serves the same text; a failure to format it leaves the
+		 * previous one (the step's outcome is what matters) */
+		char *text = NULL;
+		if (sync_metrics_text(&text, &rep) == 0)
+			sync_http_update(s->http, text, rc == 0 && wrc == 0);
+		else
+			sync_http_update(s->http, NULL, 0);
+		free(text);
+	}
 	if (rc) /* the step's error wins over a reporting one */
 		return oci_error_set(rc, "%s", out->error);
 	if (wrc) {
@@ -411,7 +493,7 @@ static int prepare_root(const oci_sync_opts *o)
 }
 
 /* One step; lock_fd >= 0 when the caller (the loop) holds the lock. */
-static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int lock_fd)
+static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int lock_fd, sync_http *http)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -424,6 +506,7 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 	s.t = t;
 	s.o = o;
 	s.link = o->link ? o->link : DEFAULT_LINK;
+	s.http = http;
 	int own_lock = -1;
 	/* every wait of the step bounded: the lock is never held past it */
 	if (o->timeout_ms > 0) {
@@ -431,6 +514,10 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		s.deadline_ms = oci_clock_ms() + o->timeout_ms;
 	}
 	int rc = prepare_root(o);
+	if (!rc && o->status_file)
+		rc = sync_check_report_dir(o->status_file, "--status-file");
+	if (!rc && o->metrics_file)
+		rc = sync_check_report_dir(o->metrics_file, "--metrics-file");
 	if (rc)
 		goto fail_early;
 	if (lock_fd < 0 && (rc = sync_lock_acquire(&own_lock, o->root)))
@@ -461,11 +548,16 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 			oci_ref_format_pinned(&s.ref_text, ref, rd);
 		else
 			oci_ref_format(&s.ref_text, ref);
+		if (s.ref_text && !(s.given_ref = strdup(s.ref_text))) {
+			rc = OCI_ENOMEM_SET();
+			goto fail_locked;
+		}
 	}
 	rc = do_step(&s);
 	rc = finish(&s, rc, started, &t0);
 	sync_state_dispose(&s.st);
 	free(s.ref_text);
+	free(s.given_ref);
 	sync_lock_release(own_lock);
 	if (o->timeout_ms > 0)
 		oci_target_set_timeout(t, 0);
@@ -478,14 +570,17 @@ fail_early:
 	out->status = OCI_SYNC_ERROR;
 	out->error_code = rc;
 	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+	if (http) /* nothing reported, but /readyz must not stay green */
+		sync_http_update(http, NULL, 0);
 	free(s.ref_text);
+	free(s.given_ref);
 	sync_state_dispose(&s.st);
 	return rc;
 }
 
 int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts)
 {
-	return sync_step(out, t, opts, -1);
+	return sync_step(out, t, opts, -1, NULL);
 }
 
 /* Sleeps until deadline (monotonic ms) or until a flag is set. */
@@ -520,9 +615,15 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 	/* held for the life of the loop: one sync per root */
 	if ((rc = sync_lock_acquire(&lock_fd, opts->root)))
 		return rc;
+	sync_http *http = NULL;
+	if (loop->http_bind && (rc = sync_http_start(&http, loop->http_bind, interval))) {
+		sync_lock_release(lock_fd);
+		return rc;
+	}
 	int failures = 0;
 	oci_sync_result *res = malloc(sizeof *res);
 	if (!res) {
+		sync_http_stop(http);
 		sync_lock_release(lock_fd);
 		return OCI_ENOMEM_SET();
 	}
@@ -530,7 +631,7 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 	while (!(loop->stop && *loop->stop)) {
 		if (loop->wake)
 			*loop->wake = 0;
-		int step_rc = sync_step(res, t, opts, lock_fd);
+		int step_rc = sync_step(res, t, opts, lock_fd, http);
 		if (opts->result_fn)
 			opts->result_fn(opts->cb_ctx, res);
 		if (step_rc) {
@@ -554,6 +655,7 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 		wait_until((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + wait, loop);
 	}
 	free(res);
+	sync_http_stop(http);
 	sync_lock_release(lock_fd);
 	return rc;
 }

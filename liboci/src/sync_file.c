@@ -46,3 +46,18 @@ int sync_clean_file_leftovers(const char *path)
 	free(dir);
 	return removed;
 }
+
+int sync_check_report_dir(const char *file, const char *option)
+{
+	char *dir = oci_dirname(file);
+	struct stat st;
+	int rc = 0;
+	if (!dir)
+		return OCI_ENOMEM_SET();
+	/* checked before anything is published: a step that publishes and then
+	 * cannot report would fail every run with the link already moved */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		rc = oci_error_set(OCI_EINVALID, "%s %s: directory %s does not exist", option, file, dir);
+	free(dir);
+	return rc;
+}

@@ -45,6 +45,7 @@ typedef struct sync_state {
 	char *created, *source, *revision; /* annotations of the published artifact */
 	char *policy, *policy_findings;    /* io.ocisync.policy and .findings of it */
 	char *path;                        /* the --path the revisions hold (NULL: all) */
+	char *trust;                       /* the key set digest was verified with (oci_sync_opts.trust) */
 	double published;                  /* when the link was swapped to digest */
 	double last_sync, last_success, last_duration;
 	sync_counters counters;
@@ -114,6 +115,8 @@ int sync_link_read(char hex[SYNC_HEX_LEN + 1], const char *root, const char *lin
 /* Points ROOT/<link> at .revisions/<hex>: a new relative symlink under a
  * temporary name, renamed over the link, then the directory fsync'ed. */
 int sync_link_swap(const char *root, const char *link, const char *hex);
+/* Removes ROOT/<link> (a revoked revision withdrawn); a missing link is fine. */
+int sync_link_remove(const char *root, const char *link);
 /* 1 when ROOT/.revisions/<hex> is a directory, else 0. */
 int sync_revision_exists(const char *root, const char *hex);
 /* Deletes revisions (and their indexes) beyond the newest keep: the current
@@ -124,6 +127,9 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 /* ---- sync_report.c: status and metrics files ---- */
 typedef struct sync_report {
 	const char *ref;
+	/* the series' labels: the reference as given (stable across tags),
+	 * ROOT and --path, so two syncs on one node are distinct series */
+	const char *label_ref, *label_root, *label_path;
 	const sync_state *state;
 	const oci_sync_result *result;
 	double time;                    /* when the step started */
@@ -135,5 +141,17 @@ int sync_write_metrics(const char *file, const sync_report *r);
 /* The texts themselves (for tests); caller frees. */
 int sync_status_json(char **out, const sync_report *r);
 int sync_metrics_text(char **out, const sync_report *r);
+
+/* 0 when the directory a report file goes in exists; OCI_EINVALID naming
+ * the option otherwise. */
+int sync_check_report_dir(const char *file, const char *option);
+
+/* ---- sync_http.c: --http-bind ---- */
+typedef struct sync_http sync_http;
+/* Starts serving on addr (oci_sync_parse_bind) in a thread of its own. */
+int sync_http_start(sync_http **out, const char *addr, int64_t interval_ms);
+/* After each step: the metrics text (copied) and whether the step succeeded. */
+void sync_http_update(sync_http *h, const char *metrics, int ok);
+void sync_http_stop(sync_http *h);
 
 #endif

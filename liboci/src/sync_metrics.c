@@ -108,13 +108,16 @@ static int header(oci_buf *b, const char *name, const char *type, const char *he
 /* What the served artifact's push recorded about its lint: whether it was
  * checked, and the findings by severity (the policy violation rate a fleet
  * dashboard sums). Artifacts pushed by other tools say nothing: 0. */
-static int policy_metrics(oci_buf *b, const sync_state *st)
+static int series(oci_buf *b, const char *name, const char *labels, const char *extra, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int policy_metrics(oci_buf *b, const sync_state *st, const char *L)
 {
 	int checked = st->policy && strncmp(st->policy, "sha256:", 7) == 0;
 	int rc = header(b, "ocisync_policy_checked", "gauge",
 			"1 when the served artifact was linted at push (io.ocisync.policy), else 0.");
 	if (!rc)
-		rc = printf_buf(b, "ocisync_policy_checked %d\n", checked);
+		rc = series(b, "ocisync_policy_checked", L, NULL, "%d", checked);
 	json_t *f = checked && st->policy_findings ? json_loads(st->policy_findings, 0, NULL) : NULL;
 	if (!rc && json_is_object(f)) {
 		rc = header(b, "ocisync_policy_findings", "gauge",
@@ -122,72 +125,111 @@ static int policy_metrics(oci_buf *b, const sync_state *st)
 		static const char *const sev[] = { "error", "warning" };
 		for (size_t i = 0; !rc && i < 2; i++) {
 			json_t *v = json_object_get(f, sev[i]);
+			char extra[40];
+			snprintf(extra, sizeof extra, ",severity=\"%s\"", sev[i]);
 			if (json_is_integer(v))
-				rc = printf_buf(b, "ocisync_policy_findings{severity=\"%s\"} %lld\n", sev[i],
-						(long long)json_integer_value(v));
+				rc = series(b, "ocisync_policy_findings", L, extra, "%lld",
+					    (long long)json_integer_value(v));
 		}
 	}
 	json_decref(f);
 	return rc;
 }
 
+/* NAME{LABELS[,extra]} VALUE: every series carries ref, root and path, so
+ * the files of two syncs on one node are distinct series to node_exporter
+ * (which refuses the same series from two files). */
+static int series(oci_buf *b, const char *name, const char *labels, const char *extra, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int series(oci_buf *b, const char *name, const char *labels, const char *extra, const char *fmt, ...)
+{
+	char value[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof value, fmt, ap);
+	va_end(ap);
+	int rc = oci_buf_append(b, name, strlen(name));
+	if (!rc)
+		rc = oci_buf_append(b, "{", 1);
+	if (!rc)
+		rc = oci_buf_append(b, labels, strlen(labels));
+	if (!rc && extra)
+		rc = oci_buf_append(b, extra, strlen(extra));
+	if (!rc)
+		rc = oci_buf_append(b, "} ", 2);
+	if (!rc)
+		rc = oci_buf_append(b, value, strlen(value));
+	return rc ? rc : oci_buf_append(b, "\n", 1);
+}
+
 int sync_metrics_text(char **out, const sync_report *r)
 {
 	*out = NULL;
 	const sync_state *st = r->state;
-	oci_buf b = OCI_BUF_INIT;
-	int rc = header(&b, "ocisync_sync_total", "counter", "Sync steps by result.");
+	oci_buf b = OCI_BUF_INIT, lb = OCI_BUF_INIT;
+	int rc = label(&lb, "ref", r->label_ref ? r->label_ref : r->ref, 1);
 	if (!rc)
-		rc = printf_buf(&b, "ocisync_sync_total{result=\"synced\"} %lld\n"
-				    "ocisync_sync_total{result=\"unchanged\"} %lld\n"
-				    "ocisync_sync_total{result=\"error\"} %lld\n",
-				(long long)st->counters.synced, (long long)st->counters.unchanged,
-				(long long)st->counters.error);
+		rc = label(&lb, "root", r->label_root, 0);
+	if (!rc)
+		rc = label(&lb, "path", r->label_path, 0);
+	const char *L = rc ? "" : lb.data;
+	if (!rc)
+		rc = header(&b, "ocisync_sync_total", "counter", "Sync steps by result.");
+	if (!rc)
+		rc = series(&b, "ocisync_sync_total", L, ",result=\"synced\"", "%lld", (long long)st->counters.synced);
+	if (!rc)
+		rc = series(&b, "ocisync_sync_total", L, ",result=\"unchanged\"", "%lld",
+			    (long long)st->counters.unchanged);
+	if (!rc)
+		rc = series(&b, "ocisync_sync_total", L, ",result=\"error\"", "%lld", (long long)st->counters.error);
 	if (!rc)
 		rc = header(&b, "ocisync_last_sync_timestamp_seconds", "gauge", "When the last sync step ran.");
 	if (!rc)
-		rc = printf_buf(&b, "ocisync_last_sync_timestamp_seconds %.3f\n", st->last_sync);
+		rc = series(&b, "ocisync_last_sync_timestamp_seconds", L, NULL, "%.3f", st->last_sync);
 	if (!rc)
 		rc = header(&b, "ocisync_last_success_timestamp_seconds", "gauge",
 			    "When a sync step last succeeded (synced or unchanged).");
 	if (!rc)
-		rc = printf_buf(&b, "ocisync_last_success_timestamp_seconds %.3f\n", st->last_success);
+		rc = series(&b, "ocisync_last_success_timestamp_seconds", L, NULL, "%.3f", st->last_success);
 	if (!rc)
 		rc = header(&b, "ocisync_sync_duration_seconds", "gauge", "How long the last sync step took.");
 	if (!rc)
-		rc = printf_buf(&b, "ocisync_sync_duration_seconds %.6f\n", st->last_duration);
+		rc = series(&b, "ocisync_sync_duration_seconds", L, NULL, "%.6f", st->last_duration);
 	if (!rc)
 		rc = header(&b, "ocisync_hook_failures_total", "counter", "Hook runs that failed or timed out.");
 	if (!rc)
-		rc = printf_buf(&b, "ocisync_hook_failures_total %lld\n", (long long)st->counters.hook_failures);
+		rc = series(&b, "ocisync_hook_failures_total", L, NULL, "%lld", (long long)st->counters.hook_failures);
 	if (!rc && st->digest[0]) {
-		rc = header(&b, "ocisync_artifact_info", "gauge", "The artifact the link serves.");
+		oci_buf info = OCI_BUF_INIT;
+		rc = oci_buf_append(&info, ",", 1);
 		if (!rc)
-			rc = oci_buf_append(&b, "ocisync_artifact_info{", 22);
+			rc = label(&info, "digest", st->digest, 1);
 		if (!rc)
-			rc = label(&b, "digest", st->digest, 1);
+			rc = label(&info, "revision", st->revision, 0);
 		if (!rc)
-			rc = label(&b, "revision", st->revision, 0);
+			rc = label(&info, "source", st->source, 0);
 		if (!rc)
-			rc = label(&b, "source", st->source, 0);
+			rc = header(&b, "ocisync_artifact_info", "gauge", "The artifact the link serves.");
 		if (!rc)
-			rc = oci_buf_append(&b, "} 1\n", 4);
+			rc = series(&b, "ocisync_artifact_info", L, info.data, "1");
+		oci_buf_dispose(&info);
 		if (!rc)
-			rc = policy_metrics(&b, st);
+			rc = policy_metrics(&b, st, L);
 		double created;
 		if (!rc && st->created && sync_parse_time(&created, st->created) == 0) {
 			rc = header(&b, "ocisync_artifact_created_timestamp_seconds", "gauge",
 				    "The served artifact's org.opencontainers.image.created annotation.");
 			if (!rc)
-				rc = printf_buf(&b, "ocisync_artifact_created_timestamp_seconds %.3f\n", created);
+				rc = series(&b, "ocisync_artifact_created_timestamp_seconds", L, NULL, "%.3f", created);
 			if (!rc && st->published > 0) {
 				rc = header(&b, "ocisync_lead_time_seconds", "gauge",
 					    "Publish time minus the artifact's created time (lead time from CI to cluster).");
 				if (!rc)
-					rc = printf_buf(&b, "ocisync_lead_time_seconds %.3f\n", st->published - created);
+					rc = series(&b, "ocisync_lead_time_seconds", L, NULL, "%.3f", st->published - created);
 			}
 		}
 	}
+	oci_buf_dispose(&lb);
 	if (rc) {
 		oci_buf_dispose(&b);
 		return rc;

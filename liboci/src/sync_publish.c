@@ -193,6 +193,20 @@ cleanup:
 	return rc;
 }
 
+int sync_link_remove(const char *root, const char *link)
+{
+	int rootfd;
+	int rc = sync_open_root(&rootfd, NULL, root, 0);
+	if (rc < 0)
+		return rc;
+	if (unlinkat(rootfd, link, 0) < 0 && errno != ENOENT)
+		rc = oci_error_errno("removing link %s/%s", root, link);
+	else
+		(void)fsync(rootfd); /* withdrawn for good, also after a power cut */
+	close(rootfd);
+	return rc;
+}
+
 int sync_revision_exists(const char *root, const char *hex)
 {
 	int rootfd, revsfd;

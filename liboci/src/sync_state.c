@@ -23,6 +23,7 @@ void sync_state_dispose(sync_state *s)
 	free(s->policy);
 	free(s->policy_findings);
 	free(s->path);
+	free(s->trust);
 	oci_strlist_dispose(&s->history);
 	memset(s, 0, sizeof *s);
 }
@@ -96,10 +97,11 @@ int sync_state_load(sync_state *s, const char *path)
 	json_t *hook = json_object_get(root, "hook");
 	copy_str(s->hook_digest, sizeof s->hook_digest, json_object_get(hook, "digest"));
 	copy_str(s->hook_result, sizeof s->hook_result, json_object_get(hook, "result"));
-	const char *fields[] = { "ref", "tag", "created", "source", "revision", "path", "policy", "policy_findings" };
+	const char *fields[] = { "ref", "tag", "created", "source", "revision", "path", "policy", "policy_findings",
+				 "verified_with" };
 	char **dst[] = { &s->ref, &s->tag, &s->created, &s->source, &s->revision, &s->path, &s->policy,
-			 &s->policy_findings };
-	for (size_t i = 0; i < 6; i++) {
+			 &s->policy_findings, &s->trust };
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
 		const char *v = json_string_value(json_object_get(root, fields[i]));
 		if (v && (rc = sync_state_set(dst[i], v)))
 			goto cleanup;
@@ -158,6 +160,8 @@ int sync_state_save(const sync_state *s, const char *path, int durable)
 	if (root) {
 		json_object_set_new(root, "policy", str_or_null(s->policy));
 		json_object_set_new(root, "policy_findings", str_or_null(s->policy_findings));
+		/* the trusted keys digest was verified with (sha256 of each) */
+		json_object_set_new(root, "verified_with", str_or_null(s->trust));
 	}
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		rc = OCI_ENOMEM_SET();

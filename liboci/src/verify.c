@@ -94,6 +94,53 @@ int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name)
 	return add_key(v, k, name ? name : "key");
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int oci_verifier_fingerprint(char **out, const oci_verifier *v)
+{
+	*out = NULL;
+	char (*d)[OCI_DIGEST_SIZE] = calloc(v->nkeys ? v->nkeys : 1, sizeof *d);
+	char **sorted = calloc(v->nkeys ? v->nkeys : 1, sizeof *sorted);
+	char *text = calloc(1, v->nkeys * OCI_DIGEST_SIZE + 1);
+	int rc = 0;
+	if (!d || !sorted || !text) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	for (size_t i = 0; i < v->nkeys && !rc; i++) {
+		unsigned char *der = NULL;
+		int n = i2d_PUBKEY(v->keys[i].key->pkey, &der);
+		if (n <= 0) {
+			rc = oci_error_set(OCI_ERROR, "%s: the public key cannot be encoded", v->keys[i].name);
+			break;
+		}
+		rc = oci_digest_buf(d[i], der, (size_t)n);
+		OPENSSL_free(der);
+		sorted[i] = d[i];
+	}
+	if (rc)
+		goto cleanup;
+	qsort(sorted, v->nkeys, sizeof *sorted, cmp_str);
+	for (size_t i = 0; i < v->nkeys; i++) {
+		/* the same key named twice counts once */
+		if (i && !strcmp(sorted[i], sorted[i - 1]))
+			continue;
+		if (*text)
+			strcat(text, ",");
+		strcat(text, sorted[i]);
+	}
+	*out = text;
+	text = NULL;
+cleanup:
+	free(text);
+	free(sorted);
+	free(d);
+	return rc;
+}
+
 int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations)
 {
 	oci_kvlist_dispose(&v->annotations);

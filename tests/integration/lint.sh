@@ -128,12 +128,13 @@ step "sync exports the recorded findings as metrics"
 ok push "oci-layout:$WORK/store:v1" "$WORK/warn"
 ok sync "oci-layout:$WORK/store:v1" --root "$WORK/root" --once --metrics-file "$WORK/m.prom"
 m=$(cat "$WORK/m.prom")
-assert_contains "$m" 'ocisync_policy_checked 1'
-assert_contains "$m" 'ocisync_policy_findings{severity="error"} 0'
-assert_contains "$m" 'ocisync_policy_findings{severity="warning"} 2'
+LB="ref=\"oci-layout:$WORK/store:v1\",root=\"$WORK/root\",path=\"\"" # the labels of every series
+assert_contains "$m" "ocisync_policy_checked{$LB} 1"
+assert_contains "$m" "ocisync_policy_findings{$LB,severity=\"error\"} 0"
+assert_contains "$m" "ocisync_policy_findings{$LB,severity=\"warning\"} 2"
 ok push "oci-layout:$WORK/store:v2" "$WORK/warn" --no-policy
 ok sync "oci-layout:$WORK/store:v2" --root "$WORK/root" --once --metrics-file "$WORK/m.prom"
 m=$(cat "$WORK/m.prom")
-assert_contains "$m" 'ocisync_policy_checked 0'
+assert_contains "$m" "ocisync_policy_checked{ref=\"oci-layout:$WORK/store:v2\",root=\"$WORK/root\",path=\"\"} 0"
 assert_not_contains "$m" 'ocisync_policy_findings{'
 echo "lint: ok"

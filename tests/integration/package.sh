@@ -54,6 +54,7 @@ assert_contains "$c" "./usr/share/man/man3/liboci.3.gz"
 deps=$(dpkg-deb -f "liboci0_${version}_${arch}.deb" Depends)
 assert_contains "$deps" "libcurl4" "liboci0's Depends"
 assert_contains "$deps" "libyaml-0-2" "liboci0's Depends"
+assert_contains "$deps" "libmicrohttpd12" "liboci0's Depends (sync --http-bind)"
 assert_contains "$(dpkg-deb -f "ocisync_${version}_${arch}.deb" Depends)" "liboci0 (>= $version)" "ocisync's Depends"
 
 step "lintian: no errors"

@@ -13,6 +13,7 @@ REF="$REG/shop/app:prod"
 R="$WORK/root"
 S="$WORK/status.json"
 M="$WORK/metrics.prom"
+LB="ref=\"$REF\",root=\"$R\",path=\"\"" # the labels of every series
 
 step "first sync publishes through the link"
 ok push "$REF" "$src" --source https://git.example/shop --revision main@sha1:aaa --created 2024-01-02T03:04:05Z
@@ -33,15 +34,15 @@ assert_contains "$st" '"revision": "main@sha1:aaa"'
 assert_contains "$st" '"created": "2024-01-02T03:04:05Z"'
 assert_contains "$st" '"error": null'
 m=$(cat "$M")
-assert_contains "$m" 'ocisync_sync_total{result="synced"} 1'
-assert_contains "$m" "ocisync_artifact_info{digest=\"$d1\",revision=\"main@sha1:aaa\",source=\"https://git.example/shop\"} 1"
-assert_contains "$m" 'ocisync_artifact_created_timestamp_seconds 1704164645.000'
+assert_contains "$m" "ocisync_sync_total{$LB,result=\"synced\"} 1"
+assert_contains "$m" "ocisync_artifact_info{$LB,digest=\"$d1\",revision=\"main@sha1:aaa\",source=\"https://git.example/shop\"} 1"
+assert_contains "$m" "ocisync_artifact_created_timestamp_seconds{$LB} 1704164645.000"
 assert_contains "$m" '# TYPE ocisync_lead_time_seconds gauge'
 for name in ocisync_last_sync_timestamp_seconds ocisync_last_success_timestamp_seconds \
 	ocisync_sync_duration_seconds ocisync_hook_failures_total ocisync_lead_time_seconds; do
 	assert_contains "$m" "# HELP $name " "metrics"
 	assert_contains "$m" "
-$name " "metrics"
+$name{$LB} " "metrics"
 done
 [ "$(stat -c %a "$M")" = 644 ] || fail "metrics file mode"
 
@@ -59,7 +60,7 @@ after=$(tree_listing "$R")
 $(diff <(echo "$before") <(echo "$after"))"
 [ "$(stat -c %i "$S")" != "$s_ino" ] || fail "status file not replaced (atomic rename)"
 assert_contains "$(cat "$S")" '"result": "unchanged"'
-assert_contains "$(cat "$M")" 'ocisync_sync_total{result="unchanged"} 1'
+assert_contains "$(cat "$M")" "ocisync_sync_total{$LB,result=\"unchanged\"} 1"
 
 step "temporary report files a killed run left are removed; other files stay"
 touch "$S.tmp.AbC123" "$M.tmp.x9Y8z7" "$S.tmp.notours-longer" "$S.bak"
@@ -70,8 +71,8 @@ rm -f "$S.tmp.notours-longer" "$S.bak"
 
 step "counters survive restarts (kept in the state)"
 ok sync "$REF" --root "$R" --once --metrics-file "$M"
-assert_contains "$(cat "$M")" 'ocisync_sync_total{result="unchanged"} 3'
-assert_contains "$(cat "$M")" 'ocisync_sync_total{result="synced"} 1'
+assert_contains "$(cat "$M")" "ocisync_sync_total{$LB,result=\"unchanged\"} 3"
+assert_contains "$(cat "$M")" "ocisync_sync_total{$LB,result=\"synced\"} 1"
 
 step "a new push is picked up; unchanged files are hard links to the previous revision"
 printf 'kind: ConfigMap\nmetadata:\n  name: changed\n' >"$src/base/cm-7.yaml"

@@ -40,7 +40,7 @@ ok sync "$REF" --root "$R" --once --metrics-file "$WORK/m.prom" \
 assert_eq "$OUT" "synced $d2 ($REF)"
 assert_eq "$(grep -c run runs.txt)" 2 "hook runs"
 assert_eq "$(grep -c "prev=$d1" runs.txt)" 2 "OCISYNC_PREVIOUS_DIGEST on the retry"
-assert_contains "$(cat "$WORK/m.prom")" "ocisync_hook_failures_total 1"
+assert_contains "$(cat "$WORK/m.prom")" "ocisync_hook_failures_total{ref=\"$REF\",root=\"$R\",path=\"\"} 1"
 ok sync "$REF" --root "$R" --once --exec 'echo run >> "$T/runs.txt"'
 assert_eq "$OUT" "unchanged $d2"
 assert_eq "$(grep -c run runs.txt)" 2 "a passed hook is not run again"

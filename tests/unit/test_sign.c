@@ -735,6 +735,55 @@ static void test_sig_manifest_bytes_match_cosign(void)
 	oci_target_free(t);
 }
 
+/* The trusted key set as sync remembers it: the same keys in any order, by
+ * any file name, named twice or from memory, give the same text; another
+ * set gives another. */
+static void test_verifier_fingerprint(void)
+{
+	const char *a = "keys/empty-password.pub", *b = "keys/password-123.pub";
+	oci_verifier *v1 = NULL, *v2 = NULL, *v3 = NULL;
+	char *f1 = NULL, *f2 = NULL, *f3 = NULL, *f0 = NULL;
+	CHECK_EQ_INT(oci_verifier_new(&v1), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v1, data_path(a)), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v1, data_path(b)), 0);
+	CHECK_EQ_INT(oci_verifier_new(&v2), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v2, data_path(b)), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v2, data_path(a)), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v2, data_path(b)), 0);
+	CHECK_EQ_INT(oci_verifier_new(&v3), 0);
+	CHECK_EQ_INT(oci_verifier_add_key_file(v3, data_path(a)), 0);
+	CHECK_EQ_INT(oci_verifier_fingerprint(&f1, v1), 0);
+	CHECK_EQ_INT(oci_verifier_fingerprint(&f2, v2), 0);
+	CHECK_EQ_INT(oci_verifier_fingerprint(&f3, v3), 0);
+	CHECK_STR(f1, f2);
+	CHECK(strcmp(f1, f3) != 0);
+	CHECK_EQ_INT((long long)strlen(f1), 71 * 2 + 1); /* two sha256 digests and a comma */
+	CHECK(strncmp(f3, "sha256:", 7) == 0 && strlen(f3) == 71);
+	CHECK(strstr(f1, f3) != NULL);
+	/* the key from memory is the same key */
+	oci_key *k = NULL;
+	CHECK_EQ_INT(oci_key_load_private(&k, data_path("keys/empty-password.key"), ""), 0);
+	oci_verifier_free(v3);
+	CHECK_EQ_INT(oci_verifier_new(&v3), 0);
+	CHECK_EQ_INT(oci_verifier_add_key(v3, k, "mem"), 0);
+	CHECK_EQ_INT(oci_verifier_fingerprint(&f0, v3), 0);
+	CHECK_STR(f0, f3);
+	free(f0);
+	/* no keys: the empty set */
+	oci_verifier_free(v3);
+	CHECK_EQ_INT(oci_verifier_new(&v3), 0);
+	CHECK_EQ_INT(oci_verifier_fingerprint(&f0, v3), 0);
+	CHECK_STR(f0, "");
+	free(f0);
+	oci_key_free(k);
+	free(f1);
+	free(f2);
+	free(f3);
+	oci_verifier_free(v1);
+	oci_verifier_free(v2);
+	oci_verifier_free(v3);
+}
+
 int main(void)
 {
 	oci_init();
@@ -746,5 +795,6 @@ int main(void)
 	RUN(test_sign_then_verify);
 	RUN(test_tampering);
 	RUN(test_extra_annotations_not_trusted);
+	RUN(test_verifier_fingerprint);
 	TEST_END();
 }

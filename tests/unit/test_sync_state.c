@@ -111,26 +111,28 @@ static void test_reports(void)
 	memset(&res, 0, sizeof res);
 	res.status = OCI_SYNC_UNCHANGED;
 	snprintf(res.digest, sizeof res.digest, "%s", D1);
-	sync_report rep = { "reg/app:prod", &s, &res, 1704164800 };
+	sync_report rep = { "reg/app:prod", "reg/app:prod", "/srv/r\"1", "envs/eu", &s, &res, 1704164800 };
 
 	char *m = NULL;
 	CHECK_EQ_INT(sync_metrics_text(&m, &rep), 0);
+	/* every series carries ref, root and path; a quote in ROOT is escaped */
+#define LB "ref=\"reg/app:prod\",root=\"/srv/r\\\"1\",path=\"envs/eu\""
 	const char *want[] = {
 		"# TYPE ocisync_sync_total counter\n",
-		"ocisync_sync_total{result=\"synced\"} 2\n",
-		"ocisync_sync_total{result=\"unchanged\"} 5\n",
-		"ocisync_sync_total{result=\"error\"} 1\n",
+		"ocisync_sync_total{" LB ",result=\"synced\"} 2\n",
+		"ocisync_sync_total{" LB ",result=\"unchanged\"} 5\n",
+		"ocisync_sync_total{" LB ",result=\"error\"} 1\n",
 		"# HELP ocisync_last_sync_timestamp_seconds ",
-		"ocisync_last_sync_timestamp_seconds 1704164800.000\n",
-		"ocisync_last_success_timestamp_seconds 1704164800.000\n",
+		"ocisync_last_sync_timestamp_seconds{" LB "} 1704164800.000\n",
+		"ocisync_last_success_timestamp_seconds{" LB "} 1704164800.000\n",
 		"# TYPE ocisync_sync_duration_seconds gauge\n",
-		"ocisync_sync_duration_seconds 0.250000\n",
-		"ocisync_hook_failures_total 1\n",
-		"ocisync_artifact_info{digest=\"" "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+		"ocisync_sync_duration_seconds{" LB "} 0.250000\n",
+		"ocisync_hook_failures_total{" LB "} 1\n",
+		"ocisync_artifact_info{" LB ",digest=\"" "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 		"\",revision=\"main@sha1:abc\",source=\"https://git.example/a\\\"b\\\\c\"} 1\n",
-		"ocisync_artifact_created_timestamp_seconds 1704164645.000\n",
+		"ocisync_artifact_created_timestamp_seconds{" LB "} 1704164645.000\n",
 		"# TYPE ocisync_lead_time_seconds gauge\n",
-		"ocisync_lead_time_seconds 90.000\n",
+		"ocisync_lead_time_seconds{" LB "} 90.000\n",
 	};
 	for (size_t i = 0; m && i < sizeof want / sizeof want[0]; i++) {
 		if (!strstr(m, want[i]))
@@ -173,6 +175,30 @@ static void test_reports(void)
 	sync_state_dispose(&s);
 }
 
+/* --http-bind addresses: loopback unless every interface is written out;
+ * names are not resolved. */
+static void test_parse_bind(void)
+{
+	const char *good[] = { "9090", "127.0.0.1:9090", ":9090", "0.0.0.0:1", "[::1]:65535", "[::]:80" };
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CHECK_EQ_INT(oci_sync_parse_bind(good[i]), 0);
+	struct { const char *addr, *msg; } bad[] = {
+		{ "", "needs an address" },
+		{ "localhost:9090", "'localhost' is not an IP address" },
+		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:", "the port must be a number" },
+		{ "9090x", "the port must be a number" },
+		{ "::1:9090", "an IPv6 address is written [ADDR]:PORT" },
+		{ "[::1]9090", "an IPv6 address is written [ADDR]:PORT" },
+		{ "[127.0.0.1]:80", "is not an IP address" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_EQ_INT(oci_sync_parse_bind(bad[i].addr), OCI_EINVALID);
+		CHECK_ERR_CONTAINS(bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_sync_state.XXXXXX");
@@ -181,6 +207,7 @@ int main(void)
 	RUN(test_time);
 	RUN(test_state_roundtrip);
 	RUN(test_reports);
+	RUN(test_parse_bind);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

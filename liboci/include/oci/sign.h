@@ -61,6 +61,11 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 const char *oci_verifier_source(const oci_verifier *v);
 /* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
 int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
+/* The set of trusted keys as text: the sha256 of each public key's DER
+ * SubjectPublicKeyInfo, sorted and joined by ",". It changes when a key is
+ * added or removed and not when a key file is merely moved or reformatted
+ * (sync remembers it to notice revocations). Caller frees *out. */
+int oci_verifier_fingerprint(char **out, const oci_verifier *v);
 void oci_verifier_free(oci_verifier *v);
 
 #ifdef __cplusplus

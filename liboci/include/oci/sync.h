@@ -58,6 +58,16 @@ typedef struct oci_sync_opts {
 	const char *metrics_file;     /* Prometheus text written atomically; NULL = none */
 	oci_verify_fn verify;         /* called with the digest before anything is fetched; NULL = none */
 	void *verify_ctx;
+	/* The trusted key set verify checks against, as text that changes when
+	 * the set does (oci_verifier_fingerprint); NULL or "" = none. The state
+	 * remembers the set the published revision was verified with; when it
+	 * differs, that revision is verified again before anything else (a
+	 * revoked key must not keep serving what it signed). */
+	const char *trust;
+	/* When the published revision no longer verifies: 0 = withdraw it (the
+	 * link is removed, consumers see no revision), 1 = keep serving it. The
+	 * step is an error either way and its hook does not run. */
+	int keep_revoked;
 	int64_t max_size;             /* extraction limits; 0 = extract.h defaults */
 	int64_t max_entries;
 	int64_t timeout_ms;           /* a deadline for each step's requests (OCI_ETIMEOUT); 0 = the target's own */
@@ -113,10 +123,21 @@ typedef struct oci_sync_loop_opts {
 	volatile sig_atomic_t *stop;        /* may be NULL */
 	volatile sig_atomic_t *wake;        /* may be NULL */
 	const sigset_t *wait_mask;          /* NULL = wait with the current mask */
+	/* Serve /metrics, /healthz and /readyz over HTTP on this address while
+	 * the loop runs (oci_sync_parse_bind); NULL = no server. */
+	const char *http_bind;
 } oci_sync_loop_opts;
 #define OCI_SYNC_LOOP_OPTS_INIT { 0 }
 
 int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);
+
+/* How many intervals old the last successful step may be for /readyz. */
+#define OCI_SYNC_READY_INTERVALS 3
+
+/* Checks an --http-bind address: "PORT" (127.0.0.1), "IPV4:PORT",
+ * "[IPV6]:PORT", ":PORT" (every IPv4 interface, only when asked for).
+ * 0 or OCI_EINVALID saying what is wrong. */
+int oci_sync_parse_bind(const char *addr);
 
 /* "synced", "unchanged", "error". */
 const char *oci_sync_status_name(oci_sync_status s);
