@@ -17,6 +17,8 @@ typedef struct cli {
 	const char *prog;         /* "ocisync" */
 	const char *command;
 	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
+	int error_emitted;        /* -o json: the error object went to stdout */
+	json_t *json_extra;       /* -o json: fields the error object gets besides (owned) */
 } cli;
 
 typedef struct cli_command {
@@ -30,10 +32,25 @@ typedef struct cli_command {
 extern const cli_command cli_commands[];
 const cli_command *cli_find_command(const char *name);
 
-/* Prints "ocisync CMD: <message of oci_error_last()>" on stderr; returns EXIT_FAIL. */
+/* The failure path. Each prints its message on stderr and, with -o json,
+ * one object {"error": {"code", "message", "exit_code", "command",
+ * "reference" or "subject", ...c->json_extra}} on stdout (once per run).
+ * Codes: cli_error_code_name, or "usage" for usage errors. */
+/* "ocisync CMD: [what: ]<message of oci_error_last()>"; returns EXIT_FAIL. */
 int cli_fail(cli *c, const char *what);
+/* "ocisync CMD: <message>" for a failure of the CLI's own (code: an oci_error_code); returns EXIT_FAIL. */
+int cli_failf(cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prints a usage error on stderr; returns EXIT_USAGE. */
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error before any command ("ocisync: <message>"); returns EXIT_USAGE. */
+int cli_global_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The error object alone (the message is already on stderr). */
+void cli_json_error(cli *c, int exit_code, const char *code, const char *what, const char *message);
+/* After a command: an exit code rc != 0 whose failure printed no error
+ * object (nor a result object) gets one. */
+void cli_json_fallback(cli *c, int rc);
+/* "not_found", "auth", "timeout", "policy", ... for an oci_error_code. */
+const char *cli_error_code_name(int code);
 /* Prints the command's help (usage + options text) on stdout; returns EXIT_OK. */
 int cli_help(cli *c, const char *text);
 /* Parses a reference and opens its target; prints the error and returns
