@@ -17,7 +17,7 @@ typedef struct cli {
 	const char *prog;         /* "ocisync" */
 	const char *command;
 	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
-	int error_emitted;        /* -o json: the error object went to stdout */
+	json_t *json_error;       /* -o json: the error object, printed as the command ends (owned) */
 	json_t *json_extra;       /* -o json: fields the error object gets besides (owned) */
 } cli;
 
@@ -33,8 +33,8 @@ extern const cli_command cli_commands[];
 const cli_command *cli_find_command(const char *name);
 
 /* The failure path. Each prints its message on stderr and, with -o json,
- * one object {"error": {"code", "message", "exit_code", "command",
- * "reference" or "subject", ...c->json_extra}} on stdout (once per run).
+ * records one object {"error": {"code", "message", "command", "reference"
+ * or "subject", ...c->json_extra, "exit_code"}} for stdout (cli_json_finish).
  * Codes: cli_error_code_name, or "usage" for usage errors. */
 /* "ocisync CMD: [what: ]<message of oci_error_last()>"; returns EXIT_FAIL. */
 int cli_fail(cli *c, const char *what);
@@ -44,11 +44,13 @@ int cli_failf(cli *c, int code, const char *fmt, ...) __attribute__((format(prin
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error before any command ("ocisync: <message>"); returns EXIT_USAGE. */
 int cli_global_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The error object alone (the message is already on stderr). */
-void cli_json_error(cli *c, int exit_code, const char *code, const char *what, const char *message);
-/* After a command: an exit code rc != 0 whose failure printed no error
- * object (nor a result object) gets one. */
-void cli_json_fallback(cli *c, int rc);
+/* Records the error object alone (the message is already on stderr); the
+ * first one recorded is the one printed. */
+void cli_json_error(cli *c, const char *code, const char *what, const char *message);
+/* As the process ends with rc: prints the error object (with "exit_code"
+ * rc) when rc != 0 -- one made from oci_error_last() when the failure
+ * recorded none and printed no result object either. Returns rc. */
+int cli_json_finish(cli *c, int rc);
 /* "not_found", "auth", "timeout", "policy", ... for an oci_error_code. */
 const char *cli_error_code_name(int code);
 /* Prints the command's help (usage + options text) on stdout; returns EXIT_OK. */

@@ -38,13 +38,11 @@ const char *cli_error_code_name(int code)
 	}
 }
 
-void cli_json_error(cli *c, int exit_code, const char *code, const char *what, const char *message)
+void cli_json_error(cli *c, const char *code, const char *what, const char *message)
 {
-	if (!c->json || c->error_emitted)
+	if (!c->json || c->json_error)
 		return;
-	c->error_emitted = 1;
-	json_t *err = json_pack("{s:s, s:s, s:i}", "code", code, "message", message && *message ? message : "failed",
-				"exit_code", exit_code);
+	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message && *message ? message : "failed");
 	if (!err)
 		return;
 	if (c->command)
@@ -61,13 +59,7 @@ void cli_json_error(cli *c, int exit_code, const char *code, const char *what, c
 		json_decref(c->json_extra);
 		c->json_extra = NULL;
 	}
-	json_t *o = json_pack("{s:o}", "error", err);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (s)
-		puts(s);
-	fflush(stdout);
-	free(s);
-	json_decref(o);
+	c->json_error = err;
 }
 
 int cli_fail(cli *c, const char *what)
@@ -79,7 +71,7 @@ int cli_fail(cli *c, const char *what)
 		fprintf(stderr, "ocisync %s: %s: %s\n", c->command ? c->command : "", what, msg);
 	else
 		fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", msg);
-	cli_json_error(c, EXIT_FAIL, cli_error_code_name(e->code), what, msg);
+	cli_json_error(c, cli_error_code_name(e->code), what, msg);
 	return EXIT_FAIL;
 }
 
@@ -92,7 +84,7 @@ int cli_failf(cli *c, int code, const char *fmt, ...)
 	va_end(ap);
 	cli_progress_done(c);
 	fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", msg);
-	cli_json_error(c, EXIT_FAIL, cli_error_code_name(code), NULL, msg);
+	cli_json_error(c, cli_error_code_name(code), NULL, msg);
 	return EXIT_FAIL;
 }
 
@@ -105,7 +97,7 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "ocisync %s: %s\n(see ocisync %s --help)\n", c->command ? c->command : "", msg,
 		c->command ? c->command : "");
-	cli_json_error(c, EXIT_USAGE, "usage", NULL, msg);
+	cli_json_error(c, "usage", NULL, msg);
 	return EXIT_USAGE;
 }
 
@@ -117,20 +109,35 @@ int cli_global_usage_error(cli *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "ocisync: %s\n", msg);
-	cli_json_error(c, EXIT_USAGE, "usage", NULL, msg);
+	cli_json_error(c, "usage", NULL, msg);
 	return EXIT_USAGE;
 }
 
-void cli_json_fallback(cli *c, int rc)
+int cli_json_finish(cli *c, int rc)
 {
-	/* A failure some path reported on stderr only: still one object. */
-	if (rc == EXIT_OK || json_printed)
-		return;
-	const oci_error *e = oci_error_last();
-	if (rc == EXIT_USAGE)
-		cli_json_error(c, rc, "usage", NULL, e->message[0] ? e->message : "usage error (see stderr)");
-	else
-		cli_json_error(c, rc, cli_error_code_name(e->code), NULL, e->message[0] ? e->message : "failed (see stderr)");
+	if (rc != EXIT_OK && c->json && !c->json_error && !json_printed) {
+		/* a failure some path reported on stderr only: still one object */
+		const oci_error *e = oci_error_last();
+		if (rc == EXIT_USAGE && !e->message[0])
+			cli_json_error(c, "usage", NULL, "usage error (see stderr)");
+		else
+			cli_json_error(c, cli_error_code_name(e->code), NULL, e->message[0] ? e->message : "failed (see stderr)");
+	}
+	if (rc != EXIT_OK && c->json_error) {
+		/* the exit code is known only now (diff's errors are 2, as diff(1)'s) */
+		json_object_set_new(c->json_error, "exit_code", json_integer(rc));
+		json_t *o = json_pack("{s:O}", "error", c->json_error);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+	}
+	json_decref(c->json_error);
+	c->json_error = NULL;
+	json_decref(c->json_extra);
+	c->json_extra = NULL;
+	return rc;
 }
 
 int cli_help(cli *c, const char *text)
@@ -151,7 +158,7 @@ int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **
 	if (oci_ref_parse(&ref, refstr) < 0) {
 		const oci_error *e = oci_error_last();
 		fprintf(stderr, "ocisync %s: %s\n", c->command, e->message);
-		cli_json_error(c, EXIT_USAGE, "usage", refstr, e->message);
+		cli_json_error(c, "usage", refstr, e->message);
 		return EXIT_USAGE;
 	}
 	if (oci_target_open(t_out, ref, &c->client) < 0) {

@@ -241,29 +241,25 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "ocisync: %s\n", line);
 }
 
-int main(int argc, char **argv)
+static int run(cli *c, int argc, char **argv)
 {
-	cli c;
-	memset(&c, 0, sizeof c);
-	c.prog = "ocisync";
 	int want_help = 0, want_version = 0;
-	c.json = wants_json(argc, argv);
-	argc = parse_globals(&c, argc, argv, &want_help, &want_version);
+	argc = parse_globals(c, argc, argv, &want_help, &want_version);
 	if (argc < 0)
 		return EXIT_USAGE;
-	c.client.log_fn = log_line;
-	c.client.cb_ctx = &c;
-	c.client.user_agent = "ocisync/" OCI_VERSION_STRING;
-	if (c.progress)
-		c.client.progress_fn = cli_progress;
+	c->client.log_fn = log_line;
+	c->client.cb_ctx = c;
+	c->client.user_agent = "ocisync/" OCI_VERSION_STRING;
+	if (c->progress)
+		c->client.progress_fn = cli_progress;
 	oci_init();
 
 	if (argc < 2) {
 		if (want_version)
-			return cmd_version(&c, 0, NULL);
+			return cmd_version(c, 0, NULL);
 		print_overview(want_help ? stdout : stderr);
 		if (!want_help)
-			cli_json_error(&c, EXIT_USAGE, "usage", NULL, "no command given (see ocisync --help)");
+			cli_json_error(c, "usage", NULL, "no command given (see ocisync --help)");
 		return want_help ? EXIT_OK : EXIT_USAGE;
 	}
 	const cli_command *cmd = cli_find_command(argv[1]);
@@ -271,8 +267,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], "help") == 0) {
 			if (argc > 2 && (cmd = cli_find_command(argv[2]))) {
 				char *hargv[] = { argv[2], "--help", NULL };
-				c.command = cmd->name;
-				return cmd->run(&c, 2, hargv);
+				c->command = cmd->name;
+				return cmd->run(c, 2, hargv);
 			}
 			print_overview(stdout);
 			return EXIT_OK;
@@ -281,17 +277,24 @@ int main(int argc, char **argv)
 			print_overview(stdout);
 			return EXIT_OK;
 		}
-		cli_global_usage_error(&c, "unknown command '%s' (see ocisync --help)", argv[1]);
+		cli_global_usage_error(c, "unknown command '%s' (see ocisync --help)", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (want_version && !want_help)
-		return cmd_version(&c, 0, NULL);
-	c.command = cmd->name;
-	if (!want_help && check_files(&c, cmd->name) < 0)
+		return cmd_version(c, 0, NULL);
+	c->command = cmd->name;
+	if (!want_help && check_files(c, cmd->name) < 0)
 		return EXIT_USAGE;
 	optind = 1;
-	int rc = cmd->run(&c, argc - 1, argv + 1);
-	cli_json_fallback(&c, rc);
-	json_decref(c.json_extra);
-	return rc;
+	return cmd->run(c, argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	memset(&c, 0, sizeof c);
+	c.prog = "ocisync";
+	c.json = wants_json(argc, argv);
+	/* every way out passes here: the -o json error object, once */
+	return cli_json_finish(&c, run(&c, argc, argv));
 }
