@@ -19,6 +19,7 @@ typedef struct cli {
 	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
 	json_t *json_error;       /* -o json: the error object, printed as the command ends (owned) */
 	json_t *json_extra;       /* -o json: fields the error object gets besides (owned) */
+	json_t *json_top;         /* -o json: fields beside "error" in the object printed (owned; push: "policy") */
 } cli;
 
 typedef struct cli_command {

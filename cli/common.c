@@ -127,6 +127,8 @@ int cli_json_finish(cli *c, int rc)
 		/* the exit code is known only now (diff's errors are 2, as diff(1)'s) */
 		json_object_set_new(c->json_error, "exit_code", json_integer(rc));
 		json_t *o = json_pack("{s:O}", "error", c->json_error);
+		if (o && c->json_top)
+			json_object_update_missing(o, c->json_top);
 		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		if (s)
 			puts(s);
@@ -137,6 +139,8 @@ int cli_json_finish(cli *c, int rc)
 	c->json_error = NULL;
 	json_decref(c->json_extra);
 	c->json_extra = NULL;
+	json_decref(c->json_top);
+	c->json_top = NULL;
 	return rc;
 }
 
