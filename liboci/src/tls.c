@@ -132,7 +132,17 @@ int oci_proxy_failure(char *buf, size_t n, CURLcode cc, const char *detail, cons
 		const char *port = strstr(p, " port ");
 		if (port)
 			snprintf(who + strlen(who), sizeof who - strlen(who), ":%d", atoi(port + 6));
-		if (!strcmp(who, hostport))
+		/* the registry as libcurl names it: no brackets, the default port spelt out */
+		char reg[300];
+		const char *h = hostport, *end = NULL;
+		if (*h == '[' && (end = strchr(h, ']')))
+			snprintf(reg, sizeof reg, "%.*s%s", (int)(end - h - 1), h + 1, end[1] == ':' ? end + 1 : "");
+		else
+			snprintf(reg, sizeof reg, "%s", h);
+		if (!(end ? end[1] == ':' : strchr(hostport, ':') != NULL))
+			snprintf(reg + strlen(reg), sizeof reg - strlen(reg), ":%d",
+				 strncasecmp(url, "https:", 6) == 0 ? 443 : 80);
+		if (!strcmp(who, reg))
 			return 0;
 		/* the variable's value is not printed: it may carry a password */
 		snprintf(buf, n, "the proxy %s (from %s) is unreachable (%s); the registry %s was not contacted", who, var,
