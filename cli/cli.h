@@ -17,6 +17,9 @@ typedef struct cli {
 	const char *prog;         /* "ocisync" */
 	const char *command;
 	int timeout_set;          /* --timeout given (client.timeout_ms, 0 = never) */
+	json_t *json_error;       /* -o json: the error object, printed as the command ends (owned) */
+	json_t *json_extra;       /* -o json: fields the error object gets besides (owned) */
+	json_t *json_top;         /* -o json: fields beside "error" in the object printed (owned; push: "policy") */
 } cli;
 
 typedef struct cli_command {
@@ -30,10 +33,27 @@ typedef struct cli_command {
 extern const cli_command cli_commands[];
 const cli_command *cli_find_command(const char *name);
 
-/* Prints "ocisync CMD: <message of oci_error_last()>" on stderr; returns EXIT_FAIL. */
+/* The failure path. Each prints its message on stderr and, with -o json,
+ * records one object {"error": {"code", "message", "command", "reference"
+ * or "subject", ...c->json_extra, "exit_code"}} for stdout (cli_json_finish).
+ * Codes: cli_error_code_name, or "usage" for usage errors. */
+/* "ocisync CMD: [what: ]<message of oci_error_last()>"; returns EXIT_FAIL. */
 int cli_fail(cli *c, const char *what);
+/* "ocisync CMD: <message>" for a failure of the CLI's own (code: an oci_error_code); returns EXIT_FAIL. */
+int cli_failf(cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prints a usage error on stderr; returns EXIT_USAGE. */
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error before any command ("ocisync: <message>"); returns EXIT_USAGE. */
+int cli_global_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the error object alone (the message is already on stderr); the
+ * first one recorded is the one printed. */
+void cli_json_error(cli *c, const char *code, const char *what, const char *message);
+/* As the process ends with rc: prints the error object (with "exit_code"
+ * rc) when rc != 0 -- one made from oci_error_last() when the failure
+ * recorded none and printed no result object either. Returns rc. */
+int cli_json_finish(cli *c, int rc);
+/* "not_found", "auth", "timeout", "policy", ... for an oci_error_code. */
+const char *cli_error_code_name(int code);
 /* Prints the command's help (usage + options text) on stdout; returns EXIT_OK. */
 int cli_help(cli *c, const char *text);
 /* Parses a reference and opens its target; prints the error and returns

@@ -24,9 +24,8 @@ static int refuse_existing(cli *c, const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) == 0) {
-		fprintf(stderr, "ocisync %s: %s already exists; refusing to overwrite it "
-				"(remove it or choose another --prefix)\n", c->command, path);
-		return EXIT_FAIL;
+		return cli_failf(c, OCI_EEXISTS, "%s already exists; refusing to overwrite it "
+				 "(remove it or choose another --prefix)", path);
 	}
 	return 0;
 }
@@ -56,8 +55,7 @@ int cmd_keygen(cli *c, int argc, char **argv)
 	if (!*prefix)
 		return cli_usage_error(c, "--prefix must not be empty");
 	if (asprintf(&priv, "%s.key", prefix) < 0 || asprintf(&pub, "%s.pub", prefix) < 0) {
-		fprintf(stderr, "ocisync %s: out of memory\n", c->command);
-		return EXIT_FAIL;
+		return cli_failf(c, OCI_ENOMEM, "out of memory");
 	}
 	if ((rc = refuse_existing(c, priv)) != 0 || (rc = refuse_existing(c, pub)) != 0)
 		goto cleanup;

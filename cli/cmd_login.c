@@ -102,16 +102,14 @@ int cmd_login(cli *c, int argc, char **argv)
 	if (rc == -2)
 		return cli_usage_error(c, "the password on standard input is longer than %d bytes", PASSWORD_MAX);
 	if (rc < 0) {
-		fprintf(stderr, "ocisync login: cannot read the password from standard input\n");
-		return EXIT_FAIL;
+		return cli_failf(c, OCI_EIO, "cannot read the password from standard input");
 	}
 	if (!*password) {
 		free(password);
 		return cli_usage_error(c, "standard input held no password");
 	}
 	if (oci_credentials_verify(host, user, password, &c->client) < 0) {
-		fprintf(stderr, "ocisync login: login to %s failed: %s\n", host, oci_error_last()->message);
-		rc = EXIT_FAIL;
+		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, oci_error_last()->message);
 		goto cleanup;
 	}
 	if (oci_credentials_store(&where, host, user, password, c->client.registry_config) < 0) {

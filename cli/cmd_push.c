@@ -183,9 +183,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		cli_lint_print(stderr, &res.lint);
 	if (push_rc < 0) {
 		cli_signer_close(signer);
-		if (c->json && push_rc == OCI_EPOLICY)
-			cli_print_json(json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "policy", "message",
-						 oci_error_last()->message, "policy", cli_lint_json(&res.lint)));
+		if (c->json && push_rc == OCI_EPOLICY) /* the findings, beside the error object */
+			c->json_top = json_pack("{s:o}", "policy", cli_lint_json(&res.lint));
 		rc = cli_fail(c, argv[optind + 1]);
 		goto cleanup;
 	}

@@ -20,6 +20,27 @@ static const char help[] =
 	"verified it and which signature was used). Exit 1 with the reason when no signature\n"
 	"is valid.\n";
 
+/* Each signature tried, for -o json: kind ".sig" or "bundle", its digest,
+ * ok, and the key that verified it or why it was refused. */
+static json_t *attempts_json(const oci_verifier *v)
+{
+	const oci_verify_attempt *a;
+	size_t n = oci_verifier_attempts(&a, v);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:b}", "kind", strcmp(a[i].kind, "sig") ? "bundle" : ".sig", "digest",
+				      a[i].where, "ok", a[i].reason == NULL);
+		if (!o)
+			continue;
+		if (a[i].key)
+			json_object_set_new(o, "key", json_string(a[i].key));
+		if (a[i].reason)
+			json_object_set_new(o, "reason", json_string(a[i].reason));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 int cmd_verify(cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -83,13 +104,16 @@ int cmd_verify(cli *c, int argc, char **argv)
 		goto cleanup;
 	}
 	if (oci_verifier_verify(&used, v, t, digest) < 0) {
+		if (c->json) /* the error object says what each signature was refused for */
+			c->json_extra = json_pack("{s:b, s:s, s:o}", "verified", 0, "digest", digest, "signatures",
+						  attempts_json(v));
 		rc = cli_fail(c, pinned);
 		goto cleanup;
 	}
 	rc = EXIT_OK;
 	if (c->json) {
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest, "key", used,
-					 "signature", oci_verifier_source(v), "verified", 1));
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "reference", pinned, "digest", digest, "key", used,
+					 "signature", oci_verifier_source(v), "verified", 1, "signatures", attempts_json(v)));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
 		fprintf(stderr, "Verified %s with key %s (%s)\n", pinned, used, oci_verifier_source(v));

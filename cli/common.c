@@ -9,27 +9,139 @@
 
 #include "cli.h"
 
+/* The one failure path of every command: the message on stderr as always
+ * and, with -o json, one error object on stdout, so that a gate reading
+ * stdout (jq -e .verified) gets a reason rather than a parse error. */
+
+static int json_printed; /* a result object went to stdout (cli_print_json) */
+
+const char *cli_error_code_name(int code)
+{
+	switch (code) {
+	case OCI_EINVALID: return "invalid";
+	case OCI_ENOTFOUND: return "not_found";
+	case OCI_EAUTH: return "auth";
+	case OCI_EIO: return "io";
+	case OCI_ENET: return "network";
+	case OCI_EDIGEST: return "digest";
+	case OCI_ELIMIT: return "limit";
+	case OCI_EUNSAFE: return "unsafe";
+	case OCI_EVERIFY: return "verify";
+	case OCI_ELOCKED: return "locked";
+	case OCI_ENOMEM: return "no_memory";
+	case OCI_EEXISTS: return "exists";
+	case OCI_EPASSWORD: return "password";
+	case OCI_EUNSUPPORTED: return "unsupported";
+	case OCI_EPOLICY: return "policy";
+	case OCI_ETIMEOUT: return "timeout";
+	default: return "failed";
+	}
+}
+
+void cli_json_error(cli *c, const char *code, const char *what, const char *message)
+{
+	if (!c->json || c->json_error)
+		return;
+	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message && *message ? message : "failed");
+	if (!err)
+		return;
+	if (c->command)
+		json_object_set_new(err, "command", json_string(c->command));
+	if (what && *what) {
+		/* "reference" when what names one (most failures are about one), else what it is */
+		oci_ref *ref = NULL;
+		int is_ref = strchr(what, '/') && oci_ref_parse(&ref, what) == 0;
+		oci_ref_free(ref);
+		json_object_set_new(err, is_ref ? "reference" : "subject", json_string(what));
+	}
+	if (c->json_extra) { /* what the command knows besides (verify: the signatures tried) */
+		json_object_update(err, c->json_extra);
+		json_decref(c->json_extra);
+		c->json_extra = NULL;
+	}
+	c->json_error = err;
+}
+
 int cli_fail(cli *c, const char *what)
 {
 	const oci_error *e = oci_error_last();
 	cli_progress_done(c);
+	const char *msg = e->message[0] ? e->message : "failed";
 	if (what && *what)
-		fprintf(stderr, "ocisync %s: %s: %s\n", c->command ? c->command : "", what,
-			e->message[0] ? e->message : "failed");
+		fprintf(stderr, "ocisync %s: %s: %s\n", c->command ? c->command : "", what, msg);
 	else
-		fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", e->message[0] ? e->message : "failed");
+		fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", msg);
+	cli_json_error(c, cli_error_code_name(e->code), what, msg);
+	return EXIT_FAIL;
+}
+
+int cli_failf(cli *c, int code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_progress_done(c);
+	fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", msg);
+	cli_json_error(c, cli_error_code_name(code), NULL, msg);
 	return EXIT_FAIL;
 }
 
 int cli_usage_error(cli *c, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
-	fprintf(stderr, "ocisync %s: ", c->command ? c->command : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see ocisync %s --help)\n", c->command ? c->command : "");
+	fprintf(stderr, "ocisync %s: %s\n(see ocisync %s --help)\n", c->command ? c->command : "", msg,
+		c->command ? c->command : "");
+	cli_json_error(c, "usage", NULL, msg);
 	return EXIT_USAGE;
+}
+
+int cli_global_usage_error(cli *c, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ocisync: %s\n", msg);
+	cli_json_error(c, "usage", NULL, msg);
+	return EXIT_USAGE;
+}
+
+int cli_json_finish(cli *c, int rc)
+{
+	if (rc != EXIT_OK && c->json && !c->json_error && !json_printed) {
+		/* a failure some path reported on stderr only: still one object */
+		const oci_error *e = oci_error_last();
+		if (rc == EXIT_USAGE && !e->message[0])
+			cli_json_error(c, "usage", NULL, "usage error (see stderr)");
+		else
+			cli_json_error(c, cli_error_code_name(e->code), NULL, e->message[0] ? e->message : "failed (see stderr)");
+	}
+	if (rc != EXIT_OK && c->json_error) {
+		/* the exit code is known only now (diff's errors are 2, as diff(1)'s) */
+		json_object_set_new(c->json_error, "exit_code", json_integer(rc));
+		json_t *o = json_pack("{s:O}", "error", c->json_error);
+		if (o && c->json_top)
+			json_object_update_missing(o, c->json_top);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+	}
+	json_decref(c->json_error);
+	c->json_error = NULL;
+	json_decref(c->json_extra);
+	c->json_extra = NULL;
+	json_decref(c->json_top);
+	c->json_top = NULL;
+	return rc;
 }
 
 int cli_help(cli *c, const char *text)
@@ -50,6 +162,7 @@ int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **
 	if (oci_ref_parse(&ref, refstr) < 0) {
 		const oci_error *e = oci_error_last();
 		fprintf(stderr, "ocisync %s: %s\n", c->command, e->message);
+		cli_json_error(c, "usage", refstr, e->message);
 		return EXIT_USAGE;
 	}
 	if (oci_target_open(t_out, ref, &c->client) < 0) {
@@ -67,6 +180,7 @@ void cli_print_json(json_t *obj)
 {
 	char *s = json_dumps(obj, JSON_COMPACT);
 	if (s) {
+		json_printed = 1;
 		puts(s);
 		free(s);
 	}

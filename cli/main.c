@@ -1,5 +1,7 @@
 /* ocisync: the command table and the global options. */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,14 +73,14 @@ static void print_overview(FILE *f)
  * (usage error printed) / -2 (exit 0 after --version/--help). */
 enum { G_PLAIN = 1000, G_INSECURE, G_CA, G_CERT, G_KEY, G_CONFIG, G_NOPROG, G_VERSION };
 
-static int take_value(int *i, int argc, char **argv, const char *name, const char **dst, const char *inline_val)
+static int take_value(cli *c, int *i, int argc, char **argv, const char *name, const char **dst, const char *inline_val)
 {
 	if (inline_val) {
 		*dst = inline_val;
 		return 0;
 	}
 	if (*i + 1 >= argc) {
-		fprintf(stderr, "ocisync: option %s needs a value\n", name);
+		cli_global_usage_error(c, "option %s needs a value", name);
 		return -1;
 	}
 	*dst = argv[++*i];
@@ -100,8 +102,62 @@ static int parse_min_speed(cli *c, const char *v)
 			why = "needs a window of at least 1s";
 		}
 	}
-	fprintf(stderr, "ocisync: --min-speed takes SIZE/DURATION (like 64K/60s): '%s' %s\n", v, why);
+	cli_global_usage_error(c, "--min-speed takes SIZE/DURATION (like 64K/60s): '%s' %s", v, why);
 	return -1;
+}
+
+/* -o json anywhere on the line (before the option parser sees it): a
+ * usage error found first still answers with an error object. */
+static int wants_json(int argc, char **argv)
+{
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (!strcmp(a, "--"))
+			break;
+		if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(a, "--output=", 9))
+			v = a + 9;
+		else if (!strncmp(a, "-o", 2) && a[2])
+			v = a + 2;
+		if (v)
+			json = !strcmp(v, "json");
+	}
+	return json;
+}
+
+/* Options naming files are checked before any network traffic: a missing
+ * CA file is a usage error, not a TLS failure after a connection.
+ * login may create the --registry-config it stores into. */
+static int check_file(cli *c, const char *option, const char *path)
+{
+	struct stat st;
+	if (!path)
+		return 0;
+	if (stat(path, &st) < 0) {
+		cli_global_usage_error(c, "%s %s: %s", option, path, errno == ENOENT ? "no such file" : strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cli_global_usage_error(c, "%s %s: is a directory, not a file", option, path);
+		return -1;
+	}
+	if (access(path, R_OK) < 0) {
+		cli_global_usage_error(c, "%s %s: cannot be read: %s", option, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_files(cli *c, const char *command)
+{
+	if (check_file(c, "--ca-file", c->client.ca_file) < 0 || check_file(c, "--cert-file", c->client.cert_file) < 0 ||
+	    check_file(c, "--key-file", c->client.key_file) < 0)
+		return -1;
+	if (strcmp(command, "login") != 0 && check_file(c, "--registry-config", c->client.registry_config) < 0)
+		return -1;
+	return 0;
 }
 
 static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *want_version)
@@ -133,36 +189,36 @@ static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *wan
 		const char *out_fmt = NULL;
 		if (!strcmp(name, "--plain-http")) c->client.plain_http = 1;
 		else if (!strcmp(name, "--insecure")) c->client.insecure = 1;
-		else if (!strcmp(name, "--ca-file")) { if (take_value(&i, argc, argv, name, &c->client.ca_file, val)) return -1; }
-		else if (!strcmp(name, "--cert-file")) { if (take_value(&i, argc, argv, name, &c->client.cert_file, val)) return -1; }
-		else if (!strcmp(name, "--key-file")) { if (take_value(&i, argc, argv, name, &c->client.key_file, val)) return -1; }
-		else if (!strcmp(name, "--registry-config")) { if (take_value(&i, argc, argv, name, &c->client.registry_config, val)) return -1; }
+		else if (!strcmp(name, "--ca-file")) { if (take_value(c, &i, argc, argv, name, &c->client.ca_file, val)) return -1; }
+		else if (!strcmp(name, "--cert-file")) { if (take_value(c, &i, argc, argv, name, &c->client.cert_file, val)) return -1; }
+		else if (!strcmp(name, "--key-file")) { if (take_value(c, &i, argc, argv, name, &c->client.key_file, val)) return -1; }
+		else if (!strcmp(name, "--registry-config")) { if (take_value(c, &i, argc, argv, name, &c->client.registry_config, val)) return -1; }
 		else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
-			if (take_value(&i, argc, argv, name, &out_fmt, val)) return -1;
+			if (take_value(c, &i, argc, argv, name, &out_fmt, val)) return -1;
 			if (!strcmp(out_fmt, "json")) c->json = 1;
 			else if (!strcmp(out_fmt, "text")) c->json = 0;
-			else { fprintf(stderr, "ocisync: --output takes text or json, not '%s'\n", out_fmt); return -1; }
+			else { cli_global_usage_error(c, "--output takes text or json, not '%s'", out_fmt); return -1; }
 		}
 		else if (!strncmp(a, "-o", 2) && a[1] == 'o' && a[2]) {
 			if (!strcmp(a + 2, "json")) c->json = 1;
 			else if (!strcmp(a + 2, "text")) c->json = 0;
-			else { fprintf(stderr, "ocisync: --output takes text or json, not '%s'\n", a + 2); return -1; }
+			else { cli_global_usage_error(c, "--output takes text or json, not '%s'", a + 2); return -1; }
 		}
 		else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) c->quiet = 1;
 		else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) c->verbose = 1;
 		else if (!strcmp(name, "--no-progress")) no_progress = 1;
 		else if (!strcmp(name, "--timeout")) {
 			const char *v, *why;
-			if (take_value(&i, argc, argv, name, &v, val)) return -1;
+			if (take_value(c, &i, argc, argv, name, &v, val)) return -1;
 			if (cli_parse_duration_ms(&c->client.timeout_ms, v, &why) < 0) {
-				fprintf(stderr, "ocisync: --timeout takes a duration like 30s or 10m (0: never): '%s' %s\n", v, why);
+				cli_global_usage_error(c, "--timeout takes a duration like 30s or 10m (0: never): '%s' %s", v, why);
 				return -1;
 			}
 			c->timeout_set = 1;
 		}
 		else if (!strcmp(name, "--min-speed")) {
 			const char *v;
-			if (take_value(&i, argc, argv, name, &v, val)) return -1;
+			if (take_value(c, &i, argc, argv, name, &v, val)) return -1;
 			if (parse_min_speed(c, v) < 0) return -1;
 		}
 		else if (!strcmp(name, "--version")) *want_version = 1;
@@ -171,7 +227,7 @@ static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *wan
 	}
 	argv[out] = NULL;
 	if ((c->client.cert_file != NULL) != (c->client.key_file != NULL)) {
-		fprintf(stderr, "ocisync: --cert-file and --key-file go together (mutual TLS)\n");
+		cli_global_usage_error(c, "--cert-file and --key-file go together (mutual TLS)");
 		return -1;
 	}
 	c->client.verbose = c->verbose;
@@ -185,26 +241,25 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "ocisync: %s\n", line);
 }
 
-int main(int argc, char **argv)
+static int run(cli *c, int argc, char **argv)
 {
-	cli c;
-	memset(&c, 0, sizeof c);
-	c.prog = "ocisync";
 	int want_help = 0, want_version = 0;
-	argc = parse_globals(&c, argc, argv, &want_help, &want_version);
+	argc = parse_globals(c, argc, argv, &want_help, &want_version);
 	if (argc < 0)
 		return EXIT_USAGE;
-	c.client.log_fn = log_line;
-	c.client.cb_ctx = &c;
-	c.client.user_agent = "ocisync/" OCI_VERSION_STRING;
-	if (c.progress)
-		c.client.progress_fn = cli_progress;
+	c->client.log_fn = log_line;
+	c->client.cb_ctx = c;
+	c->client.user_agent = "ocisync/" OCI_VERSION_STRING;
+	if (c->progress)
+		c->client.progress_fn = cli_progress;
 	oci_init();
 
 	if (argc < 2) {
 		if (want_version)
-			return cmd_version(&c, 0, NULL);
+			return cmd_version(c, 0, NULL);
 		print_overview(want_help ? stdout : stderr);
+		if (!want_help)
+			cli_json_error(c, "usage", NULL, "no command given (see ocisync --help)");
 		return want_help ? EXIT_OK : EXIT_USAGE;
 	}
 	const cli_command *cmd = cli_find_command(argv[1]);
@@ -212,8 +267,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], "help") == 0) {
 			if (argc > 2 && (cmd = cli_find_command(argv[2]))) {
 				char *hargv[] = { argv[2], "--help", NULL };
-				c.command = cmd->name;
-				return cmd->run(&c, 2, hargv);
+				c->command = cmd->name;
+				return cmd->run(c, 2, hargv);
 			}
 			print_overview(stdout);
 			return EXIT_OK;
@@ -222,12 +277,24 @@ int main(int argc, char **argv)
 			print_overview(stdout);
 			return EXIT_OK;
 		}
-		fprintf(stderr, "ocisync: unknown command '%s' (see ocisync --help)\n", argv[1]);
+		cli_global_usage_error(c, "unknown command '%s' (see ocisync --help)", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (want_version && !want_help)
-		return cmd_version(&c, 0, NULL);
-	c.command = cmd->name;
+		return cmd_version(c, 0, NULL);
+	c->command = cmd->name;
+	if (!want_help && check_files(c, cmd->name) < 0)
+		return EXIT_USAGE;
 	optind = 1;
-	return cmd->run(&c, argc - 1, argv + 1);
+	return cmd->run(c, argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	memset(&c, 0, sizeof c);
+	c.prog = "ocisync";
+	c.json = wants_json(argc, argv);
+	/* every way out passes here: the -o json error object, once */
+	return cli_json_finish(&c, run(&c, argc, argv));
 }

@@ -103,23 +103,20 @@ int cli_password_read(char **out, cli *c, const char *key_path, int confirm)
 	const char *env = getenv("COSIGN_PASSWORD");
 	if (env) {
 		if (!(*out = strdup(env))) {
-			fprintf(stderr, "ocisync %s: out of memory\n", c->command);
-			return EXIT_FAIL;
+			return cli_failf(c, OCI_ENOMEM, "out of memory");
 		}
 		return 0;
 	}
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "ocisync %s: %s needs a password and there is no terminal to ask on: "
-				"set COSIGN_PASSWORD (it may be empty)\n",
-			c->command, key_path ? key_path : "the new private key");
-		return EXIT_FAIL;
+		return cli_failf(c, OCI_EPASSWORD, "%s needs a password and there is no terminal to ask on: "
+				 "set COSIGN_PASSWORD (it may be empty)", key_path ? key_path : "the new private key");
 	}
 	char *a = malloc(PASSWORD_MAX), *b = confirm ? malloc(PASSWORD_MAX) : NULL;
 	int rc = EXIT_FAIL;
 	char prompt[512];
 	if (!a || (confirm && !b)) {
-		fprintf(stderr, "ocisync %s: out of memory\n", c->command);
+		cli_failf(c, OCI_ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	a[0] = '\0';
@@ -133,15 +130,15 @@ int cli_password_read(char **out, cli *c, const char *key_path, int confirm)
 	if (n >= 0 && confirm)
 		n = read_line_noecho(fd, b, PASSWORD_MAX, "Enter password for private key again: ");
 	if (n == -2) {
-		fprintf(stderr, "ocisync %s: the password is longer than %d bytes\n", c->command, PASSWORD_MAX - 1);
+		cli_failf(c, OCI_EPASSWORD, "the password is longer than %d bytes", PASSWORD_MAX - 1);
 		goto cleanup;
 	}
 	if (n < 0) {
-		fprintf(stderr, "ocisync %s: no password was entered\n", c->command);
+		cli_failf(c, OCI_EPASSWORD, "no password was entered");
 		goto cleanup;
 	}
 	if (confirm && strcmp(a, b) != 0) {
-		fprintf(stderr, "ocisync %s: the passwords do not match\n", c->command);
+		cli_failf(c, OCI_EPASSWORD, "the passwords do not match");
 		goto cleanup;
 	}
 	*out = a;

@@ -343,7 +343,10 @@ static int network_error(CURLcode cc, const http_exchange *x, const char *what, 
 	 * refusing the client (no certificate) say nothing useful. */
 	if (strstr(text, "getpeername") || strstr(text, "Transport endpoint"))
 		text = "the server closed the connection";
-	return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, text, oci_tls_hint(cc, https, opts));
+	char proxy[1024];
+	if (oci_proxy_failure(proxy, sizeof proxy, cc, text, url, host))
+		return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s", what, host, proxy);
+	return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, text, oci_tls_hint(cc, https, text, opts));
 }
 
 /* ---- scopes ---- */

@@ -12,6 +12,13 @@
 
 int oci_mkdirs(const char *path, unsigned mode)
 {
+	return oci_mkdirs_noted(path, mode, NULL);
+}
+
+int oci_mkdirs_noted(const char *path, unsigned mode, char **created)
+{
+	if (created)
+		*created = NULL;
 	char *p = strdup(path);
 	if (!p)
 		return OCI_ENOMEM_SET();
@@ -20,7 +27,13 @@ int oci_mkdirs(const char *path, unsigned mode)
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			if (mkdir(p, mode) == 0) {
+				/* the first one made here: everything under it is ours too */
+				if (created && !*created && !(*created = strdup(p))) {
+					rc = OCI_ENOMEM_SET();
+					break;
+				}
+			} else if (errno != EEXIST) {
 				rc = oci_error_errno("creating directory %s", p);
 				break;
 			}
@@ -38,6 +51,30 @@ int oci_mkdirs(const char *path, unsigned mode)
 	}
 	free(p);
 	return rc;
+}
+
+void oci_rmdirs_created(const char *path, const char *created)
+{
+	if (!created)
+		return;
+	size_t top = strlen(created);
+	char *p = strdup(path);
+	if (!p)
+		return;
+	/* rmdir removes only empty directories: nothing anyone put there since goes */
+	while (strlen(p) >= top && strncmp(p, created, top) == 0) {
+		while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
+			p[strlen(p) - 1] = '\0';
+		if (rmdir(p) < 0)
+			break;
+		if (strlen(p) == top)
+			break;
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
 }
 
 char *oci_dirname(const char *path)

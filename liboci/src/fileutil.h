@@ -8,6 +8,12 @@
 
 /* mkdir -p with mode for new directories. */
 int oci_mkdirs(const char *path, unsigned mode);
+/* oci_mkdirs, and *created the topmost directory it made (malloc'd; NULL
+ * when all were there), so that a failure can take back what it made. */
+int oci_mkdirs_noted(const char *path, unsigned mode, char **created);
+/* Removes path and its parents up to created (oci_mkdirs_noted), each only
+ * while it is empty; nothing when created is NULL. */
+void oci_rmdirs_created(const char *path, const char *created);
 /* Writes data to path atomically: path.tmp.XXXXXX in the same directory,
  * renamed over path, so readers see the old or the new content. mode
  * applies to the new file. durable: fsync the file and its directory too

@@ -788,7 +788,13 @@ static int curl_error(oci_http *h, const struct xfer *x, CURLcode cc, const char
 	if (strstr(detail, "getpeername") || strstr(detail, "Transport endpoint"))
 		detail = "the server closed the connection";
 	int https = strncasecmp(url, "https:", 6) == 0;
-	const char *hint = oci_tls_hint(cc, https, h->opts);
+	const char *hint = oci_tls_hint(cc, https, detail, h->opts);
+	char proxy[1024];
+	if (oci_proxy_failure(proxy, sizeof proxy, cc, detail, url, hp))
+		return oci_error_set(OCI_ENET, "%s%s", proxy, tried);
+	if (https && oci_tls_plain_http_answer(cc, detail))
+		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS: pass --plain-http (TLS: %s)", hp,
+				     detail);
 	if (client_cert_refused(h, x, cc) && !h->opts->cert_file)
 		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server asked for a client certificate "
 				     "and none was given: pass --cert-file and --key-file (%s)", hp, detail);

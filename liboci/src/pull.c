@@ -61,9 +61,9 @@ static int dest_state(int pfd, const char *name, const char *dest)
 
 /* The destination's parent, created when missing, opened without following
  * it if it is a symlink. */
-static int open_parent(int *pfd, const char *parent)
+static int open_parent(int *pfd, const char *parent, char **created)
 {
-	int rc = oci_mkdirs(parent, 0755);
+	int rc = oci_mkdirs_noted(parent, 0755, created);
 	if (rc < 0)
 		return rc;
 	if ((*pfd = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
@@ -114,6 +114,7 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	oci_buf mbuf = OCI_BUF_INIT;
 	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
 	char *blob_prefix = NULL, *tmp_prefix = NULL;
+	char *created = NULL; /* the topmost parent directory this pull made */
 	int fd = -1, pfd = -1, rc, published = 0, blob_named = 0;
 	const oci_descriptor *layer;
 
@@ -151,7 +152,7 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		rc = oci_error_set(OCI_EINVALID, "destination '%s' must name a directory (not . or ..)", dest);
 		goto cleanup;
 	}
-	if ((rc = open_parent(&pfd, parent)) < 0)
+	if ((rc = open_parent(&pfd, parent, &created)) < 0)
 		goto cleanup;
 	if ((rc = dest_state(pfd, base, dest)) < -1)
 		goto cleanup;
@@ -222,7 +223,11 @@ cleanup:
 	if (rc < 0) {
 		oci_manifest_free(out->manifest);
 		out->manifest = NULL;
+		/* a failed pull leaves the tree as it found it: the parent
+		 * directories it made go too (only those, only while empty) */
+		oci_rmdirs_created(parent, created);
 	}
+	free(created);
 	free(blob);
 	free(tmpdir);
 	free(blob_prefix);

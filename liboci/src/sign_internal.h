@@ -23,4 +23,15 @@ int oci_cosign_sig_config(oci_buf *out, json_t *layers);
  * index. OCI_EINVALID ".sig manifest ... is not valid: why" otherwise. */
 int oci_cosign_sig_manifest_parse(json_t **out, const void *data, size_t len, const char *tag);
 
+/* Each signature a verification tried, as it is judged: kind "sig" (a
+ * layer of the .sig tag) or "bundle" (a Sigstore bundle referrer), where
+ * the payload or referrer digest, key_index the key that verified it or
+ * (size_t)-1, reason NULL when it verified. */
+typedef void (*oci__verify_note_fn)(void *ctx, const char *kind, const char *where, size_t key_index,
+				    const char *reason);
+/* oci_sigstore_verify_referrers, telling note (may be NULL) each bundle's verdict. */
+int oci__sigstore_verify_referrers_noted(size_t *key_index, char referrer_out[OCI_DIGEST_SIZE], oci_target *t,
+					 const char *digest, const oci_key *const *keys, size_t nkeys,
+					 const oci_kvlist *annotations, oci__verify_note_fn note, void *note_ctx);
+
 #endif

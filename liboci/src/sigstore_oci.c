@@ -3,6 +3,7 @@
  * specs/BUNDLE_SPEC.md), and finding and verifying the bundle referrers of
  * a digest. */
 #include "error_internal.h"
+#include "sign_internal.h"
 #include "oci/manifest.h"
 #include "oci/referrers.h"
 #include "oci/sigstore.h"
@@ -152,6 +153,14 @@ int oci_sigstore_verify_referrers(size_t *key_index, char referrer_out[OCI_DIGES
 				  const char *digest, const oci_key *const *keys, size_t nkeys,
 				  const oci_kvlist *annotations)
 {
+	return oci__sigstore_verify_referrers_noted(key_index, referrer_out, t, digest, keys, nkeys, annotations, NULL,
+						    NULL);
+}
+
+int oci__sigstore_verify_referrers_noted(size_t *key_index, char referrer_out[OCI_DIGEST_SIZE], oci_target *t,
+					 const char *digest, const oci_key *const *keys, size_t nkeys,
+					 const oci_kvlist *annotations, oci__verify_note_fn note, void *note_ctx)
+{
 	oci_referrers refs = OCI_REFERRERS_INIT;
 	oci_buf reasons = OCI_BUF_INIT;
 	size_t nreasons = 0;
@@ -167,10 +176,14 @@ int oci_sigstore_verify_referrers(size_t *key_index, char referrer_out[OCI_DIGES
 		if (rc == 0) {
 			if (referrer_out)
 				memcpy(referrer_out, refs.items[i].digest, OCI_DIGEST_SIZE);
+			if (note)
+				note(note_ctx, "bundle", refs.items[i].digest, *key_index, NULL);
 			goto cleanup;
 		}
 		if (rc != OCI_EVERIFY && rc != OCI_EDIGEST && rc != OCI_ENOTFOUND)
 			goto cleanup; /* transport errors are not verdicts */
+		if (note)
+			note(note_ctx, "bundle", refs.items[i].digest, (size_t)-1, oci_error_last()->message);
 		if (nreasons++ < MAX_REASONS) {
 			char line[700];
 			snprintf(line, sizeof line, "%sbundle %.19s: %.500s", nreasons > 1 ? "; " : "", refs.items[i].digest,

@@ -1,7 +1,10 @@
 #include "tls.h"
 #include "error_internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int oci_host_is_loopback(const char *host)
 {
@@ -53,11 +56,29 @@ int oci_http_setup_tls(CURL *h, const oci_client_opts *opts)
 	return 0;
 }
 
-const char *oci_tls_hint(CURLcode cc, int https, const oci_client_opts *opts)
+int oci_tls_plain_http_answer(CURLcode cc, const char *detail)
 {
+	/* OpenSSL reading "HTTP/1.1 400 ..." as a TLS record: "wrong version
+	 * number" (or "packet length too long", "http request") */
+	return (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) && detail &&
+	       (strstr(detail, "wrong version number") || strstr(detail, "packet length too long") ||
+		strstr(detail, "http request"));
+}
+
+const char *oci_tls_hint(CURLcode cc, int https, const char *detail, const oci_client_opts *opts)
+{
+	if (!detail)
+		detail = "";
+	if (https && oci_tls_plain_http_answer(cc, detail))
+		return " (the server answers plain HTTP, not HTTPS: pass --plain-http)";
 	switch (cc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
+		/* libcurl's own words tell a name mismatch from an unknown issuer */
+		if (strstr(detail, "subject name") || strstr(detail, "does not match"))
+			return " (the server's certificate is not issued for this host name: connect by a name it lists)";
+		if (strstr(detail, "expired"))
+			return " (the server's certificate has expired)";
 		return opts->ca_file ? " (the server's certificate is not signed by the CA in --ca-file)"
 				     : " (the server's certificate is not trusted: pass its CA with --ca-file, or use --insecure)";
 	case CURLE_SSL_CERTPROBLEM:
@@ -74,4 +95,61 @@ const char *oci_tls_hint(CURLcode cc, int https, const oci_client_opts *opts)
 	default:
 		return "";
 	}
+}
+
+/* The variable libcurl takes a proxy for url from (as it reads them:
+ * lower case first; HTTP_PROXY in upper case is ignored for http). */
+static const char *proxy_variable(const char *url, const char **value)
+{
+	static const char *https_vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL };
+	static const char *http_vars[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+	const char **vars = strncasecmp(url, "https:", 6) == 0 ? https_vars : http_vars;
+	for (; *vars; vars++) {
+		const char *v = getenv(*vars);
+		if (v && *v) {
+			*value = v;
+			return *vars;
+		}
+	}
+	return NULL;
+}
+
+int oci_proxy_failure(char *buf, size_t n, CURLcode cc, const char *detail, const char *url, const char *hostport)
+{
+	if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_PROXY && cc != CURLE_PROXY)
+		return 0;
+	const char *value = NULL, *var = proxy_variable(url, &value);
+	if (!var)
+		return 0;
+	if (cc == CURLE_COULDNT_CONNECT) {
+		/* libcurl names whom it could not connect to: "Failed to connect
+		 * to HOST port PORT ..."; the registry itself, when no_proxy
+		 * exempted it */
+		const char *p = detail ? strstr(detail, "connect to ") : NULL;
+		char who[300];
+		if (!p || sscanf(p + 11, "%255s port", who) != 1)
+			return 0;
+		const char *port = strstr(p, " port ");
+		if (port)
+			snprintf(who + strlen(who), sizeof who - strlen(who), ":%d", atoi(port + 6));
+		/* the registry as libcurl names it: no brackets, the default port spelt out */
+		char reg[300];
+		const char *h = hostport, *end = NULL;
+		if (*h == '[' && (end = strchr(h, ']')))
+			snprintf(reg, sizeof reg, "%.*s%s", (int)(end - h - 1), h + 1, end[1] == ':' ? end + 1 : "");
+		else
+			snprintf(reg, sizeof reg, "%s", h);
+		if (!(end ? end[1] == ':' : strchr(hostport, ':') != NULL))
+			snprintf(reg + strlen(reg), sizeof reg - strlen(reg), ":%d",
+				 strncasecmp(url, "https:", 6) == 0 ? 443 : 80);
+		if (!strcmp(who, reg))
+			return 0;
+		/* the variable's value is not printed: it may carry a password */
+		snprintf(buf, n, "the proxy %s (from %s) is unreachable (%s); the registry %s was not contacted", who, var,
+			 detail, hostport);
+		return 1;
+	}
+	snprintf(buf, n, "the proxy (from %s) failed (%s); the registry %s was not contacted", var,
+		 detail ? detail : curl_easy_strerror(cc), hostport);
+	return 1;
 }

@@ -18,7 +18,15 @@ int oci_host_is_loopback(const char *host);
  * untrusted certificates point at --ca-file/--insecure; a connection the
  * server drops during the handshake (TLS 1.3 servers refuse a missing
  * client certificate after it, which libcurl reports as a send/receive
- * error) points at --cert-file/--key-file. https: the request used TLS. */
-const char *oci_tls_hint(CURLcode cc, int https, const oci_client_opts *opts);
+ * error) points at --cert-file/--key-file; a plain-HTTP answer to the
+ * handshake at --plain-http; a name mismatch (libcurl's detail) is told
+ * from an unknown issuer. https: the request used TLS. */
+const char *oci_tls_hint(CURLcode cc, int https, const char *detail, const oci_client_opts *opts);
+/* A TLS handshake answered in plain HTTP (detail: libcurl's error text). */
+int oci_tls_plain_http_answer(CURLcode cc, const char *detail);
+/* A failure to reach the proxy libcurl took from the environment
+ * (HTTPS_PROXY, ...) for url, not the registry hostport: 1 and the
+ * message naming the proxy in buf; 0 when it is not that. */
+int oci_proxy_failure(char *buf, size_t n, CURLcode cc, const char *detail, const char *url, const char *hostport);
 
 #endif

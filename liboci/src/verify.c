@@ -29,7 +29,48 @@ struct oci_verifier {
 	size_t nkeys;
 	oci_kvlist annotations;
 	char source[200]; /* what the last success used */
+	oci_verify_attempt *attempts; /* what the last verification tried, in order */
+	size_t nattempts;
 };
+
+static void attempts_clear(oci_verifier *v)
+{
+	for (size_t i = 0; i < v->nattempts; i++) {
+		free((char *)v->attempts[i].where);
+		free((char *)v->attempts[i].reason);
+	}
+	free(v->attempts);
+	v->attempts = NULL;
+	v->nattempts = 0;
+}
+
+/* oci__verify_note_fn: one more signature judged (a record lost to a
+ * failed allocation only shortens the list; the verdict stands). */
+static void note_attempt(void *ctx, const char *kind, const char *where, size_t key_index, const char *reason)
+{
+	oci_verifier *v = ctx;
+	oci_verify_attempt *a = realloc(v->attempts, (v->nattempts + 1) * sizeof *a);
+	if (!a)
+		return;
+	v->attempts = a;
+	a = &v->attempts[v->nattempts];
+	a->kind = kind; /* a literal */
+	a->where = strdup(where ? where : "");
+	a->key = key_index < v->nkeys ? v->keys[key_index].name : NULL;
+	a->reason = reason ? strdup(*reason ? reason : "refused") : NULL;
+	if (!a->where || (reason && !a->reason)) {
+		free((char *)a->where);
+		free((char *)a->reason);
+		return;
+	}
+	v->nattempts++;
+}
+
+size_t oci_verifier_attempts(const oci_verify_attempt **out, const oci_verifier *v)
+{
+	*out = v->attempts;
+	return v->nattempts;
+}
 
 int oci_verifier_new(oci_verifier **out)
 {
@@ -47,6 +88,7 @@ void oci_verifier_free(oci_verifier *v)
 	}
 	free(v->keys);
 	oci_kvlist_dispose(&v->annotations);
+	attempts_clear(v);
 	free(v);
 }
 
@@ -245,6 +287,9 @@ static int verify_sig_tag(int *absent, const char **key_path_out, oci_verifier *
 		}
 		size_t k = 0;
 		rc = check_layer(&k, v, t, digest, layer);
+		const char *pd = json_string_value(json_object_get(layer, "digest"));
+		if (rc == 0 || rc == OCI_EVERIFY || rc == OCI_EDIGEST)
+			note_attempt(v, "sig", pd, rc == 0 ? k : (size_t)-1, rc == 0 ? NULL : oci_error_last()->message);
 		if (rc == 0) {
 			if (key_path_out)
 				*key_path_out = v->keys[k].name;
@@ -280,6 +325,7 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 	if (key_path_out)
 		*key_path_out = NULL;
 	v->source[0] = '\0';
+	attempts_clear(v);
 	if (!v->nkeys)
 		return oci_error_set(OCI_EINVALID, "no public key given to verify %s with", digest);
 	/* Either form counts (cli.md, "The artifact"): the legacy .sig tag
@@ -301,7 +347,7 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
 	for (size_t i = 0; i < v->nkeys; i++)
 		keys[i] = v->keys[i].key;
 	size_t k = 0;
-	rc = oci_sigstore_verify_referrers(&k, referrer, t, digest, keys, v->nkeys, &v->annotations);
+	rc = oci__sigstore_verify_referrers_noted(&k, referrer, t, digest, keys, v->nkeys, &v->annotations, note_attempt, v);
 	free(keys);
 	if (rc == 0) {
 		if (key_path_out)

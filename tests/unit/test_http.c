@@ -4,6 +4,7 @@
 #include "test.h"
 #include "http.h"
 #include "transfer.h"
+#include "tls.h"
 #include "oci/oci.h"
 
 #include <fcntl.h>
@@ -209,6 +210,56 @@ static void test_transfer_copy(void)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* Which failures are the proxy's: libcurl names whom it could not reach;
+ * the registry itself (no_proxy), whatever its spelling, is not the proxy. */
+static void test_proxy_failure(void)
+{
+	char buf[1024];
+	unsetenv("https_proxy");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+	unsetenv("http_proxy");
+	setenv("HTTPS_PROXY", "http://u:secret@127.0.0.1:9", 1);
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT,
+				       "Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server",
+				       "https://127.0.0.1:5000/v2/", "127.0.0.1:5000"), 1);
+	CHECK(strstr(buf, "the proxy 127.0.0.1:9 (from HTTPS_PROXY) is unreachable") != NULL);
+	CHECK(strstr(buf, "the registry 127.0.0.1:5000 was not contacted") != NULL);
+	CHECK(strstr(buf, "secret") == NULL);
+	/* the registry itself: with its port, the default port, or IPv6 */
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT,
+				       "Failed to connect to 127.0.0.1 port 5000 after 0 ms: x", "https://127.0.0.1:5000/v2/",
+				       "127.0.0.1:5000"), 0);
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT,
+				       "Failed to connect to registry.example port 443 after 0 ms: x",
+				       "https://registry.example/v2/", "registry.example"), 0);
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT, "Failed to connect to ::1 port 5000 after 0 ms: x",
+				       "https://[::1]:5000/v2/", "[::1]:5000"), 0);
+	/* HTTPS_PROXY is not for http URLs; other failures are not the proxy's */
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT, "Failed to connect to 127.0.0.1 port 9 after 0 ms: x",
+				       "http://127.0.0.1:5000/v2/", "127.0.0.1:5000"), 0);
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_OPERATION_TIMEDOUT, "timed out", "https://127.0.0.1:5000/v2/",
+				       "127.0.0.1:5000"), 0);
+	unsetenv("HTTPS_PROXY");
+	CHECK_EQ_INT(oci_proxy_failure(buf, sizeof buf, CURLE_COULDNT_CONNECT, "Failed to connect to 127.0.0.1 port 9 after 0 ms: x",
+				       "https://127.0.0.1:5000/v2/", "127.0.0.1:5000"), 0);
+}
+
+/* The TLS hints name the cause libcurl's words give. */
+static void test_tls_hints(void)
+{
+	oci_client_opts opts = { 0 };
+	opts.ca_file = "ca.pem";
+	CHECK(strstr(oci_tls_hint(CURLE_SSL_CONNECT_ERROR, 1, "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version number",
+				  &opts), "--plain-http") != NULL);
+	CHECK(strstr(oci_tls_hint(CURLE_PEER_FAILED_VERIFICATION, 1,
+				  "SSL: no alternative certificate subject name matches target host name 'x'", &opts),
+		     "host name") != NULL);
+	CHECK(strstr(oci_tls_hint(CURLE_PEER_FAILED_VERIFICATION, 1,
+				  "SSL certificate problem: unable to get local issuer certificate", &opts),
+		     "not signed by the CA in --ca-file") != NULL);
+}
+
 int main(void)
 {
 	oci_init();
@@ -218,5 +269,7 @@ int main(void)
 	RUN(test_header_join);
 	RUN(test_transfer_layout);
 	RUN(test_transfer_copy);
+	RUN(test_proxy_failure);
+	RUN(test_tls_hints);
 	TEST_END();
 }

@@ -59,6 +59,16 @@ int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *
  * sha256-<hex>.sig" or "Sigstore bundle referrer sha256:<hex>" (belongs to
  * v; NULL before a success). */
 const char *oci_verifier_source(const oci_verifier *v);
+/* Each signature the last oci_verifier_verify judged, in order (none when
+ * there were none to judge). The strings belong to v until its next
+ * verification. */
+typedef struct oci_verify_attempt {
+	const char *kind;   /* "sig" (a layer of cosign's .sig tag) or "bundle" (a Sigstore bundle referrer) */
+	const char *where;  /* the signature payload's digest, or the bundle referrer's manifest digest */
+	const char *key;    /* the key (as added) that verified it; NULL when none did */
+	const char *reason; /* why it was refused; NULL when it verified */
+} oci_verify_attempt;
+size_t oci_verifier_attempts(const oci_verify_attempt **out, const oci_verifier *v);
 /* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
 int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
 /* The set of trusted keys as text: the sha256 of each public key's DER
