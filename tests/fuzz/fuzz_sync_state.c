@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(res.tag, sizeof res.tag, "%s", st.tag ? st.tag : "");
 		snprintf(res.error, sizeof res.error, "error: %s", st.source ? st.source : "x");
 		res.duration = 0.25;
-		sync_report r = { st.ref, &st, &res, 1764300000.0 };
+		sync_report r = { .ref = st.ref, .label_ref = st.ref, .label_root = "/srv/root", .label_path = st.path,
+				  .state = &st, .result = &res, .time = 1764300000.0 };
 		char *json = NULL, *metrics = NULL;
 		FUZZ_CHECK(sync_status_json(&json, &r) == 0);
 		json_error_t jerr;
