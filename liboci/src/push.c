@@ -99,11 +99,12 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	 * never see) a manifest whose blobs are missing. */
 	if ((rc = oci_manifest_config(&cfg, &cfgdesc, opts->profile)) < 0)
 		goto cleanup;
-	if ((rc = oci_target_blob_exists(t, cfgdesc.digest, NULL)) == 0) {
-		oci_mem_source m = { cfg.data, cfg.len, 0 };
-		rc = oci_target_blob_put(t, cfgdesc.digest, cfgdesc.size, oci_mem_source_read, &m);
-	}
-	if (rc < 0)
+	/* The config is a few bytes: uploading it (one request where the
+	 * registry takes a single-request upload) costs no more than asking
+	 * whether it is there, and it tells the registry code early whether
+	 * the layer can go up in one request too. */
+	oci_mem_source m = { cfg.data, cfg.len, 0 };
+	if ((rc = oci_target_blob_put(t, cfgdesc.digest, cfgdesc.size, oci_mem_source_read, &m)) < 0)
 		goto cleanup;
 	if ((rc = put_if_missing_file(t, out->layer.digest, out->layer.size, tmp)) < 0)
 		goto cleanup;
