@@ -1,8 +1,9 @@
 /* Registry target: the OCI distribution API (v1.1) over the HTTP layer in
  * http.c. Manifests: HEAD to resolve, GET with the Accept list (bounded,
  * hashed locally), PUT with their media type. Blobs: HEAD, GET streamed
- * through a verifying sink (resumed with Range after a drop), uploads
- * monolithic (POST + PUT) or chunked (POST + PATCH... + PUT), mounts.
+ * through a verifying sink (resumed with Range after a drop), uploads in
+ * one request (POST ?digest= with the body) where the registry takes it,
+ * else monolithic (POST + PUT) or chunked (POST + PATCH... + PUT), mounts.
  * Tags: paginated with Link headers on the same origin. */
 #include "target_impl.h"
 #include "http.h"
