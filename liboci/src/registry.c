@@ -36,7 +36,10 @@ struct registry {
 	/* Single-request uploads (POST ...?digest= with the body): 0 not
 	 * tried yet, 1 the registry stored the blob from one, -1 it refused
 	 * (opened a session or answered an error) -- remembered for the
-	 * target's lifetime, so only the first upload of a run pays a try. */
+	 * target's lifetime, so only the first upload of a run pays a try (a
+	 * transfer pool has one target per worker: one try per worker). A
+	 * streamed body goes with "Expect: 100-continue" (http.c), so a
+	 * registry answering 202 at once is not sent the bytes. */
 	int post_monolithic;
 	/* The last manifest GET by tag: tag, content digest and ETag, for
 	 * conditional writes of the referrers tag. */
