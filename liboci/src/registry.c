@@ -38,8 +38,9 @@ struct registry {
 	 * (opened a session or answered an error) -- remembered for the
 	 * target's lifetime, so only the first upload of a run pays a try (a
 	 * transfer pool has one target per worker: one try per worker). A
-	 * streamed body goes with "Expect: 100-continue" (http.c), so a
-	 * registry answering 202 at once is not sent the bytes. */
+	 * large streamed body goes with libcurl's "Expect: 100-continue"
+	 * (http.c keeps it), so a registry answering 202 at once need not be
+	 * sent the bytes; push makes its first try with the small config. */
 	int post_monolithic;
 	/* The last manifest GET by tag: tag, content digest and ETag, for
 	 * conditional writes of the referrers tag. */
