@@ -42,6 +42,15 @@ echo "tree: $files files, $bytes bytes" >&2
 "$OCISYNC" push "oci-layout:$WORK/layout:v1" "$WORK/tree" >/dev/null
 "$OCISYNC" push "$REG/seed/app:v1" "$WORK/tree" >/dev/null
 
+# ocisync's push into a fresh repository, timed; the requests it made
+# (the registry's access log) appended to $WORK/requests.
+push_ocisync() { # round
+	local before
+	before=$(wc -l <"$REG_LOG")
+	timed push_ocisync "$OCISYNC" push "$REG/o$1/app:v1" "$WORK/tree"
+	tail -n +"$((before + 1))" "$REG_LOG" | grep -c '"[A-Z]* /v2/o'"$1"'/' >>"$WORK/requests" || true
+}
+
 SEED=$REG
 for i in $(seq 1 "$ROUNDS"); do
 	echo "round $i" >&2
@@ -51,13 +60,13 @@ for i in $(seq 1 "$ROUNDS"); do
 	start_registry "push$i"
 	timed pack_only "$OCISYNC" push "oci-layout:$WORK/pack$i:v1" "$WORK/tree"
 	if [ $((i % 2)) -eq 1 ]; then
-		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
+		push_ocisync "$i"
 		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
 		timed pull_ocisync "$OCISYNC" pull "$SEED/seed/app:v1" "$WORK/po$i"
 		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$SEED/seed/app:v1" "$WORK/ps$i"
 	else
 		timed push_skopeo skopeo copy -q --dest-tls-verify=false "oci:$WORK/layout:v1" "docker://$REG/s$i/app:v1"
-		timed push_ocisync "$OCISYNC" push "$REG/o$i/app:v1" "$WORK/tree"
+		push_ocisync "$i"
 		timed pull_skopeo bash -c 'skopeo_pull_extract "$1" "$2"' _ "$SEED/seed/app:v1" "$WORK/ps$i"
 		timed pull_ocisync "$OCISYNC" pull "$SEED/seed/app:v1" "$WORK/po$i"
 	fi
@@ -79,6 +88,7 @@ echo
 echo "medians over $ROUNDS interleaved rounds ($files files, $bytes bytes):"
 report push push_ocisync push_skopeo 0.5
 report pull pull_ocisync pull_skopeo 1.0
+echo "requests per ocisync push (docker-registry access log): $(sort -u "$WORK/requests" | tr '\n' ' ')"
 echo "of which packing (ocisync push to an oci-layout:): median $(median <"$WORK/t.pack_only") s"
 echo "peak RSS (median, MiB): push ocisync $(median <"$WORK/m.push_ocisync" | awk '{printf "%.1f", $1/1024}')," \
 	"skopeo $(median <"$WORK/m.push_skopeo" | awk '{printf "%.1f", $1/1024}');" \

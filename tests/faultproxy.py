@@ -17,6 +17,10 @@ rule, misbehaves a given number of times:
   oversize     answer a manifest GET with a 5 MiB body (streamed)
   strip-digest forward, removing Docker-Content-Digest from the answer
   bad-digest   forward, replacing Docker-Content-Digest with another digest
+  monolithic   take a single-request upload (POST .../blobs/uploads/?digest=D
+               with the blob as body), which distribution 2.x does not: the
+               proxy makes the registry's POST + PUT itself and answers 201,
+               as registries implementing that part of the OCI spec do
   refuse-mount forward a mount POST without its query: the registry opens an
                ordinary upload session (202), as when it refuses to mount
   redirect     answer 307 to the "storage" server (the Location carries
@@ -137,7 +141,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return int(self.headers.get("Content-Length") or 0)
 
     def discard_body(self):
-        n = self.body_length()
+        n = 0 if getattr(self, "body_taken", False) else self.body_length()
         while n > 0:
             b = self.rfile.read(min(n, 65536))
             if not b:
@@ -171,6 +175,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rule = (take_rule(self.command, self.path, bool(self.headers.get("Authorization")))
                 if self.role == "proxy" else None)
         self.current_rule = rule or {}
+        self.body_taken = False
         mode = rule["mode"] if rule else None
         if mode == "status":
             st = int(rule.get("status", 503))
@@ -267,7 +272,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if mode == "refuse-mount":
             self.path = self.path.split("?", 1)[0]
+        if mode == "monolithic" and self.command == "POST" and "digest=" in self.path:
+            self.monolithic()
+            return
         self.forward(mode)
+
+    def monolithic(self):
+        path, _, query = self.path.partition("?")
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() == "authorization" and args.pass_auth}
+        body = self.rfile.read(self.body_length())
+        self.body_taken = True
+        conn = http.client.HTTPConnection("127.0.0.1", args.upstream_port, timeout=60)
+        conn.request("POST", path, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        loc = resp.getheader("Location")
+        if resp.status != 202 or not loc:
+            conn.close()
+            self.simple(resp.status, {}, b"", "fault=monolithic")
+            return
+        loc = re.sub(r"^https?://[^/]+", "", loc)
+        conn.request("PUT", loc + ("&" if "?" in loc else "?") + query,
+                     body=body, headers=dict(headers, **{"Content-Type": "application/octet-stream"}))
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        out = {k: v for k, v in resp.getheaders() if k.lower() in ("location", "docker-content-digest")}
+        self.simple(resp.status, out, b"", "fault=monolithic")
 
     def paginate(self, mode):
         self.discard_body()

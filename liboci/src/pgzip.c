@@ -27,7 +27,9 @@
 
 #define PGZ_CHUNK (256 * 1024)
 #define PGZ_DICT 32768
-#define PGZ_MAX_WORKERS 4
+/* One worker per CPU the process may use; the bound only keeps memory in
+ * check on very large machines (a job holds about 550 KiB). */
+#define PGZ_MAX_WORKERS 64
 
 enum { JOB_FREE, JOB_FILLING, JOB_QUEUED, JOB_DONE };
 
@@ -220,7 +222,9 @@ int oci__pgz_new(oci_pgz **out, int level, oci_write_fn sink, void *sink_ctx)
 	cpu_set_t set;
 	long ncpu = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu < 1 ? 1 : ncpu > PGZ_MAX_WORKERS ? PGZ_MAX_WORKERS : (int)ncpu;
-	z->njobs = (size_t)workers * 2 + 2;
+	/* Every worker busy plus a few slots, so the caller can fill the next
+	 * chunk while the oldest waits to be emitted in order. */
+	z->njobs = (size_t)workers + 4;
 	if ((rc = oci_sha256_new(&z->sha)) < 0)
 		goto fail;
 	if (!(z->jobs = calloc(z->njobs, sizeof *z->jobs))) {

@@ -15,16 +15,6 @@ static const char *tmp_dir(void)
 	return d && *d ? d : "/tmp";
 }
 
-/* Uploads a blob unless the target has it. Returns 1 uploaded, 0 present. */
-static int put_if_missing_file(oci_target *t, const char *digest, int64_t size, const char *path)
-{
-	int rc = oci_target_blob_exists(t, digest, NULL);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = oci_target_blob_put_file(t, digest, size, path);
-	return rc < 0 ? rc : 1;
-}
-
 /* Finishes the lint (when a policy was given), refuses on an error
  * finding, and builds the manifest's annotations: the caller's, then what
  * was checked. */
@@ -99,15 +89,24 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	 * never see) a manifest whose blobs are missing. */
 	if ((rc = oci_manifest_config(&cfg, &cfgdesc, opts->profile)) < 0)
 		goto cleanup;
-	if ((rc = oci_target_blob_exists(t, cfgdesc.digest, NULL)) == 0) {
+	/* Layer first: when the target has it (a re-push), it most likely has
+	 * the config too, and one HEAD each settles it. When the layer is new,
+	 * the config (a few bytes) goes up without asking: where the registry
+	 * takes a single-request upload that costs what the HEAD would, and it
+	 * tells the registry code whether the layer can go up in one request
+	 * too. A first push: HEAD, POST, POST, PUT manifest. */
+	int have_layer = oci_target_blob_exists(t, out->layer.digest, NULL);
+	if ((rc = have_layer) < 0)
+		goto cleanup;
+	if (!have_layer || (rc = oci_target_blob_exists(t, cfgdesc.digest, NULL)) == 0) {
 		oci_mem_source m = { cfg.data, cfg.len, 0 };
 		rc = oci_target_blob_put(t, cfgdesc.digest, cfgdesc.size, oci_mem_source_read, &m);
 	}
 	if (rc < 0)
 		goto cleanup;
-	if ((rc = put_if_missing_file(t, out->layer.digest, out->layer.size, tmp)) < 0)
+	if (!have_layer && (rc = oci_target_blob_put_file(t, out->layer.digest, out->layer.size, tmp)) < 0)
 		goto cleanup;
-	out->layer_uploaded = rc;
+	out->layer_uploaded = !have_layer;
 
 	oci_descriptor layer = { 0 };
 	memcpy(layer.digest, out->layer.digest, OCI_DIGEST_SIZE);

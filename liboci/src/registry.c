@@ -1,8 +1,9 @@
 /* Registry target: the OCI distribution API (v1.1) over the HTTP layer in
  * http.c. Manifests: HEAD to resolve, GET with the Accept list (bounded,
  * hashed locally), PUT with their media type. Blobs: HEAD, GET streamed
- * through a verifying sink (resumed with Range after a drop), uploads
- * monolithic (POST + PUT) or chunked (POST + PATCH... + PUT), mounts.
+ * through a verifying sink (resumed with Range after a drop), uploads in
+ * one request (POST ?digest= with the body) where the registry takes it,
+ * else monolithic (POST + PUT) or chunked (POST + PATCH... + PUT), mounts.
  * Tags: paginated with Link headers on the same origin. */
 #include "target_impl.h"
 #include "http.h"
@@ -32,6 +33,15 @@ struct registry {
 	char *scope_pull;  /* repository:<repo>:pull */
 	char *scope_push;  /* repository:<repo>:pull,push */
 	char last_subject[OCI_DIGEST_SIZE]; /* OCI-Subject of the last manifest PUT ("" none) */
+	/* Single-request uploads (POST ...?digest= with the body): 0 not
+	 * tried yet, 1 the registry stored the blob from one, -1 it refused
+	 * (opened a session or answered an error) -- remembered for the
+	 * target's lifetime, so only the first upload of a run pays a try (a
+	 * transfer pool has one target per worker: one try per worker). A
+	 * large streamed body goes with libcurl's "Expect: 100-continue"
+	 * (http.c keeps it), so a registry answering 202 at once need not be
+	 * sent the bytes; push makes its first try with the small config. */
+	int post_monolithic;
 	/* The last manifest GET by tag: tag, content digest and ETag, for
 	 * conditional writes of the referrers tag. */
 	char *get_tag;
@@ -542,6 +552,83 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 	return upload_finish(u, t, digest, NULL, 0, what, retriable);
 }
 
+/* Statuses by which a registry says it does not take the blob in the POST
+ * itself (bad request, method or media type, too large, not implemented);
+ * the ordinary two-step upload follows. */
+static int refuses_post_upload(long st)
+{
+	return st == 400 || st == 405 || st == 413 || st == 415 || st == 501;
+}
+
+/* Tries the single-request upload of the OCI distribution spec: POST
+ * /blobs/uploads/?digest=<d> carrying the blob. Returns 1 when the registry
+ * stored it (201), 0 when it did not take it -- then, if it opened a session
+ * instead (202, as distribution 2.x does, dropping the body), u->location is
+ * that session, else NULL -- or negative on another failure. A refusal is
+ * remembered in R(t)->post_monolithic. */
+static int upload_post(struct upload *u, oci_target *t, const char *digest, const oci_http_body *body,
+		       int flags, const char *what, int *retriable)
+{
+	struct registry *r = R(t);
+	oci_http_resp resp = OCI_HTTP_RESP_INIT;
+	char *base = NULL, *url = NULL;
+	int rc;
+	*retriable = 0;
+	if (asprintf(&base, "%s/blobs/uploads/", r->repo_url) < 0)
+		return OCI_ENOMEM_SET();
+	if ((rc = oci_http_url_add_query(&url, base, "digest", digest)) < 0)
+		goto cleanup;
+	oci_http_req req = {
+		.method = "POST", .url = url, .scope = r->scope_push,
+		.headers = { "Content-Type: application/octet-stream" },
+		.body = body, .flags = flags, .what = what,
+	};
+	rc = oci_http_do(&resp, r->http, &req);
+	*retriable = resp.retriable;
+	if (rc < 0 && refuses_post_upload(resp.status)) {
+		oci_http_log(r->http, "%s: the registry refused a single-request upload (%ld); using POST + PUT",
+			     what, resp.status);
+		r->post_monolithic = -1;
+		rc = 0;
+		goto cleanup;
+	}
+	if (rc < 0)
+		goto cleanup;
+	if (resp.status == 202) {
+		/* Not taken: the body was ignored, the session is usable. */
+		oci_http_log(r->http, "%s: the registry opened a session instead of storing the blob; using POST + PUT",
+			     what);
+		r->post_monolithic = -1;
+		const char *min = oci_http_resp_header(&resp, "OCI-Chunk-Min-Length");
+		u->chunk_min = min ? strtoll(min, NULL, 10) : 0;
+		if (u->chunk_min < 0)
+			u->chunk_min = 0;
+		rc = upload_follow(u, &resp, what);
+		goto cleanup;
+	}
+	if (resp.status != 201) {
+		rc = oci_error_set(OCI_ENET, "registry %s: %s: unexpected status %ld uploading in one request",
+				   t->ref->registry, what, resp.status);
+		goto cleanup;
+	}
+	const char *dcd = oci_http_resp_header(&resp, "Docker-Content-Digest");
+	if (dcd && strcmp(dcd, digest) != 0) {
+		rc = oci_error_set(OCI_EDIGEST, "%s: the registry stored digest %s", what, dcd);
+		goto cleanup;
+	}
+	r->post_monolithic = 1;
+	rc = 1;
+cleanup:
+	oci_http_resp_dispose(&resp);
+	free(url);
+	free(base);
+	return rc;
+}
+
+/* Small streamed blobs (configs, signatures) are read into memory first, so
+ * a refused single-request upload can send them again. */
+#define POST_BUFFER_MAX (64 * 1024)
+
 static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn read, void *ctx)
 {
 	struct upload u = { 0 };
@@ -550,7 +637,37 @@ static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 	snprintf(what, sizeof what, "uploading blob %s", digest);
 	if (size < 0)
 		return oci_error_set(OCI_EINVALID, "%s: the size must be known", what);
-	int rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
+	int rc;
+	if (size <= POST_BUFFER_MAX && R(t)->post_monolithic >= 0) {
+		unsigned char *buf = malloc(size ? (size_t)size : 1);
+		if (!buf)
+			return OCI_ENOMEM_SET();
+		size_t got = 0;
+		while (got < (size_t)size) {
+			ssize_t n = read(ctx, buf + got, (size_t)size - got);
+			if (n < 0) {
+				free(buf);
+				return (int)n;
+			}
+			if (n == 0) {
+				free(buf);
+				return oci_error_set(OCI_EINVALID, "%s: the source ended after %zu of %" PRId64 " bytes",
+						     what, got, size);
+			}
+			got += (size_t)n;
+		}
+		oci_http_body body = { .data = buf, .len = got };
+		int retriable = 0;
+		rc = upload_post(&u, t, digest, &body, 0, what, &retriable);
+		if (rc == 0 && !u.location)
+			rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
+		if (rc == 0)
+			rc = upload_finish(&u, t, digest, &body, 0, what, &retriable);
+		free(buf);
+		upload_dispose(&u);
+		return rc < 0 ? rc : 0;
+	}
+	rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
 	if (rc == 0) {
 		struct chunk_src src = { .http = R(t)->http, .read = read, .ctx = ctx, .digest = digest,
 					 .total = size, .fd = -1 };
@@ -584,8 +701,22 @@ static int reg_blob_put_file(oci_target *t, const char *digest, int64_t size, co
 		struct upload u = { 0 };
 		long st = 0;
 		struct chunk_src src = { .http = http, .digest = digest, .total = size, .fd = fd, .path = path };
-		rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
 		int retriable = 0;
+		rc = 0;
+		if (size <= MONOLITHIC_MAX && R(t)->post_monolithic >= 0) {
+			/* One request where the registry takes it; a refusal
+			 * (remembered) falls through to POST + PUT. */
+			oci_http_body body = { .read = chunk_read, .read_ctx = &src, .size = size, .rewind = chunk_rewind };
+			rc = upload_post(&u, t, digest, &body, OCI_HTTP_NO_RETRY, what, &retriable);
+			if (rc == 1) {
+				rc = 0;
+				upload_dispose(&u);
+				break;
+			}
+			src.done = src.file_off = src.chunk_start = 0;
+		}
+		if (rc == 0 && !u.location)
+			rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
 		if (rc == 0)
 			rc = upload_body(&u, t, digest, size, &src, what, &retriable);
 		upload_dispose(&u);

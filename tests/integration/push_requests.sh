@@ -1,0 +1,84 @@
+#!/bin/bash
+# The requests a push makes for a two-blob artifact (config + layer):
+#  - a registry taking single-request uploads (POST .../uploads/?digest=
+#    with the body; faultproxy's "monolithic" mode plays one in front of
+#    docker-registry): HEAD layer, POST config, POST layer, PUT manifest;
+#  - docker-registry itself, which answers such a POST with an upload
+#    session (202): the config goes up through that session (POST + PUT),
+#    the refusal is remembered, and the layer takes the two-step upload
+#    without trying again; a re-push (layer there): HEAD, HEAD, PUT manifest;
+#  - a registry answering the single-request POST with an error (405): the
+#    two-step upload, the refusal remembered for the layer.
+# Each pushed artifact is pulled back and compared with its source.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry_helpers.sh"
+
+make_manifests "$WORK/src"
+start_registry reg
+
+# "METHOD PATH STATUS" per request docker-registry logged after line $1,
+# with queries dropped and upload session ids and digests made generic.
+reg_sequence() { # from-line
+	tail -n +"$(($1 + 1))" "$REG_LOG" | grep -o '"[A-Z]* /v2/[^ ]* HTTP/1.1" [0-9]*' |
+		sed -E 's/^"([A-Z]+) ([^ ?]*)[^ ]* HTTP\/1.1" ([0-9]+)$/\1 \2 \3/;
+			s#/uploads/[0-9a-f-]{36}#/uploads/ID#; s#sha256:[0-9a-f]{64}#DIGEST#'
+}
+# The same from the proxy's log, keeping whether a POST carried ?digest=.
+proxy_sequence() {
+	sed -E 's/^proxy ([A-Z]+) ([^ ]*) -> ([0-9]+).*/\1 \2 \3/; s/\?digest=[^ ]*/?digest=D/; s/\?_state=[^ ]*//;
+		s#/uploads/[0-9a-f-]{36}#/uploads/ID#; s#sha256:[0-9a-f]{64}#DIGEST#' "$PROXY_LOG"
+}
+
+step "docker-registry: the config's single-request POST opens a session; 6 requests"
+before=$(wc -l <"$REG_LOG")
+ok -v push "$REG/team/app:v1" "$WORK/src" --no-progress
+assert_eq "$(reg_sequence "$before")" "HEAD /v2/team/app/blobs/DIGEST 404
+POST /v2/team/app/blobs/uploads/ 202
+PUT /v2/team/app/blobs/uploads/ID 201
+POST /v2/team/app/blobs/uploads/ 202
+PUT /v2/team/app/blobs/uploads/ID 201
+PUT /v2/team/app/manifests/v1 201" "requests of a first push to docker-registry"
+assert_contains "$ERR" "POST http://$REG/v2/team/app/blobs/uploads/?digest=sha256" "the config's POST"
+assert_contains "$ERR" "opened a session instead of storing the blob; using POST + PUT" "-v output"
+assert_contains "$ERR" "POST http://$REG/v2/team/app/blobs/uploads/ -> 202" "the layer's POST (no second try)"
+assert_eq "$(printf '%s\n' "$ERR" | grep -c 'uploads/?digest=')" 1 "single-request POSTs tried"
+ok pull "$REG/team/app:v1" "$WORK/pulled-1"
+same_tree "$WORK/src" "$WORK/pulled-1"
+
+step "docker-registry, the layer already there: 3 requests, no upload"
+before=$(wc -l <"$REG_LOG")
+ok push "$REG/team/app:v2" "$WORK/src" --no-progress
+assert_eq "$(reg_sequence "$before")" "HEAD /v2/team/app/blobs/DIGEST 200
+HEAD /v2/team/app/blobs/DIGEST 200
+PUT /v2/team/app/manifests/v2 201" "requests of a re-push"
+
+step "a registry taking single-request uploads: 4 requests"
+start_proxy '[{"mode": "monolithic", "method": "POST", "path": "/blobs/uploads/\\?digest=", "count": 100}]'
+ok -v push "$PROXY/team/mono:v1" "$WORK/src" --no-progress
+assert_eq "$(proxy_sequence)" "HEAD /v2/team/mono/blobs/DIGEST 404
+POST /v2/team/mono/blobs/uploads/?digest=D 201
+POST /v2/team/mono/blobs/uploads/?digest=D 201
+PUT /v2/team/mono/manifests/v1 201" "requests of a push to a registry taking single-request uploads"
+assert_not_contains "$ERR" "using POST + PUT" "-v output"
+ok pull "$REG/team/mono:v1" "$WORK/pulled-2"
+same_tree "$WORK/src" "$WORK/pulled-2"
+
+step "a registry answering the single-request POST with 405: two-step uploads, one try"
+start_proxy '[{"mode": "status", "status": 405, "method": "POST", "path": "/blobs/uploads/\\?digest=", "count": 100}]'
+ok -v push "$PROXY/team/refusing:v1" "$WORK/src" --no-progress
+assert_eq "$(proxy_sequence)" "HEAD /v2/team/refusing/blobs/DIGEST 404
+POST /v2/team/refusing/blobs/uploads/?digest=D 405
+POST /v2/team/refusing/blobs/uploads/ 202
+PUT /v2/team/refusing/blobs/uploads/ID 201
+POST /v2/team/refusing/blobs/uploads/ 202
+PUT /v2/team/refusing/blobs/uploads/ID 201
+PUT /v2/team/refusing/manifests/v1 201" "requests of a push to a refusing registry"
+assert_contains "$ERR" "refused a single-request upload (405); using POST + PUT" "-v output"
+ok pull "$REG/team/refusing:v1" "$WORK/pulled-3"
+same_tree "$WORK/src" "$WORK/pulled-3"
+
+step "a single-request upload answered with an unexpected status fails the push, naming it"
+start_proxy '[{"mode": "status", "status": 200, "method": "POST", "path": "/blobs/uploads/\\?digest=", "count": 100}]'
+expect_fail 1 "unexpected status 200 uploading in one request" push "$PROXY/team/odd:v1" "$WORK/src" --no-progress
+assert_eq "$(proxy_count 'PUT /v2/team/odd/manifests')" 0 "manifest PUTs after the failure"
+echo "push_requests: ok"
