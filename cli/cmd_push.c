@@ -169,6 +169,8 @@ int cmd_push(cli *c, int argc, char **argv)
 	cli_signer *signer = NULL;
 	if (sign_key && (rc = cli_signer_open(c, &signer, sign_key)) != 0)
 		goto cleanup;
+	/* SIGTERM, Ctrl-C: the transfer aborts, temporaries are removed */
+	cli_cancel_on_signals(c);
 	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0) {
 		cli_signer_close(signer);
 		goto cleanup;
@@ -187,6 +189,8 @@ int cmd_push(cli *c, int argc, char **argv)
 			cli_print_json(json_pack("{s:{s:s, s:s}, s:o}", "error", "code", "policy", "message",
 						 oci_error_last()->message, "policy", cli_lint_json(&res.lint)));
 		rc = cli_fail(c, argv[optind + 1]);
+		if (push_rc == OCI_EINTERRUPTED)
+			rc = cli_exit_interrupted();
 		goto cleanup;
 	}
 	if (no_policy && !c->quiet)
