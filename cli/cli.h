@@ -3,6 +3,7 @@
 #ifndef OCISYNC_CLI_H
 #define OCISYNC_CLI_H
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include "oci/oci.h"
 
@@ -80,6 +81,18 @@ long long cli_parse_duration(const char *s);
  * and sync all take (one set of limits): 0 with *out set, or the usage
  * error's exit code (2) after printing it. */
 int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg);
+
+/* Stopping. cli_cancel is the flag handed to liboci (oci_client_opts.cancel,
+ * oci_sync_opts.cancel); cli_stop_signal the signal that set it. */
+extern volatile sig_atomic_t cli_cancel;
+extern volatile sig_atomic_t cli_stop_signal;
+/* SIGTERM and SIGINT set cli_cancel (and c->client.cancel points at it):
+ * a transfer in progress aborts within about a second, after the usual
+ * cleanup. Called before the target is opened. */
+void cli_cancel_on_signals(cli *c);
+/* The exit status of a command stopped by a signal: 128 + its number
+ * (143 for SIGTERM, 130 for SIGINT), as a shell reports it. */
+int cli_exit_interrupted(void);
 
 /* Commands. */
 int cmd_push(cli *c, int argc, char **argv);

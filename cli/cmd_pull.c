@@ -66,13 +66,18 @@ int cmd_pull(cli *c, int argc, char **argv)
 	}
 	if (keys.n && (rc = cli_verifier_open(c, &verifier, &keys, NULL)) != 0)
 		goto cleanup;
+	/* SIGTERM, Ctrl-C: the transfer aborts, temporaries are removed */
+	cli_cancel_on_signals(c);
 	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0)
 		goto cleanup;
 	if (verifier)
 		cli_verifier_attach(verifier, &opts.verify, &opts.verify_ctx);
 	oci_pull_result res;
 	if (oci_pull(&res, t, argv[optind + 1], &opts) < 0) {
+		int code = oci_error_last()->code;
 		rc = cli_fail(c, argv[optind]);
+		if (code == OCI_EINTERRUPTED)
+			rc = cli_exit_interrupted();
 		goto cleanup;
 	}
 	cli_progress_done(c);

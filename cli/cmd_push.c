@@ -9,7 +9,8 @@
 
 static const char help[] =
 	"Packs PATH (a directory or one file) into one reproducible tar+gzip layer and pushes\n"
-	"it with its manifest to REF, under every tag REF lists (app:v1.2.3,prod).\n\n"
+	"it with its manifest to REF, under every tag REF lists (app:v1.2.3,prod); a REF\n"
+	"without a tag is pushed as :latest, the tag sync and pull read from such a REF.\n\n"
 	"Options:\n"
 	"  --source URL          org.opencontainers.image.source annotation (e.g. the Git URL)\n"
 	"  --revision REV        org.opencontainers.image.revision annotation (e.g. main@sha1:...)\n"
@@ -31,6 +32,8 @@ static const char help[] =
 	"  --max-entries N       refuse more files, directories and links (default 100000, as pull\n"
 	"                        and sync); limits other than the defaults are recorded in the\n"
 	"                        manifest for pull/sync --publisher-limits\n"
+	"  --allow-empty         push a tree without any file (refused by default: an empty\n"
+	"                        directory is almost always a wrong PATH)\n"
 	"  -h, --help            this help\n\n"
 	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
 	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
@@ -80,6 +83,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "require-digest", no_argument, NULL, 'd' },
 		{ "no-policy", no_argument, NULL, 'N' },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "signature-format", required_argument, NULL, 'F' },
 		{ "max-size", required_argument, NULL, 'm' },
@@ -133,6 +137,7 @@ int cmd_push(cli *c, int argc, char **argv)
 			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
 				goto cleanup;
 			break;
+		case 'E': opts.allow_empty = 1; break;
 		case 'n':
 			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
 				goto cleanup;
@@ -169,6 +174,8 @@ int cmd_push(cli *c, int argc, char **argv)
 	cli_signer *signer = NULL;
 	if (sign_key && (rc = cli_signer_open(c, &signer, sign_key)) != 0)
 		goto cleanup;
+	/* SIGTERM, Ctrl-C: the transfer aborts, temporaries are removed */
+	cli_cancel_on_signals(c);
 	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0) {
 		cli_signer_close(signer);
 		goto cleanup;
@@ -178,6 +185,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "push needs a tag, not a digest, in '%s'", argv[optind]);
 		goto cleanup;
 	}
+	if (!ref->tags.n && !c->quiet && !c->json)
+		fprintf(stderr, "ocisync push: no tag in %s: using the default tag latest\n", argv[optind]);
 	int push_rc = oci_push(&res, t, argv[optind + 1], &opts);
 	if (res.policy_checked && !c->json)
 		cli_lint_print(stderr, &res.lint);
@@ -186,6 +195,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		if (c->json && push_rc == OCI_EPOLICY) /* the findings, beside the error object */
 			c->json_top = json_pack("{s:o}", "policy", cli_lint_json(&res.lint));
 		rc = cli_fail(c, argv[optind + 1]);
+		if (push_rc == OCI_EINTERRUPTED)
+			rc = cli_exit_interrupted();
 		goto cleanup;
 	}
 	if (no_policy && !c->quiet)
@@ -202,6 +213,8 @@ int cmd_push(cli *c, int argc, char **argv)
 		json_t *tags = json_array();
 		for (size_t i = 0; i < ref->tags.n; i++)
 			json_array_append_new(tags, json_string(ref->tags.items[i]));
+		if (!ref->tags.n)
+			json_array_append_new(tags, json_string("latest"));
 		json_t *o = json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:b}, s:I, s:b}", "reference", pinned,
 				      "digest", res.digest, "tags", tags, "layer", "digest", res.layer.digest, "size",
 				      (json_int_t)res.layer.size, "diff_id", res.layer.diff_id, "uploaded",

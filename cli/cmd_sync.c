@@ -32,6 +32,8 @@ static const char help[] =
 	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
 	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
 	"  --exec-timeout D      kill the hook's process group after D (default 5m)\n"
+	"  --exec-grace D        SIGTERM to the hook's group, then SIGKILL after D: at its\n"
+	"                        timeout or when sync stops (default 10s)\n"
 	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
 	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G, T suffixes)\n"
 	"  --max-entries N       limit on files, directories and links (default 100000)\n"
@@ -46,8 +48,11 @@ static const char help[] =
 	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
 	"                        the loop; 0 = never): status error, the lock released\n"
 	"  -h, --help            this help\n\n"
-	"Loop: SIGTERM/SIGINT finish the sync in hand and exit 0; SIGHUP syncs now. After n\n"
-	"failures in a row the next try comes after min(interval, 2^n s).\n"
+	"SIGTERM (or a second Ctrl-C) stops at once: a transfer aborts, the hook's process\n"
+	"group gets SIGTERM (SIGKILL after --exec-grace), the link only ever names a complete\n"
+	"revision; result \"interrupted\", exit 143 (130 for Ctrl-C). A first Ctrl-C lets\n"
+	"the sync in hand finish; between syncs a stop exits 0. Loop: SIGHUP syncs now.\n"
+	"After n failures in a row the next try comes after min(interval, 2^n s).\n"
 	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
 	"errors go to stderr. -o json prints one object per sync.\n";
 
@@ -58,9 +63,15 @@ static const char help[] =
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t wake_flag;
 
+/* SIGTERM stops at once (cli_cancel: the transfer aborts, the hook gets
+ * SIGTERM then SIGKILL after --exec-grace); a first Ctrl-C lets the sync
+ * in hand finish, a second one stops at once. */
 static void on_stop(int sig)
 {
-	(void)sig;
+	if (sig == SIGTERM || stop_flag) {
+		cli_stop_signal = sig;
+		cli_cancel = 1;
+	}
 	stop_flag = 1;
 }
 
@@ -121,11 +132,11 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 								 r->hook_timed_out));
 		if (o && r->status == OCI_SYNC_SYNCED && sc->verifier && oci_verifier_source(sc->verifier))
 			json_object_set_new(o, "signature", json_string(oci_verifier_source(sc->verifier)));
-		if (o && r->status == OCI_SYNC_ERROR)
+		if (o && (r->status == OCI_SYNC_ERROR || r->status == OCI_SYNC_INTERRUPTED))
 			json_object_set_new(o, "error", json_string(r->error));
 		if (o)
 			cli_print_json(o);
-	} else if (r->status != OCI_SYNC_ERROR && !c->quiet) {
+	} else if ((r->status == OCI_SYNC_SYNCED || r->status == OCI_SYNC_UNCHANGED) && !c->quiet) {
 		if (r->status == OCI_SYNC_SYNCED) {
 			printf("synced %s (%s)\n", r->digest, ref ? ref : sc->refstr);
 			if (sc->verifier && oci_verifier_source(sc->verifier))
@@ -135,7 +146,7 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 		else
 			printf("unchanged %s\n", r->digest);
 	}
-	if (r->status == OCI_SYNC_ERROR)
+	if (r->status == OCI_SYNC_ERROR || r->status == OCI_SYNC_INTERRUPTED)
 		fprintf(stderr, "ocisync sync: %s\n", r->error);
 	fflush(stdout);
 	free(ref);
@@ -208,6 +219,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "path", required_argument, NULL, 'p' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "exec-timeout", required_argument, NULL, 't' },
+		{ "exec-grace", required_argument, NULL, 'g' },
 		{ "max-failures", required_argument, NULL, 'F' },
 		{ "max-size", required_argument, NULL, 'm' },
 		{ "max-entries", required_argument, NULL, 'n' },
@@ -262,6 +274,13 @@ int cmd_sync(cli *c, int argc, char **argv)
 				goto cleanup;
 			}
 			opts.exec_timeout_ms = ms;
+			break;
+		case 'g':
+			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--exec-grace takes a duration like 10s or 500ms: '%s' %s", optarg, why);
+				goto cleanup;
+			}
+			opts.exec_kill_grace_ms = ms;
 			break;
 		case 'F':
 			if (parse_count(optarg, &n) || n < 1) {
@@ -339,6 +358,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 	}
 	if ((rc = open_verifier(c, &verifier, &keys)) != 0)
 		goto cleanup;
+	c->client.cancel = &cli_cancel;
+	opts.cancel = &cli_cancel;
 	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0)
 		goto cleanup;
 	if (opts.semver && (ref->digest || ref->tags.n)) {
@@ -362,6 +383,12 @@ int cmd_sync(cli *c, int argc, char **argv)
 	opts.result_fn = on_result;
 	opts.cb_ctx = &sc;
 
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (once) {
 		oci_sync_result *res = malloc(sizeof *res);
 		if (!res) {
@@ -370,31 +397,30 @@ int cmd_sync(cli *c, int argc, char **argv)
 		}
 		oci_sync_once(res, t, &opts);
 		print_result(&sc, res);
-		rc = res->status == OCI_SYNC_ERROR ? EXIT_FAIL : EXIT_OK;
+		rc = res->status == OCI_SYNC_INTERRUPTED ? cli_exit_interrupted()
+		     : res->status == OCI_SYNC_ERROR ? EXIT_FAIL : EXIT_OK;
 		free(res);
 		goto cleanup;
 	}
 
 	/* Signals stay blocked except while the loop waits (ppoll with the old
-	 * mask): the step in hand always finishes. */
+	 * mask) or runs a step (the loop opens the same mask), so none is lost
+	 * between the loop's check and its wait. */
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_wake;
 	sigaction(SIGHUP, &sa, NULL);
 	loop.stop = &stop_flag;
 	loop.wake = &wake_flag;
 	loop.wait_mask = &old;
-	if (oci_sync_loop(t, &opts, &loop) < 0) {
+	int lrc = oci_sync_loop(t, &opts, &loop);
+	if (lrc == OCI_EINTERRUPTED) {
+		rc = cli_exit_interrupted(); /* the step's line said why */
+	} else if (lrc < 0) {
 		fprintf(stderr, "ocisync sync: %s\n", oci_error_last()->message);
 		rc = EXIT_FAIL;
 	} else {

@@ -156,6 +156,31 @@ int cli_help(cli *c, const char *text)
 	return EXIT_OK;
 }
 
+volatile sig_atomic_t cli_cancel;
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_cancel(int sig)
+{
+	cli_stop_signal = sig;
+	cli_cancel = 1;
+}
+
+void cli_cancel_on_signals(cli *c)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_cancel;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	c->client.cancel = &cli_cancel;
+}
+
+int cli_exit_interrupted(void)
+{
+	return 128 + (cli_stop_signal ? (int)cli_stop_signal : SIGTERM);
+}
+
 int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out)
 {
 	oci_ref *ref = NULL;

@@ -177,6 +177,7 @@ static int pack_visit(void *ud, const oci__walk_item *it)
  * anything is packed (and with their message). */
 typedef struct count_ctx {
 	int64_t entries, bytes, max_entries, max_size;
+	int64_t files; /* everything but directories */
 } count_ctx;
 
 static int count_visit(void *ud, const oci__walk_item *it)
@@ -184,6 +185,8 @@ static int count_visit(void *ud, const oci__walk_item *it)
 	count_ctx *c = ud;
 	if (++c->entries > c->max_entries)
 		return oci__limit_entries_error(c->max_entries);
+	if (it->type != 'd')
+		c->files++;
 	if (it->type == 'f') {
 		c->bytes += it->size;
 		if (c->bytes > c->max_size)
@@ -206,9 +209,12 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 		c.file_ctx = opts->file_ctx;
 	}
 	count_ctx cnt = { 0, 0, oci__limit_entries(opts ? opts->max_entries : 0),
-			  oci__limit_size(opts ? opts->max_size : 0) };
+			  oci__limit_size(opts ? opts->max_size : 0), 0 };
 	if ((rc = oci__walk(path, opts, count_visit, &cnt)) < 0)
 		return rc;
+	if (opts && opts->refuse_empty && cnt.files == 0)
+		return oci_error_set(OCI_EINVALID, "%s holds no files (empty, or every file ignored): nothing to push; "
+				   "--allow-empty pushes an empty artifact", path);
 	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
 		goto cleanup;
 	if (!(c.buf = malloc(READ_CHUNK)) || !(c.entry = archive_entry_new()) || !(c.a = archive_write_new())) {

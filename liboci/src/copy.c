@@ -202,8 +202,9 @@ static int put_manifests(oci_target *dst, const struct plan *p, size_t from, siz
 	return 0;
 }
 
-int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int with_signatures)
+int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int flags)
 {
+	int with_signatures = (flags & OCI_COPY_SIGNATURES) != 0;
 	char digest[OCI_DIGEST_SIZE], sigdigest[OCI_DIGEST_SIZE];
 	char *sigtag = NULL;
 	struct plan plan = { 0 };
@@ -255,6 +256,16 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 				goto cleanup;
 			}
 		}
+	}
+	if (with_signatures && !sigtag && refs.n == 0 && !(flags & OCI_COPY_ALLOW_UNSIGNED)) {
+		char *shown = NULL;
+		oci_ref_format(&shown, sref);
+		rc = oci_error_set(OCI_ENOTFOUND,
+				   "%s (%s) has no signatures to copy (no cosign .sig tag, no referrers): nothing copied; "
+				   "--allow-unsigned copies it without",
+				   shown ? shown : "the source", digest);
+		free(shown);
+		goto cleanup;
 	}
 	if ((rc = copy_blobs(src, dst, &plan)) < 0)
 		goto cleanup;

@@ -119,7 +119,7 @@ static int run_helper(helper_out *res, const char *name, const char *action, con
 		rc = oci_error_set(OCI_ERROR, "credential helper %s did not finish within %lld s and was killed (%s sets the limit)",
 				   prog, (long long)(timeout_ms / 1000), OCI_HELPER_TIMEOUT_ENV);
 	else if (rc == 0 && sr.interrupted)
-		rc = oci_error_set(OCI_ERROR, "credential helper %s was stopped: ocisync received a signal to stop", prog);
+		rc = oci_error_set(OCI_EINTERRUPTED, "credential helper %s was stopped: ocisync received a signal to stop", prog);
 	if (rc == 0 && !res->out && !(res->out = calloc(1, 1)))
 		rc = OCI_ENOMEM_SET();
 	if (rc < 0) {

@@ -88,6 +88,7 @@ const char *oci_error_name(int code)
 	case OCI_EUNSUPPORTED: return "unsupported";
 	case OCI_EPOLICY: return "policy";
 	case OCI_ETIMEOUT: return "timeout";
+	case OCI_EINTERRUPTED: return "interrupted";
 	default: return "error";
 	}
 }

@@ -69,9 +69,20 @@ struct xfer {
 	int64_t win_start_bytes;
 	int too_slow;             /* aborted: under the minimum speed */
 	int deadline_hit;         /* aborted: the deadline passed */
+	int cancelled;            /* aborted: the caller's cancel flag */
 };
 
 /* ---- small helpers ---- */
+
+int oci_http_cancelled(const oci_http *h)
+{
+	return h->opts->cancel && *h->opts->cancel;
+}
+
+static int cancel_error(const oci_http *h)
+{
+	return oci_error_set(OCI_EINTERRUPTED, "registry %s: interrupted", h->host);
+}
 
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
@@ -382,9 +393,14 @@ void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const c
 			ms = left > 0 ? (long)left : 0;
 	}
 	oci_http_log(h, "retrying in %ld ms (%s)", ms, why);
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	/* in slices, so a stop is noticed during the wait; a signal ends
+	 * the slice early (EINTR) and the flag is seen at once */
+	int64_t until = oci_clock_ms() + ms;
+	for (int64_t left = ms; left > 0 && !oci_http_cancelled(h); left = until - oci_clock_ms()) {
+		long slice = left > 100 ? 100 : (long)left;
+		struct timespec ts = { 0, slice * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ---- libcurl callbacks ---- */
@@ -601,6 +617,12 @@ static int on_xferinfo(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)dltotal;
 	(void)ultotal;
 	struct xfer *x = ctx;
+	/* libcurl calls this at least once a second, even on a stalled
+	 * connection: the bound on how late a stop is noticed */
+	if (oci_http_cancelled(x->h)) {
+		x->cancelled = 1;
+		return 1;
+	}
 	int64_t now = oci_clock_ms();
 	if (x->h->opts->deadline_ms && now >= x->h->opts->deadline_ms) {
 		x->deadline_hit = 1;
@@ -995,6 +1017,10 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		free_secret(auth);
 		auth = NULL;
 
+		if (oci_http_cancelled(h)) {
+			rc = cancel_error(h);
+			goto cleanup;
+		}
 		if (deadline_passed(h)) {
 			rc = deadline_error(h, &r);
 			goto cleanup;
@@ -1040,8 +1066,12 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 				     cc == CURLE_OK ? "" : " (transfer failed)");
 		else
 			oci_http_log(h, "%s %s -> %s", r.method, shown,
-				     x.too_slow ? "too slow" : x.deadline_hit ? "deadline passed"
+				     x.cancelled ? "interrupted" : x.too_slow ? "too slow" : x.deadline_hit ? "deadline passed"
 				     : h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+		if (cc != CURLE_OK && (x.cancelled || oci_http_cancelled(h))) {
+			rc = cancel_error(h);
+			goto cleanup;
+		}
 		if (cc != CURLE_OK && (x.deadline_hit || deadline_passed(h))) {
 			rc = deadline_error(h, &r);
 			goto cleanup;

@@ -103,6 +103,8 @@ int oci_http_same_origin(const char *a, const char *b);
 int oci_http_max_attempts(const oci_http *h);
 /* Sleeps before retry number attempt (1-based): jittered exponential
  * backoff, or retry_after (a Retry-After value) when given; logs it. */
+/* 1 when the caller's cancel flag (oci_client_opts.cancel) is set. */
+int oci_http_cancelled(const oci_http *h);
 void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why);
 /* Log a line when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

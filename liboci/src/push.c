@@ -78,6 +78,7 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	}
 	popts.max_entries = opts->max_entries;
 	popts.max_size = opts->max_size;
+	popts.refuse_empty = !opts->allow_empty;
 	struct oci_fd_sink sink = { fd, tmp };
 	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
 		goto cleanup;
@@ -127,7 +128,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	if ((rc = oci_digest_buf(out->digest, manifest.data, manifest.len)) < 0)
 		goto cleanup;
 	out->manifest_size = (int64_t)manifest.len;
-	const char *first = ref->tags.n ? ref->tags.items[0] : NULL;
+	/* no tag: "latest", the tag sync, pull and docker read from such a reference */
+	const char *first = ref->tags.n ? ref->tags.items[0] : "latest";
 	if ((rc = oci_target_manifest_put(t, first, OCI_MT_MANIFEST, manifest.data, manifest.len)) < 0)
 		goto cleanup;
 	for (size_t i = 1; i < ref->tags.n; i++)

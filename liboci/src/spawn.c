@@ -317,7 +317,8 @@ int oci_spawn_run(oci_spawn_result *res, const oci_spawn_spec *s)
 			kill(-pid, SIGTERM);
 			kill_at = now + s->grace_ms;
 		}
-		if (s->interruptible && !res->interrupted && !res->timed_out && stop_pending()) {
+		if (!res->interrupted && !res->timed_out &&
+		    ((s->interruptible && stop_pending()) || (s->cancel && *s->cancel))) {
 			res->interrupted = 1;
 			note(s, "%s: ocisync is stopping: terminating its process group (%lld ms)", name, (long long)(now - start));
 			kill(-pid, SIGTERM);

@@ -15,6 +15,7 @@
  * the group still holds the pipes. */
 #ifndef OCI_SPAWN_H
 #define OCI_SPAWN_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,10 @@ typedef struct oci_spawn_spec {
 	int64_t grace_ms;        /* SIGTERM → SIGKILL */
 	int kill_leftovers;      /* when the program exits, end what it left in its group */
 	int interruptible;       /* a pending SIGTERM/SIGINT ends it (the signal stays pending for the caller) */
+	/* The caller's stop flag, set by its signal handler: once set, the
+	 * group gets SIGTERM, then SIGKILL after grace_ms (res->interrupted).
+	 * Checked every 100 ms; a delivered signal ends the wait at once. */
+	volatile sig_atomic_t *cancel;
 	/* Output as it comes (stream 1 or 2); a negative return stops
 	 * everything: the group is killed and oci_spawn_run returns it. */
 	int (*on_output)(void *ctx, int stream, const char *buf, size_t len);

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@
 #define DEFAULT_LINK "current"
 #define DEFAULT_KEEP 2
 #define DEFAULT_EXEC_TIMEOUT_MS (5 * 60 * 1000)
-#define DEFAULT_KILL_GRACE_MS 5000
+#define DEFAULT_KILL_GRACE_MS 10000
 #define DEFAULT_INTERVAL_MS 60000
 #define ANN_CREATED "org.opencontainers.image.created"
 #define ANN_SOURCE "org.opencontainers.image.source"
@@ -36,6 +38,7 @@ const char *oci_sync_status_name(oci_sync_status s)
 	switch (s) {
 	case OCI_SYNC_SYNCED: return "synced";
 	case OCI_SYNC_UNCHANGED: return "unchanged";
+	case OCI_SYNC_INTERRUPTED: return "interrupted";
 	default: return "error";
 	}
 }
@@ -229,8 +232,9 @@ static int run_hook(step *s)
 	}
 	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env, hook_ms,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
-			     o->log_fn, o->cb_ctx, s->hook_record };
-	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &h)))
+			     o->log_fn, o->cb_ctx, s->hook_record, o->cancel };
+	int interrupted = 0;
+	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &interrupted, &h)))
 		goto cleanup;
 	out->hook_ran = 1;
 	snprintf(s->st.hook_digest, sizeof s->st.hook_digest, "%s", out->digest);
@@ -240,7 +244,12 @@ static int run_hook(step *s)
 	}
 	snprintf(s->st.hook_result, sizeof s->st.hook_result, "failed");
 	s->st.counters.hook_failures++;
-	if (out->hook_timed_out)
+	/* the revision stays published (it is complete); the hook is run
+	 * again by the next step, as after any failure */
+	if (interrupted)
+		rc = oci_error_set(OCI_EINTERRUPTED, "interrupted: the hook for %s was stopped (exit status %d)",
+				   out->digest, out->hook_exit);
+	else if (out->hook_timed_out)
 		rc = oci_error_set(OCI_ERROR, "hook for %s timed out after %.0f s and was killed", out->digest,
 				   (double)h.timeout_ms / 1000.0);
 	else
@@ -385,6 +394,10 @@ static int do_step(step *s)
 		if (s->cur_hex[0])
 			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
 		flush_revision(out->revision_dir);
+		/* a stop that came during the last bytes: the complete revision
+		 * stays for the next run, the link is not moved now */
+		if (o->cancel && *o->cancel)
+			return oci_error_set(OCI_EINTERRUPTED, "interrupted before publishing %s", out->digest);
 		if ((rc = sync_link_swap(o->root, s->link, hex)))
 			return rc;
 		/* published: record it before the hook, so a kill during the
@@ -405,7 +418,14 @@ static int do_step(step *s)
 		info(o, "re-running the hook of %s (it did not pass last time)", out->digest);
 	}
 	out->status = OCI_SYNC_SYNCED;
-	int hook_rc = o->exec ? run_hook(s) : 0;
+	int hook_rc = 0;
+	if (o->exec && o->cancel && *o->cancel) {
+		/* published, but stopping: the hook is left to the next run */
+		snprintf(s->st.hook_result, sizeof s->st.hook_result, "failed");
+		hook_rc = oci_error_set(OCI_EINTERRUPTED, "interrupted before the hook for %s ran", out->digest);
+	} else if (o->exec) {
+		hook_rc = run_hook(s);
+	}
 	/* prune even when the hook failed: the publish itself happened */
 	if ((rc = prune(s, hex)))
 		return rc;
@@ -422,7 +442,15 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->duration = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 	double now = sync_now();
-	if (rc) {
+	if (rc == OCI_EINTERRUPTED || (rc && o->cancel && *o->cancel)) {
+		/* whatever failed because of the stop (an aborted transfer, a
+		 * killed hook) was the stop */
+		rc = OCI_EINTERRUPTED;
+		out->status = OCI_SYNC_INTERRUPTED;
+		out->error_code = rc;
+		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		s->st.counters.interrupted++;
+	} else if (rc) {
 		out->status = OCI_SYNC_ERROR;
 		out->error_code = rc;
 		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
@@ -631,9 +659,20 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 	while (!(loop->stop && *loop->stop)) {
 		if (loop->wake)
 			*loop->wake = 0;
+		/* the step runs with the caller's handlers open (wait_mask), so
+		 * a stop sets opts->cancel while transfers or the hook run */
+		sigset_t blocked;
+		if (loop->wait_mask)
+			pthread_sigmask(SIG_SETMASK, loop->wait_mask, &blocked);
 		int step_rc = sync_step(res, t, opts, lock_fd, http);
+		if (loop->wait_mask)
+			pthread_sigmask(SIG_SETMASK, &blocked, NULL);
 		if (opts->result_fn)
 			opts->result_fn(opts->cb_ctx, res);
+		if (step_rc == OCI_EINTERRUPTED) {
+			rc = oci_error_set(OCI_EINTERRUPTED, "%s", res->error);
+			break;
+		}
 		if (step_rc) {
 			failures++;
 			if (loop->max_failures > 0 && failures >= loop->max_failures) {

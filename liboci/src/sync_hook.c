@@ -105,10 +105,11 @@ static char **build_env(const char *const *extra)
 	return env;
 }
 
-int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h)
+int sync_hook_run(int *exit_status, int *timed_out, int *interrupted, const sync_hook_spec *h)
 {
 	*exit_status = -1;
 	*timed_out = 0;
+	*interrupted = 0;
 	char **env = build_env(h->env);
 	if (!env)
 		return OCI_ENOMEM_SET();
@@ -127,9 +128,12 @@ int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h)
 		.timeout_ms = h->timeout_ms,
 		.grace_ms = h->grace_ms,
 		/* a hook must not leave processes behind in a sync that runs for
-		 * years (setsid detaches on purpose); SIGTERM to sync lets the
-		 * hook in hand finish (its own timeout still applies) */
+		 * years (setsid detaches on purpose) */
 		.kill_leftovers = 1,
+		/* stopping sync (SIGTERM) stops the hook too: SIGTERM to its
+		 * group, SIGKILL after the grace, so a pod's termination grace
+		 * period is never overrun by a long hook */
+		.cancel = h->cancel,
 		.on_output = on_output,
 		.on_note = on_note,
 		.on_start = on_start,
@@ -147,6 +151,7 @@ int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h)
 		return oci_error_wrap("starting the hook");
 	*exit_status = res.status;
 	*timed_out = res.timed_out;
+	*interrupted = res.interrupted;
 	return 0;
 }
 

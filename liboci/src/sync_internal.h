@@ -33,7 +33,7 @@ int sync_clean_file_leftovers(const char *path);
 
 /* ---- sync_state.c: ROOT/.state.json ---- */
 typedef struct sync_counters {
-	int64_t synced, unchanged, error, hook_failures;
+	int64_t synced, unchanged, error, interrupted, hook_failures;
 } sync_counters;
 
 typedef struct sync_state {
@@ -79,15 +79,17 @@ typedef struct sync_hook_spec {
 	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
 	void *ctx;
 	const char *record;            /* ROOT/.hook while it runs (pgid, start time); NULL: none */
+	volatile sig_atomic_t *cancel; /* once set: SIGTERM to the group, SIGKILL after grace_ms */
 } sync_hook_spec;
 /* Runs the hook in its own process group, passing its output line by line
  * to log_fn. *exit_status: the exit code, or 128+signal. *timed_out: 1 when
- * it was killed at the timeout. Whatever the hook left running in its group
+ * it was killed at the timeout; *interrupted: 1 when it was ended because
+ * *cancel was set (ocisync is stopping). Whatever the hook left running in its group
  * when its shell exits is killed too (a hook must not leave processes
  * behind in a sync that runs for years; use setsid to detach on purpose).
  * Returns 0 when the hook ran (whatever its status), negative when it could
  * not be started. */
-int sync_hook_run(int *exit_status, int *timed_out, const sync_hook_spec *h);
+int sync_hook_run(int *exit_status, int *timed_out, int *interrupted, const sync_hook_spec *h);
 /* A sync that died (SIGKILL) may leave its hook running: record names the
  * hook's process group and the start time of its leader; when that very
  * process still leads that group, the group is killed. The record is

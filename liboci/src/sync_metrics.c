@@ -37,9 +37,10 @@ int sync_status_json(char **out, const sync_report *r)
 	json_object_set_new(o, "source", str_or_null(st->source));
 	json_object_set_new(o, "created", str_or_null(st->created));
 	json_object_set_new(o, "result", json_string(oci_sync_status_name(res->status)));
-	json_object_set_new(o, "error", res->status == OCI_SYNC_ERROR ? json_string(res->error) : json_null());
+	int failed = res->status == OCI_SYNC_ERROR || res->status == OCI_SYNC_INTERRUPTED;
+	json_object_set_new(o, "error", failed ? json_string(res->error) : json_null());
 	/* what kind of failure, for alerts: "timeout", "network", "verification failed", ... */
-	json_object_set_new(o, "error_kind", res->status == OCI_SYNC_ERROR ? json_string(oci_error_name(res->error_code))
+	json_object_set_new(o, "error_kind", failed ? json_string(oci_error_name(res->error_code))
 									 : json_null());
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "duration_seconds", json_real(res->duration));
@@ -182,6 +183,9 @@ int sync_metrics_text(char **out, const sync_report *r)
 			    (long long)st->counters.unchanged);
 	if (!rc)
 		rc = series(&b, "ocisync_sync_total", L, ",result=\"error\"", "%lld", (long long)st->counters.error);
+	if (!rc)
+		rc = series(&b, "ocisync_sync_total", L, ",result=\"interrupted\"", "%lld",
+			    (long long)st->counters.interrupted);
 	if (!rc)
 		rc = header(&b, "ocisync_last_sync_timestamp_seconds", "gauge", "When the last sync step ran.");
 	if (!rc)

@@ -114,6 +114,7 @@ int sync_state_load(sync_state *s, const char *path)
 	s->counters.synced = json_integer_value(json_object_get(c, "synced"));
 	s->counters.unchanged = json_integer_value(json_object_get(c, "unchanged"));
 	s->counters.error = json_integer_value(json_object_get(c, "error"));
+	s->counters.interrupted = json_integer_value(json_object_get(c, "interrupted"));
 	s->counters.hook_failures = json_integer_value(json_object_get(c, "hook_failures"));
 	json_t *h = json_object_get(root, "history");
 	size_t i;
@@ -144,7 +145,7 @@ int sync_state_save(const sync_state *s, const char *path, int durable)
 	for (size_t i = 0; hist && i < s->history.n; i++)
 		json_array_append_new(hist, json_string(s->history.items[i]));
 	json_t *root = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:f, s:f, s:f, s:f,"
-				 " s:{s:I, s:I, s:I, s:I}, s:o}",
+				 " s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
 				 "version", STATE_VERSION,
 				 "ref", str_or_null(s->ref), "tag", str_or_null(s->tag),
 				 "digest", str_or_null(s->digest),
@@ -155,6 +156,7 @@ int sync_state_save(const sync_state *s, const char *path, int durable)
 				 "last_success", s->last_success, "last_duration", s->last_duration,
 				 "counters", "synced", (json_int_t)s->counters.synced,
 				 "unchanged", (json_int_t)s->counters.unchanged, "error", (json_int_t)s->counters.error,
+				 "interrupted", (json_int_t)s->counters.interrupted,
 				 "hook_failures", (json_int_t)s->counters.hook_failures,
 				 "history", hist ? hist : json_array());
 	if (root) {

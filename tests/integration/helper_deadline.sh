@@ -61,7 +61,9 @@ for i in $(seq 1 100); do kill -0 "$lp" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$lp" 2>/dev/null && fail "sync ignored SIGTERM while waiting for the helper"
 set +e
 wait "$lp"
+rc=$?
 set -e
+assert_eq "$rc" 143 "exit code of a sync stopped by SIGTERM in the middle of a step"
 assert_contains "$(cat "$WORK/loop.err")" "credential helper docker-credential-hang was stopped: ocisync received a signal to stop"
 all_gone $(cat "$WORK/helper.pid")
 echo "helper_deadline: ok"

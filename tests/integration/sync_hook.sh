@@ -126,7 +126,7 @@ assert_eq "$(cat "$WORK/a.out" "$WORK/b.out")" "synced $d3 ($REF)" "one sync pub
 assert_eq "$(ls "$WORK"/*.status | wc -l)" 1 "status files (the locked-out sync writes none)"
 check_link "$L"
 
-step "loop: SIGHUP syncs now, SIGTERM exits 0 after the step"
+step "loop: SIGHUP syncs now, SIGTERM between steps exits 0"
 LP="$WORK/looproot"
 "$OCISYNC" sync "$REF" --root "$LP" --interval 1h --status-file "$WORK/loop.json" >"$WORK/loop.out" 2>"$WORK/loop.err" &
 lp=$!
@@ -154,7 +154,7 @@ assert_eq "$rc" 0 "loop exit code after SIGTERM"
 assert_eq "$(link_hex "$LP")" "${d4#sha256:}"
 check_link "$LP"
 
-step "loop: SIGTERM during a hook lets the step finish"
+step "loop: a first Ctrl-C (SIGINT) during a hook lets the step finish, exit 0"
 echo v5 >"$src/apps/web/extra.yaml"
 ok push "$REF" "$src"
 d5=${OUT##*@}
@@ -163,14 +163,47 @@ d5=${OUT##*@}
 lp=$!
 _pids+=("$lp")
 for i in $(seq 1 100); do [ -e hook-started ] && break; sleep 0.1; done
-kill -TERM "$lp"
+kill -INT "$lp"
 set +e
 wait "$lp"
 rc=$?
 set -e
 assert_eq "$rc" 0 "exit code"
-[ -e hook-done ] || fail "SIGTERM cut the hook short"
+[ -e hook-done ] || fail "a first Ctrl-C cut the hook short"
 assert_contains "$(cat "$WORK/loop2.out")" "synced $d5"
+
+step "loop: SIGTERM during a hook stops it: SIGTERM to its group, SIGKILL after --exec-grace, exit 143"
+echo v6 >"$src/apps/web/extra.yaml"
+ok push "$REF" "$src"
+d6=${OUT##*@}
+rm -f hook-started hook-done
+"$OCISYNC" sync "$REF" --root "$LP" --interval 1h --exec-grace 1s --status-file "$WORK/loop3.json" \
+	--exec 'touch "$T/hook-started"; trap "echo got-term >> \"\$T/hook-term\"" TERM; sleep 60 & wait; sleep 60 & wait; touch "$T/hook-done"' \
+	>"$WORK/loop3.out" 2>"$WORK/loop3.err" &
+lp=$!
+_pids+=("$lp")
+for i in $(seq 1 100); do [ -e hook-started ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+kill -TERM "$lp"
+set +e
+wait "$lp"
+rc=$?
+set -e
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "sync stopped ${took} ms after SIGTERM (hook ignoring it, --exec-grace 1s)" >&2
+assert_eq "$rc" 143 "exit code after SIGTERM"
+# a bound, not a benchmark: 1 s of grace, and slack for a loaded machine
+[ "$took" -lt 6000 ] || fail "sync took ${took} ms to stop"
+[ -e hook-term ] || fail "the hook never got SIGTERM"
+[ ! -e hook-done ] || fail "the hook ran to its end"
+assert_contains "$(cat "$WORK/loop3.err")" "interrupted: the hook for $d6 was stopped"
+assert_contains "$(cat "$WORK/loop3.json")" '"result": "interrupted"'
+# the revision was complete when the link moved; its hook runs again next time
+assert_eq "$(link_hex "$LP")" "${d6#sha256:}"
+check_link "$LP"
+ok sync "$REF" --root "$LP" --once --exec 'touch "$T/hook-rerun"'
+assert_eq "$OUT" "synced $d6 ($REF)"
+[ -e hook-rerun ] || fail "the interrupted hook was not run again"
 
 step "loop: --max-failures N exits 1 after N failures in a row"
 expect_fail 1 "2 syncs failed in a row" sync "$REG/team/hooks:missing" --root "$WORK/failroot" --interval 1s --max-failures 2

@@ -536,7 +536,7 @@ static void test_helper_deadline(void)
 	}
 	unlink(strcat(strcpy(mp, dir), "/hang.pid"));
 	t0 = now_s();
-	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "hang.example", cfg), OCI_ERROR);
+	CHECK_EQ_INT(oci_credentials_get(&u, &s, NULL, "hang.example", cfg), OCI_EINTERRUPTED);
 	CHECK_ERR_CONTAINS("credential helper docker-credential-hang was stopped: ocisync received a signal to stop");
 	CHECK(now_s() - t0 < 10);
 	waitpid(killer, NULL, 0);

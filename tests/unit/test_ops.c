@@ -135,7 +135,11 @@ static void test_push_pull_diff(void)
 	oci_strlist_dispose(&tags);
 	oci_target *dst = open_ref("oci-layout:%s/copy:release", root);
 	char copied[OCI_DIGEST_SIZE];
-	CHECK_EQ_INT(oci_copy(copied, t, dst, 1), 0);
+	/* asking for signatures of an unsigned artifact: refused, nothing written */
+	CHECK_EQ_INT(oci_copy(copied, t, dst, OCI_COPY_SIGNATURES), OCI_ENOTFOUND);
+	CHECK(strstr(oci_error_last()->message, "has no signatures to copy") != NULL);
+	CHECK_EQ_INT(oci_target_resolve(copied, NULL, NULL, dst, "release"), OCI_ENOTFOUND);
+	CHECK_EQ_INT(oci_copy(copied, t, dst, OCI_COPY_SIGNATURES | OCI_COPY_ALLOW_UNSIGNED), 0);
 	CHECK_STR(copied, pushed.digest);
 	CHECK_EQ_INT(oci_target_resolve(copied, NULL, NULL, dst, "release"), 0);
 	CHECK_STR(copied, pushed.digest);

@@ -39,8 +39,9 @@ static int run(capture *c, const char *cmd, int64_t timeout_ms, int *status, int
 {
 	memset(c, 0, sizeof *c);
 	const char *env[] = { "OCISYNC_DIGEST=sha256:abc", "OCISYNC_REF=reg/app:1", "HOME=/hook-home", NULL };
-	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c, NULL };
-	return sync_hook_run(status, timed_out, &h);
+	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c, NULL, NULL };
+	int interrupted;
+	return sync_hook_run(status, timed_out, &interrupted, &h);
 }
 
 /* Waits (up to 3 s) for a process to be gone (or a zombie nobody reaps yet). */
@@ -178,9 +179,9 @@ static void test_bad_dir(void)
 {
 	capture c;
 	memset(&c, 0, sizeof c);
-	int st, to;
-	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c, NULL };
-	CHECK_EQ_INT(sync_hook_run(&st, &to, &h), 0);
+	int st, to, in;
+	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c, NULL, NULL };
+	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h), 0);
 	CHECK_EQ_INT(st, 126);
 }
 
@@ -204,6 +205,48 @@ static void test_clean_signals(void)
 	CHECK_STR(c.out, "SigBlk:\t0000000000000000|SigIgn:\t0000000000000000|");
 }
 
+static volatile sig_atomic_t cancel_flag;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	cancel_flag = 1;
+}
+
+/* Stopping sync stops its hook: the cancel flag, set by a signal handler
+ * while the hook runs, sends SIGTERM to its group and SIGKILL after the
+ * grace to a hook that ignores SIGTERM. */
+static void test_cancel_stops_hook(void)
+{
+	capture c;
+	memset(&c, 0, sizeof c);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, &old);
+	cancel_flag = 0;
+	int st = 0, to = 0, in = 0;
+	sync_hook_spec h = { "trap '' TERM; sleep 60; sleep 60", dir, NULL, 120000, 300, collect, &c, NULL, &cancel_flag };
+	int64_t t0 = oci_clock_ms();
+	alarm(1);
+	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h), 0);
+	int64_t took = oci_clock_ms() - t0;
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK_EQ_INT(in, 1);
+	CHECK_EQ_INT(to, 0);
+	CHECK_EQ_INT(st, 128 + SIGKILL);
+	/* 1 s to the alarm, 0.3 s of grace: far below the hook's 60 s */
+	CHECK(took < 20000);
+	CHECK(c.info >= 2); /* "stopping: terminating", "still alive ... killed" */
+
+	/* a flag already set ends a hook at once; a well-behaved hook exits on SIGTERM */
+	cancel_flag = 1;
+	sync_hook_spec h2 = { "sleep 60", dir, NULL, 120000, 5000, collect, &c, NULL, &cancel_flag };
+	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h2), 0);
+	CHECK_EQ_INT(in, 1);
+	CHECK_EQ_INT(st, 128 + SIGTERM);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_sync_hook.XXXXXX");
@@ -217,6 +260,7 @@ int main(void)
 	RUN(test_escaped_process);
 	RUN(test_bad_dir);
 	RUN(test_clean_signals);
+	RUN(test_cancel_stops_hook);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

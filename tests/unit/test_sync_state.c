@@ -122,6 +122,7 @@ static void test_reports(void)
 		"ocisync_sync_total{" LB ",result=\"synced\"} 2\n",
 		"ocisync_sync_total{" LB ",result=\"unchanged\"} 5\n",
 		"ocisync_sync_total{" LB ",result=\"error\"} 1\n",
+		"ocisync_sync_total{" LB ",result=\"interrupted\"} 0\n",
 		"# HELP ocisync_last_sync_timestamp_seconds ",
 		"ocisync_last_sync_timestamp_seconds{" LB "} 1704164800.000\n",
 		"ocisync_last_success_timestamp_seconds{" LB "} 1704164800.000\n",

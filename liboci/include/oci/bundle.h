@@ -31,6 +31,9 @@ typedef struct oci_pack_opts {
 	 * message extraction would give. */
 	int64_t max_entries;
 	int64_t max_size;
+	/* Refuse (OCI_EINVALID, before packing) a tree without one file or
+	 * symlink: an empty directory, or everything ignored. */
+	int refuse_empty;
 } oci_pack_opts;
 #define OCI_PACK_OPTS_INIT { NULL, 0, NULL, NULL, 0, 0 }
 

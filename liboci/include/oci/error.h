@@ -27,6 +27,7 @@ typedef enum {
 	OCI_EUNSUPPORTED = -15,
 	OCI_EPOLICY = -16,   /* the content breaks the lint policy (push refused) */
 	OCI_ETIMEOUT = -17,  /* the operation's deadline passed (--timeout) */
+	OCI_EINTERRUPTED = -18, /* stopped by the caller's cancel flag (SIGTERM, Ctrl-C) */
 } oci_error_code;
 
 typedef struct oci_error {

@@ -28,6 +28,9 @@ typedef struct oci_push_opts {
 	 * recorded in the manifest (OCI_ANN_MAX_ENTRIES, OCI_ANN_MAX_SIZE). */
 	int64_t max_entries;
 	int64_t max_size;
+	/* 0: a tree without a single file is refused (OCI_EINVALID) before
+	 * anything is packed or sent; 1: pushed anyway. */
+	int allow_empty;
 } oci_push_opts;
 #define OCI_PUSH_OPTS_INIT { OCI_PROFILE_PORTABLE, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
@@ -102,11 +105,18 @@ void oci_pull_result_dispose(oci_pull_result *r);
  * ("latest" when none). */
 int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target *t);
 
+/* oci_copy flags. */
+#define OCI_COPY_SIGNATURES 1      /* also the cosign .sig tag and the OCI 1.1 referrers */
+#define OCI_COPY_ALLOW_UNSIGNED 2  /* with OCI_COPY_SIGNATURES: a source with none is copied anyway */
+
 /* Copies the manifest REF resolves to (and its blobs, and an index's
  * manifests) from src to dst, tagging with dst's tags, or src's first tag
- * when dst has none. with_signatures also copies the cosign .sig tag and the
- * OCI 1.1 referrers (Sigstore bundles, ...), listed on dst as it needs. */
-int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int with_signatures);
+ * when dst has none. OCI_COPY_SIGNATURES also copies the cosign .sig tag
+ * and the OCI 1.1 referrers (Sigstore bundles, ...), listed on dst as it
+ * needs; a source with neither is refused (OCI_ENOTFOUND, nothing
+ * written: asking for signatures means expecting some) unless
+ * OCI_COPY_ALLOW_UNSIGNED. */
+int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int flags);
 
 /* Adds tags pointing at the reference's digest. */
 int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags);

@@ -34,6 +34,7 @@ typedef enum {
 	OCI_SYNC_UNCHANGED = 0, /* the link already served this digest and its hook had passed */
 	OCI_SYNC_SYNCED = 1,    /* published (or the hook of the current revision re-run and passed) */
 	OCI_SYNC_ERROR = 2,
+	OCI_SYNC_INTERRUPTED = 3, /* stopped by opts->cancel (SIGTERM): nothing half published, the hook (if it ran) failed */
 } oci_sync_status;
 
 /* What opts->log_fn receives. */
@@ -53,7 +54,7 @@ typedef struct oci_sync_opts {
 	const char *path;             /* publish only this folder of the artifact; NULL = all */
 	const char *exec;             /* hook: /bin/sh -c EXEC in the new revision; NULL = none */
 	int64_t exec_timeout_ms;      /* 0 = 5 minutes */
-	int64_t exec_kill_grace_ms;   /* SIGTERM to SIGKILL; 0 = 5 seconds */
+	int64_t exec_kill_grace_ms;   /* SIGTERM to SIGKILL (timeout or stop); 0 = 10 seconds */
 	const char *status_file;      /* JSON status written atomically after every step; NULL = none */
 	const char *metrics_file;     /* Prometheus text written atomically; NULL = none */
 	oci_verify_fn verify;         /* called with the digest before anything is fetched; NULL = none */
@@ -72,6 +73,14 @@ typedef struct oci_sync_opts {
 	int64_t max_entries;
 	int64_t timeout_ms;           /* a deadline for each step's requests (OCI_ETIMEOUT); 0 = the target's own */
 	int publisher_limits;         /* apply the limits the artifact's annotations record (oci_pull_opts) */
+	/* The caller's stop flag (its SIGTERM handler sets it): the step in
+	 * hand stops at once: a transfer aborts (set the same flag in the
+	 * target's oci_client_opts.cancel), a running hook's group gets
+	 * SIGTERM, then SIGKILL after exec_kill_grace_ms. The link is only
+	 * ever swapped to a complete revision; a revision already published
+	 * stays, its hook counted as failed (re-run by the next step). The
+	 * step ends OCI_SYNC_INTERRUPTED, returning OCI_EINTERRUPTED. */
+	volatile sig_atomic_t *cancel;
 	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
 	/* Loop only: called after every step with its outcome. */
 	void (*result_fn)(void *ctx, const struct oci_sync_result *r);
@@ -106,11 +115,14 @@ typedef struct oci_sync_result {
  * retried by the next step even when the digest is unchanged. */
 int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts);
 
-/* The loop around it. The caller's signal handlers set *stop (SIGTERM,
- * SIGINT: the step in hand finishes, then the loop returns 0) and *wake
- * (SIGHUP: sync now). To wait without missing a signal, the caller blocks
- * those signals and passes in wait_mask the mask to wait with (normally the
- * one from before blocking): the wait is a ppoll with that mask.
+/* The loop around it. The caller's signal handlers set *stop (the step in
+ * hand finishes, then the loop returns 0), opts->cancel (the step in hand
+ * is interrupted too: the loop returns OCI_EINTERRUPTED when it was) and
+ * *wake (SIGHUP: sync now). To wait without missing a signal, the caller
+ * blocks those signals and passes in wait_mask the mask to wait with
+ * (normally the one from before blocking): the wait is a ppoll with that
+ * mask, and each step runs with that mask too, so a handler can set
+ * opts->cancel while a step is in hand.
  * After a failure the next step comes sooner, then later: after n failures
  * in a row the wait is min(interval, 2^n seconds) (2 s, 4 s, 8 s, …), so a
  * blip is retried quickly and a lasting outage costs one try per interval.

@@ -3,6 +3,7 @@
  * copy, tag, sign, verify, sync) is written once against this interface. */
 #ifndef OCI_TARGET_H
 #define OCI_TARGET_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -38,6 +39,12 @@ typedef struct oci_client_opts {
 	int64_t min_speed_bytes;
 	int64_t min_speed_window_ms;
 	int64_t deadline_ms;       /* absolute (oci_clock_ms); set from timeout_ms, inherited when nonzero */
+	/* Set by the caller (typically its SIGTERM handler) to stop: a transfer
+	 * in progress aborts within about a second (libcurl's progress
+	 * callback), a retry's wait ends, and no new request starts; the
+	 * operation fails with OCI_EINTERRUPTED after its usual cleanup
+	 * (temporaries removed, nothing half written). NULL: never. */
+	volatile sig_atomic_t *cancel;
 } oci_client_opts;
 #define OCI_CLIENT_OPTS_INIT { 0 }
 
