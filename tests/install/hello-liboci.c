@@ -21,5 +21,6 @@ int main(void)
 		return 1;
 	}
 	printf("liboci %s\n", oci_version());
+	oci_shutdown();
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Packing a directory (or one file) into a byte-reproducible tar+gzip layer. */
 #ifndef OCI_BUNDLE_H
 #define OCI_BUNDLE_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -52,7 +53,7 @@ typedef struct oci_pack_result {
  * A symlink that points outside path is OCI_EUNSAFE; a name that is not
  * valid UTF-8 is OCI_EINVALID (it names the file, escaped); more entries
  * or content than opts' limits is OCI_ELIMIT, before anything is written. */
-int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+OCI_EXTERN int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 		    oci_write_fn sink, void *sink_ctx);
 
 /* Packs into a file (created with mode 0644, written to a temporary name and
@@ -66,7 +67,7 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
  * as dictionary and joined with sync flushes (one gzip member, output
  * independent of the number of threads). Any entry named .git is skipped.
  * Sockets, FIFOs and devices are OCI_EUNSUPPORTED unless ignored. */
-int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
+OCI_EXTERN int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 			 const char *dest_file);
 
 /* Lists what path would pack to: one entry per packed item, sorted, with the
@@ -87,8 +88,8 @@ typedef struct oci_file_list {
 	oci_file_entry *items;
 	size_t n;
 } oci_file_list;
-void oci_file_list_dispose(oci_file_list *l);
-int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *opts);
+OCI_EXTERN void oci_file_list_dispose(oci_file_list *l);
+OCI_EXTERN int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *opts);
 
 /* What Flux's source-controller would do differently with what path packs
  * to (see flux_check.c): symlinks it drops when it extracts (skipped,
@@ -96,18 +97,18 @@ int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *o
  * the whole artifact. cb gets each entry's relative path and why; *count
  * the number found. Nothing is packed or pushed. */
 typedef void (*oci_bundle_issue_fn)(void *ctx, const char *path, const char *why);
-int oci_bundle_flux_check(size_t *count, const char *path, const oci_pack_opts *opts,
+OCI_EXTERN int oci_bundle_flux_check(size_t *count, const char *path, const oci_pack_opts *opts,
 			  oci_bundle_issue_fn cb, void *ctx);
 
 /* gitignore-style matching (used by pack; public for tests and diff). */
 typedef struct oci_ignore oci_ignore;
-int oci_ignore_new(oci_ignore **out);
-int oci_ignore_add(oci_ignore *ig, const char *pattern);
+OCI_EXTERN int oci_ignore_new(oci_ignore **out);
+OCI_EXTERN int oci_ignore_add(oci_ignore *ig, const char *pattern);
 /* Reads patterns from a file (missing file is not an error). */
-int oci_ignore_add_file(oci_ignore *ig, const char *file);
+OCI_EXTERN int oci_ignore_add_file(oci_ignore *ig, const char *file);
 /* 1 ignored, 0 not; rel_path is relative, '/'-separated. */
-int oci_ignore_match(const oci_ignore *ig, const char *rel_path, int is_dir);
-void oci_ignore_free(oci_ignore *ig);
+OCI_EXTERN int oci_ignore_match(const oci_ignore *ig, const char *rel_path, int is_dir);
+OCI_EXTERN void oci_ignore_free(oci_ignore *ig);
 
 #ifdef __cplusplus
 }

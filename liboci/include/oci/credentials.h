@@ -4,6 +4,7 @@
  * caller's to wipe and free; liboci never prints or logs them. */
 #ifndef OCI_CREDENTIALS_H
 #define OCI_CREDENTIALS_H
+#include "oci/common.h"
 #include "oci/target.h"
 
 #ifdef __cplusplus
@@ -12,7 +13,7 @@ extern "C" {
 
 /* The config file used when config_path is NULL: $DOCKER_CONFIG/config.json,
  * else ~/.docker/config.json. Caller frees *out. */
-int oci_credentials_config_path(char **out, const char *config_path);
+OCI_EXTERN int oci_credentials_config_path(char **out, const char *config_path);
 
 /* Credentials for host ("registry.example.com:5000", "docker.io"; a
  * "https://" prefix and a path are ignored). Looked up in the config's
@@ -21,29 +22,29 @@ int oci_credentials_config_path(char **out, const char *config_path);
  * Nothing stored is not an error: 0 with *user and *secret NULL.
  * *is_identity_token (may be NULL) is set when *secret is an OAuth2 refresh
  * token (Docker's `identitytoken`) rather than a password. */
-int oci_credentials_get(char **user, char **secret, int *is_identity_token,
+OCI_EXTERN int oci_credentials_get(char **user, char **secret, int *is_identity_token,
 			const char *host, const char *config_path);
 
 /* Stores user/secret for host: through credHelpers[host] or credsStore
  * when configured, else base64 in the config's `auths` (the file keeps its
  * other keys, mode 0600, replaced atomically). *where (may be NULL)
  * receives what was written: the file path or "credential helper NAME". */
-int oci_credentials_store(char **where, const char *host, const char *user,
+OCI_EXTERN int oci_credentials_store(char **where, const char *host, const char *user,
 			  const char *secret, const char *config_path);
 
 /* Removes host's credentials from where oci_credentials_store puts them.
  * OCI_ENOTFOUND when none were stored. */
-int oci_credentials_erase(char **where, const char *host, const char *config_path);
+OCI_EXTERN int oci_credentials_erase(char **where, const char *host, const char *config_path);
 
 /* Checks user/secret against the registry at host (GET /v2/ and the
  * challenge it answers with: token service or Basic), with opts' TLS
  * choices. 0 when the registry accepts them; OCI_EAUTH when it refuses. */
-int oci_credentials_verify(const char *host, const char *user, const char *secret,
+OCI_EXTERN int oci_credentials_verify(const char *host, const char *user, const char *secret,
 			   const oci_client_opts *opts);
 
 /* "docker.io" for Docker Hub's aliases, host[:port] without scheme or path
  * otherwise, into buf (NUL-terminated; truncated to n). */
-void oci_credentials_normalize_host(char *buf, size_t n, const char *host);
+OCI_EXTERN void oci_credentials_normalize_host(char *buf, size_t n, const char *host);
 
 #ifdef __cplusplus
 }

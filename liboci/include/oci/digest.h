@@ -1,6 +1,7 @@
 /* SHA-256 digests in the OCI form "sha256:<64 lowercase hex>". */
 #ifndef OCI_DIGEST_H
 #define OCI_DIGEST_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,22 +14,22 @@ extern "C" {
 
 typedef struct oci_sha256 oci_sha256;
 
-int oci_sha256_new(oci_sha256 **out);
-int oci_sha256_update(oci_sha256 *h, const void *data, size_t len);
+OCI_EXTERN int oci_sha256_new(oci_sha256 **out);
+OCI_EXTERN int oci_sha256_update(oci_sha256 *h, const void *data, size_t len);
 /* Writes "sha256:<hex>" into out; the hasher may be reused after oci_sha256_reset. */
-int oci_sha256_final(char out[OCI_DIGEST_SIZE], oci_sha256 *h);
-int oci_sha256_reset(oci_sha256 *h);
-void oci_sha256_free(oci_sha256 *h);
+OCI_EXTERN int oci_sha256_final(char out[OCI_DIGEST_SIZE], oci_sha256 *h);
+OCI_EXTERN int oci_sha256_reset(oci_sha256 *h);
+OCI_EXTERN void oci_sha256_free(oci_sha256 *h);
 
 /* 0 when s is "sha256:" followed by exactly 64 lowercase hex digits;
  * OCI_EINVALID with a message naming the problem otherwise. */
-int oci_digest_validate(const char *s);
+OCI_EXTERN int oci_digest_validate(const char *s);
 /* Digest of a buffer. */
-int oci_digest_buf(char out[OCI_DIGEST_SIZE], const void *data, size_t len);
+OCI_EXTERN int oci_digest_buf(char out[OCI_DIGEST_SIZE], const void *data, size_t len);
 /* Digest and size of a file, streamed. */
-int oci_digest_file(char out[OCI_DIGEST_SIZE], int64_t *size, const char *path);
+OCI_EXTERN int oci_digest_file(char out[OCI_DIGEST_SIZE], int64_t *size, const char *path);
 /* The hex part of a validated digest (points into d). */
-const char *oci_digest_hex(const char *d);
+OCI_EXTERN const char *oci_digest_hex(const char *d);
 
 #ifdef __cplusplus
 }

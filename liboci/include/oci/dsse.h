@@ -5,6 +5,7 @@
  * (https://github.com/secure-systems-lab/dsse/blob/master/protocol.md). */
 #ifndef OCI_DSSE_H
 #define OCI_DSSE_H
+#include "oci/common.h"
 #include <stddef.h>
 #include "oci/io.h"
 
@@ -13,7 +14,7 @@ extern "C" {
 #endif
 
 /* Appends PAE(payload_type, payload) to out. */
-int oci_dsse_pae(oci_buf *out, const char *payload_type, const void *payload, size_t len);
+OCI_EXTERN int oci_dsse_pae(oci_buf *out, const char *payload_type, const void *payload, size_t len);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
  * in oci_error_last(). */
 #ifndef OCI_ERROR_H
 #define OCI_ERROR_H
+#include "oci/common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,14 +38,14 @@ typedef struct oci_error {
 
 /* The last error recorded on this thread; never NULL (code 0, empty message
  * when nothing failed). Belongs to the library. */
-const oci_error *oci_error_last(void);
-void oci_error_clear(void);
+OCI_EXTERN const oci_error *oci_error_last(void);
+OCI_EXTERN void oci_error_clear(void);
 /* For callbacks given to liboci (verifiers, sinks, sources): records why
  * they refused, so the caller of the operation reads it from
  * oci_error_last(). Returns code. */
-int oci_error_set_str(int code, const char *message);
+OCI_EXTERN int oci_error_set_str(int code, const char *message);
 /* A short name for a code ("not found", "authentication"). */
-const char *oci_error_name(int code);
+OCI_EXTERN const char *oci_error_name(int code);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* Safe extraction of untrusted tar / tar+gzip layers. */
 #ifndef OCI_EXTRACT_H
 #define OCI_EXTRACT_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/io.h"
@@ -75,18 +76,18 @@ typedef struct oci_extract_stats {
  *   other than zero padding is refused. zstd, xz and bzip2 go through
  *   libarchive's built-in readers (never an external program).
  */
-int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
+OCI_EXTERN int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts);
-int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
+OCI_EXTERN int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts);
 
 /* *is_archive = 0 when the file is not a tar archive at all (plain or
  * compressed with what extraction reads: gzip, zstd, xz, bzip2) as
  * libarchive judges it; 1 otherwise, a damaged archive included. */
-int oci_extract_is_archive(int *is_archive, const char *path);
+OCI_EXTERN int oci_extract_is_archive(int *is_archive, const char *path);
 /* The same for an open file (read from its start; the offset is back at 0
  * afterwards): a layer downloaded into an anonymous file has no path. */
-int oci_extract_is_archive_fd(int *is_archive, int fd);
+OCI_EXTERN int oci_extract_is_archive_fd(int *is_archive, int fd);
 
 /* Writes the stream as the one file `name` in dest_dir (empty, as for
  * oci_extract): ORAS's single-file layer, raw bytes named by their
@@ -95,23 +96,23 @@ int oci_extract_is_archive_fd(int *is_archive, int fd);
  * (OCI_EUNSAFE). The file is 0644 (0444 read_only); max_size, index_out
  * and reuse apply as for an archive; a subpath other than the root is
  * OCI_ENOTFOUND. */
-int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
+OCI_EXTERN int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
 		       const char *dest_dir, const oci_extract_opts *opts);
 
 /* oci_extract_single reading the file at path. */
-int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
+OCI_EXTERN int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
 			    const char *dest_dir, const oci_extract_opts *opts);
 /* The limits a manifest's annotations record, over *max_entries and
  * *max_size (left alone when absent). OCI_EINVALID naming the annotation
  * when one is not a positive whole number. */
-int oci_limits_from_annotations(int64_t *max_entries, int64_t *max_size, const oci_kvlist *annotations);
+OCI_EXTERN int oci_limits_from_annotations(int64_t *max_entries, int64_t *max_size, const oci_kvlist *annotations);
 /* Adds the annotations for limits that differ from the defaults. */
-int oci_limits_annotate(oci_kvlist *annotations, int64_t max_entries, int64_t max_size);
+OCI_EXTERN int oci_limits_annotate(oci_kvlist *annotations, int64_t max_entries, int64_t max_size);
 
 /* Removes a directory tree (making read-only dirs writable first), never
  * following symlinks (a symlink path is removed itself); a path that does
  * not exist is success. */
-int oci_rmtree(const char *path);
+OCI_EXTERN int oci_rmtree(const char *path);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* Streams: data flows through callbacks so no whole blob is held in memory. */
 #ifndef OCI_IO_H
 #define OCI_IO_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,8 +29,8 @@ typedef struct oci_buf {
 	size_t cap;
 } oci_buf;
 #define OCI_BUF_INIT { NULL, 0, 0 }
-int oci_buf_append(oci_buf *b, const void *data, size_t len);
-void oci_buf_dispose(oci_buf *b);
+OCI_EXTERN int oci_buf_append(oci_buf *b, const void *data, size_t len);
+OCI_EXTERN void oci_buf_dispose(oci_buf *b);
 /* An oci_write_fn that appends to an oci_buf (ctx), refusing growth past
  * `limit` bytes if limit is set via oci_buf_sink. */
 typedef struct oci_buf_sink {
@@ -37,7 +38,7 @@ typedef struct oci_buf_sink {
 	size_t limit;  /* 0 = unlimited */
 	const char *what; /* for the limit error message */
 } oci_buf_sink;
-int oci_buf_sink_write(void *ctx, const void *data, size_t len);
+OCI_EXTERN int oci_buf_sink_write(void *ctx, const void *data, size_t len);
 
 /* A source reading from memory (ctx: oci_mem_source), for small blobs
  * such as configs and manifests. */
@@ -46,7 +47,7 @@ typedef struct oci_mem_source {
 	size_t len;
 	size_t off;
 } oci_mem_source;
-ssize_t oci_mem_source_read(void *ctx, void *buf, size_t len);
+OCI_EXTERN ssize_t oci_mem_source_read(void *ctx, void *buf, size_t len);
 
 /* A list of strings (tags, patterns). */
 typedef struct oci_strlist {
@@ -54,8 +55,8 @@ typedef struct oci_strlist {
 	size_t n;
 } oci_strlist;
 #define OCI_STRLIST_INIT { NULL, 0 }
-int oci_strlist_push(oci_strlist *l, const char *s);
-void oci_strlist_dispose(oci_strlist *l);
+OCI_EXTERN int oci_strlist_push(oci_strlist *l, const char *s);
+OCI_EXTERN void oci_strlist_dispose(oci_strlist *l);
 
 /* Key/value pairs (annotations), kept in insertion order. */
 typedef struct oci_kv {
@@ -68,11 +69,11 @@ typedef struct oci_kvlist {
 } oci_kvlist;
 #define OCI_KVLIST_INIT { NULL, 0 }
 /* Sets key (replacing an existing value). */
-int oci_kvlist_set(oci_kvlist *l, const char *key, const char *value);
-const char *oci_kvlist_get(const oci_kvlist *l, const char *key);
+OCI_EXTERN int oci_kvlist_set(oci_kvlist *l, const char *key, const char *value);
+OCI_EXTERN const char *oci_kvlist_get(const oci_kvlist *l, const char *key);
 /* Parses "KEY=VALUE" and sets it. */
-int oci_kvlist_set_pair(oci_kvlist *l, const char *pair);
-void oci_kvlist_dispose(oci_kvlist *l);
+OCI_EXTERN int oci_kvlist_set_pair(oci_kvlist *l, const char *pair);
+OCI_EXTERN void oci_kvlist_dispose(oci_kvlist *l);
 
 #ifdef __cplusplus
 }

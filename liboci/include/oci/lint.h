@@ -13,6 +13,7 @@
  * shared. */
 #ifndef OCI_LINT_H
 #define OCI_LINT_H
+#include "oci/common.h"
 #include <stddef.h>
 #include "oci/bundle.h"
 #include "oci/digest.h"
@@ -39,14 +40,14 @@ typedef struct oci_lint_rule_info {
 	const char *reason;             /* one line: why it matters */
 } oci_lint_rule_info;
 /* The table of rules, terminated by an entry whose id is NULL. Static. */
-const oci_lint_rule_info *oci_lint_rules(void);
-const char *oci_lint_severity_name(oci_lint_severity s); /* "off", "warning", "error" */
+OCI_EXTERN const oci_lint_rule_info *oci_lint_rules(void);
+OCI_EXTERN const char *oci_lint_severity_name(oci_lint_severity s); /* "off", "warning", "error" */
 
 /* --- policy --- */
 typedef struct oci_lint_policy oci_lint_policy;
 
 /* The default policy: every rule at its default severity, no allow-lists. */
-int oci_lint_policy_new(oci_lint_policy **out);
+OCI_EXTERN int oci_lint_policy_new(oci_lint_policy **out);
 /* Reads a policy file (YAML or JSON):
  *   rules:            { RULE-ID: error | warning | off, ... }
  *   require-digest:   true | false   (image-unpinned also wants @sha256:)
@@ -55,14 +56,14 @@ int oci_lint_policy_new(oci_lint_policy **out);
  *     paths:  [PATTERN, ...]         (gitignore-style; files exempt from every rule)
  * Unknown keys and rule ids are OCI_EINVALID (a typo must not switch a
  * check off silently). */
-int oci_lint_policy_load(oci_lint_policy **out, const char *path);
+OCI_EXTERN int oci_lint_policy_load(oci_lint_policy **out, const char *path);
 /* Overrides one rule's severity; OCI_EINVALID for an unknown id. */
-int oci_lint_policy_set(oci_lint_policy *p, const char *rule_id, oci_lint_severity s);
-void oci_lint_policy_set_require_digest(oci_lint_policy *p, int on);
+OCI_EXTERN int oci_lint_policy_set(oci_lint_policy *p, const char *rule_id, oci_lint_severity s);
+OCI_EXTERN void oci_lint_policy_set_require_digest(oci_lint_policy *p, int on);
 /* sha256 of the policy in a canonical form (the defaults included), so a
  * manifest can record which policy it was checked against. */
-void oci_lint_policy_digest(char out[OCI_DIGEST_SIZE], const oci_lint_policy *p);
-void oci_lint_policy_free(oci_lint_policy *p);
+OCI_EXTERN void oci_lint_policy_digest(char out[OCI_DIGEST_SIZE], const oci_lint_policy *p);
+OCI_EXTERN void oci_lint_policy_free(oci_lint_policy *p);
 
 /* --- findings --- */
 typedef struct oci_lint_finding {
@@ -80,24 +81,24 @@ typedef struct oci_lint_report {
 	size_t errors, warnings;
 	size_t files, documents;        /* what was parsed */
 } oci_lint_report;
-void oci_lint_report_dispose(oci_lint_report *r);
+OCI_EXTERN void oci_lint_report_dispose(oci_lint_report *r);
 
 /* --- the streaming linter ---
  * Fed file by file (the packer does this while it reads each file for the
  * tar, so the tree is read once); parsing runs on a worker thread beside
  * the caller. Files not named *.yaml, *.yml or *.json are ignored. */
 typedef struct oci_lint oci_lint;
-int oci_lint_new(oci_lint **out, const oci_lint_policy *policy);
+OCI_EXTERN int oci_lint_new(oci_lint **out, const oci_lint_policy *policy);
 /* An oci_pack_file_fn: pass it with the oci_lint as its context in
  * oci_pack_opts.file_fn / file_ctx. */
-int oci_lint_feed(void *lint, const char *rel, oci_pack_file_event ev, const void *data, size_t len);
+OCI_EXTERN int oci_lint_feed(void *lint, const char *rel, oci_pack_file_event ev, const void *data, size_t len);
 /* Waits for the worker and hands over the findings (caller disposes of
  * them). */
-int oci_lint_finish(oci_lint_report *out, oci_lint *l);
-void oci_lint_free(oci_lint *l);
+OCI_EXTERN int oci_lint_finish(oci_lint_report *out, oci_lint *l);
+OCI_EXTERN void oci_lint_free(oci_lint *l);
 
 /* Lints what path would pack to (same ignore rules as oci_bundle_pack). */
-int oci_lint_path(oci_lint_report *out, const char *path, const oci_pack_opts *pack_opts,
+OCI_EXTERN int oci_lint_path(oci_lint_report *out, const char *path, const oci_pack_opts *pack_opts,
 		  const oci_lint_policy *policy);
 
 #ifdef __cplusplus

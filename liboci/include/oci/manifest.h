@@ -1,6 +1,7 @@
 /* OCI manifests and indexes: build the ocisync profiles, parse strictly. */
 #ifndef OCI_MANIFEST_H
 #define OCI_MANIFEST_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -35,8 +36,8 @@ typedef struct oci_descriptor {
 	char *artifact_type;     /* may be NULL */
 	oci_kvlist annotations;
 } oci_descriptor;
-void oci_descriptor_dispose(oci_descriptor *d);
-int oci_descriptor_copy(oci_descriptor *dst, const oci_descriptor *src);
+OCI_EXTERN void oci_descriptor_dispose(oci_descriptor *d);
+OCI_EXTERN int oci_descriptor_copy(oci_descriptor *dst, const oci_descriptor *src);
 
 /* A parsed manifest or index. */
 typedef struct oci_manifest {
@@ -53,8 +54,8 @@ typedef struct oci_manifest {
 /* Parses strictly: at most OCI_MANIFEST_MAX bytes, valid JSON, schemaVersion 2,
  * required fields with the right types, valid digests, non-negative sizes.
  * served_type (may be NULL) is the Content-Type it came with. */
-int oci_manifest_parse(oci_manifest **out, const void *data, size_t len, const char *served_type);
-void oci_manifest_free(oci_manifest *m);
+OCI_EXTERN int oci_manifest_parse(oci_manifest **out, const void *data, size_t len, const char *served_type);
+OCI_EXTERN void oci_manifest_free(oci_manifest *m);
 
 typedef enum { OCI_PROFILE_PORTABLE = 0, OCI_PROFILE_FLUX = 1 } oci_profile;
 
@@ -69,11 +70,11 @@ typedef struct oci_manifest_spec {
 } oci_manifest_spec;
 
 /* The config blob a profile needs (bytes and its descriptor). */
-int oci_manifest_config(oci_buf *blob, oci_descriptor *desc, oci_profile profile);
+OCI_EXTERN int oci_manifest_config(oci_buf *blob, oci_descriptor *desc, oci_profile profile);
 /* Builds the manifest JSON (compact, deterministic key order). */
-int oci_manifest_build(oci_buf *out, const oci_manifest_spec *spec);
+OCI_EXTERN int oci_manifest_build(oci_buf *out, const oci_manifest_spec *spec);
 /* The created timestamp to use: spec value, SOURCE_DATE_EPOCH, or now (UTC, RFC 3339 "Z"). */
-int oci_created_timestamp(char out[32], const char *explicit_value);
+OCI_EXTERN int oci_created_timestamp(char out[32], const char *explicit_value);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* liboci: OCI artifacts for Kubernetes manifests. Include this one header. */
 #ifndef OCI_OCI_H
 #define OCI_OCI_H
+#include "oci/common.h"
 #include "oci/error.h"
 #include "oci/io.h"
 #include "oci/digest.h"

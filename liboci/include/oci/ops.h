@@ -1,6 +1,7 @@
 /* The operations behind the commands, written once against targets. */
 #ifndef OCI_OPS_H
 #define OCI_OPS_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/bundle.h"
@@ -52,14 +53,14 @@ typedef struct oci_push_result {
  * digest only). A policy error is OCI_EPOLICY before anything is uploaded,
  * with every finding in out->lint. Dispose of out with
  * oci_push_result_dispose, whatever the return code. */
-int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts);
-void oci_push_result_dispose(oci_push_result *r);
+OCI_EXTERN int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts);
+OCI_EXTERN void oci_push_result_dispose(oci_push_result *r);
 
 /* Finds the content layer of an artifact manifest: the first tar/tar+gzip
  * layer (ocisync, Flux, ORAS, Docker), else the first layer with an
  * org.opencontainers.image.title (ORAS's file of another media type).
  * OCI_EUNSUPPORTED when none. */
-int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
+OCI_EXTERN int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
 
 /* How a downloaded layer (open as blob_fd) of m is read: *title NULL when
  * it is an archive (or has no title) -- extract it; otherwise ORAS's single
@@ -68,7 +69,7 @@ int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m);
  * checked there). OCI_EUNSUPPORTED when such a layer is one of several
  * titled layers (ORAS's several files). *title points into m; blob_fd's
  * offset is 0 afterwards. */
-int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+OCI_EXTERN int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
 			     int blob_fd);
 
 /* Signature verification callback for pull/sync: called with the resolved
@@ -96,14 +97,14 @@ typedef struct oci_pull_result {
  * when asked, downloads the layer into a temporary file beside dest with
  * digest checks, extracts into a temporary directory beside dest, and
  * renames it into place. dest must not exist or be empty, unless force. */
-int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest,
+OCI_EXTERN int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest,
 		    const char *dest, const oci_pull_opts *opts);
-int oci_pull(oci_pull_result *out, oci_target *t, const char *dest, const oci_pull_opts *opts);
-void oci_pull_result_dispose(oci_pull_result *r);
+OCI_EXTERN int oci_pull(oci_pull_result *out, oci_target *t, const char *dest, const oci_pull_opts *opts);
+OCI_EXTERN void oci_pull_result_dispose(oci_pull_result *r);
 
 /* Resolves the target's reference: its digest if given, else its first tag
  * ("latest" when none). */
-int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target *t);
+OCI_EXTERN int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target *t);
 
 /* oci_copy flags. */
 #define OCI_COPY_SIGNATURES 1      /* also the cosign .sig tag and the OCI 1.1 referrers */
@@ -116,20 +117,20 @@ int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, oci_target 
  * needs; a source with neither is refused (OCI_ENOTFOUND, nothing
  * written: asking for signatures means expecting some) unless
  * OCI_COPY_ALLOW_UNSIGNED. */
-int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int flags);
+OCI_EXTERN int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int flags);
 
 /* Adds tags pointing at the reference's digest. */
-int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags);
+OCI_EXTERN int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags);
 
 /* Compares what path would pack to with the artifact's layer.
  * Each change is reported through cb: '+' in path only, '-' in artifact only,
  * 'M' differs (content, mode, type or link). *differs set when any. */
 typedef void (*oci_diff_fn)(void *ctx, char change, const char *path);
-int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts *pack,
+OCI_EXTERN int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts *pack,
 	     oci_diff_fn cb, void *ctx);
 
 /* The cosign signature tag for a digest: "sha256-<hex>.sig". */
-int oci_signature_tag(char **out, const char *digest);
+OCI_EXTERN int oci_signature_tag(char **out, const char *digest);
 
 #ifdef __cplusplus
 }

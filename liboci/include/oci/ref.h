@@ -2,6 +2,7 @@
  * "oci-layout:PATH[:TAG[,TAG]][@sha256:HEX]". */
 #ifndef OCI_REF_H
 #define OCI_REF_H
+#include "oci/common.h"
 #include <stddef.h>
 #include "oci/io.h"
 
@@ -21,22 +22,22 @@ typedef struct oci_ref {
 	char *digest;      /* "sha256:..." or NULL */
 } oci_ref;
 
-int oci_ref_parse(oci_ref **out, const char *s);
-void oci_ref_free(oci_ref *r);
-int oci_ref_dup(oci_ref **out, const oci_ref *r);
+OCI_EXTERN int oci_ref_parse(oci_ref **out, const char *s);
+OCI_EXTERN void oci_ref_free(oci_ref *r);
+OCI_EXTERN int oci_ref_dup(oci_ref **out, const oci_ref *r);
 
 /* "host/repo" or "oci-layout:path": the repository without tag or digest. */
-int oci_ref_format_repo(char **out, const oci_ref *r);
+OCI_EXTERN int oci_ref_format_repo(char **out, const oci_ref *r);
 /* The repository pinned to a digest: "host/repo@sha256:..." */
-int oci_ref_format_pinned(char **out, const oci_ref *r, const char *digest);
+OCI_EXTERN int oci_ref_format_pinned(char **out, const oci_ref *r, const char *digest);
 /* The whole reference as it would be written (all tags, digest). */
-int oci_ref_format(char **out, const oci_ref *r);
+OCI_EXTERN int oci_ref_format(char **out, const oci_ref *r);
 /* The host to contact for a registry reference: "registry-1.docker.io" for Docker Hub. */
-const char *oci_ref_api_host(const oci_ref *r);
+OCI_EXTERN const char *oci_ref_api_host(const oci_ref *r);
 
 /* Grammar checks from the distribution spec; OCI_EINVALID with a message. */
-int oci_tag_validate(const char *tag);
-int oci_repository_validate(const char *repo);
+OCI_EXTERN int oci_tag_validate(const char *tag);
+OCI_EXTERN int oci_repository_validate(const char *repo);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
  * index lock. */
 #ifndef OCI_REFERRERS_H
 #define OCI_REFERRERS_H
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -47,19 +48,19 @@ typedef struct oci_referrers {
 /* The referrers of digest stored on t, those of artifact_type only when it
  * is not NULL (filtered here when the registry did not). None is not an
  * error (n = 0). */
-int oci_referrers_list(oci_referrers *out, oci_target *t, const char *digest, const char *artifact_type);
-void oci_referrers_dispose(oci_referrers *r);
+OCI_EXTERN int oci_referrers_list(oci_referrers *out, oci_target *t, const char *digest, const char *artifact_type);
+OCI_EXTERN void oci_referrers_dispose(oci_referrers *r);
 
 /* The referrers tag of a digest: "sha256-<hex>". */
-int oci_referrers_tag(char **out, const char *digest);
+OCI_EXTERN int oci_referrers_tag(char **out, const char *digest);
 
 /* 1 when the manifest (JSON bytes) names subject_digest in "subject". */
-int oci_referrers_names_subject(const void *data, size_t len, const char *subject_digest);
+OCI_EXTERN int oci_referrers_names_subject(const void *data, size_t len, const char *subject_digest);
 
 /* Stores a manifest whose subject is subject_digest and makes it findable
  * as its referrer (the referrers tag updated when the target needs it).
  * The manifest must name subject_digest in "subject": OCI_EINVALID. */
-int oci_referrers_put(oci_target *t, const char *subject_digest, const char *media_type, const void *data,
+OCI_EXTERN int oci_referrers_put(oci_target *t, const char *subject_digest, const char *media_type, const void *data,
 		      size_t len);
 
 #ifdef __cplusplus

@@ -2,6 +2,7 @@
  * `sync --semver` and `tags --semver`. */
 #ifndef OCI_SEMVER_H
 #define OCI_SEMVER_H
+#include "oci/common.h"
 #include <stddef.h>
 #include "oci/io.h"
 
@@ -20,11 +21,11 @@ typedef struct oci_semver {
 /* Parses "MAJOR.MINOR.PATCH[-PRE][+BUILD]" with an optional leading "v" or
  * "V" (a common tag style). Strict: no leading zeros, all three numbers.
  * OCI_EINVALID naming the string otherwise. */
-int oci_semver_parse(oci_semver *out, const char *s);
-void oci_semver_dispose(oci_semver *v);
+OCI_EXTERN int oci_semver_parse(oci_semver *out, const char *s);
+OCI_EXTERN void oci_semver_dispose(oci_semver *v);
 /* <0, 0, >0 by semver 2.0.0 precedence (a pre-release sorts before its
  * release; numeric identifiers below alphanumeric ones). */
-int oci_semver_compare(const oci_semver *a, const oci_semver *b);
+OCI_EXTERN int oci_semver_compare(const oci_semver *a, const oci_semver *b);
 
 /* A range, npm syntax:
  *   "||" separates alternatives; inside one, comparators separated by
@@ -39,18 +40,18 @@ int oci_semver_compare(const oci_semver *a, const oci_semver *b);
  * admits 1.2.3-rc.2 but not 1.2.4-rc.1. */
 typedef struct oci_semver_range oci_semver_range;
 /* OCI_EINVALID naming the range (and the bad part) when malformed. */
-int oci_semver_range_parse(oci_semver_range **out, const char *range);
+OCI_EXTERN int oci_semver_range_parse(oci_semver_range **out, const char *range);
 /* 1 when v satisfies the range, else 0. */
-int oci_semver_range_match(const oci_semver_range *r, const oci_semver *v);
-void oci_semver_range_free(oci_semver_range *r);
+OCI_EXTERN int oci_semver_range_match(const oci_semver_range *r, const oci_semver *v);
+OCI_EXTERN void oci_semver_range_free(oci_semver_range *r);
 
 /* The tags (those that parse as versions; others are ignored) that satisfy
  * range, sorted ascending by precedence (ties — "v1.2.3" and "1.2.3" — by
  * tag text). out is appended to; the caller disposes it. */
-int oci_semver_filter(oci_strlist *out, const oci_strlist *tags, const char *range);
+OCI_EXTERN int oci_semver_filter(oci_strlist *out, const oci_strlist *tags, const char *range);
 /* The highest tag satisfying range (caller frees). OCI_ENOTFOUND naming the
  * range when none does; OCI_EINVALID when the range is malformed. */
-int oci_semver_select(char **best_tag, const oci_strlist *tags, const char *range);
+OCI_EXTERN int oci_semver_select(char **best_tag, const oci_strlist *tags, const char *range);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * annotation dev.cosignproject.cosign/signature. */
 #ifndef OCI_SIGN_H
 #define OCI_SIGN_H
+#include "oci/common.h"
 #include "oci/io.h"
 #include "oci/key.h"
 #include "oci/target.h"
@@ -21,7 +22,7 @@ extern "C" {
 /* The simple-signing payload cosign writes:
  * {"critical":{"identity":{"docker-reference":REF},"image":{"docker-manifest-digest":DIGEST},
  *  "type":"cosign container image signature"},"optional":null | {sorted annotations}} */
-int oci_simplesigning_build(oci_buf *out, const char *docker_reference, const char *digest,
+OCI_EXTERN int oci_simplesigning_build(oci_buf *out, const char *docker_reference, const char *digest,
 			    const oci_kvlist *annotations);
 
 /* The docker-reference cosign would write for a target: "host/repo"
@@ -29,36 +30,36 @@ int oci_simplesigning_build(oci_buf *out, const char *docker_reference, const ch
  * layout's name (the last component of its path: "store" for
  * oci-layout:/srv/ci/store), never the machine's path. Verification does
  * not depend on it. */
-int oci_sign_docker_reference(char **out, const oci_target *t);
+OCI_EXTERN int oci_sign_docker_reference(char **out, const oci_target *t);
 
 /* Signs digest (a manifest stored in t) with key and stores the signature on
  * t: appended to the existing signatures, unchanged when the same signature
  * is already there. */
-int oci_sign_digest(oci_target *t, const char *digest, const oci_key *key, const oci_kvlist *annotations);
+OCI_EXTERN int oci_sign_digest(oci_target *t, const char *digest, const oci_key *key, const oci_kvlist *annotations);
 /* The same, telling whether a layer was added (0: it was already there). */
-int oci_sign_digest_ex(int *added, oci_target *t, const char *digest, const oci_key *key,
+OCI_EXTERN int oci_sign_digest_ex(int *added, oci_target *t, const char *digest, const oci_key *key,
 		       const oci_kvlist *annotations);
 
 /* Verification against a set of trusted public keys (never a key found in
  * the artifact) and required annotations. */
 typedef struct oci_verifier oci_verifier;
-int oci_verifier_new(oci_verifier **out);
-int oci_verifier_add_key_file(oci_verifier *v, const char *pub_path);
+OCI_EXTERN int oci_verifier_new(oci_verifier **out);
+OCI_EXTERN int oci_verifier_add_key_file(oci_verifier *v, const char *pub_path);
 /* Takes its own reference to key's public half; name is used in messages. */
-int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name);
+OCI_EXTERN int oci_verifier_add_key(oci_verifier *v, const oci_key *key, const char *name);
 /* Every KEY=VALUE must be present in the payload's "optional" object. */
-int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations);
+OCI_EXTERN int oci_verifier_set_annotations(oci_verifier *v, const oci_kvlist *annotations);
 /* 0 when a signature stored on t for digest verifies with one of the keys
  * (a cosign .sig layer, or a Sigstore bundle attached as a referrer:
  * oci/sigstore.h),
  * names digest and carries the annotations; *key_path_out (may be NULL)
  * then points at the key's path (belongs to v). OCI_EVERIFY otherwise, with
  * a message saying why for each signature. */
-int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest);
+OCI_EXTERN int oci_verifier_verify(const char **key_path_out, oci_verifier *v, oci_target *t, const char *digest);
 /* What the last successful oci_verifier_verify used: "signature tag
  * sha256-<hex>.sig" or "Sigstore bundle referrer sha256:<hex>" (belongs to
  * v; NULL before a success). */
-const char *oci_verifier_source(const oci_verifier *v);
+OCI_EXTERN const char *oci_verifier_source(const oci_verifier *v);
 /* Each signature the last oci_verifier_verify judged, in order (none when
  * there were none to judge). The strings belong to v until its next
  * verification. */
@@ -68,15 +69,15 @@ typedef struct oci_verify_attempt {
 	const char *key;    /* the key (as added) that verified it; NULL when none did */
 	const char *reason; /* why it was refused; NULL when it verified */
 } oci_verify_attempt;
-size_t oci_verifier_attempts(const oci_verify_attempt **out, const oci_verifier *v);
+OCI_EXTERN size_t oci_verifier_attempts(const oci_verify_attempt **out, const oci_verifier *v);
 /* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
-int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
+OCI_EXTERN int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
 /* The set of trusted keys as text: the sha256 of each public key's DER
  * SubjectPublicKeyInfo, sorted and joined by ",". It changes when a key is
  * added or removed and not when a key file is merely moved or reformatted
  * (sync remembers it to notice revocations). Caller frees *out. */
-int oci_verifier_fingerprint(char **out, const oci_verifier *v);
-void oci_verifier_free(oci_verifier *v);
+OCI_EXTERN int oci_verifier_fingerprint(char **out, const oci_verifier *v);
+OCI_EXTERN void oci_verifier_free(oci_verifier *v);
 
 #ifdef __cplusplus
 }

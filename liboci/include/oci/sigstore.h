@@ -25,6 +25,7 @@
  * contacted); a bundle that carries a certificate (keyless) is refused. */
 #ifndef OCI_SIGSTORE_H
 #define OCI_SIGSTORE_H
+#include "oci/common.h"
 #include <stddef.h>
 #include "oci/io.h"
 #include "oci/key.h"
@@ -45,14 +46,14 @@ extern "C" {
 
 /* The bundle JSON signing digest with key (annotations go to the
  * statement's subject, as cosign puts them). */
-int oci_sigstore_bundle_build(oci_buf *out, const oci_key *key, const char *digest, const oci_kvlist *annotations);
+OCI_EXTERN int oci_sigstore_bundle_build(oci_buf *out, const oci_key *key, const char *digest, const oci_kvlist *annotations);
 
 /* Verifies a bundle document offline: 0 and *key_index when one of keys
  * verifies its signature and it binds digest (with every annotation);
  * otherwise OCI_EVERIFY with the reason ("keyless is not supported", "does
  * not verify", "is for sha256:..., not ..."), OCI_EINVALID for a malformed
  * bundle. */
-int oci_sigstore_bundle_verify(size_t *key_index, const void *bundle, size_t len, const oci_key *const *keys,
+OCI_EXTERN int oci_sigstore_bundle_verify(size_t *key_index, const void *bundle, size_t len, const oci_key *const *keys,
 			       size_t nkeys, const char *digest, const oci_kvlist *annotations);
 
 /* Signs digest (a manifest stored on t) with key and attaches the bundle as
@@ -61,14 +62,14 @@ int oci_sigstore_bundle_verify(size_t *key_index, const void *bundle, size_t len
  * and referrer_out names it (DSSE signatures are randomised, so signing
  * again would otherwise add a bundle on every run). referrer_out and added
  * may be NULL. */
-int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], int *added, oci_target *t, const char *digest,
+OCI_EXTERN int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], int *added, oci_target *t, const char *digest,
 			   const oci_key *key, const oci_kvlist *annotations);
 
 /* Finds the bundle referrers of digest on t and verifies them (at most a
  * bounded number): 0 and *key_index, referrer_out the referrer that
  * verified; OCI_ENOTFOUND when there is none; OCI_EVERIFY with each
  * bundle's reason otherwise. */
-int oci_sigstore_verify_referrers(size_t *key_index, char referrer_out[OCI_DIGEST_SIZE], oci_target *t,
+OCI_EXTERN int oci_sigstore_verify_referrers(size_t *key_index, char referrer_out[OCI_DIGEST_SIZE], oci_target *t,
 				  const char *digest, const oci_key *const *keys, size_t nkeys,
 				  const oci_kvlist *annotations);
 

@@ -19,6 +19,7 @@
  * loop, opts->result_fn). */
 #ifndef OCI_SYNC_H
 #define OCI_SYNC_H
+#include "oci/common.h"
 #include <signal.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -113,7 +114,7 @@ typedef struct oci_sync_result {
  * oci_error_last() set; OCI_ELOCKED when another sync holds ROOT/.lock
  * (then nothing at all is written). A failed hook is an error and is
  * retried by the next step even when the digest is unchanged. */
-int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts);
+OCI_EXTERN int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts);
 
 /* The loop around it. The caller's signal handlers set *stop (the step in
  * hand finishes, then the loop returns 0), opts->cancel (the step in hand
@@ -141,7 +142,7 @@ typedef struct oci_sync_loop_opts {
 } oci_sync_loop_opts;
 #define OCI_SYNC_LOOP_OPTS_INIT { 0 }
 
-int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);
+OCI_EXTERN int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);
 
 /* How many intervals old the last successful step may be for /readyz. */
 #define OCI_SYNC_READY_INTERVALS 3
@@ -149,10 +150,10 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 /* Checks an --http-bind address: "PORT" (127.0.0.1), "IPV4:PORT",
  * "[IPV6]:PORT", ":PORT" (every IPv4 interface, only when asked for).
  * 0 or OCI_EINVALID saying what is wrong. */
-int oci_sync_parse_bind(const char *addr);
+OCI_EXTERN int oci_sync_parse_bind(const char *addr);
 
 /* "synced", "unchanged", "error". */
-const char *oci_sync_status_name(oci_sync_status s);
+OCI_EXTERN const char *oci_sync_status_name(oci_sync_status s);
 
 #ifdef __cplusplus
 }

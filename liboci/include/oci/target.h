@@ -4,6 +4,7 @@
 #ifndef OCI_TARGET_H
 #define OCI_TARGET_H
 #include <signal.h>
+#include "oci/common.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -50,65 +51,65 @@ typedef struct oci_client_opts {
 
 /* Opens the target a reference names (layout directory or registry repository).
  * A layout directory is created on the first write, not here. */
-int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts *opts);
-void oci_target_free(oci_target *t);
+OCI_EXTERN int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts *opts);
+OCI_EXTERN void oci_target_free(oci_target *t);
 /* Starts a new deadline of timeout_ms from now for every request made
  * through t (0: none); OCI_ETIMEOUT once it passes. sync calls it per step. */
-void oci_target_set_timeout(oci_target *t, int64_t timeout_ms);
+OCI_EXTERN void oci_target_set_timeout(oci_target *t, int64_t timeout_ms);
 /* Milliseconds of CLOCK_MONOTONIC, the clock deadlines are on. */
-int64_t oci_clock_ms(void);
+OCI_EXTERN int64_t oci_clock_ms(void);
 /* "oci-layout" or "registry". */
-const char *oci_target_kind(const oci_target *t);
+OCI_EXTERN const char *oci_target_kind(const oci_target *t);
 
 /* Tag or digest → digest, media type and size of the manifest.
  * Registry: one HEAD (Docker-Content-Digest), falling back to GET + local hash.
  * OCI_ENOTFOUND when the tag does not exist. Any out pointer may be NULL. */
-int oci_target_resolve(char digest[OCI_DIGEST_SIZE], char **media_type, int64_t *size,
+OCI_EXTERN int oci_target_resolve(char digest[OCI_DIGEST_SIZE], char **media_type, int64_t *size,
 		       oci_target *t, const char *tag_or_digest);
 
 /* Fetches a manifest's exact bytes (at most OCI_MANIFEST_MAX), verified against
  * the digest when fetched by digest; hashed locally when fetched by tag.
  * digest_out (may be NULL) receives its digest. */
-int oci_target_manifest_get(oci_buf *out, char **media_type, char digest_out[OCI_DIGEST_SIZE],
+OCI_EXTERN int oci_target_manifest_get(oci_buf *out, char **media_type, char digest_out[OCI_DIGEST_SIZE],
 			    oci_target *t, const char *tag_or_digest);
 
 /* Stores a manifest (by digest) and, when tag is not NULL, points tag at it. */
-int oci_target_manifest_put(oci_target *t, const char *tag, const char *media_type,
+OCI_EXTERN int oci_target_manifest_put(oci_target *t, const char *tag, const char *media_type,
 			    const void *data, size_t len);
 
 /* Points tag at an existing manifest (the registry re-PUTs the bytes; no blob moves). */
-int oci_target_tag(oci_target *t, const char *digest, const char *tag);
+OCI_EXTERN int oci_target_tag(oci_target *t, const char *digest, const char *tag);
 
 /* 1 present, 0 absent, negative on error. */
-int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size);
+OCI_EXTERN int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size);
 
 /* Streams a blob into sink, checking size (when >= 0) and digest while it
  * streams: a mismatch returns OCI_EDIGEST after the last byte (the sink must
  * not publish before this returns 0). */
-int oci_target_blob_get(oci_target *t, const char *digest, int64_t size,
+OCI_EXTERN int oci_target_blob_get(oci_target *t, const char *digest, int64_t size,
 			oci_write_fn sink, void *sink_ctx);
 
 /* Uploads a blob of known digest and size from a source. The target checks
  * the digest of what it received; skipping existing blobs is the caller's
  * choice (oci_target_blob_exists). */
-int oci_target_blob_put(oci_target *t, const char *digest, int64_t size,
+OCI_EXTERN int oci_target_blob_put(oci_target *t, const char *digest, int64_t size,
 			oci_read_fn source, void *source_ctx);
 
 /* Uploads a blob from a file (lets a registry seek for chunked retries). */
-int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, const char *path);
+OCI_EXTERN int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, const char *path);
 
 /* Cross-repository mount from another repository of the same registry:
  * 1 mounted, 0 not possible (caller uploads), negative on error. */
-int oci_target_blob_mount(oci_target *t, const char *digest, const oci_target *from);
+OCI_EXTERN int oci_target_blob_mount(oci_target *t, const char *digest, const oci_target *from);
 
 /* All tags, following pagination. */
-int oci_target_tags(oci_strlist *out, oci_target *t);
+OCI_EXTERN int oci_target_tags(oci_strlist *out, oci_target *t);
 
 /* The reference this target was opened from (belongs to the target). */
-const oci_ref *oci_target_ref(const oci_target *t);
+OCI_EXTERN const oci_ref *oci_target_ref(const oci_target *t);
 
 /* True when both targets are repositories on the same registry host. */
-int oci_target_same_registry(const oci_target *a, const oci_target *b);
+OCI_EXTERN int oci_target_same_registry(const oci_target *a, const oci_target *b);
 
 #ifdef __cplusplus
 }

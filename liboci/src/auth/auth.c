@@ -1249,3 +1249,24 @@ cleanup:
 	oci_auth_free(a);
 	return rc;
 }
+
+/* oci_shutdown (ops/shutdown.c): empties the process-wide caches above,
+ * wiping the tokens. Later requests simply fill them again. */
+void oci__auth_cache_free(void)
+{
+	pthread_mutex_lock(&shared_lock);
+	while (shared_tokens) {
+		shared_token *t = shared_tokens;
+		shared_tokens = t->next;
+		shared_token_free(t);
+	}
+	while (shared_hosts) {
+		shared_host *h = shared_hosts;
+		shared_hosts = h->next;
+		free(h->host);
+		free(h->realm);
+		free(h->service);
+		free(h);
+	}
+	pthread_mutex_unlock(&shared_lock);
+}

@@ -36,4 +36,8 @@ int oci_auth_handle_challenge(oci_auth *a, const char *www_authenticate, const c
  * refresh token. */
 int oci_auth_set_credentials(oci_auth *a, const char *user, const char *secret, int identity_token);
 
+/* Empties the process-wide token and host caches (tokens wiped); for
+ * oci_shutdown. Safe at any time: later requests fill them again. */
+void oci__auth_cache_free(void);
+
 #endif
