@@ -652,7 +652,7 @@ cleanup:
 	return rc;
 }
 
-static int check_empty(int fd, const char *dest)
+int oci__check_empty(int fd, const char *dest)
 {
 	int fd2 = dup(fd);
 	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
@@ -709,7 +709,7 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 		rc = oci_error_errno("opening extraction directory %s", dest_dir);
 		goto cleanup;
 	}
-	if ((rc = check_empty(x.destfd, dest_dir)) < 0)
+	if ((rc = oci__check_empty(x.destfd, dest_dir)) < 0)
 		goto cleanup;
 	if (o->reuse_dir && o->reuse_index) {
 		if ((rc = oci__xtable_load_index(&x.reuse, o->reuse_index)) < 0)

@@ -59,6 +59,9 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
  * sink) and by this, before a byte is fetched: a layer extracting to at
  * most max_size bytes (0: the default) cannot sensibly weigh more than
  * max_size + 1/8 + 16 MiB compressed. OCI_ELIMIT naming the layer. */
+/* 0 when the directory open as fd holds nothing; OCI_EEXISTS naming dest
+ * otherwise (extraction, archive or single file, starts in an empty one). */
+int oci__check_empty(int fd, const char *dest);
 int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size);
 
 /* The stream under the tar reader: gzip inflated (and its trailer

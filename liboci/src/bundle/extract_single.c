@@ -101,26 +101,6 @@ static int names_root(const char *sub)
 	return 1;
 }
 
-static int dir_is_empty(int fd, const char *dest)
-{
-	int fd2 = dup(fd);
-	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
-	if (!d) {
-		if (fd2 >= 0)
-			close(fd2);
-		return oci_error_errno("reading %s", dest);
-	}
-	struct dirent *de;
-	int rc = 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			rc = oci_error_set(OCI_EEXISTS, "extraction directory %s is not empty", dest);
-			break;
-		}
-	closedir(d);
-	return rc;
-}
-
 /* Swaps the file just written for the previous revision's identical one
  * (see oci_extract_opts.reuse_dir); any doubt means keep what was written. */
 static int try_reuse(int destfd, const char *name, const char *hex, unsigned final_mode, int64_t size,
@@ -172,7 +152,7 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 				     o->subpath, name);
 	if ((destfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return oci_error_errno("opening extraction directory %s", dest_dir);
-	if ((rc = dir_is_empty(destfd, dest_dir)) < 0)
+	if ((rc = oci__check_empty(destfd, dest_dir)) < 0)
 		goto cleanup;
 	if (!(buf = malloc(IO_CHUNK)) || (rc = oci_sha256_new(&h)) < 0) {
 		rc = rc < 0 ? rc : OCI_ENOMEM_SET();

@@ -804,6 +804,21 @@ static char *link_next(const char *link)
 	return NULL;
 }
 
+/* The next page a paginated answer names (its Link: <...>; rel="next"),
+ * resolved against the answer's URL; *next NULL on the last page. Tags and
+ * referrers page the same way. */
+static int next_page(char **next, const oci_http_resp *resp)
+{
+	*next = NULL;
+	const char *link = oci_http_resp_header(resp, "Link");
+	char *target = link ? link_next(link) : NULL;
+	if (!target)
+		return 0;
+	int rc = oci_http_resolve_url(next, resp->url, target, 1);
+	free(target);
+	return rc;
+}
+
 static int reg_tags(oci_target *t, oci_strlist *out)
 {
 	struct registry *r = R(t);
@@ -842,14 +857,8 @@ static int reg_tags(oci_target *t, oci_strlist *out)
 		}
 		json_decref(root);
 		char *next = NULL;
-		const char *link = oci_http_resp_header(&resp, "Link");
-		if (rc == 0 && link) {
-			char *target = link_next(link);
-			if (target) {
-				rc = oci_http_resolve_url(&next, resp.url, target, 1);
-				free(target);
-			}
-		}
+		if (rc == 0)
+			rc = next_page(&next, &resp);
 		oci_http_resp_dispose(&resp);
 		free(url);
 		url = next;
@@ -923,14 +932,8 @@ static int reg_referrers(oci_target *t, const char *digest, const char *artifact
 		}
 		json_decref(root);
 		char *next = NULL;
-		const char *link = oci_http_resp_header(&resp, "Link");
-		if (rc == 0 && link) {
-			char *target = link_next(link);
-			if (target) {
-				rc = oci_http_resolve_url(&next, resp.url, target, 1);
-				free(target);
-			}
-		}
+		if (rc == 0)
+			rc = next_page(&next, &resp);
 		oci_http_resp_dispose(&resp);
 		free(url);
 		url = next;
