@@ -314,9 +314,8 @@ static int fish(void)
 static int cmd_completion(cli *c, int argc, char **argv)
 {
 	cli_args a;
-	int rc = cli_args_operands_only(&a, c, &cli_cmd_completion, argc, argv);
-	if (rc)
-		return rc;
+	if (cli_args_operands_only(&a, c, &cli_cmd_completion, argc, argv) < 0)
+		return a.rc;
 	if (a.nargs != 1)
 		return cli_usage_error(c, "completion takes one SHELL: bash, zsh or fish");
 	if (!strcmp(a.args[0], "bash"))

@@ -25,9 +25,8 @@ static json_t *desc_json(const oci_descriptor *d)
 static int cmd_inspect(cli *c, int argc, char **argv)
 {
 	cli_args a;
-	int rc0 = cli_args_operands_only(&a, c, &cli_cmd_inspect, argc, argv);
-	if (rc0)
-		return rc0;
+	if (cli_args_operands_only(&a, c, &cli_cmd_inspect, argc, argv) < 0)
+		return a.rc;
 	if (a.nargs != 1)
 		return cli_usage_error(c, "inspect takes one REF");
 	oci_ref *ref = NULL;

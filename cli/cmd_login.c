@@ -1,13 +1,15 @@
-/* ocisync login HOST -u USER --password-stdin: checks the credentials with
+/* ocisync login HOST [-u USER] [--password-stdin]: checks the credentials with
  * the registry, then stores them where Docker would (its credential helper
- * for HOST, else the config file). The password is only ever read from
- * standard input: on a command line every user of the machine can read it. */
+ * for HOST, else the config file). The password is read from standard input
+ * or asked on the terminal, never taken from the command line, where every
+ * user of the machine can read it. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "password.h"
 
 #define PASSWORD_MAX (64 * 1024)
 
@@ -61,26 +63,47 @@ static int cmd_login(cli *c, int argc, char **argv)
 	if (a.nargs != 1)
 		return cli_usage_error(c, "login takes one HOST");
 	const char *host_arg = a.args[0];
-	if (!user || !*user)
+	/* On a terminal, without --password-stdin, ask as docker login does:
+	 * the user name (unless -u), then the password without echo. */
+	int ask = !from_stdin && isatty(STDIN_FILENO);
+	char *typed_user = NULL, *password = NULL, *where = NULL;
+	int rc;
+	if (!user && ask && (rc = cli_prompt(&typed_user, c, "Username: ", 1)) != 0)
+		return rc;
+	if (typed_user)
+		user = typed_user;
+	if (!user || !*user) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "a user name is required (-u USER)");
-	if (!from_stdin)
+	}
+	if (!from_stdin && !ask) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "the password is read from standard input only: add --password-stdin "
-					  "(a password on the command line is visible to other users)");
+					  "(a password on the command line is visible to other users; on a terminal it is asked)");
+	}
 	char host[256];
 	oci_credentials_normalize_host(host, sizeof host, host_arg);
-	if (!*host)
+	if (!*host) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "'%s' is not a registry host", host_arg);
+	}
 
-	char *password = NULL, *where = NULL;
-	int rc = read_password(&password);
-	if (rc == -2)
-		return cli_usage_error(c, "the password on standard input is longer than %d bytes", PASSWORD_MAX);
-	if (rc < 0) {
-		return cli_failf(c, OCI_EIO, "cannot read the password from standard input");
+	if (ask) {
+		rc = cli_prompt(&password, c, "Password: ", 0);
+		if (rc != 0) {
+			cli_password_free(typed_user);
+			return rc;
+		}
+	} else {
+		rc = read_password(&password);
+		if (rc == -2)
+			return cli_usage_error(c, "the password on standard input is longer than %d bytes", PASSWORD_MAX);
+		if (rc < 0)
+			return cli_failf(c, OCI_EIO, "cannot read the password from standard input");
 	}
 	if (!*password) {
-		free(password);
-		return cli_usage_error(c, "standard input held no password");
+		rc = ask ? cli_usage_error(c, "no password was entered") : cli_usage_error(c, "standard input held no password");
+		goto cleanup;
 	}
 	if (oci_credentials_verify(host, user, password, &c->client) < 0) {
 		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, oci_error_last()->message);
@@ -97,8 +120,8 @@ static int cmd_login(cli *c, int argc, char **argv)
 	else if (!c->quiet)
 		printf("Login succeeded: %s\n", host);
 cleanup:
-	OPENSSL_cleanse(password, strlen(password));
-	free(password);
+	cli_password_free(password);
+	cli_password_free(typed_user);
 	free(where);
 	return rc;
 }
@@ -114,7 +137,7 @@ const cli_command cli_cmd_login = {
 	.name = "login",
 	.run = cmd_login,
 	.summary = "check and store credentials for a registry",
-	.usage = "login HOST -u USER --password-stdin",
+	.usage = "login HOST [-u USER] [--password-stdin]",
 	.description =
 		"Checks USER's password with the registry at HOST (GET /v2/ and the token\n"
 		"service or Basic challenge it answers with, using the global TLS options),\n"

@@ -8,9 +8,8 @@
 static int cmd_manifest(cli *c, int argc, char **argv)
 {
 	cli_args a;
-	int rc0 = cli_args_operands_only(&a, c, &cli_cmd_manifest, argc, argv);
-	if (rc0)
-		return rc0;
+	if (cli_args_operands_only(&a, c, &cli_cmd_manifest, argc, argv) < 0)
+		return a.rc;
 	if (a.nargs != 1)
 		return cli_usage_error(c, "manifest takes one REF");
 	oci_ref *ref = NULL;

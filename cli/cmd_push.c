@@ -59,7 +59,15 @@ static int cmd_push(cli *c, int argc, char **argv)
 		switch (opt) {
 		case 's': opts.source = a.value; break;
 		case 'r': opts.revision = a.value; break;
-		case 'c': opts.created = a.value; break;
+		case 'c': {
+			char ts[32]; /* checked here: a malformed time is a usage error, before any packing */
+			if (oci_created_timestamp(ts, a.value) < 0) {
+				rc = cli_usage_error(c, "--created takes an RFC 3339 time like 2006-01-02T15:04:05Z, not '%s'", a.value);
+				goto cleanup;
+			}
+			opts.created = a.value;
+			break;
+		}
 		case 'a':
 			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
 				rc = cli_usage_error(c, "%s", oci_error_last()->message);

@@ -7,9 +7,8 @@
 static int cmd_resolve(cli *c, int argc, char **argv)
 {
 	cli_args a;
-	int rc0 = cli_args_operands_only(&a, c, &cli_cmd_resolve, argc, argv);
-	if (rc0)
-		return rc0;
+	if (cli_args_operands_only(&a, c, &cli_cmd_resolve, argc, argv) < 0)
+		return a.rc;
 	if (a.nargs != 1)
 		return cli_usage_error(c, "resolve takes one REF");
 	oci_ref *ref = NULL;

@@ -7,9 +7,8 @@
 static int cmd_tag(cli *c, int argc, char **argv)
 {
 	cli_args a;
-	int rc0 = cli_args_operands_only(&a, c, &cli_cmd_tag, argc, argv);
-	if (rc0)
-		return rc0;
+	if (cli_args_operands_only(&a, c, &cli_cmd_tag, argc, argv) < 0)
+		return a.rc;
 	if (a.nargs < 2)
 		return cli_usage_error(c, "tag takes REF and at least one NEWTAG");
 	oci_strlist tags = OCI_STRLIST_INIT;

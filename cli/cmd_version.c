@@ -7,9 +7,8 @@ int cmd_version(cli *c, int argc, char **argv)
 {
 	if (argc > 0) { /* argc 0: --version, the line already read */
 		cli_args a;
-		int rc = cli_args_operands_only(&a, c, &cli_cmd_version, argc, argv);
-		if (rc)
-			return rc;
+		if (cli_args_operands_only(&a, c, &cli_cmd_version, argc, argv) < 0)
+			return a.rc;
 		if (a.nargs)
 			return cli_usage_error(c, "version takes no arguments");
 	}

@@ -39,15 +39,6 @@ static const cli_option *find(const cli_args *a, const char *name, size_t len, c
 	return o ? o : find_in(cli_global_options, name, len, letter);
 }
 
-const char *cli_option_display(const cli_option *o, char buf[64])
-{
-	if (o->name)
-		snprintf(buf, 64, "--%s", o->name);
-	else
-		snprintf(buf, 64, "-%c", o->short_name);
-	return buf;
-}
-
 /* Stops the parse with exit code rc. */
 static int stop(cli_args *a, int rc)
 {
@@ -181,26 +172,32 @@ int cli_args_operands_only(cli_args *a, cli *c, const cli_command *cmd, int argc
 	int opt;
 	while ((opt = cli_args_next(a)) > 0)
 		; /* none of its own: the parser applies global ones */
-	return opt < 0 ? a->rc : 0;
+	return opt < 0 ? -1 : 0;
 }
 
 /* One option's line(s) in --help: "  -a, --annotation K=V  text", the
  * text's further lines under the first. */
 #define HELP_COLUMN 24
 
+int cli_option_synopsis(char *buf, size_t size, const cli_option *o, int with_short)
+{
+	int n = with_short && o->short_name ? snprintf(buf, size, "-%c, --%s", o->short_name, o->name)
+					    : snprintf(buf, size, "--%s", o->name);
+	if (o->value == CLI_VALUE_ENUM && !o->metavar) {
+		n += snprintf(buf + n, size - (size_t)n, " ");
+		for (const char *v = o->values; *v && (size_t)n < size - 1; v++)
+			buf[n++] = *v == ' ' ? '|' : *v;
+		buf[n] = '\0';
+	} else if (o->value != CLI_VALUE_NONE) {
+		n += snprintf(buf + n, size - (size_t)n, " %s", o->metavar ? o->metavar : "VALUE");
+	}
+	return n;
+}
+
 static void print_option(const cli_option *o)
 {
-	char left[128];
-	int n = o->short_name ? snprintf(left, sizeof left, "  -%c, --%s", o->short_name, o->name)
-			      : snprintf(left, sizeof left, "  --%s", o->name);
-	if (o->value == CLI_VALUE_ENUM && !o->metavar) {
-		n += snprintf(left + n, sizeof left - (size_t)n, " ");
-		for (const char *v = o->values; *v && (size_t)n < sizeof left - 1; v++)
-			left[n++] = *v == ' ' ? '|' : *v;
-		left[n] = '\0';
-	} else if (o->value != CLI_VALUE_NONE) {
-		n += snprintf(left + n, sizeof left - (size_t)n, " %s", o->metavar ? o->metavar : "VALUE");
-	}
+	char left[128] = "  ";
+	int n = 2 + cli_option_synopsis(left + 2, sizeof left - 2, o, 1);
 	fputs(left, stdout);
 	int col = n < HELP_COLUMN - 1 ? HELP_COLUMN : n + 2;
 	printf("%*s", col - n, "");
@@ -228,9 +225,8 @@ int cli_command_help(cli *c, const cli_command *cmd)
 	printf("\nGlobal options:");
 	int col = 15;
 	for (const cli_option *o = cli_global_options; o->id; o++) {
-		char item[64];
-		int n = o->value == CLI_VALUE_NONE ? snprintf(item, sizeof item, " --%s", o->name)
-						   : snprintf(item, sizeof item, " --%s %s", o->name, o->metavar);
+		char item[64] = " ";
+		int n = 1 + cli_option_synopsis(item + 1, sizeof item - 1, o, 0);
 		if (col + n > 80) {
 			printf("\n ");
 			col = 1;

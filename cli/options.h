@@ -7,6 +7,7 @@
  * cmd_<name>.c and one line in cli_commands (main.c). */
 #ifndef OCISYNC_OPTIONS_H
 #define OCISYNC_OPTIONS_H
+#include <stddef.h>
 
 /* What a value (of an option or an operand) is: how it is shown in --help
  * and what the shells complete it with. */
@@ -83,11 +84,13 @@ void cli_args_init(cli_args *a, struct cli *c, const cli_command *cmd, int argc,
  * end now with exit code a->rc (a usage error printed, or --help shown). */
 int cli_args_next(cli_args *a);
 /* For a command without options of its own: reads the whole line;
- * 0 (operands in a->args) or the exit code to end with. */
+ * 0 (operands in a->args), or -1 when the command is to end now with
+ * exit code a->rc (--help shown, or a usage error). */
 int cli_args_operands_only(cli_args *a, struct cli *c, const cli_command *cmd, int argc, char **argv);
 /* Prints the command's --help; returns EXIT_OK. */
 int cli_command_help(struct cli *c, const cli_command *cmd);
-/* "--name" or "-x" as the option was written, for messages. */
-const char *cli_option_display(const cli_option *o, char buf[64]);
+/* "-a, --annotation K=V" (with_short) or "--annotation K=V" in buf;
+ * returns its length. */
+int cli_option_synopsis(char *buf, size_t size, const cli_option *o, int with_short);
 
 #endif
