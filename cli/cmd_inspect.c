@@ -63,10 +63,10 @@ static int cmd_inspect(cli *c, int argc, char **argv)
 	oci_referrers_dispose(&refs);
 	oci_ref_format_pinned(&pinned, ref, digest);
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "reference", pinned, "digest", digest, "mediaType",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "reference", pinned, "digest", digest, "media_type",
 				      m->media_type, "size", (json_int_t)b.len);
 		if (m->artifact_type)
-			json_object_set_new(o, "artifactType", json_string(m->artifact_type));
+			json_object_set_new(o, "artifact_type", json_string(m->artifact_type));
 		if (!m->is_index)
 			json_object_set_new(o, "config", desc_json(&m->config));
 		json_t *layers = json_array();

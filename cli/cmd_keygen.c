@@ -50,7 +50,7 @@ static int cmd_keygen(cli *c, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s}", "privateKey", priv, "publicKey", pub));
+		cli_print_json(json_pack("{s:s, s:s}", "private_key", priv, "public_key", pub));
 	else if (!c->quiet)
 		printf("Private key written to %s\nPublic key written to %s\n", priv, pub);
 cleanup:

@@ -25,7 +25,7 @@ static int cmd_manifest(cli *c, int argc, char **argv)
 		rc = cli_fail(c, a.args[0]);
 	} else if (c->json) {
 		json_t *doc = json_loadb(b.data, b.len, 0, NULL);
-		cli_print_json(json_pack("{s:s, s:s?, s:o?}", "digest", digest, "mediaType", mt, "manifest", doc));
+		cli_print_json(json_pack("{s:s, s:s?, s:o?}", "digest", digest, "media_type", mt, "manifest", doc));
 	} else {
 		fwrite(b.data, 1, b.len, stdout);
 		if (isatty(1) && (b.len == 0 || b.data[b.len - 1] != '\n'))

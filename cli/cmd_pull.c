@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "signing.h"
+#include "keys.h"
 
 static int cmd_pull(cli *c, int argc, char **argv)
 {

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "policy.h"
-#include "signing.h"
+#include "keys.h"
 
 typedef struct issue_ctx {
 	const cli *c;

@@ -23,7 +23,7 @@ static int cmd_resolve(cli *c, int argc, char **argv)
 	} else if (c->json) {
 		char *pinned = NULL;
 		oci_ref_format_pinned(&pinned, ref, digest);
-		cli_print_json(json_pack("{s:s, s:s, s:s?}", "digest", digest, "reference", pinned, "mediaType", mt));
+		cli_print_json(json_pack("{s:s, s:s, s:s?}", "digest", digest, "reference", pinned, "media_type", mt));
 		free(pinned);
 	} else if (!c->quiet) {
 		printf("%s\n", digest);

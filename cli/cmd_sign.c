@@ -3,26 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "password.h"
-#include "signing.h"
+#include "keys.h"
 #include "oci/sigstore.h"
-
-/* Loads the key, asking for a password only when the file is encrypted. */
-static int load_key(cli *c, oci_key **out, const char *path)
-{
-	int encrypted = 0;
-	char *password = NULL;
-	if (oci_key_is_encrypted_file(&encrypted, path) < 0)
-		return cli_fail(c, NULL);
-	if (encrypted) {
-		int rc = cli_password_read(&password, c, path, 0);
-		if (rc != 0)
-			return rc;
-	}
-	int rc = oci_key_load_private(out, path, password);
-	cli_password_free(password);
-	return rc < 0 ? cli_fail(c, NULL) : 0;
-}
 
 static int cmd_sign(cli *c, int argc, char **argv)
 {
@@ -68,7 +50,7 @@ static int cmd_sign(cli *c, int argc, char **argv)
 	}
 	const char *refstr = a.args[0];
 	/* The key (and its password) first: nothing is contacted with a bad key. */
-	if ((rc = load_key(c, &key, key_path)) != 0)
+	if ((rc = cli_key_load_private(c, &key, key_path)) != 0)
 		goto cleanup;
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
@@ -82,10 +64,10 @@ static int cmd_sign(cli *c, int argc, char **argv)
 	rc = EXIT_OK;
 	if (bundle && c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureFormat", "bundle", "referrer", referrer, "added", added));
+					 "signature_format", "bundle", "referrer", referrer, "added", added));
 	} else if (c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureFormat", "sig", "signatureTag", tag, "added", added));
+					 "signature_format", "sig", "signature_tag", tag, "added", added));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
 		if (bundle && added)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "keys.h"
 #include "oci/sign.h"
 #include "oci/sync.h"
 
@@ -109,23 +110,6 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 static void on_result(void *ctx, const oci_sync_result *r)
 {
 	print_result(ctx, r);
-}
-
-/* The trusted keys for --verify-key; 0 or an exit code (error printed). */
-static int open_verifier(cli *c, oci_verifier **out, const oci_strlist *keys)
-{
-	*out = NULL;
-	if (!keys->n)
-		return 0;
-	if (oci_verifier_new(out) < 0)
-		return cli_fail(c, "loading --verify-key");
-	for (size_t i = 0; i < keys->n; i++)
-		if (oci_verifier_add_key_file(*out, keys->items[i]) < 0) {
-			oci_verifier_free(*out);
-			*out = NULL;
-			return cli_fail(c, keys->items[i]);
-		}
-	return 0;
 }
 
 /* 0 when FILE's directory exists (or FILE is not given), else a usage error. */
@@ -289,7 +273,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 		}
 		oci_semver_range_free(range);
 	}
-	if ((rc = open_verifier(c, &verifier, &keys)) != 0)
+	if ((rc = (keys.n ? cli_verifier_load(c, &verifier, &keys, NULL) : 0)) != 0)
 		goto cleanup;
 	c->client.cancel = &cli_cancel;
 	opts.cancel = &cli_cancel;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "keys.h"
 
 /* Each signature tried, for -o json: kind ".sig" or "bundle", its digest,
  * ok, and the key that verified it or why it was refused. */
@@ -67,15 +68,8 @@ static int cmd_verify(cli *c, int argc, char **argv)
 		goto cleanup;
 	}
 	const char *refstr = a.args[0];
-	if (oci_verifier_new(&v) < 0 || oci_verifier_set_annotations(v, &ann) < 0) {
-		rc = cli_fail(c, NULL);
+	if ((rc = cli_verifier_load(c, &v, &keys, &ann)) != 0)
 		goto cleanup;
-	}
-	for (size_t i = 0; i < keys.n; i++)
-		if (oci_verifier_add_key_file(v, keys.items[i]) < 0) {
-			rc = cli_fail(c, NULL);
-			goto cleanup;
-		}
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
 	/* Resolved once; the signatures are checked against exactly this digest. */
