@@ -89,6 +89,12 @@ long long cli_parse_duration(const char *s);
  * and sync all take (one set of limits): 0 with *out set, or the usage
  * error's exit code (2) after printing it. */
 int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg);
+/* The extraction limits pull and sync take alike (ids 'm', 'n', 'P'). */
+#define CLI_OPTIONS_EXTRACT_LIMITS \
+	{ 'm', "max-size", 0, CLI_VALUE_TEXT, "BYTES", NULL, "limit on extracted bytes (default 1 GiB; K, M, G, T suffixes)" }, \
+	{ 'n', "max-entries", 0, CLI_VALUE_TEXT, "N", NULL, "limit on files, directories and links (default 100000)" }, \
+	{ 'P', "publisher-limits", 0, CLI_VALUE_NONE, NULL, NULL, \
+	  "use the limits the artifact records (push --max-size/--max-entries)\ninstead of the two above: only for publishers you trust" }
 
 /* Stopping. cli_cancel is the flag handed to liboci (oci_client_opts.cancel,
  * oci_sync_opts.cancel); cli_stop_signal the signal that set it. */

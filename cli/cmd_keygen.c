@@ -62,7 +62,7 @@ cleanup:
 }
 
 static const cli_option options[] = {
-	{ 'p', "prefix", 0, CLI_VALUE_TEXT, "NAME", NULL, "file name prefix, may include a directory (default cosign)" },
+	{ 'p', "prefix", 0, CLI_VALUE_FILE, "NAME", NULL, "file name prefix, may include a directory (default cosign)" },
 	{ 0 },
 };
 

@@ -88,9 +88,7 @@ static const cli_option options[] = {
 	{ 'k', "verify-key", 0, CLI_VALUE_FILE, "PUB", NULL, "require a signature by this key (repeatable: any one suffices)" },
 	{ 'p', "path", 0, CLI_VALUE_TEXT, "SUBDIR", NULL, "extract only this folder of the artifact" },
 	{ 'f', "force", 0, CLI_VALUE_NONE, NULL, NULL, "replace a non-empty DIR (atomically)" },
-	{ 'm', "max-size", 0, CLI_VALUE_TEXT, "BYTES", NULL, "limit on extracted bytes (default 1 GiB; K, M, G suffixes)" },
-	{ 'n', "max-entries", 0, CLI_VALUE_TEXT, "N", NULL, "limit on files, directories and links (default 100000)" },
-	{ 'P', "publisher-limits", 0, CLI_VALUE_NONE, NULL, NULL, "use the limits the artifact records (push --max-size/--max-entries)\ninstead of the two above: only for publishers you trust" },
+	CLI_OPTIONS_EXTRACT_LIMITS,
 	{ 0 },
 };
 

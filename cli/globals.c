@@ -1,5 +1,6 @@
 /* The global options: their spec (shared by the parser, --help and the
- * completions) and what each one sets. */
+ * completions) and what each one sets. Their errors read "ocisync: ...",
+ * wherever on the line the option stood: they are not the command's. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ static int parse_min_speed(cli *c, const char *v)
 			why = "needs a window of at least 1s";
 		}
 	}
-	return cli_usage_error(c, "--min-speed takes SIZE/DURATION (like 64K/60s): '%s' %s", v, why);
+	return cli_global_usage_error(c, "--min-speed takes SIZE/DURATION (like 64K/60s): '%s' %s", v, why);
 }
 
 int cli_global_apply(cli *c, int id, const char *written, const char *v)
@@ -65,7 +66,7 @@ int cli_global_apply(cli *c, int id, const char *written, const char *v)
 	case G_CONFIG: c->client.registry_config = v; break;
 	case G_OUTPUT:
 		if (strcmp(v, "json") && strcmp(v, "text"))
-			return cli_usage_error(c, "%s takes text or json, not '%s'", written, v);
+			return cli_global_usage_error(c, "%s takes text or json, not '%s'", written, v);
 		c->json = !strcmp(v, "json");
 		break;
 	case G_QUIET: c->quiet = 1; break;
@@ -73,11 +74,11 @@ int cli_global_apply(cli *c, int id, const char *written, const char *v)
 	case G_NOPROG: c->no_progress = 1; break;
 	case G_TIMEOUT:
 		if (cli_parse_duration_ms(&c->client.timeout_ms, v, &why) < 0)
-			return cli_usage_error(c, "--timeout takes a duration like 30s or 10m (0: never): '%s' %s", v, why);
+			return cli_global_usage_error(c, "--timeout takes a duration like 30s or 10m (0: never): '%s' %s", v, why);
 		c->timeout_set = 1;
 		break;
 	case G_MINSPEED: return parse_min_speed(c, v);
-	default: return cli_usage_error(c, "option %s is not handled", written);
+	default: return cli_global_usage_error(c, "option %s is not handled", written);
 	}
 	return 0;
 }
@@ -109,11 +110,11 @@ static int check_file(cli *c, const char *option, const char *path)
 	if (!path)
 		return 0;
 	if (stat(path, &st) < 0)
-		return cli_usage_error(c, "%s %s: %s", option, path, errno == ENOENT ? "no such file" : strerror(errno));
+		return cli_global_usage_error(c, "%s %s: %s", option, path, errno == ENOENT ? "no such file" : strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return cli_usage_error(c, "%s %s: is a directory, not a file", option, path);
+		return cli_global_usage_error(c, "%s %s: is a directory, not a file", option, path);
 	if (access(path, R_OK) < 0)
-		return cli_usage_error(c, "%s %s: cannot be read: %s", option, path, strerror(errno));
+		return cli_global_usage_error(c, "%s %s: cannot be read: %s", option, path, strerror(errno));
 	return 0;
 }
 
@@ -121,7 +122,7 @@ int cli_globals_check(cli *c)
 {
 	int rc;
 	if ((c->client.cert_file != NULL) != (c->client.key_file != NULL))
-		return cli_usage_error(c, "--cert-file and --key-file go together (mutual TLS)");
+		return cli_global_usage_error(c, "--cert-file and --key-file go together (mutual TLS)");
 	if ((rc = check_file(c, "--ca-file", c->client.ca_file)) || (rc = check_file(c, "--cert-file", c->client.cert_file)) ||
 	    (rc = check_file(c, "--key-file", c->client.key_file)))
 		return rc;
