@@ -128,8 +128,8 @@ cleanup:
 
 static const cli_option options[] = {
 	{ 'u', "username", 'u', CLI_VALUE_TEXT, "USER", NULL, "the user name" },
-	{ 'S', "password-stdin", 0, CLI_VALUE_NONE, NULL, NULL, "read the password (or token) from standard input;\nthere is no -p: a password on the command line is\nvisible to every user of the machine" },
-	{ 'p', "password", 'p', CLI_VALUE_TEXT, "PASSWORD", NULL, "refused: use --password-stdin (or the prompt on a terminal)" },
+	{ 'S', "password-stdin", 0, CLI_VALUE_NONE, NULL, NULL, "read the password (or token) from standard input; without\nit, on a terminal, the user name and password are asked" },
+	{ 'p', "password", 'p', CLI_VALUE_TEXT, "PASSWORD", NULL, "refused: a password on the command line is visible\nto every user of the machine" },
 	{ 0 },
 };
 
