@@ -163,7 +163,11 @@ static void zsh_action(cli_value v, const char *values)
 /* The help line for _arguments' [...]: brackets and colons escaped. */
 static void zsh_help(const char *s)
 {
-	for (; *s && *s != '\n'; s++) {
+	for (; *s; s++) {
+		if (*s == '\n') {
+			putchar(' ');
+			continue;
+		}
 		if (*s == '[' || *s == ']' || *s == ':' || *s == '\\')
 			putchar('\\');
 		if (*s == '\'')
@@ -240,10 +244,10 @@ static int zsh(void)
 static void fish_quoted(const char *s)
 {
 	putchar('\'');
-	for (; *s && *s != '\n'; s++) {
+	for (; *s; s++) {
 		if (*s == '\\' || *s == '\'')
 			putchar('\\');
-		putchar(*s);
+		putchar(*s == '\n' ? ' ' : *s);
 	}
 	putchar('\'');
 }

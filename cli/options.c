@@ -113,6 +113,8 @@ static int short_option(cli_args *a)
 	char letter = *a->cluster++;
 	char written[3] = { '-', letter, '\0' };
 	const cli_option *o = find(a, NULL, 0, letter);
+	if (!o && strlen(a->word) > 2) /* "-dir": say which word, it may be an operand wanting "--" before it */
+		return stop(a, cli_usage_error(a->c, "unknown option %s in '%s' (-- ends the options)", written, a->word));
 	if (!o)
 		return stop(a, cli_usage_error(a->c, "unknown option %s", written));
 	a->value = NULL;
@@ -157,6 +159,7 @@ int cli_args_next(cli_args *a)
 			if (word[1] == '-') {
 				id = long_option(a, word);
 			} else {
+				a->word = word;
 				a->cluster = word + 1;
 				id = short_option(a);
 			}

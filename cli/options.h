@@ -69,7 +69,8 @@ typedef struct cli_args {
 	int argc;
 	char **argv;
 	int next;                 /* the next argv index to read */
-	const char *cluster;      /* the rest of a short-option cluster ("-qv": "v") */
+	const char *word;         /* the short-option cluster being read ("-qv") */
+	const char *cluster;      /* the rest of it ("v") */
 	int no_more_options;      /* after "--" */
 	const char *value;        /* the value of the option just returned */
 	char **args;        /* the operands, in order, once cli_args_next returned 0 */

@@ -92,7 +92,8 @@ step "zsh"
 if command -v zsh >/dev/null; then
 	zsh -n "$WORK/_ocisync" || fail "the zsh completion does not parse"
 	head -1 "$WORK/_ocisync" | grep -qx '#compdef ocisync' || fail "the zsh completion lacks #compdef"
-	assert_contains "$(cat "$WORK/_ocisync")" "'*--profile=[manifest layout (default portable); flux warns about]:value:(portable flux)'" "zsh: an enum"
+	assert_contains "$(cat "$WORK/_ocisync")" "'*--profile=[manifest layout (default portable); flux warns about what Flux drops (symlinks)" "zsh: an option's whole help"
+	assert_contains "$(cat "$WORK/_ocisync")" "]:value:(portable flux)'" "zsh: an enum"
 	assert_contains "$(cat "$WORK/_ocisync")" "'*--verify-key=[" "zsh: a file option"
 else
 	fail "zsh is missing (scripts/deps.txt)"

@@ -60,7 +60,7 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' >"$WORK/tree/-di
 cd "$WORK/tree"
 L="oci-layout:$WORK/store"
 export SOURCE_DATE_EPOCH=1700000000
-expect_fail 2 "unknown option -d" push "$L:a" -dir
+expect_fail 2 "unknown option -d in '-dir' (-- ends the options)" push "$L:a" -dir
 ok push -q "$L:a" -- -dir
 ok resolve "$L:a"
 D1=$OUT
