@@ -72,7 +72,7 @@ static int found(cli_args *a, const cli_option *o, const char *written)
 }
 
 /* The value of an option that takes one: the rest of the word, else the
- * next word. NULL (usage error printed) when there is none. */
+ * next word. 0, or -1 (usage error printed) when there is none. */
 static int take_value(cli_args *a, const char *rest, const char *written)
 {
 	if (rest && *rest) {
