@@ -11,6 +11,7 @@
  * Nothing here logs or returns a secret in a message. */
 #include "auth.h"
 #include "challenge.h"
+#include "dockerhub.h"
 #include "error_internal.h"
 #include "oci/credentials.h"
 #include "oci/io.h"
@@ -1194,7 +1195,7 @@ int oci_credentials_verify(const char *host, const char *user, const char *secre
 	int have_x = 0, rc;
 	char *url = NULL, *line = NULL;
 	oci_credentials_normalize_host(norm, sizeof norm, host);
-	const char *api = strcmp(norm, "docker.io") ? norm : "registry-1.docker.io";
+	const char *api = oci_dockerhub_api_host(norm);
 	rc = oci_auth_new(&a, api, norm, opts);
 	if (rc < 0)
 		return rc;

@@ -3,6 +3,7 @@
  * the `auths` map of the config file; podman's files are read after it. */
 #include "oci/credentials.h"
 #include "credhelper.h"
+#include "dockerhub.h"
 #include "error_internal.h"
 #include "fileutil.h"
 
@@ -19,8 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DOCKER_HUB "docker.io"
-#define DOCKER_HUB_KEY "https://index.docker.io/v1/"
 #define CONFIG_MAX (8 * 1024 * 1024)
 
 void oci_credentials_normalize_host(char *buf, size_t n, const char *host)
@@ -39,15 +38,8 @@ void oci_credentials_normalize_host(char *buf, size_t n, const char *host)
 	for (i = 0; i < len && i + 1 < n; i++)
 		buf[i] = (char)tolower((unsigned char)p[i]);
 	buf[i] = '\0';
-	if (!strcmp(buf, "index.docker.io") || !strcmp(buf, "registry-1.docker.io") ||
-	    !strcmp(buf, "registry.hub.docker.com"))
-		snprintf(buf, n, "%s", DOCKER_HUB);
-}
-
-/* The key Docker writes for host: Docker Hub keeps its historic v1 URL. */
-static const char *store_key(const char *norm)
-{
-	return strcmp(norm, DOCKER_HUB) == 0 ? DOCKER_HUB_KEY : norm;
+	if (oci_dockerhub_credential_alias(buf))
+		snprintf(buf, n, "%s", OCI_DOCKERHUB);
 }
 
 int oci_credentials_config_path(char **out, const char *config_path)
@@ -255,7 +247,7 @@ static int from_file(char **user, char **secret, int *is_identity, const char *p
 		const char *from = NULL;
 		const char *helper = helper_for(cfg, norm, &from);
 		if (helper) {
-			rc = oci_credhelper_get(user, secret, helper, store_key(norm));
+			rc = oci_credhelper_get(user, secret, helper, oci_dockerhub_config_key(norm));
 			if (rc < 0) {
 				oci_error_wrap("%s (%s in %s)", norm, from, path);
 				goto cleanup;
@@ -503,7 +495,7 @@ int oci_credentials_store(char **where, const char *host, const char *user,
 	const char *from = NULL;
 	const char *helper = helper_for(cfg, norm, &from);
 	if (helper) {
-		rc = oci_credhelper_store(helper, store_key(norm), user, secret);
+		rc = oci_credhelper_store(helper, oci_dockerhub_config_key(norm), user, secret);
 		if (rc < 0) {
 			oci_error_wrap("storing credentials for %s (%s in %s)", norm, from, path);
 			goto cleanup;
@@ -530,7 +522,7 @@ int oci_credentials_store(char **where, const char *host, const char *user,
 	}
 	remove_auths(cfg, norm); /* other spellings of the same host */
 	json_t *entry = json_pack("{s:s}", "auth", b64);
-	if (!entry || json_object_set_new(auths, store_key(norm), entry) != 0) {
+	if (!entry || json_object_set_new(auths, oci_dockerhub_config_key(norm), entry) != 0) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
@@ -577,7 +569,7 @@ int oci_credentials_erase(char **where, const char *host, const char *config_pat
 	const char *from = NULL;
 	const char *helper = helper_for(cfg, norm, &from);
 	if (helper) {
-		rc = oci_credhelper_erase(helper, store_key(norm));
+		rc = oci_credhelper_erase(helper, oci_dockerhub_config_key(norm));
 		if (rc < 0 && rc != OCI_ENOTFOUND) {
 			oci_error_wrap("removing credentials for %s (%s in %s)", norm, from, path);
 			goto cleanup;
