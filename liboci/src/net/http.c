@@ -2,13 +2,12 @@
  * every request gets: auth, retries, resume, hand-followed redirects,
  * error bodies, logging). */
 #include "http.h"
-#include "auth.h"
+#include "http_error.h"
 #include "tls.h"
 #include "error_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <jansson.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +34,7 @@
 
 struct oci_http {
 	CURL *curl;
-	oci_auth *auth;
+	oci_authorizer az;        /* how requests with a scope get authorized (ctx NULL: anonymously) */
 	const oci_client_opts *opts;
 	char *host;               /* host[:port] */
 	char *base;               /* scheme://host[:port] */
@@ -171,148 +170,9 @@ void oci_http_resp_dispose(oci_http_resp *r)
 	r->retriable = 0;
 }
 
-/* Query values in log lines: a redirect target (pre-signed storage URLs)
- * or an upload location may carry secrets under any name (X-Amz-Signature,
- * sig, pw, se, ...), so every value is redacted except those of the
- * parameters this library itself adds, which are not secret. */
-static int shown_param(const char *name, size_t len)
-{
-	static const char *const ours[] = { "digest", "mount", "from", "n", "last" };
-	for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
-		if (strlen(ours[i]) == len && strncmp(name, ours[i], len) == 0)
-			return 1;
-	return 0;
-}
-
-/* all: redact every value (a URL the registry sent us to). */
-static void redact_url(char *out, size_t n, const char *url, int all)
-{
-	const char *q = strchr(url, '?');
-	if (!q) {
-		snprintf(out, n, "%s", url);
-		return;
-	}
-	size_t o = 0;
-	size_t pre = (size_t)(q - url) + 1;
-	o = (size_t)snprintf(out, n, "%.*s", (int)pre, url);
-	const char *p = q + 1;
-	while (*p && o < n) {
-		const char *amp = strchr(p, '&');
-		size_t plen = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', plen);
-		if (eq && eq - p == 6 && strncmp(p, "_state", 6) == 0)
-			o += (size_t)snprintf(out + o, n - o, "_state=..."); /* distribution's long session state */
-		else if (eq && (all || !shown_param(p, (size_t)(eq - p))))
-			o += (size_t)snprintf(out + o, n - o, "%.*s=REDACTED", (int)(eq - p), p);
-		else if (!eq && plen)
-			o += (size_t)snprintf(out + o, n - o, "REDACTED"); /* a bare token */
-		else
-			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)plen, p);
-		if (!amp)
-			break;
-		if (o < n)
-			o += (size_t)snprintf(out + o, n - o, "&");
-		p = amp + 1;
-	}
-}
-
-/* ---- URLs ---- */
-
-int oci_http_resolve_url(char **out, const char *base, const char *ref, int same_origin)
-{
-	*out = NULL;
-	int rc = 0;
-	char *s = NULL;
-	CURLU *u = curl_url();
-	if (!u)
-		return OCI_ENOMEM_SET();
-	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
-		rc = oci_error_set(OCI_ENET, "registry sent an unusable URL '%.200s'", ref);
-		goto cleanup;
-	}
-	if (same_origin && !oci_http_same_origin(base, s)) {
-		rc = oci_error_set(OCI_ENET, "registry pointed to another origin (%.200s); refused", s);
-		goto cleanup;
-	}
-	*out = strdup(s);
-	if (!*out)
-		rc = OCI_ENOMEM_SET();
-cleanup:
-	curl_free(s);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-int oci_http_url_add_query(char **out, const char *url, const char *name, const char *value)
-{
-	*out = NULL;
-	int rc = 0;
-	char *s = NULL, *pair = NULL;
-	CURLU *u = curl_url();
-	if (!u)
-		return OCI_ENOMEM_SET();
-	if (asprintf(&pair, "%s=%s", name, value) < 0) {
-		pair = NULL;
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
-		rc = oci_error_set(OCI_ENET, "cannot add %s to URL %.200s", name, url);
-		goto cleanup;
-	}
-	*out = strdup(s);
-	if (!*out)
-		rc = OCI_ENOMEM_SET();
-cleanup:
-	free(pair);
-	curl_free(s);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-static int url_origin(const char *url, char **scheme, char **host, char **port)
-{
-	CURLU *u = curl_url();
-	*scheme = *host = *port = NULL;
-	if (!u)
-		return -1;
-	int ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		 curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-		 curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
-		 curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-	curl_url_cleanup(u);
-	return ok ? 0 : -1;
-}
-
-int oci_http_same_origin(const char *a, const char *b)
-{
-	char *sa, *ha, *pa, *sb, *hb, *pb;
-	int ra = url_origin(a, &sa, &ha, &pa);
-	int rb = url_origin(b, &sb, &hb, &pb);
-	int same = ra == 0 && rb == 0 && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
-	curl_free(sa), curl_free(ha), curl_free(pa);
-	curl_free(sb), curl_free(hb), curl_free(pb);
-	return same;
-}
-
-/* The host[:port] of a URL, for messages. */
-static void url_hostport(char *out, size_t n, const char *url)
-{
-	char *s, *hst, *p;
-	if (url_origin(url, &s, &hst, &p) == 0)
-		snprintf(out, n, "%s:%s", hst, p);
-	else
-		snprintf(out, n, "%.100s", url);
-	curl_free(s), curl_free(hst), curl_free(p);
-}
-
 /* ---- lifecycle ---- */
 
-int oci_http_new(oci_http **out, const char *api_host, const char *config_host, const oci_client_opts *opts)
+int oci_http_new(oci_http **out, const char *api_host, const oci_client_opts *opts)
 {
 	*out = NULL;
 	int rc;
@@ -326,8 +186,6 @@ int oci_http_new(oci_http **out, const char *api_host, const char *config_host, 
 		rc = OCI_ENOMEM_SET();
 		goto fail;
 	}
-	if ((rc = oci_auth_new(&h->auth, api_host, config_host, opts)) < 0)
-		goto fail;
 	h->curl = curl_easy_init();
 	if (!h->curl) {
 		rc = oci_error_set(OCI_ENET, "cannot initialise libcurl");
@@ -340,13 +198,21 @@ fail:
 	return rc;
 }
 
+void oci_http_set_authorizer(oci_http *h, const oci_authorizer *a)
+{
+	if (h->az.free)
+		h->az.free(h->az.ctx);
+	h->az = *a;
+}
+
 void oci_http_free(oci_http *h)
 {
 	if (!h)
 		return;
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
-	oci_auth_free(h->auth);
+	if (h->az.free)
+		h->az.free(h->az.ctx);
 	free(h->host);
 	free(h->base);
 	free(h);
@@ -412,28 +278,6 @@ static void trim(char *s)
 		s[--n] = '\0';
 }
 
-/* HTTP/2 status lines carry no reason phrase; messages still want one. */
-static const char *reason_phrase(long st)
-{
-	switch (st) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
-	}
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct xfer *x = ctx;
@@ -450,7 +294,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 		const char *sp = strchr(line, ' ');
 		x->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		const char *r = sp ? strchr(sp + 1, ' ') : NULL;
-		snprintf(x->reason, sizeof x->reason, "%s", r ? r + 1 : reason_phrase(x->resp->status));
+		snprintf(x->reason, sizeof x->reason, "%s", r ? r + 1 : oci_http_reason_phrase(x->resp->status));
 		return len;
 	}
 	const char *colon = memchr(data, ':', len);
@@ -667,174 +511,50 @@ static int deadline_passed(const oci_http *h)
 	return h->opts->deadline_ms && oci_clock_ms() >= h->opts->deadline_ms;
 }
 
-/* ---- messages ---- */
+/* ---- failures ---- */
 
-/* "manifest unknown: {...}" from {"errors":[{"code","message","detail"}]}. */
-static void registry_message(char *out, size_t n, const oci_buf *body, char *code_out, size_t code_n)
+/* What went wrong in this attempt, as the plain record http_error.c turns
+ * into a message. */
+static void failure_of(oci_http_failure *f, oci_http *h, const struct xfer *x, CURLcode cc, const char *url,
+		       int attempts, int refused_token)
 {
-	out[0] = '\0';
-	code_out[0] = '\0';
-	if (!body->len)
-		return;
-	json_error_t jerr;
-	json_t *root = json_loadb(body->data, body->len, 0, &jerr);
-	json_t *errs = root ? json_object_get(root, "errors") : NULL;
-	if (json_is_array(errs) && json_array_size(errs) > 0) {
-		size_t o = 0, i;
-		json_t *e;
-		json_array_foreach(errs, i, e) {
-			if (i >= 3 || o >= n)
-				break;
-			const char *code = json_string_value(json_object_get(e, "code"));
-			if (i == 0 && code)
-				snprintf(code_out, code_n, "%s", code);
-			const char *msg = json_string_value(json_object_get(e, "message"));
-			json_t *detail = json_object_get(e, "detail");
-			char dbuf[256] = "";
-			if (json_is_string(detail)) {
-				snprintf(dbuf, sizeof dbuf, "%s", json_string_value(detail));
-			} else if (detail && !json_is_null(detail)) {
-				char *d = json_dumps(detail, JSON_COMPACT | JSON_ENCODE_ANY);
-				if (d)
-					snprintf(dbuf, sizeof dbuf, "%s", d);
-				free(d);
-			}
-			o += (size_t)snprintf(out + o, n - o, "%s%s%s%s%s", i ? "; " : "",
-					      msg && *msg ? msg : code ? code : "error",
-					      code && msg && *msg ? "" : "", dbuf[0] ? ": " : "", dbuf);
-		}
-	} else {
-		/* Not the spec's format (a proxy's HTML page, say): the first line, short. */
-		size_t len = body->len < 200 ? body->len : 200;
-		size_t i = 0, o = 0;
-		for (; i < len && o + 1 < n; i++) {
-			char c = body->data[i];
-			if (c == '\n' || c == '\r')
-				break;
-			out[o++] = (c >= 32 && c < 127) ? c : '?';
-		}
-		out[o] = '\0';
-	}
-	json_decref(root);
-}
-
-/* A plain-HTTP request that reached a TLS port: Go's servers (distribution)
- * answer a bare "HTTP/1.0 400" whose body says "Client sent an HTTP request
- * to an HTTPS server." A HEAD gets no body, but neither any header, which
- * the registry's own 400s always have. */
-static int http_to_https_server(oci_http *h, const struct xfer *x, const char *url)
-{
-	if (strncasecmp(url, "http:", 5) != 0)
-		return 0;
-	if (x->errbody.len && memmem(x->errbody.data, x->errbody.len, "HTTPS server", 12))
-		return 1;
-	long version = 0;
+	long version = 0, os_errno = 0;
 	curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version);
-	return x->errbody.len == 0 && x->resp->nheaders == 0 && version == CURL_HTTP_VERSION_1_0;
-}
-
-/* refused_token: a fresh bearer token, fetched after the first was
- * refused, was refused too. */
-static int status_error(oci_http *h, const struct xfer *x, const char *url, int attempts, int refused_token)
-{
-	long st = x->resp->status;
-	int code = st == 404 ? OCI_ENOTFOUND : (st == 401 || st == 403) ? OCI_EAUTH : OCI_ENET;
-	char msg[700], ecode[64];
-	registry_message(msg, sizeof msg, &x->errbody, ecode, sizeof ecode);
-	/* The registry's own verdict on content beats the status class. */
-	if (!strcmp(ecode, "DIGEST_INVALID") || !strcmp(ecode, "SIZE_INVALID"))
-		code = OCI_EDIGEST;
-	else if (!strcmp(ecode, "DENIED") || !strcmp(ecode, "UNAUTHORIZED"))
-		code = OCI_EAUTH;
-	char hp[300];
-	if (oci_http_same_origin(url, h->base))
-		snprintf(hp, sizeof hp, "%s", h->host);
-	else
-		url_hostport(hp, sizeof hp, url);
-	const char *what = x->req->what ? x->req->what : "request";
-	if (st == 400 && http_to_https_server(h, x, url))
-		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", hp);
-	char tried[64] = "";
-	if (attempts > 1)
-		snprintf(tried, sizeof tried, "gave up after %d attempts: ", attempts);
-	if (st == 404)
-		return oci_error_set(code, "registry %s: %s not found%s%s (404)", hp, what, msg[0] ? ": " : "", msg);
-	if (st == 401 || st == 403)
-		return oci_error_set(code, "registry %s: %s: %s (%ld)", hp, what,
-				     msg[0] ? msg : st == 401 && refused_token ? "a freshly issued token was refused too"
-				     : st == 401 ? "authentication required" : "access denied", st);
-	if (msg[0])
-		return oci_error_set(code, "registry %s: %s: %s%s (%ld %s)", hp, what, tried, msg, st, x->reason);
-	return oci_error_set(code, "registry %s: %s: %s%ld %s", hp, what, tried, st, x->reason);
-}
-
-/* The handshake asked for a client certificate and the connection failed
- * before any answer: the server refused the certificate we sent, or our
- * having none. A TLS 1.3 server says so only after the handshake, so
- * libcurl reports a send or receive error (or "getpeername() failed"). */
-static int client_cert_refused(const oci_http *h, const struct xfer *x, CURLcode cc)
-{
-	return h->cert_requested && x->resp->status == 0 &&
-	       (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
-		cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_COULDNT_CONNECT ||
-		cc == CURLE_HTTP2 || cc == CURLE_HTTP2_STREAM); /* the same, under HTTP/2 */
-}
-
-/* Failures of TLS itself (certificates, alerts from the peer) are not
- * transient: trying again gets the same answer. A connection dropped mid
- * transfer (OpenSSL's "unexpected eof") still is. */
-static int tls_failure(const oci_http *h, const struct xfer *x, CURLcode cc, const char *url)
-{
-	if (strncasecmp(url, "https:", 6) != 0)
-		return 0;
-	if (client_cert_refused(h, x, cc))
-		return 1;
-	return x->resp->status == 0 && (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) &&
-	       (strstr(h->errbuf, " alert ") || strstr(h->errbuf, "certificate"));
-}
-
-static int curl_error(oci_http *h, const struct xfer *x, CURLcode cc, const char *url, int attempts)
-{
-	char hp[300];
-	url_hostport(hp, sizeof hp, url);
-	if (oci_http_same_origin(url, h->base))
-		snprintf(hp, sizeof hp, "%s", h->host);
-	long os_errno = 0;
 	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
-	char tried[64] = "";
-	if (attempts > 1)
-		snprintf(tried, sizeof tried, " (gave up after %d attempts)", attempts);
-	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
-	/* libcurl's words when a server hangs up during the handshake say
-	 * nothing useful. */
-	if (strstr(detail, "getpeername") || strstr(detail, "Transport endpoint"))
-		detail = "the server closed the connection";
-	int https = strncasecmp(url, "https:", 6) == 0;
-	const char *hint = oci_tls_hint(cc, https, detail, h->opts);
-	char proxy[1024];
-	if (oci_proxy_failure(proxy, sizeof proxy, cc, detail, url, hp))
-		return oci_error_set(OCI_ENET, "%s%s", proxy, tried);
-	if (https && oci_tls_plain_http_answer(cc, detail))
-		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS: pass --plain-http (TLS: %s)", hp,
-				     detail);
-	if (client_cert_refused(h, x, cc) && !h->opts->cert_file)
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server asked for a client certificate "
-				     "and none was given: pass --cert-file and --key-file (%s)", hp, detail);
-	if (client_cert_refused(h, x, cc))
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server refused the client certificate "
-				     "of --cert-file %s (%s)", hp, h->opts->cert_file, detail);
-	if (cc == CURLE_COULDNT_CONNECT)
-		return oci_error_set(OCI_ENET, "cannot connect to %s: %s%s", hp,
-				     os_errno ? strerror((int)os_errno) : detail, tried);
-	if (cc == CURLE_COULDNT_RESOLVE_HOST)
-		return oci_error_set(OCI_ENET, "cannot resolve host %s: %s", hp, detail);
-	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint);
-	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM || tls_failure(h, x, cc, url))
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint);
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		return oci_error_set(OCI_ENET, "registry %s: timed out: %s%s", hp, detail, tried);
-	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint);
+	memset(f, 0, sizeof *f);
+	f->host = h->host;
+	f->base = h->base;
+	f->url = url;
+	f->what = x->req->what;
+	f->attempts = attempts;
+	f->status = x->resp->status;
+	f->reason = x->reason;
+	f->body = x->errbody.data;
+	f->body_len = x->errbody.len;
+	f->nheaders = x->resp->nheaders;
+	f->http10 = version == CURL_HTTP_VERSION_1_0;
+	f->refused_token = refused_token;
+	f->cc = cc;
+	f->detail = h->errbuf;
+	f->os_errno = os_errno;
+	f->cert_requested = h->cert_requested;
+	f->opts = h->opts;
+}
+
+/* A failure of TLS itself: not worth another attempt. */
+static int tls_failure(oci_http *h, const struct xfer *x, CURLcode cc, const char *url)
+{
+	oci_http_failure f;
+	failure_of(&f, h, x, cc, url, 1, 0);
+	return oci_http_tls_failure(&f);
+}
+
+static int failure_error(oci_http *h, const struct xfer *x, CURLcode cc, const char *url, int attempts,
+			 int refused_token)
+{
+	oci_http_failure f;
+	failure_of(&f, h, x, cc, url, attempts, refused_token);
+	return oci_http_failure_error(&f);
 }
 
 static int retriable_curl(CURLcode cc)
@@ -1026,8 +746,10 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			goto cleanup;
 		}
 		int same = oci_http_same_origin(url, h->base);
-		if (r.scope && same && (rc = oci_auth_header(&auth, h->auth, r.scope)) < 0)
+		if (r.scope && same && h->az.header && (rc = h->az.header(h->az.ctx, &auth, r.scope)) < 0)
 			goto cleanup;
+		if (!r.scope && r.authorization && oci_http_same_origin(url, req->url) && !(auth = strdup(r.authorization)))
+			goto nomem;
 		struct curl_slist *t;
 		for (size_t i = 0; i < sizeof r.headers / sizeof *r.headers && r.headers[i]; i++) {
 			if (!(t = curl_slist_append(hdrs, r.headers[i])))
@@ -1060,7 +782,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		CURLcode cc = curl_easy_perform(h->curl);
 		char shown[700];
 		/* after a redirect, url is the registry's choice: nothing shown */
-		redact_url(shown, sizeof shown, url, redirects > 0);
+		oci_http_redact_url(shown, sizeof shown, url, redirects > 0);
 		if (cc == CURLE_OK || resp->status)
 			oci_http_log(h, "%s %s -> %ld%s", r.method, shown, resp->status,
 				     cc == CURLE_OK ? "" : " (transfer failed)");
@@ -1118,16 +840,16 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 				continue;
 			}
 			resp->retriable = retriable_curl(cc) && !tls_failure(h, &x, cc, url);
-			rc = curl_error(h, &x, cc, url, attempt);
+			rc = failure_error(h, &x, cc, url, attempt, 0);
 			goto cleanup;
 		}
 		long st = resp->status;
 		/* A challenge is answered once; a bearer token refused after
 		 * that (revoked, or the registry wants another scope) gets one
-		 * more: auth.c then fetches a fresh token, or names what the
+		 * more: the authorizer then fetches a fresh token, or names what the
 		 * token lacks (insufficient_scope, even on a 403). */
 		int bearer = auth && !strncasecmp(auth, "Authorization: Bearer ", 22);
-		if ((st == 401 || (st == 403 && bearer)) && challenged < 1 + bearer && r.scope && same) {
+		if ((st == 401 || (st == 403 && bearer)) && challenged < 1 + bearer && r.scope && same && h->az.challenge) {
 			char *www = NULL;
 			if ((rc = oci_http_resp_header_join(&www, resp, "WWW-Authenticate")) < 0)
 				goto cleanup;
@@ -1135,7 +857,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			int answer = www && (st == 401 ? (challenged == 0 || bearer) : strstr(www, "insufficient_scope") != NULL);
 			if (answer && body_replayable(&r, x.body_read) && delivered == 0) {
 				challenged++;
-				rc = oci_auth_handle_challenge(h->auth, www, r.scope);
+				rc = h->az.challenge(h->az.ctx, www, r.scope);
 				free(www);
 				if (rc < 0)
 					goto cleanup;
@@ -1178,7 +900,7 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 		}
 		if (st >= 400 || st < 100) {
 			resp->retriable = retriable_status(st);
-			rc = status_error(h, &x, url, attempt, st == 401 && bearer && challenged > 1);
+			rc = failure_error(h, &x, CURLE_OK, url, attempt, st == 401 && bearer && challenged > 1);
 			goto cleanup;
 		}
 		if (req->progress_what && r.sink)
