@@ -1,8 +1,9 @@
-/* Private: the HTTP request layer the registry target is built on. One
- * oci_http per registry host keeps one libcurl easy handle (so keep-alive
- * works) and does, for every request: the Authorization header for its
- * scope and one retry after a 401 challenge (every WWW-Authenticate line
- * read, handed to the authorizer), one more when a bearer token is then refused (401, or 403 with
+/* Private: the HTTP engine, liboci's one HTTP client: registry API calls
+ * and token requests go through it alike. One oci_http per registry host
+ * keeps one libcurl easy handle (so keep-alive works) and does, for every
+ * request: the Authorization header for its scope (asked of the attached
+ * authorizer, authorizer.h) and one retry after a 401 challenge (every
+ * WWW-Authenticate line read, handed to the authorizer), one more when a bearer token is then refused (401, or 403 with
  * insufficient_scope), no retry of TLS refusals, retries with jittered backoff
  * on connection errors, 408, 429 and 5xx (honouring Retry-After), resumed
  * downloads with Range after a dropped connection, redirects followed by
