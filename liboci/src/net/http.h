@@ -3,8 +3,9 @@
  * keeps one libcurl easy handle (so keep-alive works) and does, for every
  * request: the Authorization header for its scope (asked of the attached
  * authorizer, authorizer.h) and one retry after a 401 challenge (every
- * WWW-Authenticate line read, handed to the authorizer), one more when a bearer token is then refused (401, or 403 with
- * insufficient_scope), no retry of TLS refusals, retries with jittered backoff
+ * WWW-Authenticate line read, handed to the authorizer), one more when a
+ * bearer token is then refused (401, or 403 with insufficient_scope), no
+ * retry of TLS refusals, retries with jittered backoff
  * on connection errors, 408, 429 and 5xx (honouring Retry-After), resumed
  * downloads with Range after a dropped connection, redirects followed by
  * hand (Authorization only to the registry's own origin), bounded error
