@@ -210,17 +210,18 @@ cleanup:
  * in resp for the caller to judge (0). */
 static int token_request(oci_http_resp *resp, oci_auth *a, const char *url, const char *form, const char *realm_host)
 {
-	char *basic = NULL;
+	char *basic = NULL, what[300];
 	int rc = 0;
 	if (!form && a->user && (rc = oci_auth_basic_line(&basic, a)) < 0)
 		return rc;
+	snprintf(what, sizeof what, "a token from the token service at %s", realm_host);
 	oci_http_body body = { form, form ? strlen(form) : 0, NULL, NULL, 0, NULL };
 	oci_http_req req = {
 		.method = form ? "POST" : "GET", .url = url, .authorization = basic,
 		.headers = { "Accept: application/json",
 			     form ? "Content-Type: application/x-www-form-urlencoded" : NULL },
 		.body = form ? &body : NULL, .body_limit = TOKEN_RESPONSE_MAX,
-		.flags = form ? 0 : OCI_HTTP_FOLLOW, .what = "token",
+		.flags = form ? 0 : OCI_HTTP_FOLLOW, .what = what,
 	};
 	rc = oci_http_do(resp, a->http, &req);
 	oci_auth_wipe_free(basic);
