@@ -6,6 +6,8 @@
  * and sends a fixed Authorization line only while a request stays on its
  * URL's origin. Two listening ports on 127.0.0.1 are two origins. */
 #include "test.h"
+#include "loopback_util.h"
+#include "error_internal.h"
 #include "http.h"
 #include "oci/oci.h"
 
@@ -24,43 +26,26 @@ static atomic_int stop;
 static atomic_int auth_seen[2];   /* requests that carried "Authorization: Test" per port */
 static atomic_int requests[2];
 
-static void reply(int fd, const char *status, const char *extra, const char *body)
-{
-	char head[1024];
-	int n = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status, strlen(body), extra);
-	if (write(fd, head, (size_t)n) != n || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
-		perror("test_authorizer: write");
-}
-
 static void answer(int fd, int which)
 {
 	char req[8192];
-	size_t len = 0;
-	ssize_t r;
-	while (len < sizeof req - 1 && (r = read(fd, req + len, sizeof req - 1 - len)) > 0) {
-		len += (size_t)r;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n"))
-			break;
-	}
-	req[len] = '\0';
+	loopback_read_request(fd, req, sizeof req);
 	atomic_fetch_add(&requests[which], 1);
 	int authed = strstr(req, "Authorization: Test ok") != NULL;
 	if (authed)
 		atomic_fetch_add(&auth_seen[which], 1);
 	if (!strncmp(req, "GET /open ", 10)) {
-		reply(fd, "200 OK", "", "open");
+		loopback_reply(fd, "200 OK", "", "open");
 	} else if (!strncmp(req, "GET /away ", 10)) {
 		char loc[128];
 		snprintf(loc, sizeof loc, "Location: http://127.0.0.1:%d/open\r\n", ports[1]);
-		reply(fd, "307 Temporary Redirect", loc, "");
+		loopback_reply(fd, "307 Temporary Redirect", loc, "");
 	} else if (!strncmp(req, "GET /here ", 10)) {
-		reply(fd, "307 Temporary Redirect", "Location: /open\r\n", "");
+		loopback_reply(fd, "307 Temporary Redirect", "Location: /open\r\n", "");
 	} else if (authed) {
-		reply(fd, "200 OK", "", "secret");
+		loopback_reply(fd, "200 OK", "", "secret");
 	} else {
-		reply(fd, "401 Unauthorized",
+		loopback_reply(fd, "401 Unauthorized",
 		      "WWW-Authenticate: Basic realm=\"one\"\r\nWWW-Authenticate: Bearer realm=\"two\"\r\n", "{}");
 	}
 }
@@ -212,15 +197,8 @@ int main(void)
 {
 	oci_init();
 	for (int i = 0; i < 2; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t al = sizeof a;
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) < 0 || listen(fds[i], 16) < 0 ||
-		    getsockname(fds[i], (struct sockaddr *)&a, &al) < 0) {
-			perror("test_authorizer: listening on loopback");
+		if ((fds[i] = loopback_listen(&ports[i])) < 0)
 			return 1;
-		}
-		ports[i] = ntohs(a.sin_port);
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, serve, NULL);
