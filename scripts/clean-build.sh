@@ -45,8 +45,8 @@ step() { say "== [$((SECONDS - start)) s] $*"; }
 
 [ "$(id -u)" -eq 0 ] || cannot "debootstrap and chroot need root (run it as root or with sudo)"
 command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap; scripts/deps.txt)"
-unshare --mount --propagation private true 2>/dev/null ||
-	cannot "no mount namespace (unshare --mount failed: an unprivileged container?)"
+unshare --mount --propagation private --pid --fork true 2>/dev/null ||
+	cannot "no mount and PID namespaces (unshare --mount --pid failed: an unprivileged container?)"
 git -C "$root" rev-parse --verify --quiet "$rev^{commit}" >/dev/null || die "$rev is not a commit of $root"
 
 # The mirror of this machine's apt sources for SUITE (one-line and deb822

@@ -31,13 +31,12 @@ case $rc in
 *) fail "scripts/clean-build.sh exited $rc: $(grep FAILED "$WORK/clean.err")" ;;
 esac
 
-step "what it left: the three packages, the .changes, a lintian log without errors"
-version=$(sed -n '1s/^ocisync (\([^)]*\)).*/\1/p' "$SRCDIR/debian/changelog")
-arch=$(dpkg --print-architecture)
+step "what it left: a .changes naming the three packages, each there, a lintian log without errors"
+changes=$(ls "$WORK/out"/ocisync_*.changes) || fail "no .changes in $WORK/out"
 for p in ocisync liboci0 liboci-dev; do
-	[ -s "$WORK/out/${p}_${version}_${arch}.deb" ] || fail "no ${p}_${version}_${arch}.deb"
+	deb=$(grep -oE " ${p}_[^ ]+\.deb$" "$changes" | sort -u | tr -d ' ') || fail "$changes lists no $p package"
+	[ -s "$WORK/out/$deb" ] || fail "no $deb"
 done
-[ -s "$WORK/out/ocisync_${version}_${arch}.changes" ] || fail "no .changes"
 assert_not_contains "$(cat "$WORK/out/lintian.log")" "E: " "lintian"
 step "the package's unit tests ran in the build (dh_auto_test)"
 assert_contains "$(cat "$WORK/out/build.log")" "meson test" "the build log"
