@@ -36,8 +36,9 @@ run_build normal build
 # debootstrap, only the declared Build-Depends, dpkg-buildpackage, lintian,
 # the .debs installed and used): once, in the normal build, as its own
 # step and not in the suites above, because it is the one test that leaves
-# loopback (it downloads from the Debian mirror) and it takes about 7
-# minutes from a cold cache. Counted from its own log, clean-build.json.
+# loopback (it downloads from the Debian mirror) and it takes 7 to 10
+# minutes from a cold cache (README). Counted from its own log,
+# clean-build.json.
 # OCISYNC_TEST_CLEAN_BUILD=0 leaves it out.
 if [ "${OCISYNC_TEST_CLEAN_BUILD:-1}" != 0 ] && [ "${suites[0]:-}" = build ]; then
 	echo "== Debian packages on a fresh Debian 12 root (scripts/clean-build.sh)"
