@@ -33,6 +33,18 @@ proxy_sequence() {
 		s#/uploads/[0-9a-f-]{36}#/uploads/ID#; s#sha256:[0-9a-f]{64}#DIGEST#' "$PROXY_LOG"
 }
 
+# The four requests of a first push of repository $1 (tag v1) to a registry
+# taking single-request uploads (in sorted order too).
+single_request_sequence() {
+	printf '%s\n' "HEAD /v2/$1/blobs/DIGEST 404" "POST /v2/$1/blobs/uploads/?digest=D 201" \
+		"POST /v2/$1/blobs/uploads/?digest=D 201" "PUT /v2/$1/manifests/v1 201"
+}
+
+# The three requests of a push of repository $1 (tag v2) whose blobs are there.
+layer_there_sequence() {
+	printf '%s\n' "HEAD /v2/$1/blobs/DIGEST 200" "HEAD /v2/$1/blobs/DIGEST 200" "PUT /v2/$1/manifests/v2 201"
+}
+
 step "docker-registry: the config's single-request POST opens a session; 6 requests"
 before=$(wc -l <"$REG_LOG")
 ok -v push "$REG/team/app:v1" "$WORK/src" --no-progress
@@ -52,17 +64,13 @@ same_tree "$WORK/src" "$WORK/pulled-1"
 step "docker-registry, the layer already there: 3 requests, no upload"
 before=$(wc -l <"$REG_LOG")
 ok push "$REG/team/app:v2" "$WORK/src" --no-progress
-assert_eq "$(reg_sequence "$before")" "HEAD /v2/team/app/blobs/DIGEST 200
-HEAD /v2/team/app/blobs/DIGEST 200
-PUT /v2/team/app/manifests/v2 201" "requests of a re-push"
+assert_eq "$(reg_sequence "$before")" "$(layer_there_sequence team/app)" "requests of a re-push"
 
 step "a registry taking single-request uploads: 4 requests"
 start_proxy '[{"mode": "monolithic", "method": "POST", "path": "/blobs/uploads/\\?digest=", "count": 100}]'
 ok -v push "$PROXY/team/mono:v1" "$WORK/src" --no-progress
-assert_eq "$(proxy_sequence)" "HEAD /v2/team/mono/blobs/DIGEST 404
-POST /v2/team/mono/blobs/uploads/?digest=D 201
-POST /v2/team/mono/blobs/uploads/?digest=D 201
-PUT /v2/team/mono/manifests/v1 201" "requests of a push to a registry taking single-request uploads"
+assert_eq "$(proxy_sequence)" "$(single_request_sequence team/mono)" \
+	"requests of a push to a registry taking single-request uploads"
 assert_not_contains "$ERR" "using POST + PUT" "-v output"
 ok pull "$REG/team/mono:v1" "$WORK/pulled-2"
 same_tree "$WORK/src" "$WORK/pulled-2"
@@ -99,17 +107,13 @@ ok pull "$REG/team/copied:v1" "$WORK/pulled-4"
 same_tree "$WORK/src" "$WORK/pulled-4"
 before=$(wc -l <"$REG_LOG")
 ok copy "oci-layout:$WORK/layout:v1" "$REG/team/copied:v2" --no-progress
-assert_eq "$(reg_sequence "$before")" "HEAD /v2/team/copied/blobs/DIGEST 200
-HEAD /v2/team/copied/blobs/DIGEST 200
-PUT /v2/team/copied/manifests/v2 201" "requests of a re-copy"
+assert_eq "$(reg_sequence "$before")" "$(layer_there_sequence team/copied)" "requests of a re-copy"
 
 step "copy from an oci-layout to a registry taking single-request uploads: 4 requests"
 start_proxy '[{"mode": "monolithic", "method": "POST", "path": "/blobs/uploads/\\?digest=", "count": 100}]'
 ok copy "oci-layout:$WORK/layout:v1" "$PROXY/team/copied-mono:v1" --no-progress
-assert_eq "$(proxy_sequence | sort)" "HEAD /v2/team/copied-mono/blobs/DIGEST 404
-POST /v2/team/copied-mono/blobs/uploads/?digest=D 201
-POST /v2/team/copied-mono/blobs/uploads/?digest=D 201
-PUT /v2/team/copied-mono/manifests/v1 201" "requests of a copy to a registry taking single-request uploads"
+assert_eq "$(proxy_sequence | sort)" "$(single_request_sequence team/copied-mono)" \
+	"requests of a copy to a registry taking single-request uploads"
 ok pull "$REG/team/copied-mono:v1" "$WORK/pulled-5"
 same_tree "$WORK/src" "$WORK/pulled-5"
 

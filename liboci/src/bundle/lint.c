@@ -88,6 +88,16 @@ static int is_lintable(const char *rel)
 	       (l > 5 && !strcmp(rel + l - 5, ".json"));
 }
 
+static void append(msg **head, msg **tail, msg *m)
+{
+	m->next = NULL;
+	if (*tail)
+		(*tail)->next = m;
+	else
+		*head = m;
+	*tail = m;
+}
+
 /* The worker sleeps until WAKE_BYTES are queued (or QUIT), so a file does
  * not cost a wake-up: it takes the whole queue at once. */
 static void enqueue(oci_lint *l, msg *m)
@@ -100,12 +110,7 @@ static void enqueue(oci_lint *l, msg *m)
 		pthread_cond_wait(&l->room, &l->mu);
 		l->feeder_waiting = 0;
 	}
-	m->next = NULL;
-	if (l->tail)
-		l->tail->next = m;
-	else
-		l->head = m;
-	l->tail = m;
+	append(&l->head, &l->tail, m);
 	l->queued += m->size;
 	l->pending += m->size;
 	if (l->worker_idle && (l->pending >= WAKE_BYTES || (m->flags & MSG_QUIT)))
@@ -230,12 +235,7 @@ static void done_cur(oci_lint *l)
 	msg *m = l->cur;
 	l->cur = NULL;
 	l->at_end |= (m->flags & MSG_END) != 0;
-	m->next = NULL;
-	if (l->read_tail)
-		l->read_tail->next = m;
-	else
-		l->read_head = m;
-	l->read_tail = m;
+	append(&l->read_head, &l->read_tail, m);
 }
 
 /* Frees the read messages that end before `before`, keeping count of
