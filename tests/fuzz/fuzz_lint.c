@@ -4,14 +4,18 @@
  * line >= 1 and a document >= 1, with a non-empty message; the counts add
  * up; and the findings do not depend on how the bytes are cut into chunks
  * (fed whole, then cut where the first byte says, as the packer's reads
- * would cut a large file). */
+ * would cut a large file). Checked under two policies: every rule on, and
+ * the defaults, where a file fed whole that no enabled rule can match is
+ * only syntax-checked (no tree) while the cut one gets its tree, so the
+ * two paths must agree. */
 #include "fuzz.h"
 
 #include "oci/lint.h"
 
-static oci_lint_policy *policy;
+static oci_lint_policy *policies[2];
 
-static void lint_bytes(oci_lint_report *r, const uint8_t *data, size_t size, size_t chunk)
+static void lint_bytes(oci_lint_report *r, const oci_lint_policy *policy, const uint8_t *data, size_t size,
+		       size_t chunk)
 {
 	oci_lint *l = NULL;
 	FUZZ_CHECK(oci_lint_new(&l, policy) == 0);
@@ -33,15 +37,10 @@ static int known_rule(const char *id)
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check(const oci_lint_policy *policy, const uint8_t *data, size_t size)
 {
-	if (!policy) {
-		FUZZ_CHECK(oci_lint_policy_new(&policy) == 0);
-		/* every rule on, so every rule's code runs */
-		FUZZ_CHECK(oci_lint_policy_set(policy, "namespace-missing", OCI_LINT_WARNING) == 0);
-	}
 	oci_lint_report whole, cut;
-	lint_bytes(&whole, data, size, size ? size : 1);
+	lint_bytes(&whole, policy, data, size, size ? size : 1);
 	size_t errors = 0, warnings = 0;
 	for (size_t i = 0; i < whole.n; i++) {
 		const oci_lint_finding *f = &whole.items[i];
@@ -59,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(whole.files == 1);
 
 	size_t chunk = size ? (size_t)data[0] % 97 + 1 : 1;
-	lint_bytes(&cut, data, size, chunk);
+	lint_bytes(&cut, policy, data, size, chunk);
 	FUZZ_CHECK(cut.n == whole.n && cut.documents == whole.documents);
 	for (size_t i = 0; i < whole.n && i < cut.n; i++) {
 		FUZZ_CHECK(!strcmp(cut.items[i].rule, whole.items[i].rule));
@@ -68,5 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	oci_lint_report_dispose(&whole);
 	oci_lint_report_dispose(&cut);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!policies[0]) {
+		FUZZ_CHECK(oci_lint_policy_new(&policies[0]) == 0);
+		/* every rule on, so every rule's code runs */
+		FUZZ_CHECK(oci_lint_policy_set(policies[0], "namespace-missing", OCI_LINT_WARNING) == 0);
+		FUZZ_CHECK(oci_lint_policy_new(&policies[1]) == 0);
+	}
+	check(policies[0], data, size);
+	check(policies[1], data, size);
 	return 0;
 }

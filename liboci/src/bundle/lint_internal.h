@@ -46,9 +46,11 @@ typedef struct lint_input_guard {
 
 /* Reads the next document of the stream parser p into a fresh tree in
  * *arena (freed by the caller with lint_arena_free, also on failure).
- * guard may be NULL (input from memory). */
+ * guard may be NULL (input from memory). With build 0 no tree is made
+ * (*root stays NULL): the document is only checked, with the same syntax
+ * errors and limits, for a file no rule can match. */
 lint_doc_status lint_read_document(lint_node **root, lint_arena **arena, yaml_parser_t *p,
-				   lint_input_guard *guard, const char **why, int *line);
+				   lint_input_guard *guard, int build, const char **why, int *line);
 void lint_arena_free(lint_arena *a);
 
 /* Looks up key in a mapping; NULL when absent or when m is not a map. */

@@ -34,15 +34,25 @@ void lint_arena_free(lint_arena *a)
 	free(a);
 }
 
+/* Counts n bytes against the document limit: -1 (and *over set) past it.
+ * A check without a tree counts what the tree would have taken, so both
+ * refuse the same documents. */
+static int arena_count(lint_arena *a, size_t *n, int *over)
+{
+	*n = (*n + 15) & ~(size_t)15;
+	a->total += *n;
+	if (a->total > OCI_LINT_MAX_DOCUMENT) {
+		*over = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* NULL when out of memory or past the document limit (*over set). */
 static void *arena_alloc(lint_arena *a, size_t n, int *over)
 {
-	n = (n + 15) & ~(size_t)15;
-	a->total += n;
-	if (a->total > OCI_LINT_MAX_DOCUMENT) {
-		*over = 1;
+	if (arena_count(a, &n, over) < 0)
 		return NULL;
-	}
 	if (!a->head || a->head->cap - a->head->used < n) {
 		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		arena_block *b = malloc(sizeof *b + cap);
@@ -81,7 +91,7 @@ static int push_kid(open_node *o, lint_node *kid)
 }
 
 lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yaml_parser_t *p,
-				   lint_input_guard *guard, const char **why, int *line)
+				   lint_input_guard *guard, int build, const char **why, int *line)
 {
 	*root = NULL;
 	*why = NULL;
@@ -118,6 +128,8 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 			guard->since_event = 0;
 		int ln = (int)ev.start_mark.line + 1;
 		lint_node *node = NULL;
+		int counted = 0; /* !build: a node the tree would have had */
+		size_t size;
 		switch (ev.type) {
 		case YAML_STREAM_START_EVENT:
 			break;
@@ -135,6 +147,13 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 			int alias = ev.type == YAML_ALIAS_EVENT;
 			const char *src = alias ? (const char *)ev.data.alias.anchor : (const char *)ev.data.scalar.value;
 			size_t len = alias ? strlen(src) + 1 : ev.data.scalar.length;
+			if (!build) {
+				size = sizeof *node + len + 1;
+				if (arena_count(a, &size, &over) < 0)
+					goto fail_alloc;
+				counted = 1;
+				break;
+			}
 			node = arena_alloc(a, sizeof *node + len + 1, &over);
 			if (!node)
 				goto fail_alloc;
@@ -162,6 +181,13 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 				yaml_event_delete(&ev);
 				goto unwind;
 			}
+			if (!build) {
+				size = sizeof *node;
+				if (arena_count(a, &size, &over) < 0)
+					goto fail_alloc;
+				stack[depth++] = (open_node){ NULL, NULL, 0, 0 };
+				break;
+			}
 			node = arena_alloc(a, sizeof *node, &over);
 			if (!node)
 				goto fail_alloc;
@@ -174,6 +200,13 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
 			open_node *o = &stack[--depth];
+			if (!build) {
+				size = o->n * sizeof(lint_node *);
+				if (o->n && arena_count(a, &size, &over) < 0)
+					goto fail_alloc;
+				counted = 1;
+				break;
+			}
 			node = o->node;
 			if (o->n) {
 				node->kids = arena_alloc(a, o->n * sizeof *node->kids, &over);
@@ -191,6 +224,8 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 			break;
 		}
 		yaml_event_delete(&ev);
+		if (counted && depth > 0)
+			stack[depth - 1].n++;
 		if (node) {
 			if (depth == 0)
 				*root = node;

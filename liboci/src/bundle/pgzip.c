@@ -222,9 +222,11 @@ int oci__pgz_new(oci_pgz **out, int level, oci_write_fn sink, void *sink_ctx)
 	cpu_set_t set;
 	long ncpu = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu < 1 ? 1 : ncpu > PGZ_MAX_WORKERS ? PGZ_MAX_WORKERS : (int)ncpu;
-	/* Every worker busy plus a few slots, so the caller can fill the next
-	 * chunk while the oldest waits to be emitted in order. */
-	z->njobs = (size_t)workers + 4;
+	/* Every worker busy, one slot the caller fills and one finished job
+	 * waiting to be emitted in order; a slot holds about 550 KiB, so each
+	 * one more costs the peak memory of every push (two more measured no
+	 * faster). */
+	z->njobs = (size_t)workers + 2;
 	if ((rc = oci_sha256_new(&z->sha)) < 0)
 		goto fail;
 	if (!(z->jobs = calloc(z->njobs, sizeof *z->jobs))) {

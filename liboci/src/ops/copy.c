@@ -3,7 +3,8 @@
  * A copy first reads every manifest it will write (an index's children
  * too) and gathers their blobs, then moves the blobs dst lacks: mounted
  * from another repository of the same registry when possible, the rest in
- * parallel (transfer.c: src → temporary file, verified → dst). Only when
+ * parallel (transfer.c: src → temporary file, verified → dst; from an
+ * oci-layout to a registry, the layout's files themselves). Only when
  * every blob is there are manifests written, children before the index
  * that names them, the tag last: a failed copy leaves no tag (nor any
  * manifest) pointing at missing content. */
@@ -20,6 +21,7 @@
 
 #define MAX_INDEX_DEPTH 4
 #define COPY_PARALLEL 4
+#define SMALL_BLOB (64 * 1024) /* uploaded without a HEAD once a large blob was missing */
 
 struct copy_manifest {
 	char digest[OCI_DIGEST_SIZE];
@@ -128,6 +130,12 @@ cleanup:
 	return rc;
 }
 
+static int larger_first(const void *a, const void *b)
+{
+	int64_t x = (*(const struct copy_blob *const *)a)->size, y = (*(const struct copy_blob *const *)b)->size;
+	return x > y ? -1 : x < y;
+}
+
 /* Moves every blob of the plan dst lacks: a look at dst and a mount try
  * one by one (small requests on one connection), then the downloads and
  * uploads of the rest in parallel. */
@@ -135,26 +143,55 @@ static int copy_blobs(oci_target *src, oci_target *dst, const struct plan *p)
 {
 	oci_blob_job *jobs = calloc(p->nblobs ? p->nblobs : 1, sizeof *jobs);
 	char **paths = calloc(p->nblobs ? p->nblobs : 1, sizeof *paths);
+	const struct copy_blob **order = calloc(p->nblobs ? p->nblobs : 1, sizeof *order);
 	char *dir = NULL;
 	size_t n = 0;
 	int rc = 0;
-	if (!jobs || !paths) {
+	if (!jobs || !paths || !order) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;
 	}
+	/* Largest first: once one is missing, dst is new to this artifact and
+	 * a small blob after it (a config) is sent without asking -- its
+	 * upload costs what the HEAD would (a copy of a two-blob artifact to a
+	 * fresh repository: HEAD layer, upload config, upload layer, manifest). */
+	for (size_t i = 0; i < p->nblobs; i++)
+		order[i] = &p->blobs[i];
+	qsort(order, p->nblobs, sizeof *order, larger_first);
+	int missing = 0;
 	for (size_t i = 0; i < p->nblobs; i++) {
-		const struct copy_blob *b = &p->blobs[i];
-		if ((rc = oci_target_blob_exists(dst, b->digest, NULL)) < 0 ||
-		    (rc == 0 && (rc = oci_target_blob_mount(dst, b->digest, src)) < 0)) {
+		const struct copy_blob *b = order[i];
+		rc = missing && b->size <= SMALL_BLOB ? 0 : oci_target_blob_exists(dst, b->digest, NULL);
+		if (rc < 0 || (rc == 0 && (rc = oci_target_blob_mount(dst, b->digest, src)) < 0)) {
 			oci_error_wrap("copying blob %s", b->digest);
 			goto cleanup;
 		}
 		if (rc == 0)
 			jobs[n++] = (oci_blob_job){ .digest = b->digest, .size = b->size };
+		missing |= rc == 0;
 	}
 	rc = 0;
 	if (n == 0)
 		goto cleanup;
+	const oci_ref *from = oci_target_ref(src);
+	if (from->kind == OCI_REF_LAYOUT && oci_target_ref(dst)->kind == OCI_REF_REGISTRY) {
+		/* The layout's own files go up as they are, no copy through a
+		 * temporary: the registry checks every blob against its digest
+		 * (DIGEST_INVALID) before the manifest can name it. */
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (asprintf(&paths[i], "%s/blobs/sha256/%s", from->path, oci_digest_hex(jobs[i].digest)) < 0) {
+				paths[i] = NULL;
+				rc = OCI_ENOMEM_SET();
+			}
+			jobs[i].path = paths[i];
+		}
+		if (rc == 0)
+			rc = oci_transfer_put(dst, jobs, n, COPY_PARALLEL);
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		n = 0; /* the layout's files: none to remove */
+		goto cleanup;
+	}
 	const char *tmpd = getenv("TMPDIR");
 	oci_tmp_sweep(tmpd && *tmpd ? tmpd : "/tmp", "ocisync-copy"); /* killed copies' blobs */
 	if ((rc = oci_tmp_template(&dir, tmpd && *tmpd ? tmpd : "/tmp", "ocisync-copy")) < 0)
@@ -185,6 +222,7 @@ cleanup:
 	free(dir);
 	free(paths);
 	free(jobs);
+	free(order);
 	return rc;
 }
 

@@ -626,8 +626,11 @@ cleanup:
 	return rc;
 }
 
-/* Small streamed blobs (configs, signatures) are read into memory first, so
- * a refused single-request upload can send them again. */
+/* Small blobs (configs, signatures) are read into memory first, so a
+ * refused single-request upload can send them again, and so they go
+ * without "Expect: 100-continue" (http.c keeps it for streamed bodies):
+ * distribution 2.x answers neither 100 nor 202 to a POST ?digest= that
+ * expects it until libcurl's one-second wait for the 100 runs out. */
 #define POST_BUFFER_MAX (64 * 1024)
 
 static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn read, void *ctx)
@@ -639,7 +642,7 @@ static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 	if (size < 0)
 		return oci_error_set(OCI_EINVALID, "%s: the size must be known", what);
 	int rc;
-	if (size <= POST_BUFFER_MAX && R(t)->post_monolithic >= 0) {
+	if (size <= POST_BUFFER_MAX) {
 		unsigned char *buf = malloc(size ? (size_t)size : 1);
 		if (!buf)
 			return OCI_ENOMEM_SET();
@@ -659,7 +662,7 @@ static int reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 		}
 		oci_http_body body = { .data = buf, .len = got };
 		int retriable = 0;
-		rc = upload_post(&u, t, digest, &body, 0, what, &retriable);
+		rc = R(t)->post_monolithic >= 0 ? upload_post(&u, t, digest, &body, 0, what, &retriable) : 0;
 		if (rc == 0 && !u.location)
 			rc = upload_start(&u, &st, t, NULL, R(t)->scope_push, what);
 		if (rc == 0)
@@ -695,6 +698,11 @@ static int reg_blob_put_file(oci_target *t, const char *digest, int64_t size, co
 			goto cleanup;
 		}
 		size = end;
+	}
+	if (size <= POST_BUFFER_MAX) {
+		struct chunk_src src = { .http = http, .digest = digest, .total = size, .fd = fd, .path = path };
+		rc = reg_blob_put(t, digest, size, chunk_read, &src);
+		goto cleanup;
 	}
 	/* A whole upload that failed for a transient reason starts over with a
 	 * new session (bounded): a half-sent monolithic PUT cannot be resumed. */
