@@ -1,33 +1,146 @@
-/* ocisync copy SRC DST: any target to any target. */
+/* ocisync copy SRC DST: any target to any target, each side with its own
+ * connection options (skopeo's --src-* and --dest-* names). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+/* One side's options as given; unset ones fall back to the global option,
+ * then to the config's setting for that registry. */
+struct side {
+	const char *name;      /* "src" or "dest" */
+	int plain_http, insecure;
+	const char *ca_file, *cert_file, *key_file;
+	int given;             /* any --<name>-* option */
+};
+
+/* Checks one side's options (before any request) and makes its client
+ * options: 0, or the usage error's exit code. */
+static int side_opts(cli *c, oci_client_opts *out, const struct side *s, const char *refstr)
+{
+	char opt[64];
+	*out = c->client;
+	if (!s->given)
+		return 0;
+	if (!strncmp(refstr, "oci-layout:", 11))
+		return cli_usage_error(c, "--%s-* options set a registry connection, and %s is an oci-layout: directory",
+				       s->name, refstr);
+	if (!s->cert_file != !s->key_file)
+		return cli_usage_error(c, "--%s-cert-file and --%s-key-file go together (mutual TLS)", s->name, s->name);
+	const char *files[][2] = { { "ca-file", s->ca_file }, { "cert-file", s->cert_file }, { "key-file", s->key_file } };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(opt, sizeof opt, "--%s-%s", s->name, files[i][0]);
+		int rc = cli_check_file(c, opt, files[i][1]);
+		if (rc)
+			return rc;
+	}
+	if (s->plain_http && (s->insecure || s->ca_file || s->cert_file))
+		return cli_usage_error(c, "--%s-plain-http contradicts --%s-insecure, --%s-ca-file and --%s-cert-file", s->name,
+				       s->name, s->name, s->name);
+	/* A side's own choice replaces the global one, whichever way it goes. */
+	if (s->plain_http) {
+		out->plain_http = 1;
+		out->insecure = 0;
+		out->ca_file = out->cert_file = out->key_file = NULL;
+	}
+	if (s->insecure || s->ca_file || s->cert_file)
+		out->plain_http = 0;
+	out->insecure |= s->insecure;
+	if (s->ca_file)
+		out->ca_file = s->ca_file;
+	if (s->cert_file) {
+		out->cert_file = s->cert_file;
+		out->key_file = s->key_file;
+	}
+	return 0;
+}
+
+/* --src-plain-http ... --dest-key-file: index = side * 5 + field. */
+enum { F_PLAIN, F_INSECURE, F_CA, F_CERT, F_KEY, F_COUNT };
+
+static void set_side(struct side *s, int field, const char *arg)
+{
+	s->given = 1;
+	switch (field) {
+	case F_PLAIN: s->plain_http = 1; break;
+	case F_INSECURE: s->insecure = 1; break;
+	case F_CA: s->ca_file = arg; break;
+	case F_CERT: s->cert_file = arg; break;
+	default: s->key_file = arg; break;
+	}
+}
+
+/* A failure names the side it happened on (the message names the registry),
+ * and a transport hint, written for the global options, says which of
+ * copy's own to use. */
+static int copy_fail(cli *c, const oci_ref *sref, const oci_ref *dref, const char *srcstr, const char *dststr)
+{
+	const oci_error *e = oci_error_last();
+	char needle[300];
+	const char *what = dststr;
+	if (sref->kind == OCI_REF_REGISTRY && !(dref->kind == OCI_REF_REGISTRY && !strcmp(sref->registry, dref->registry))) {
+		snprintf(needle, sizeof needle, "%s", sref->registry);
+		if (strstr(e->message, needle))
+			what = srcstr;
+	}
+	if (!strstr(e->message, "--plain-http") && !strstr(e->message, "--ca-file") && !strstr(e->message, "--insecure") &&
+	    !strstr(e->message, "--cert-file"))
+		return cli_fail(c, what);
+	char msg[sizeof e->message];
+	snprintf(msg, sizeof msg, "%s", e->message);
+	return cli_failf(c, e->code, "%s: %s (copy sets each side apart: --src-* and --dest-* options, like --%s-plain-http or --%s-ca-file)",
+			 what, msg, what == srcstr ? "src" : "dest", what == srcstr ? "src" : "dest");
+}
+
+static const char copy_help[] =
+	"Copies the artifact SRC names (manifest, blobs, an index's manifests) to DST:\n"
+	"registry to registry, registry to oci-layout: and back. Blobs DST already has are\n"
+	"skipped; within one registry they are mounted, not uploaded. DST's tags are used,\n"
+	"or SRC's when DST names none.\n\n"
+	"Options:\n  --with-signatures   also copy the cosign signatures (sha256-<hex>.sig) and the\n"
+	"                      OCI 1.1 referrers; a SRC without any is refused\n"
+	"  --allow-unsigned    with --with-signatures: copy a SRC without signatures anyway\n"
+	"  --src-plain-http, --src-insecure, --src-ca-file F, --src-cert-file F, --src-key-file F\n"
+	"                      the connection to SRC's registry (each replaces the global\n"
+	"                      --plain-http, --insecure, --ca-file, --cert-file, --key-file\n"
+	"                      for SRC only; unset ones fall back to them)\n"
+	"  --dest-plain-http, --dest-insecure, --dest-ca-file F, --dest-cert-file F, --dest-key-file F\n"
+	"                      the same for DST's registry\n"
+	"  -h, --help          this help\n\nPrints the pinned destination reference.\n";
+
 int cmd_copy(cli *c, int argc, char **argv)
 {
+	enum { O_SIDE = 1000 };
 	static const struct option longopts[] = {
 		{ "with-signatures", no_argument, NULL, 's' },
 		{ "allow-unsigned", no_argument, NULL, 'u' },
+		{ "src-plain-http", no_argument, NULL, O_SIDE + F_PLAIN },
+		{ "src-insecure", no_argument, NULL, O_SIDE + F_INSECURE },
+		{ "src-ca-file", required_argument, NULL, O_SIDE + F_CA },
+		{ "src-cert-file", required_argument, NULL, O_SIDE + F_CERT },
+		{ "src-key-file", required_argument, NULL, O_SIDE + F_KEY },
+		{ "dest-plain-http", no_argument, NULL, O_SIDE + F_COUNT + F_PLAIN },
+		{ "dest-insecure", no_argument, NULL, O_SIDE + F_COUNT + F_INSECURE },
+		{ "dest-ca-file", required_argument, NULL, O_SIDE + F_COUNT + F_CA },
+		{ "dest-cert-file", required_argument, NULL, O_SIDE + F_COUNT + F_CERT },
+		{ "dest-key-file", required_argument, NULL, O_SIDE + F_COUNT + F_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct side sides[2] = { { .name = "src" }, { .name = "dest" } };
 	int with_sigs = 0, allow_unsigned = 0, opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt >= O_SIDE && opt < O_SIDE + 2 * F_COUNT) {
+			set_side(&sides[(opt - O_SIDE) / F_COUNT], (opt - O_SIDE) % F_COUNT, optarg);
+			continue;
+		}
 		switch (opt) {
 		case 's': with_sigs = 1; break;
 		case 'u': allow_unsigned = 1; break;
-		case 'h':
-			return cli_help(c, "Copies the artifact SRC names (manifest, blobs, an index's manifests) to DST:\n"
-					   "registry to registry, registry to oci-layout: and back. Blobs DST already has are\n"
-					   "skipped; within one registry they are mounted, not uploaded. DST's tags are used,\n"
-					   "or SRC's when DST names none.\n\n"
-					   "Options:\n  --with-signatures   also copy the cosign signatures (sha256-<hex>.sig) and the\n"
-					   "                      OCI 1.1 referrers; a SRC without any is refused\n"
-					   "  --allow-unsigned    with --with-signatures: copy a SRC without signatures anyway\n"
-					   "  -h, --help          this help\n\nPrints the pinned destination reference.\n");
+		case 'h': return cli_help(c, copy_help);
+		case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
 		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
 		}
 	}
@@ -35,16 +148,23 @@ int cmd_copy(cli *c, int argc, char **argv)
 		return cli_usage_error(c, "copy takes SRC and DST");
 	if (allow_unsigned && !with_sigs)
 		return cli_usage_error(c, "--allow-unsigned goes with --with-signatures");
+	const char *srcstr = argv[optind], *dststr = argv[optind + 1];
+	oci_client_opts sopts, dopts;
+	int rc = side_opts(c, &sopts, &sides[0], srcstr);
+	if (rc == 0)
+		rc = side_opts(c, &dopts, &sides[1], dststr);
+	if (rc)
+		return rc;
 	oci_ref *sref = NULL, *dref = NULL;
 	oci_target *src = NULL, *dst = NULL;
 	char digest[OCI_DIGEST_SIZE], *pinned = NULL;
-	int rc = cli_open_target(c, argv[optind], &sref, &src);
+	rc = cli_open_target_opts(c, srcstr, &sopts, &sref, &src);
 	if (rc == 0)
-		rc = cli_open_target(c, argv[optind + 1], &dref, &dst);
+		rc = cli_open_target_opts(c, dststr, &dopts, &dref, &dst);
 	if (rc == 0) {
 		int flags = (with_sigs ? OCI_COPY_SIGNATURES : 0) | (allow_unsigned ? OCI_COPY_ALLOW_UNSIGNED : 0);
 		if (oci_copy(digest, src, dst, flags) < 0) {
-			rc = cli_fail(c, argv[optind + 1]);
+			rc = copy_fail(c, sref, dref, srcstr, dststr);
 		} else {
 			cli_progress_done(c);
 			oci_ref_format_pinned(&pinned, dref, digest);

@@ -15,7 +15,7 @@ const cli_command cli_commands[] = {
 	{ "manifest", cmd_manifest, "print the manifest bytes exactly as stored", "manifest REF" },
 	{ "inspect", cmd_inspect, "summarise an artifact: digest, media types, annotations, layers, signatures", "inspect REF" },
 	{ "tag", cmd_tag, "point more tags at a reference's digest", "tag REF NEWTAG..." },
-	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures]" },
+	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures] [--src-*/--dest-* TLS options]" },
 	{ "tags", cmd_tags, "list a repository's tags", "tags REPO [--semver RANGE] [--all]" },
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
 	{ "lint", cmd_lint, "check manifests for GitOps anti-patterns (push runs the same checks)", "lint PATH [--policy FILE]" },
@@ -132,19 +132,9 @@ static int wants_json(int argc, char **argv)
  * login may create the --registry-config it stores into. */
 static int check_file(cli *c, const char *option, const char *path)
 {
-	struct stat st;
-	if (!path)
-		return 0;
-	if (stat(path, &st) < 0) {
-		cli_global_usage_error(c, "%s %s: %s", option, path, errno == ENOENT ? "no such file" : strerror(errno));
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		cli_global_usage_error(c, "%s %s: is a directory, not a file", option, path);
-		return -1;
-	}
-	if (access(path, R_OK) < 0) {
-		cli_global_usage_error(c, "%s %s: cannot be read: %s", option, path, strerror(errno));
+	const char *why = path ? cli_file_problem(path) : NULL;
+	if (why) {
+		cli_global_usage_error(c, "%s %s: %s", option, path, why);
 		return -1;
 	}
 	return 0;
@@ -297,6 +287,7 @@ int main(int argc, char **argv)
 	c.json = wants_json(argc, argv);
 	/* every way out passes here: the -o json error object, once */
 	int rc = cli_json_finish(&c, run(&c, argc, argv));
+	oci_registry_settings_free(c.settings);
 	/* The process-wide caches (registry tokens, wiped) go before exit, so
 	 * a leak checker sees none and no token outlives its use in memory. */
 	oci_shutdown();
