@@ -117,6 +117,7 @@ int cmd_manifest(cli *c, int argc, char **argv);
 int cmd_inspect(cli *c, int argc, char **argv);
 int cmd_tag(cli *c, int argc, char **argv);
 int cmd_copy(cli *c, int argc, char **argv);
+int cmd_delete(cli *c, int argc, char **argv);
 int cmd_tags(cli *c, int argc, char **argv);
 int cmd_diff(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);

@@ -16,6 +16,7 @@ const cli_command cli_commands[] = {
 	{ "inspect", cmd_inspect, "summarise an artifact: digest, media types, annotations, layers, signatures", "inspect REF" },
 	{ "tag", cmd_tag, "point more tags at a reference's digest", "tag REF NEWTAG..." },
 	{ "copy", cmd_copy, "copy an artifact between any two references", "copy SRC DST [--with-signatures] [--src-*/--dest-* TLS options]" },
+	{ "delete", cmd_delete, "delete a manifest (every tag naming it), or with --untag only a tag", "delete REF (--yes | --untag)" },
 	{ "tags", cmd_tags, "list a repository's tags", "tags REPO [--semver RANGE] [--all]" },
 	{ "diff", cmd_diff, "compare a directory with an artifact, file by file", "diff REF PATH" },
 	{ "lint", cmd_lint, "check manifests for GitOps anti-patterns (push runs the same checks)", "lint PATH [--policy FILE]" },

@@ -108,7 +108,8 @@ wait_port() {
 # start_registry NAME [EXTRA_YAML]: a docker-registry on a free loopback
 # port, storage under $WORK/NAME. Sets REG (host:port), REG_PORT,
 # REG_LOG (its access log), REG_PID. EXTRA_YAML is appended under the
-# top level (auth:, and an `http:` block is written for you; TLS via
+# top level (auth:, and an `http:` block is written for you; REG_DELETE=false
+# disables deletes, as the registry ships; TLS via
 # REG_TLS_CERT/REG_TLS_KEY/REG_TLS_CLIENTCA variables when set).
 start_registry() {
 	local name=${1:-registry} extra=${2:-}
@@ -127,7 +128,7 @@ start_registry() {
 		echo "  filesystem:"
 		echo "    rootdirectory: $dir/data"
 		echo "  delete:"
-		echo "    enabled: true"
+		echo "    enabled: ${REG_DELETE:-true}"
 		echo "http:"
 		echo "  addr: 127.0.0.1:$REG_PORT"
 		echo "  secret: ocisync-test-secret"

@@ -43,6 +43,10 @@ typedef struct oci_target_ops {
 	 * ignores the condition, stores unconditionally. NULL: manifest_put. */
 	int (*manifest_put_if)(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
 			       const char *read_digest);
+	/* Deletes a manifest by digest (every tag naming it goes with it), or
+	 * only a tag. OCI_ENOTFOUND when absent, OCI_EUNSUPPORTED when the
+	 * target does not allow it. NULL: OCI_EUNSUPPORTED. */
+	int (*manifest_delete)(oci_target *t, const char *tag_or_digest);
 } oci_target_ops;
 
 struct oci_target {
