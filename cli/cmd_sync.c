@@ -21,6 +21,9 @@ static const char help[] =
 	"  --link NAME           the symlink consumers read through (default current)\n"
 	"  --once                one sync, then exit: 0 synced/unchanged, 1 otherwise\n"
 	"  --interval D          loop, syncing every D (default 60s; 30s, 5m, 1h)\n"
+	"  --jitter PERCENT      loop: spread each wait by up to +/-PERCENT of it (0-50,\n"
+	"                        default 10; 0 = the exact interval), so a fleet started\n"
+	"                        together does not hit the registry in the same second\n"
 	"  --keep N              revisions kept, the current one included (default 2)\n"
 	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices);\n"
 	"                        when the keys change, the published revision is verified again\n"
@@ -52,7 +55,7 @@ static const char help[] =
 	"group gets SIGTERM (SIGKILL after --exec-grace), the link only ever names a complete\n"
 	"revision; result \"interrupted\", exit 143 (130 for Ctrl-C). A first Ctrl-C lets\n"
 	"the sync in hand finish; between syncs a stop exits 0. Loop: SIGHUP syncs now.\n"
-	"After n failures in a row the next try comes after min(interval, 2^n s).\n"
+	"After n failures in a row the next try comes after min(interval, 2^n s) (+/- jitter).\n"
 	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
 	"errors go to stderr. -o json prints one object per sync.\n";
 
@@ -228,6 +231,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		{ "metrics-file", required_argument, NULL, 'M' },
 		{ "on-revoked", required_argument, NULL, 'R' },
 		{ "http-bind", required_argument, NULL, 'H' },
+		{ "jitter", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -238,7 +242,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	oci_target *t = NULL;
 	oci_verifier *verifier = NULL;
 	char *trust = NULL;
-	int once = 0, have_interval = 0;
+	int once = 0, have_interval = 0, have_jitter = 0;
 	long n;
 	int64_t ms;
 	const char *why;
@@ -257,6 +261,21 @@ int cmd_sync(cli *c, int argc, char **argv)
 			loop.interval_ms = ms;
 			have_interval = 1;
 			break;
+		case 'j': {
+			/* "10" or "10%" */
+			char num[16];
+			snprintf(num, sizeof num, "%s", optarg);
+			size_t len = strlen(num);
+			if (len && num[len - 1] == '%')
+				num[len - 1] = '\0';
+			if (strlen(optarg) >= sizeof num || parse_count(num, &n) || n > 50) {
+				rc = cli_usage_error(c, "--jitter takes a percentage from 0 to 50 (like 10 or 10%%), not '%s'", optarg);
+				goto cleanup;
+			}
+			loop.jitter_percent = n ? (int)n : OCI_SYNC_NO_JITTER;
+			have_jitter = 1;
+			break;
+		}
 		case 'K':
 			if (parse_count(optarg, &n) || n < 1) {
 				rc = cli_usage_error(c, "--keep takes a number of revisions (1 or more), not '%s'", optarg);
@@ -329,6 +348,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 	}
 	if (once && have_interval) {
 		rc = cli_usage_error(c, "--once and --interval exclude each other");
+		goto cleanup;
+	}
+	if (once && have_jitter) {
+		rc = cli_usage_error(c, "--jitter spreads the loop's waits; it does not apply to --once "
+					  "(a CronJob's schedule decides when that runs)");
 		goto cleanup;
 	}
 	if (once && loop.http_bind) {
