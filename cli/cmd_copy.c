@@ -158,13 +158,19 @@ int cmd_copy(cli *c, int argc, char **argv)
 	oci_ref *sref = NULL, *dref = NULL;
 	oci_target *src = NULL, *dst = NULL;
 	char digest[OCI_DIGEST_SIZE], *pinned = NULL;
+	/* SIGTERM, Ctrl-C: transfers and local blob copies stop, temporaries go */
+	cli_cancel_on_signals(c);
+	sopts.cancel = dopts.cancel = c->client.cancel;
 	rc = cli_open_target_opts(c, srcstr, &sopts, &sref, &src);
 	if (rc == 0)
 		rc = cli_open_target_opts(c, dststr, &dopts, &dref, &dst);
 	if (rc == 0) {
 		int flags = (with_sigs ? OCI_COPY_SIGNATURES : 0) | (allow_unsigned ? OCI_COPY_ALLOW_UNSIGNED : 0);
-		if (oci_copy(digest, src, dst, flags) < 0) {
+		int copy_rc = oci_copy(digest, src, dst, flags);
+		if (copy_rc < 0) {
 			rc = copy_fail(c, sref, dref, srcstr, dststr);
+			if (copy_rc == OCI_EINTERRUPTED)
+				rc = cli_exit_interrupted();
 		} else {
 			cli_progress_done(c);
 			oci_ref_format_pinned(&pinned, dref, digest);

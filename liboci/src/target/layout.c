@@ -355,6 +355,9 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 		goto cleanup;
 	}
 	for (;;) {
+		/* a long local copy stops on a signal as a transfer does */
+		if ((rc = oci_target_interrupted(t, "oci-layout: writing a blob")) < 0)
+			break;
 		ssize_t n = src(ctx, buf, 1 << 16);
 		if (n < 0) {
 			rc = (int)n;
@@ -586,6 +589,8 @@ static int layout_blob_get(oci_target *t, const char *digest, int64_t size, oci_
 	}
 	struct oci_fd_sink src = { fd, p };
 	for (;;) {
+		if ((rc = oci_target_interrupted(t, "oci-layout: reading a blob")) < 0)
+			goto cleanup;
 		ssize_t n = oci_fd_source_read(&src, buf, 1 << 16);
 		if (n < 0) {
 			rc = (int)n;

@@ -56,6 +56,11 @@ struct oci_target {
 	void *impl;                /* the implementation's state */
 };
 
+/* The caller's stop flag (opts.cancel) for local work -- a layout's blob
+ * copies, push's packing -- that no libcurl callback watches: 0, or
+ * OCI_EINTERRUPTED with "<what>: interrupted ..." once it is set. */
+int oci_target_interrupted(const oci_target *t, const char *what);
+
 /* Implementations. */
 int oci_layout_open(oci_target *t);    /* fills t->ops and t->impl */
 int oci_registry_open(oci_target *t);
