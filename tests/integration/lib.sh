@@ -149,6 +149,22 @@ start_registry() {
 	wait_port "$REG_PORT"
 }
 
+# stop_and_wait PID SIGNAL WHAT BOUND_MS: sends SIGNAL to PID (a child) and
+# waits for it; STOP_RC (its exit status) and STOP_MS (how long it took,
+# printed). Fails past BOUND_MS: a generous bound, not a benchmark.
+stop_and_wait() {
+	local pid=$1 sig=$2 what=$3 bound=$4 t0
+	t0=$(date +%s%N)
+	kill -"$sig" "$pid"
+	set +e
+	wait "$pid"
+	STOP_RC=$?
+	set -e
+	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "$what: stopped $STOP_MS ms after SIG$sig (exit $STOP_RC)" >&2
+	[ "$STOP_MS" -lt "$bound" ] || fail "$what took $STOP_MS ms to stop after SIG$sig"
+}
+
 # Counts requests the registry logged (access log lines) matching a pattern.
 registry_requests() { # pattern
 	grep -c "$1" "$REG_LOG" || true

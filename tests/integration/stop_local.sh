@@ -16,7 +16,7 @@ done
 # run_and_stop WHAT ocisync-args...: starts ocisync, waits until it is busy
 # (WAIT_FOR names a file that shows it), sends SIGTERM; STOP_RC, STOP_MS.
 run_and_stop() {
-	local what=$1 i t0
+	local what=$1 i
 	shift
 	"$OCISYNC" "$@" >"$WORK/bg.out" 2>"$WORK/bg.err" &
 	local pid=$!
@@ -27,15 +27,7 @@ run_and_stop() {
 		sleep 0.05
 	done
 	kill -0 "$pid" 2>/dev/null || fail "$what ended before the signal"
-	t0=$(date +%s%N)
-	kill -TERM "$pid"
-	set +e
-	wait "$pid"
-	STOP_RC=$?
-	set -e
-	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "$what: stopped $STOP_MS ms after SIGTERM (exit $STOP_RC)" >&2
-	[ "$STOP_MS" -lt "$BOUND_MS" ] || fail "$what took $STOP_MS ms to stop"
+	stop_and_wait "$pid" TERM "$what" "$BOUND_MS"
 	assert_eq "$STOP_RC" 143 "exit status of $what after SIGTERM"
 	assert_contains "$(cat "$WORK/bg.err")" "interrupted"
 }
