@@ -15,14 +15,32 @@ struct side {
 	int given;             /* any --<name>-* option */
 };
 
+/* refstr names a registry whose host is (loopback 1) or is not (0) a loopback one. */
+static int is_registry_host(const char *refstr, int loopback)
+{
+	oci_ref *ref = NULL;
+	int r = oci_ref_parse(&ref, refstr) == 0 && ref->kind == OCI_REF_REGISTRY &&
+		!oci_registry_is_loopback(ref->registry) == !loopback;
+	oci_ref_free(ref);
+	return r;
+}
+
 /* Checks one side's options (before any request) and makes its client
- * options: 0, or the usage error's exit code. */
-static int side_opts(cli *c, oci_client_opts *out, const struct side *s, const char *refstr)
+ * options: 0, or the usage error's exit code. other: the other side. */
+static int side_opts(cli *c, oci_client_opts *out, const struct side *s, const char *refstr, const char *other)
 {
 	char opt[64];
 	*out = c->client;
-	if (!s->given)
+	if (!s->given) {
+		/* The global --ca-file (alone) names the CA of a registry with a
+		 * certificate: when the other side is a remote registry, that is
+		 * the one, and this loopback side stays on plain HTTP rather than
+		 * being turned to HTTPS by a CA that is not its own. */
+		if (c->client.ca_file && !c->client.cert_file && !c->client.insecure && !c->client.plain_http &&
+		    is_registry_host(refstr, 1) && is_registry_host(other, 0))
+			out->ca_file = NULL;
 		return 0;
+	}
 	if (!strncmp(refstr, "oci-layout:", 11))
 		return cli_usage_error(c, "--%s-* options set a registry connection, and %s is an oci-layout: directory",
 				       s->name, refstr);
@@ -104,7 +122,9 @@ static const char copy_help[] =
 	"  --src-plain-http, --src-insecure, --src-ca-file F, --src-cert-file F, --src-key-file F\n"
 	"                      the connection to SRC's registry (each replaces the global\n"
 	"                      --plain-http, --insecure, --ca-file, --cert-file, --key-file\n"
-	"                      for SRC only; unset ones fall back to them)\n"
+	"                      for SRC only; unset ones fall back to them; the global\n"
+	"                      --ca-file alone leaves a loopback side on plain HTTP when\n"
+	"                      the other side is a remote registry)\n"
 	"  --dest-plain-http, --dest-insecure, --dest-ca-file F, --dest-cert-file F, --dest-key-file F\n"
 	"                      the same for DST's registry\n"
 	"  -h, --help          this help\n\nPrints the pinned destination reference.\n";
@@ -150,9 +170,9 @@ int cmd_copy(cli *c, int argc, char **argv)
 		return cli_usage_error(c, "--allow-unsigned goes with --with-signatures");
 	const char *srcstr = argv[optind], *dststr = argv[optind + 1];
 	oci_client_opts sopts, dopts;
-	int rc = side_opts(c, &sopts, &sides[0], srcstr);
+	int rc = side_opts(c, &sopts, &sides[0], srcstr, dststr);
 	if (rc == 0)
-		rc = side_opts(c, &dopts, &sides[1], dststr);
+		rc = side_opts(c, &dopts, &sides[1], dststr, srcstr);
 	if (rc)
 		return rc;
 	oci_ref *sref = NULL, *dref = NULL;

@@ -10,8 +10,16 @@
 start_registry plain
 PLAIN=$REG
 make_ca "$WORK/pki"
+# The TLS registry's certificate also names ::ffff:127.0.0.1: reached by that
+# (IPv4-mapped) address, it is a registry ocisync does not take for a
+# loopback one, while the traffic stays on loopback.
+printf 'subjectAltName=IP:127.0.0.1,IP:::ffff:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+	>"$WORK/pki/mapped.ext"
+openssl x509 -req -in "$WORK/pki/server.csr" -CA "$CA_CERT" -CAkey "$WORK/pki/ca.key" -CAcreateserial -days 2 \
+	-extfile "$WORK/pki/mapped.ext" -out "$WORK/pki/server.crt" 2>/dev/null || fail "openssl could not sign"
 start_registry_tls tls
 TLS=$REG
+REMOTE="[::ffff:127.0.0.1]:$REG_PORT"
 make_manifests "$WORK/tree"
 ok push "$PLAIN/team/app:v1" "$WORK/tree"
 DIGEST=${OUT##*@}
@@ -31,6 +39,14 @@ ok copy --dest-insecure "$PLAIN/team/app:v1" "$TLS/team/insecure:v1"
 
 step "a side's option replaces the global one for that side only"
 ok --ca-file "$CA_CERT" copy --src-plain-http "$PLAIN/team/app:v1" "$TLS/team/global:v1"
+
+step "the global --ca-file: a loopback side stays plain HTTP when the other side is remote"
+ok --ca-file "$CA_CERT" copy "$PLAIN/team/app:v1" "$REMOTE/team/remote:v1"
+assert_eq "$OUT" "$REMOTE/team/remote@$DIGEST"
+ok --ca-file "$CA_CERT" copy "$REMOTE/team/remote:v1" "$PLAIN/team/fromremote:v1"
+# both loopback: which one the CA is for is not known, so it goes to both
+expect_fail 1 "registry $PLAIN speaks plain HTTP, not HTTPS" --ca-file "$CA_CERT" copy "$PLAIN/team/app:v1" "$TLS/team/y:v1"
+assert_contains "$ERR" "--src-ca-file"
 
 step "the CA on the wrong side: each side says what is wrong with it"
 expect_fail 1 "registry $PLAIN speaks plain HTTP, not HTTPS" copy --src-ca-file "$CA_CERT" "$PLAIN/team/app:v1" "$TLS/team/x:v1"

@@ -35,6 +35,10 @@ OCI_EXTERN void oci_registry_settings_free(oci_registry_settings *s);
  * entry applied, 0 when none exists. */
 OCI_EXTERN int oci_registry_settings_apply(const oci_registry_settings *s, const char *host, oci_client_opts *opts);
 
+/* 1 for a loopback host[:port] (localhost, 127.0.0.0/8, ::1): the hosts
+ * liboci speaks plain HTTP to unless TLS options are given. */
+OCI_EXTERN int oci_registry_is_loopback(const char *host);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include "oci/registries.h"
 #include "oci/credentials.h"
 #include "error_internal.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -194,4 +195,9 @@ int oci_registry_settings_apply(const oci_registry_settings *s, const char *host
 		return 1;
 	}
 	return 0;
+}
+
+int oci_registry_is_loopback(const char *host)
+{
+	return oci_host_is_loopback(host);
 }
