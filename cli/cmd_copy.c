@@ -1,6 +1,5 @@
 /* ocisync copy SRC DST: any target to any target, each side with its own
  * connection options (skopeo's --src-* and --dest-* names). */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,8 +73,10 @@ static int side_opts(cli *c, oci_client_opts *out, const struct side *s, const c
 	return 0;
 }
 
-/* --src-plain-http ... --dest-key-file: index = side * 5 + field. */
+/* --src-plain-http ... --dest-key-file: id = O_SIDE + side * F_COUNT + field
+ * (ids above the letters, below the global options'). */
 enum { F_PLAIN, F_INSECURE, F_CA, F_CERT, F_KEY, F_COUNT };
+enum { O_SIDE = 256 };
 
 static void set_side(struct side *s, int field, const char *arg)
 {
@@ -111,64 +112,29 @@ static int copy_fail(cli *c, const oci_ref *sref, const oci_ref *dref, const cha
 			 what, msg, what == srcstr ? "src" : "dest", what == srcstr ? "src" : "dest");
 }
 
-static const char copy_help[] =
-	"Copies the artifact SRC names (manifest, blobs, an index's manifests) to DST:\n"
-	"registry to registry, registry to oci-layout: and back. Blobs DST already has are\n"
-	"skipped; within one registry they are mounted, not uploaded. DST's tags are used,\n"
-	"or SRC's when DST names none.\n\n"
-	"Options:\n  --with-signatures   also copy the cosign signatures (sha256-<hex>.sig) and the\n"
-	"                      OCI 1.1 referrers; a SRC without any is refused\n"
-	"  --allow-unsigned    with --with-signatures: copy a SRC without signatures anyway\n"
-	"  --src-plain-http, --src-insecure, --src-ca-file F, --src-cert-file F, --src-key-file F\n"
-	"                      the connection to SRC's registry (each replaces the global\n"
-	"                      --plain-http, --insecure, --ca-file, --cert-file, --key-file\n"
-	"                      for SRC only; unset ones fall back to them; the global\n"
-	"                      --ca-file alone leaves a loopback side on plain HTTP when\n"
-	"                      the other side is a remote registry)\n"
-	"  --dest-plain-http, --dest-insecure, --dest-ca-file F, --dest-cert-file F, --dest-key-file F\n"
-	"                      the same for DST's registry\n"
-	"  -h, --help          this help\n\nPrints the pinned destination reference.\n";
-
-int cmd_copy(cli *c, int argc, char **argv)
+static int cmd_copy(cli *c, int argc, char **argv)
 {
-	enum { O_SIDE = 1000 };
-	static const struct option longopts[] = {
-		{ "with-signatures", no_argument, NULL, 's' },
-		{ "allow-unsigned", no_argument, NULL, 'u' },
-		{ "src-plain-http", no_argument, NULL, O_SIDE + F_PLAIN },
-		{ "src-insecure", no_argument, NULL, O_SIDE + F_INSECURE },
-		{ "src-ca-file", required_argument, NULL, O_SIDE + F_CA },
-		{ "src-cert-file", required_argument, NULL, O_SIDE + F_CERT },
-		{ "src-key-file", required_argument, NULL, O_SIDE + F_KEY },
-		{ "dest-plain-http", no_argument, NULL, O_SIDE + F_COUNT + F_PLAIN },
-		{ "dest-insecure", no_argument, NULL, O_SIDE + F_COUNT + F_INSECURE },
-		{ "dest-ca-file", required_argument, NULL, O_SIDE + F_COUNT + F_CA },
-		{ "dest-cert-file", required_argument, NULL, O_SIDE + F_COUNT + F_CERT },
-		{ "dest-key-file", required_argument, NULL, O_SIDE + F_COUNT + F_KEY },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct side sides[2] = { { .name = "src" }, { .name = "dest" } };
 	int with_sigs = 0, allow_unsigned = 0, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_copy, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		if (opt >= O_SIDE && opt < O_SIDE + 2 * F_COUNT) {
-			set_side(&sides[(opt - O_SIDE) / F_COUNT], (opt - O_SIDE) % F_COUNT, optarg);
+			set_side(&sides[(opt - O_SIDE) / F_COUNT], (opt - O_SIDE) % F_COUNT, a.value);
 			continue;
 		}
 		switch (opt) {
 		case 's': with_sigs = 1; break;
 		case 'u': allow_unsigned = 1; break;
-		case 'h': return cli_help(c, copy_help);
-		case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 2)
+	if (opt < 0)
+		return a.rc;
+	if (a.nargs != 2)
 		return cli_usage_error(c, "copy takes SRC and DST");
 	if (allow_unsigned && !with_sigs)
 		return cli_usage_error(c, "--allow-unsigned goes with --with-signatures");
-	const char *srcstr = argv[optind], *dststr = argv[optind + 1];
+	const char *srcstr = a.args[0], *dststr = a.args[1];
 	oci_client_opts sopts, dopts;
 	int rc = side_opts(c, &sopts, &sides[0], srcstr, dststr);
 	if (rc == 0)
@@ -207,3 +173,43 @@ int cmd_copy(cli *c, int argc, char **argv)
 	oci_ref_free(dref);
 	return rc;
 }
+
+#define SIDE_OPTIONS(side, sidename, what)                                                                       \
+	{ O_SIDE + (side) * F_COUNT + F_PLAIN, sidename "-plain-http", 0, CLI_VALUE_NONE, NULL, NULL,              \
+	  "plain HTTP to " what "'s registry (replaces the global --plain-http\nand the TLS options for " what ")" }, \
+	{ O_SIDE + (side) * F_COUNT + F_INSECURE, sidename "-insecure", 0, CLI_VALUE_NONE, NULL, NULL,             \
+	  "HTTPS to " what "'s registry without checking its certificate" },                                       \
+	{ O_SIDE + (side) * F_COUNT + F_CA, sidename "-ca-file", 0, CLI_VALUE_FILE, "F", NULL,                     \
+	  "the CA bundle " what "'s registry certificate is checked against" },                                      \
+	{ O_SIDE + (side) * F_COUNT + F_CERT, sidename "-cert-file", 0, CLI_VALUE_FILE, "F", NULL,                 \
+	  "client certificate for " what "'s registry (mutual TLS; with\n--" sidename "-key-file)" },                \
+	{ O_SIDE + (side) * F_COUNT + F_KEY, sidename "-key-file", 0, CLI_VALUE_FILE, "F", NULL,                   \
+	  "the private key of --" sidename "-cert-file" }
+
+static const cli_option options[] = {
+	{ 's', "with-signatures", 0, CLI_VALUE_NONE, NULL, NULL, "also copy the cosign signatures (sha256-<hex>.sig) and the\nOCI 1.1 referrers; a SRC without any is refused" },
+	{ 'u', "allow-unsigned", 0, CLI_VALUE_NONE, NULL, NULL, "with --with-signatures: copy a SRC without signatures anyway" },
+	SIDE_OPTIONS(0, "src", "SRC"),
+	SIDE_OPTIONS(1, "dest", "DST"),
+	{ 0 },
+};
+
+const cli_command cli_cmd_copy = {
+	.name = "copy",
+	.run = cmd_copy,
+	.summary = "copy an artifact between any two references",
+	.usage = "copy SRC DST [--with-signatures] [--src-*/--dest-* TLS options]",
+	.description =
+		"Copies the artifact SRC names (manifest, blobs, an index's manifests) to DST:\n"
+		"registry to registry, registry to oci-layout: and back. Blobs DST already has are\n"
+		"skipped; within one registry they are mounted, not uploaded. DST's tags are used,\n"
+		"or SRC's when DST names none.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "SRC", NULL, 0 }, { CLI_VALUE_REF, "DST", NULL, 0 }, { 0 } },
+	.footer =
+		"Each --src-* and --dest-* option replaces the global --plain-http, --insecure,\n"
+		"--ca-file, --cert-file or --key-file for that side only; unset ones fall back to\n"
+		"them, then to the config's settings for that registry. The global --ca-file alone\n"
+		"leaves a loopback side on plain HTTP when the other side is a remote registry.\n\n"
+		"Prints the pinned destination reference.\n",
+};

@@ -3,46 +3,27 @@
  * every tag naming it along, which a registry cannot list cheaply: it asks
  * for --yes every time. Removing a tag alone can be undone (ocisync tag), so
  * --untag needs none. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char delete_help[] =
-	"Deletes the manifest REF names: its digest, or the digest its tag resolves to\n"
-	"(resolved first, so what is deleted is what the tag named then). Every tag naming\n"
-	"that digest goes with it. A registry must allow deletes (docker-registry:\n"
-	"REGISTRY_STORAGE_DELETE_ENABLED=true); in an oci-layout: the entries leave\n"
-	"index.json and the blobs stay until a garbage collection.\n\n"
-	"Options:\n"
-	"  -y, --yes     delete the manifest (required: it cannot be undone)\n"
-	"  --untag       remove only REF's tags; the manifest and its other tags stay\n"
-	"                (oci-layout:; a registry must support deleting a tag alone)\n"
-	"  -h, --help    this help\n\n"
-	"Prints the pinned reference of what was deleted (or untagged).\n";
-
-int cmd_delete(cli *c, int argc, char **argv)
+static int cmd_delete(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "untag", no_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int yes = 0, untag = 0, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":yh", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_delete, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
 		case 'y': yes = 1; break;
 		case 'u': untag = 1; break;
-		case 'h': return cli_help(c, delete_help);
-		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1)
+	if (opt < 0)
+		return a.rc;
+	if (a.nargs != 1)
 		return cli_usage_error(c, "delete takes one REF");
-	const char *refstr = argv[optind];
+	const char *refstr = a.args[0];
 	oci_ref *ref = NULL;
 	if (oci_ref_parse(&ref, refstr) < 0)
 		return cli_usage_error(c, "%s", oci_error_last()->message);
@@ -82,3 +63,25 @@ int cmd_delete(cli *c, int argc, char **argv)
 	oci_ref_free(ref);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'y', "yes", 'y', CLI_VALUE_NONE, NULL, NULL, "delete the manifest (required: it cannot be undone)" },
+	{ 'u', "untag", 0, CLI_VALUE_NONE, NULL, NULL, "remove only REF's tags; the manifest and its other tags stay\n(oci-layout:; a registry must support deleting a tag alone)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_delete = {
+	.name = "delete",
+	.run = cmd_delete,
+	.summary = "delete a manifest (every tag naming it), or with --untag only a tag",
+	.usage = "delete REF (--yes | --untag)",
+	.description =
+		"Deletes the manifest REF names: its digest, or the digest its tag resolves to\n"
+		"(resolved first, so what is deleted is what the tag named then). Every tag naming\n"
+		"that digest goes with it. A registry must allow deletes (docker-registry:\n"
+		"REGISTRY_STORAGE_DELETE_ENABLED=true); in an oci-layout: the entries leave\n"
+		"index.json and the blobs stay until a garbage collection.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+	.footer = "Prints the pinned reference of what was deleted (or untagged).\n",
+};
