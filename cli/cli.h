@@ -25,6 +25,8 @@ typedef struct cli {
 	int no_progress;          /* --no-progress */
 	int want_help;            /* --help before the command */
 	int want_version;         /* --version before the command */
+	oci_registry_settings *settings; /* the config's per-registry settings, read at the first registry (owned) */
+	int settings_loaded;
 } cli;
 
 /* The command table (main.c): every command's spec, NULL-terminated. */
@@ -68,6 +70,19 @@ int cli_wants_json(int argc, char **argv);
 /* Parses a reference and opens its target; prints the error and returns
  * non-zero (an exit code) on failure. */
 int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out);
+/* The same with connection options of its own (copy: --src-* and --dest-*):
+ * opts, then the config's settings for the registry in what opts left unset. */
+int cli_open_target_opts(cli *c, const char *refstr, const oci_client_opts *opts, oci_ref **ref_out,
+			 oci_target **t_out);
+/* opts for host: *base with the config's per-registry settings filled in
+ * (the settings are read, and every file they name checked, the first
+ * time: a bad one is a usage error). 0, or the exit code after printing. */
+int cli_client_opts_for(cli *c, oci_client_opts *out, const oci_client_opts *base, const char *host);
+/* Checks that an option naming a file names a readable one (before any
+ * request): 0, or prints the usage error and returns EXIT_USAGE. */
+int cli_check_file(cli *c, const char *option, const char *path);
+/* What is wrong with a file an option names ("no such file", ...), or NULL. */
+const char *cli_file_problem(const char *path);
 /* Prints a JSON object on stdout (compact, one line) and frees it. */
 void cli_print_json(json_t *obj);
 /* Progress callback drawing a bar on stderr (only when c->progress). */
@@ -116,6 +131,7 @@ extern const cli_command cli_cmd_manifest;
 extern const cli_command cli_cmd_inspect;
 extern const cli_command cli_cmd_tag;
 extern const cli_command cli_cmd_copy;
+extern const cli_command cli_cmd_delete;
 extern const cli_command cli_cmd_tags;
 extern const cli_command cli_cmd_diff;
 extern const cli_command cli_cmd_lint;

@@ -105,7 +105,10 @@ static int cmd_login(cli *c, int argc, char **argv)
 		rc = ask ? cli_usage_error(c, "no password was entered") : cli_usage_error(c, "standard input held no password");
 		goto cleanup;
 	}
-	if (oci_credentials_verify(host, user, password, &c->client) < 0) {
+	oci_client_opts opts;
+	if ((rc = cli_client_opts_for(c, &opts, &c->client, host)) != 0)
+		goto cleanup;
+	if (oci_credentials_verify(host, user, password, &opts) < 0) {
 		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, oci_error_last()->message);
 		goto cleanup;
 	}

@@ -153,7 +153,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	oci_target *t = NULL;
 	oci_verifier *verifier = NULL;
 	char *trust = NULL;
-	int once = 0, have_interval = 0;
+	int once = 0, have_interval = 0, have_jitter = 0;
 	long n;
 	int64_t ms;
 	const char *why;
@@ -173,6 +173,21 @@ static int cmd_sync(cli *c, int argc, char **argv)
 			loop.interval_ms = ms;
 			have_interval = 1;
 			break;
+		case 'j': {
+			/* "10" or "10%" */
+			char num[16];
+			snprintf(num, sizeof num, "%s", a.value);
+			size_t len = strlen(num);
+			if (len && num[len - 1] == '%')
+				num[len - 1] = '\0';
+			if (strlen(a.value) >= sizeof num || parse_count(num, &n) || n > 50) {
+				rc = cli_usage_error(c, "--jitter takes a percentage from 0 to 50 (like 10 or 10%%), not '%s'", a.value);
+				goto cleanup;
+			}
+			loop.jitter_percent = n ? (int)n : OCI_SYNC_NO_JITTER;
+			have_jitter = 1;
+			break;
+		}
 		case 'K':
 			if (parse_count(a.value, &n) || n < 1) {
 				rc = cli_usage_error(c, "--keep takes a number of revisions (1 or more), not '%s'", a.value);
@@ -246,6 +261,11 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	}
 	if (once && have_interval) {
 		rc = cli_usage_error(c, "--once and --interval exclude each other");
+		goto cleanup;
+	}
+	if (once && have_jitter) {
+		rc = cli_usage_error(c, "--jitter spreads the loop's waits; it does not apply to --once "
+					  "(a CronJob's schedule decides when that runs)");
 		goto cleanup;
 	}
 	if (once && loop.http_bind) {
@@ -358,6 +378,7 @@ static const cli_option options[] = {
 	{ 'l', "link", 0, CLI_VALUE_TEXT, "NAME", NULL, "the symlink consumers read through (default current)" },
 	{ '1', "once", 0, CLI_VALUE_NONE, NULL, NULL, "one sync, then exit: 0 synced/unchanged, 1 otherwise" },
 	{ 'i', "interval", 0, CLI_VALUE_TEXT, "D", NULL, "loop, syncing every D (default 60s; 30s, 5m, 1h)" },
+	{ 'j', "jitter", 0, CLI_VALUE_TEXT, "PERCENT", NULL, "loop: spread each wait by up to +/-PERCENT of it (0-50,\ndefault 10; 0 = the exact interval), so a fleet started\ntogether does not hit the registry in the same second" },
 	{ 'K', "keep", 0, CLI_VALUE_TEXT, "N", NULL, "revisions kept, the current one included (default 2)" },
 	{ 'k', "verify-key", 0, CLI_VALUE_FILE, "PUB", NULL, "require a signature by this key (repeatable: any one suffices);\nwhen the keys change, the published revision is verified again" },
 	{ 'R', "on-revoked", 0, CLI_VALUE_ENUM, "ACTION", "withdraw keep", "when no trusted key verifies the published revision any more:\nwithdraw (default: remove the link) or keep (serve it); an error either way" },
@@ -393,7 +414,7 @@ const cli_command cli_cmd_sync = {
 		"group gets SIGTERM (SIGKILL after --exec-grace), the link only ever names a complete\n"
 		"revision; result \"interrupted\", exit 143 (130 for Ctrl-C). A first Ctrl-C lets\n"
 		"the sync in hand finish; between syncs a stop exits 0. Loop: SIGHUP syncs now.\n"
-		"After n failures in a row the next try comes after min(interval, 2^n s).\n"
+		"After n failures in a row the next try comes after min(interval, 2^n s) (+/- jitter).\n"
 		"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
 		"errors go to stderr. -o json prints one object per sync.\n",
 };

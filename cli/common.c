@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,7 +172,25 @@ int cli_exit_interrupted(void)
 	return 128 + (cli_stop_signal ? (int)cli_stop_signal : SIGTERM);
 }
 
-int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out)
+int cli_client_opts_for(cli *c, oci_client_opts *out, const oci_client_opts *base, const char *host)
+{
+	if (!c->settings_loaded) {
+		if (oci_registry_settings_load(&c->settings, c->client.registry_config) < 0) {
+			/* a broken setting is found before any request, as a bad option is */
+			const oci_error *e = oci_error_last();
+			fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", e->message);
+			cli_json_error(c, "usage", NULL, e->message);
+			return EXIT_USAGE;
+		}
+		c->settings_loaded = 1;
+	}
+	*out = *base;
+	oci_registry_settings_apply(c->settings, host, out);
+	return 0;
+}
+
+int cli_open_target_opts(cli *c, const char *refstr, const oci_client_opts *opts, oci_ref **ref_out,
+			 oci_target **t_out)
 {
 	oci_ref *ref = NULL;
 	if (oci_ref_parse(&ref, refstr) < 0) {
@@ -180,7 +199,13 @@ int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **
 		cli_json_error(c, "usage", refstr, e->message);
 		return EXIT_USAGE;
 	}
-	if (oci_target_open(t_out, ref, &c->client) < 0) {
+	oci_client_opts o = *opts;
+	int rc = ref->kind == OCI_REF_REGISTRY ? cli_client_opts_for(c, &o, opts, ref->registry) : 0;
+	if (rc) {
+		oci_ref_free(ref);
+		return rc;
+	}
+	if (oci_target_open(t_out, ref, &o) < 0) {
 		oci_ref_free(ref);
 		return cli_fail(c, refstr);
 	}
@@ -189,6 +214,32 @@ int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **
 	else
 		oci_ref_free(ref);
 	return 0;
+}
+
+int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out)
+{
+	return cli_open_target_opts(c, refstr, &c->client, ref_out, t_out);
+}
+
+const char *cli_file_problem(const char *path)
+{
+	static char why[300];
+	struct stat st;
+	if (stat(path, &st) < 0)
+		snprintf(why, sizeof why, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		snprintf(why, sizeof why, "is a directory, not a file");
+	else if (access(path, R_OK) < 0)
+		snprintf(why, sizeof why, "cannot be read: %s", strerror(errno));
+	else
+		return NULL;
+	return why;
+}
+
+int cli_check_file(cli *c, const char *option, const char *path)
+{
+	const char *why = path ? cli_file_problem(path) : NULL;
+	return why ? cli_usage_error(c, "%s %s: %s", option, path, why) : 0;
 }
 
 void cli_print_json(json_t *obj)

@@ -1,9 +1,7 @@
 /* The global options: their spec (shared by the parser, --help and the
  * completions) and what each one sets. Their errors read "ocisync: ...",
  * wherever on the line the option stood: they are not the command's. */
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -106,16 +104,8 @@ int cli_wants_json(int argc, char **argv)
  * CA file is a usage error, not a TLS failure after a connection. */
 static int check_file(cli *c, const char *option, const char *path)
 {
-	struct stat st;
-	if (!path)
-		return 0;
-	if (stat(path, &st) < 0)
-		return cli_global_usage_error(c, "%s %s: %s", option, path, errno == ENOENT ? "no such file" : strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return cli_global_usage_error(c, "%s %s: is a directory, not a file", option, path);
-	if (access(path, R_OK) < 0)
-		return cli_global_usage_error(c, "%s %s: cannot be read: %s", option, path, strerror(errno));
-	return 0;
+	const char *why = path ? cli_file_problem(path) : NULL;
+	return why ? cli_global_usage_error(c, "%s %s: %s", option, path, why) : 0;
 }
 
 int cli_globals_check(cli *c)

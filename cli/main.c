@@ -14,6 +14,7 @@ const cli_command *const cli_commands[] = {
 	&cli_cmd_inspect,
 	&cli_cmd_tag,
 	&cli_cmd_copy,
+	&cli_cmd_delete,
 	&cli_cmd_tags,
 	&cli_cmd_diff,
 	&cli_cmd_lint,
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
 	c.json = cli_wants_json(argc, argv);
 	/* every way out passes here: the -o json error object, once */
 	int rc = cli_json_finish(&c, run(&c, argc, argv));
+	oci_registry_settings_free(c.settings);
 	/* The process-wide caches (registry tokens, wiped) go before exit, so
 	 * a leak checker sees none and no token outlives its use in memory. */
 	oci_shutdown();

@@ -42,7 +42,8 @@ check_bash() { # WITH: the lines every bash completes alike
 		"ocisync pu" "ocisync push --sig" "ocisync push --profile " "ocisync -o " "ocisync -qo " \
 		"ocisync verify --key k" "ocisync sync --root s" "ocisync completion " "ocisync push x s" \
 		"ocisync help ver" "ocisync sign --signature-format=" "ocisync --ver" "ocisync tag " \
-		"ocisync push -- --x s") || fail "bash completion (bash-completion $with): $out"
+		"ocisync push -- --x s" "ocisync d" "ocisync copy --src-c" "ocisync sync --jit" "ocisync delete --" \
+		) || fail "bash completion (bash-completion $with): $out"
 	assert_contains "$out" "complete -F _ocisync ocisync"
 	assert_contains "$out" "ocisync pu => pull push"
 	assert_contains "$out" "ocisync push --sig => --sign-key --signature-format"
@@ -58,6 +59,11 @@ check_bash() { # WITH: the lines every bash completes alike
 	assert_contains "$out" "ocisync --ver => --verbose --version"
 	assert_contains "$out" "ocisync tag  => oci-layout:"
 	assert_contains "$out" "ocisync push -- --x s => store stuff"
+	# commands and options merged in with the issue-9 work (delete, copy's sides, sync --jitter)
+	assert_contains "$out" "ocisync d => delete diff discover"
+	assert_contains "$out" "ocisync copy --src-c => --src-ca-file --src-cert-file"
+	assert_contains "$out" "ocisync sync --jit => --jitter"
+	assert_contains "$out" "ocisync delete -- => --ca-file --cert-file --help --insecure --key-file --min-speed --no-progress --output --plain-http --quiet --registry-config --timeout --untag --verbose --version --yes"
 	printf '%s\n' "$out"
 }
 step "bash, with bash-completion loaded"

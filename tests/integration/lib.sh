@@ -108,7 +108,8 @@ wait_port() {
 # start_registry NAME [EXTRA_YAML]: a docker-registry on a free loopback
 # port, storage under $WORK/NAME. Sets REG (host:port), REG_PORT,
 # REG_LOG (its access log), REG_PID. EXTRA_YAML is appended under the
-# top level (auth:, and an `http:` block is written for you; TLS via
+# top level (auth:, and an `http:` block is written for you; REG_DELETE=false
+# disables deletes, as the registry ships; TLS via
 # REG_TLS_CERT/REG_TLS_KEY/REG_TLS_CLIENTCA variables when set).
 start_registry() {
 	local name=${1:-registry} extra=${2:-}
@@ -127,7 +128,7 @@ start_registry() {
 		echo "  filesystem:"
 		echo "    rootdirectory: $dir/data"
 		echo "  delete:"
-		echo "    enabled: true"
+		echo "    enabled: ${REG_DELETE:-true}"
 		echo "http:"
 		echo "  addr: 127.0.0.1:$REG_PORT"
 		echo "  secret: ocisync-test-secret"
@@ -146,6 +147,22 @@ start_registry() {
 	REG_PID=$!
 	_pids+=("$REG_PID")
 	wait_port "$REG_PORT"
+}
+
+# stop_and_wait PID SIGNAL WHAT BOUND_MS: sends SIGNAL to PID (a child) and
+# waits for it; STOP_RC (its exit status) and STOP_MS (how long it took,
+# printed). Fails past BOUND_MS: a generous bound, not a benchmark.
+stop_and_wait() {
+	local pid=$1 sig=$2 what=$3 bound=$4 t0
+	t0=$(date +%s%N)
+	kill -"$sig" "$pid"
+	set +e
+	wait "$pid"
+	STOP_RC=$?
+	set -e
+	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "$what: stopped $STOP_MS ms after SIG$sig (exit $STOP_RC)" >&2
+	[ "$STOP_MS" -lt "$bound" ] || fail "$what took $STOP_MS ms to stop after SIG$sig"
 }
 
 # Counts requests the registry logged (access log lines) matching a pattern.

@@ -39,18 +39,7 @@ wait_log() {
 	fail "never saw '$1' in $2"
 }
 # stop_bg SIGNAL WHAT: sends SIGNAL, waits; STOP_RC, STOP_MS.
-stop_bg() {
-	local t0
-	t0=$(date +%s%N)
-	kill -"$1" "$BG_PID"
-	set +e
-	wait "$BG_PID"
-	STOP_RC=$?
-	set -e
-	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "$2: stopped $STOP_MS ms after SIG$1 (exit $STOP_RC)" >&2
-	[ "$STOP_MS" -lt "$BOUND_MS" ] || fail "$2 took $STOP_MS ms to stop after SIG$1"
-}
+stop_bg() { stop_and_wait "$BG_PID" "$1" "$2" "$BOUND_MS"; }
 ours() { find "$TMPDIR" "$WORK/dl" \( -name '*ocisync*' -o -name '*.tmp*' \) 2>/dev/null | sort; }
 
 step "pull: SIGTERM mid-download (a dripping registry) aborts the transfer, exit 143, nothing written"

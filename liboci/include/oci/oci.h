@@ -9,6 +9,7 @@
 #include "oci/manifest.h"
 #include "oci/target.h"
 #include "oci/credentials.h"
+#include "oci/registries.h"
 #include "oci/bundle.h"
 #include "oci/lint.h"
 #include "oci/extract.h"

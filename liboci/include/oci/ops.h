@@ -119,6 +119,20 @@ OCI_EXTERN int oci_resolve_ref(char digest[OCI_DIGEST_SIZE], char **media_type, 
  * OCI_COPY_ALLOW_UNSIGNED. */
 OCI_EXTERN int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst, int flags);
 
+/* oci_delete flags. */
+#define OCI_DELETE_UNTAG 1 /* remove only the reference's tags; the manifest stays */
+
+/* Deletes what the target's reference names. Without OCI_DELETE_UNTAG: the
+ * manifest its digest names, or the digest its (first) tag resolves to --
+ * every tag naming that digest goes with it. With OCI_DELETE_UNTAG: only
+ * its tags (one or more; a reference without a tag is OCI_EINVALID); a
+ * registry that cannot delete a tag alone is OCI_EUNSUPPORTED before any
+ * tag is gone only for the first. digest_out receives the manifest's digest.
+ * oci-layout: entries leave index.json under its lock; the blobs stay
+ * until a garbage collection. OCI_EUNSUPPORTED when the registry does not
+ * allow deletes (405), OCI_ENOTFOUND when absent. */
+OCI_EXTERN int oci_delete(char digest_out[OCI_DIGEST_SIZE], oci_target *t, int flags);
+
 /* Adds tags pointing at the reference's digest. */
 OCI_EXTERN int oci_tag_add(char digest_out[OCI_DIGEST_SIZE], oci_target *t, const oci_strlist *new_tags);
 

@@ -127,6 +127,9 @@ OCI_EXTERN int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync
  * After a failure the next step comes sooner, then later: after n failures
  * in a row the wait is min(interval, 2^n seconds) (2 s, 4 s, 8 s, …), so a
  * blip is retried quickly and a lasting outage costs one try per interval.
+ * Every wait (interval or back-off) is spread by ±jitter_percent of itself
+ * (default 10%), so a fleet of loops started together does not hit the
+ * registry in the same second; the first step runs at once.
  * With max_failures > 0, returns OCI_ERROR after that many failures in a
  * row (the message says so). OCI_ELOCKED from the first step ends the loop
  * at once. */
@@ -139,7 +142,12 @@ typedef struct oci_sync_loop_opts {
 	/* Serve /metrics, /healthz and /readyz over HTTP on this address while
 	 * the loop runs (oci_sync_parse_bind); NULL = no server. */
 	const char *http_bind;
+	/* The spread of each wait, in percent of it (1..50); 0 = 10,
+	 * OCI_SYNC_NO_JITTER = none (the exact interval). */
+	int jitter_percent;
 } oci_sync_loop_opts;
+#define OCI_SYNC_NO_JITTER (-1)
+#define OCI_SYNC_DEFAULT_JITTER 10
 #define OCI_SYNC_LOOP_OPTS_INIT { 0 }
 
 OCI_EXTERN int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);

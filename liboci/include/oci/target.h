@@ -80,6 +80,14 @@ OCI_EXTERN int oci_target_manifest_put(oci_target *t, const char *tag, const cha
 /* Points tag at an existing manifest (the registry re-PUTs the bytes; no blob moves). */
 OCI_EXTERN int oci_target_tag(oci_target *t, const char *digest, const char *tag);
 
+/* Deletes the manifest a digest names, with every tag naming it (a registry:
+ * DELETE /v2/<name>/manifests/<digest>; an oci-layout: its index entries,
+ * the blobs are left for a garbage collection), or, given a tag, only that
+ * tag (a registry that cannot delete tags alone answers OCI_EUNSUPPORTED).
+ * OCI_ENOTFOUND when absent; OCI_EUNSUPPORTED when deletes are disabled
+ * (405). */
+OCI_EXTERN int oci_target_manifest_delete(oci_target *t, const char *tag_or_digest);
+
 /* 1 present, 0 absent, negative on error. */
 OCI_EXTERN int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size);
 

@@ -3,6 +3,7 @@
 #include "oci/ops.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "target_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,20 @@ static int policy_gate(oci_push_result *out, oci_kvlist *ann, oci_lint *lint, co
 	    (rc = oci_kvlist_set(ann, OCI_ANNOTATION_POLICY_FINDINGS, counts)) < 0)
 		return rc;
 	return 0;
+}
+
+/* The packer's output, with the caller's stop flag checked at every block:
+ * packing a large tree is long local work no transfer callback watches. */
+struct stoppable_sink {
+	struct oci_fd_sink *fd;
+	const oci_target *t;
+};
+
+static int stoppable_sink_write(void *ctx, const void *buf, size_t len)
+{
+	struct stoppable_sink *s = ctx;
+	int rc = oci_target_interrupted(s->t, "packing");
+	return rc < 0 ? rc : oci_fd_sink_write(s->fd, buf, len);
 }
 
 void oci_push_result_dispose(oci_push_result *r)
@@ -80,7 +95,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	popts.max_size = opts->max_size;
 	popts.refuse_empty = !opts->allow_empty;
 	struct oci_fd_sink sink = { fd, tmp };
-	if ((rc = oci_bundle_pack(&out->layer, path, &popts, oci_fd_sink_write, &sink)) < 0)
+	struct stoppable_sink stoppable = { &sink, t };
+	if ((rc = oci_bundle_pack(&out->layer, path, &popts, stoppable_sink_write, &stoppable)) < 0)
 		goto cleanup;
 	/* kept open: an anonymous file lives as long as its descriptor */
 	if ((rc = policy_gate(out, &annotations, lint, opts)) < 0)

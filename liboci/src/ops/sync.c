@@ -719,6 +719,7 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 			if (backoff < wait)
 				wait = backoff;
 		}
+		wait = sync_jitter(wait, loop->jitter_percent ? loop->jitter_percent : OCI_SYNC_DEFAULT_JITTER, NULL, NULL);
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		wait_until((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + wait, loop);

@@ -19,6 +19,11 @@ void sync_format_time(char out[40], double t);
 /* Parses an RFC 3339 timestamp ("...Z" or "...+01:00", optional fraction);
  * 0 and *out set, or -1. */
 int sync_parse_time(double *out, const char *s);
+/* A wait spread by up to ±percent (0..50) of itself, so a fleet started
+ * together does not hit the registry in the same second: wait + an offset
+ * uniform in [-span, +span], span = wait * percent / 100, drawn from
+ * rand_fn (NULL: the kernel's getrandom). Never less than 1 ms. */
+int64_t sync_jitter(int64_t wait_ms, int percent, uint64_t (*rand_fn)(void *ctx), void *ctx);
 /* 1 when s is exactly 64 lowercase hex digits. */
 int sync_is_hex(const char *s, size_t len);
 

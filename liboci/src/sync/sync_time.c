@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 double sync_now(void)
@@ -12,6 +13,32 @@ double sync_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t kernel_random(void *ctx)
+{
+	(void)ctx;
+	uint64_t v = 0;
+	/* a few bytes from the urandom pool: never blocks once booted; on an
+	 * error the wait is merely not spread */
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
+		v = 0;
+	return v;
+}
+
+int64_t sync_jitter(int64_t wait_ms, int percent, uint64_t (*rand_fn)(void *ctx), void *ctx)
+{
+	if (percent <= 0 || wait_ms <= 0)
+		return wait_ms;
+	if (percent > 50)
+		percent = 50;
+	int64_t span = wait_ms / 100 * percent + wait_ms % 100 * percent / 100; /* no overflow for long waits */
+	if (span == 0)
+		return wait_ms;
+	uint64_t r = (rand_fn ? rand_fn : kernel_random)(ctx);
+	int64_t offset = (int64_t)(r % (uint64_t)(2 * span + 1)) - span;
+	int64_t w = wait_ms + offset;
+	return w > 0 ? w : 1;
 }
 
 void sync_format_time(char out[40], double t)

@@ -200,23 +200,25 @@ static int lock_layout(layout *l, const oci_client_opts *o)
 	return fd;
 }
 
+/* An index entry names a tag (its ref.name) or a digest. */
+static int find_entry_match(const json_t *e, const char *tag_or_digest)
+{
+	if (strncmp(tag_or_digest, "sha256:", 7) == 0) {
+		const char *d = json_string_value(json_object_get(e, "digest"));
+		return d && !strcmp(d, tag_or_digest);
+	}
+	const char *n = json_string_value(json_object_get(json_object_get(e, "annotations"), REF_NAME));
+	return n && !strcmp(n, tag_or_digest);
+}
+
 /* The index entry for a tag (or digest), or NULL. */
 static json_t *find_entry(json_t *index, const char *tag_or_digest)
 {
-	int by_digest = strncmp(tag_or_digest, "sha256:", 7) == 0;
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(index, "manifests"), i, e) {
-		if (by_digest) {
-			const char *d = json_string_value(json_object_get(e, "digest"));
-			if (d && !strcmp(d, tag_or_digest))
-				return e;
-		} else {
-			const char *n = json_string_value(json_object_get(json_object_get(e, "annotations"), REF_NAME));
-			if (n && !strcmp(n, tag_or_digest))
-				return e;
-		}
-	}
+	json_array_foreach(json_object_get(index, "manifests"), i, e)
+		if (find_entry_match(e, tag_or_digest))
+			return e;
 	return NULL;
 }
 
@@ -353,6 +355,9 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 		goto cleanup;
 	}
 	for (;;) {
+		/* a long local copy stops on a signal as a transfer does */
+		if ((rc = oci_target_interrupted(t, "oci-layout: writing a blob")) < 0)
+			break;
 		ssize_t n = src(ctx, buf, 1 << 16);
 		if (n < 0) {
 			rc = (int)n;
@@ -510,6 +515,44 @@ static int layout_tag(oci_target *t, const char *digest, const char *tag)
 	return rc;
 }
 
+/* Removes the index entries a digest (all of them) or a tag names, under
+ * the index lock. The blobs stay: another manifest may share them, and a
+ * garbage collection is what removes unreferenced ones. */
+static int layout_manifest_delete(oci_target *t, const char *ref)
+{
+	layout *l = L(t);
+	struct stat st;
+	if (stat(l->dir, &st) < 0) /* nothing to delete; no lock file made */
+		return oci_error_set(OCI_ENOTFOUND, "oci-layout:%s: '%s' not found (no layout there)", l->dir, ref);
+	int lock = lock_layout(l, &t->opts);
+	if (lock < 0)
+		return lock;
+	json_t *index = NULL;
+	int missing = 0, removed = 0;
+	int rc = load_index(&index, l, &missing);
+	if (rc == 0) {
+		json_t *manifests = json_object_get(index, "manifests");
+		size_t i = 0;
+		while (i < json_array_size(manifests)) {
+			json_t *e = json_array_get(manifests, i);
+			if (find_entry_match(e, ref)) {
+				json_array_remove(manifests, i);
+				removed++;
+			} else {
+				i++;
+			}
+		}
+		if (!removed)
+			rc = oci_error_set(OCI_ENOTFOUND, "oci-layout:%s: %s '%s' not found%s", l->dir,
+					   strncmp(ref, "sha256:", 7) ? "tag" : "manifest", ref, missing ? " (no layout there)" : "");
+		else
+			rc = save_index(l, index);
+	}
+	json_decref(index);
+	close(lock);
+	return rc;
+}
+
 static int layout_blob_exists(oci_target *t, const char *digest, int64_t *size)
 {
 	char *p = blob_path(L(t), digest);
@@ -546,6 +589,8 @@ static int layout_blob_get(oci_target *t, const char *digest, int64_t size, oci_
 	}
 	struct oci_fd_sink src = { fd, p };
 	for (;;) {
+		if ((rc = oci_target_interrupted(t, "oci-layout: reading a blob")) < 0)
+			goto cleanup;
 		ssize_t n = oci_fd_source_read(&src, buf, 1 << 16);
 		if (n < 0) {
 			rc = (int)n;
@@ -626,6 +671,7 @@ static const oci_target_ops layout_ops = {
 	.tags = layout_tags,
 	.free = layout_free,
 	.locked = layout_locked,
+	.manifest_delete = layout_manifest_delete,
 };
 
 int oci_layout_open(oci_target *t)

@@ -261,6 +261,39 @@ cleanup:
 	return rc;
 }
 
+/* DELETE /v2/<name>/manifests/<reference> (distribution-spec "Deleting
+ * Manifests"). Registries answer 405 when deletes are disabled (distribution:
+ * storage.delete.enabled false, the default) and, for a tag, 400/405 or a
+ * DIGEST_INVALID error when they delete by digest only. */
+static int reg_manifest_delete(oci_target *t, const char *ref)
+{
+	struct registry *r = R(t);
+	oci_http_resp resp = OCI_HTTP_RESP_INIT;
+	char *url = NULL, *scope = NULL, what[400];
+	int rc;
+	what_manifest(what, sizeof what, t, ref);
+	/* distribution asks for the "delete" action (token auth) */
+	if (asprintf(&url, "%s/manifests/%s", r->repo_url, ref) < 0 ||
+	    asprintf(&scope, "repository:%s:delete", t->ref->repository) < 0) {
+		rc = OCI_ENOMEM_SET();
+		goto cleanup;
+	}
+	oci_http_req req = { .method = "DELETE", .url = url, .scope = scope, .what = what };
+	rc = oci_http_do(&resp, r->http, &req);
+	if (rc < 0 && resp.status == 405 && is_digest(ref))
+		rc = oci_error_set(OCI_EUNSUPPORTED, "registry %s: the registry does not allow deletes (405 Method Not Allowed; "
+				   "docker-registry: set REGISTRY_STORAGE_DELETE_ENABLED=true)", t->ref->registry);
+	else if (rc < 0 && !is_digest(ref) && (resp.status == 400 || resp.status == 405))
+		rc = oci_error_set(OCI_EUNSUPPORTED, "registry %s: the registry does not delete a tag alone (%ld): delete the "
+				   "manifest by digest (every tag naming it goes too), or point the tag elsewhere",
+				   t->ref->registry, resp.status);
+cleanup:
+	oci_http_resp_dispose(&resp);
+	free(url);
+	free(scope);
+	return rc;
+}
+
 /* ---- blobs: reading ---- */
 
 static int reg_blob_exists(oci_target *t, const char *digest, int64_t *size)
@@ -985,6 +1018,7 @@ static const oci_target_ops registry_ops = {
 	.free = reg_free,
 	.referrers = reg_referrers,
 	.subject_acked = reg_subject_acked,
+	.manifest_delete = reg_manifest_delete,
 	.manifest_put_if = reg_manifest_put_if,
 };
 

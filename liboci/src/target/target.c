@@ -147,6 +147,23 @@ int oci_target_tag(oci_target *t, const char *digest, const char *tag)
 	return rc;
 }
 
+int oci_target_interrupted(const oci_target *t, const char *what)
+{
+	if (!t->opts.cancel || !*t->opts.cancel)
+		return 0;
+	return oci_error_set(OCI_EINTERRUPTED, "%s: interrupted (a signal to stop); nothing was published", what);
+}
+
+int oci_target_manifest_delete(oci_target *t, const char *tag_or_digest)
+{
+	int rc = strncmp(tag_or_digest, "sha256:", 7) == 0 ? oci_digest_validate(tag_or_digest) : oci_tag_validate(tag_or_digest);
+	if (rc < 0)
+		return rc;
+	if (!t->ops->manifest_delete)
+		return oci_error_set(OCI_EUNSUPPORTED, "%s targets cannot delete manifests", t->ops->kind);
+	return t->ops->manifest_delete(t, tag_or_digest);
+}
+
 int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size)
 {
 	int rc = oci_digest_validate(digest);

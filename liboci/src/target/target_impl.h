@@ -43,6 +43,10 @@ typedef struct oci_target_ops {
 	 * ignores the condition, stores unconditionally. NULL: manifest_put. */
 	int (*manifest_put_if)(oci_target *t, const char *tag, const char *media_type, const void *data, size_t len,
 			       const char *read_digest);
+	/* Deletes a manifest by digest (every tag naming it goes with it), or
+	 * only a tag. OCI_ENOTFOUND when absent, OCI_EUNSUPPORTED when the
+	 * target does not allow it. NULL: OCI_EUNSUPPORTED. */
+	int (*manifest_delete)(oci_target *t, const char *tag_or_digest);
 } oci_target_ops;
 
 struct oci_target {
@@ -51,6 +55,11 @@ struct oci_target {
 	oci_client_opts opts;      /* copied; strings borrowed from the caller */
 	void *impl;                /* the implementation's state */
 };
+
+/* The caller's stop flag (opts.cancel) for local work -- a layout's blob
+ * copies, push's packing -- that no libcurl callback watches: 0, or
+ * OCI_EINTERRUPTED with "<what>: interrupted ..." once it is set. */
+int oci_target_interrupted(const oci_target *t, const char *what);
 
 /* Implementations. */
 int oci_layout_open(oci_target *t);    /* fills t->ops and t->impl */
