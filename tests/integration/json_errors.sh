@@ -15,7 +15,7 @@ DIG=$(make_oci_image "$L" app)
 mkdir -p tree
 make_manifests tree
 NONE="oci-layout:$WORK/none"
-DEAD=$(free_port) # nothing listens there
+dead_port; DEAD=$DEAD_PORT # nothing listens there
 
 # check CODE ERRCODE args...: text and json runs exit CODE with the same
 # stderr; the json run's stdout is exactly one object with .error.code = ERRCODE.

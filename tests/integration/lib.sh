@@ -93,6 +93,23 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# dead_port: sets DEAD_PORT to a loopback port that refuses connections for
+# the whole test. A port free_port found free may be taken by another test's
+# registry a few seconds later (json_errors once reached a live one); a socket
+# bound without listen() keeps the port ours and still refuses. A variable,
+# not $(...), so the holder stays this shell's child and is cleaned up.
+dead_port() {
+	local fifo="$WORK/.dead-port.$RANDOM"
+	mkfifo "$fifo"
+	/usr/bin/python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0))
+print(s.getsockname()[1], flush=True); sys.stdout.close()
+time.sleep(86400)' >"$fifo" &
+	_pids+=("$!")
+	read -r DEAD_PORT <"$fifo"
+	rm -f "$fifo"
+}
+
 # Waits until a TCP port accepts connections (10 s).
 wait_port() {
 	local port=$1 i

@@ -25,7 +25,7 @@ SERVER_CERT=$d/misnamed.crt SERVER_KEY=$d/misnamed.key start_registry_tls misnam
 MISNAMED=$REG
 make_oci_image "$WORK/img" v1 >/dev/null
 skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/img:v1" "docker://$GOOD/team/app:v1"
-DEAD=$(free_port) # a closed loopback port: the dead proxy
+dead_port; DEAD=$DEAD_PORT # a closed loopback port: the dead proxy
 
 step "HTTPS to a plain-HTTP registry: --plain-http, no client certificate"
 for opt in "--ca-file $CA_CERT" --insecure; do
