@@ -109,7 +109,7 @@ int cmd_login(cli *c, int argc, char **argv)
 		return cli_usage_error(c, "standard input held no password");
 	}
 	if (oci_credentials_verify(host, user, password, &c->client) < 0) {
-		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, oci_error_last()->message);
+		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, cli_last_error());
 		goto cleanup;
 	}
 	if (oci_credentials_store(&where, host, user, password, c->client.registry_config) < 0) {

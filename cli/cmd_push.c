@@ -54,7 +54,7 @@ static void print_issue(void *ctx, const char *path, const char *why)
  * before anything is pushed. */
 static int flux_check(cli *c, const char *path, const oci_strlist *ignore, int strict)
 {
-	oci_pack_opts po = OCI_PACK_OPTS_INIT;
+	oci_pack_opts po; oci_pack_opts_init(&po);
 	po.ignore = ignore;
 	issue_ctx ic = { c, strict };
 	size_t n = 0;
@@ -91,7 +91,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	oci_push_opts opts = OCI_PUSH_OPTS_INIT;
+	oci_push_opts opts; oci_push_opts_init(&opts);
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_strlist ignore = OCI_STRLIST_INIT;
 	const char *sign_key = NULL, *policy_file = NULL;

@@ -235,9 +235,10 @@ static int parse_globals(cli *c, int argc, char **argv, int *want_help, int *wan
 	return out;
 }
 
-static void log_line(void *ctx, const char *line)
+static void log_line(void *ctx, oci_log_level level, const char *line)
 {
 	(void)ctx;
+	(void)level;
 	fprintf(stderr, "ocisync: %s\n", line);
 }
 
@@ -247,11 +248,11 @@ static int run(cli *c, int argc, char **argv)
 	argc = parse_globals(c, argc, argv, &want_help, &want_version);
 	if (argc < 0)
 		return EXIT_USAGE;
-	c->client.log_fn = log_line;
-	c->client.cb_ctx = c;
+	c->client.callbacks.log = log_line;
+	c->client.callbacks.payload = c;
 	c->client.user_agent = "ocisync/" OCI_VERSION_STRING;
 	if (c->progress)
-		c->client.progress_fn = cli_progress;
+		c->client.callbacks.progress = cli_progress;
 	oci_init();
 
 	if (argc < 2) {
@@ -293,6 +294,7 @@ int main(int argc, char **argv)
 {
 	cli c;
 	memset(&c, 0, sizeof c);
+	oci_client_opts_init(&c.client);
 	c.prog = "ocisync";
 	c.json = wants_json(argc, argv);
 	/* every way out passes here: the -o json error object, once */

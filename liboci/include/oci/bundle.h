@@ -22,7 +22,10 @@ typedef enum oci_pack_file_event {
 } oci_pack_file_event;
 typedef int (*oci_pack_file_fn)(void *ctx, const char *rel, oci_pack_file_event ev, const void *data, size_t len);
 
+/* Initialise with oci_pack_opts_init. */
+#define OCI_PACK_OPTS_VERSION 1
 typedef struct oci_pack_opts {
+	int version;               /* OCI_PACK_OPTS_VERSION */
 	const oci_strlist *ignore; /* gitignore-style patterns, may be NULL */
 	int gzip_level;            /* 0 = default (6) */
 	oci_pack_file_fn file_fn;  /* may be NULL */
@@ -36,7 +39,12 @@ typedef struct oci_pack_opts {
 	 * symlink: an empty directory, or everything ignored. */
 	int refuse_empty;
 } oci_pack_opts;
-#define OCI_PACK_OPTS_INIT { NULL, 0, NULL, NULL, 0, 0 }
+
+/* Sets *opts to the defaults (all zero: no extra ignore patterns, gzip
+ * level 6, default limits, an empty tree allowed) and opts->version to
+ * OCI_PACK_OPTS_VERSION. Returns 0, or OCI_EINVALID when opts is NULL.
+ * Thread-safe. */
+OCI_EXTERN int oci_pack_opts_init(oci_pack_opts *opts);
 
 typedef struct oci_pack_result {
 	char digest[OCI_DIGEST_SIZE];  /* sha256 of the gzip stream (the layer) */

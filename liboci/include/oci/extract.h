@@ -17,7 +17,10 @@ extern "C" {
 #define OCI_ANN_MAX_ENTRIES "io.ocisync.limits.max-entries"
 #define OCI_ANN_MAX_SIZE "io.ocisync.limits.max-size"
 
+/* Initialise with oci_extract_opts_init. */
+#define OCI_EXTRACT_OPTS_VERSION 1
 typedef struct oci_extract_opts {
+	int version;               /* OCI_EXTRACT_OPTS_VERSION */
 	int64_t max_size;          /* extracted bytes; 0 = OCI_DEFAULT_MAX_SIZE */
 	int64_t max_entries;       /* 0 = OCI_DEFAULT_MAX_ENTRIES */
 	const char *subpath;       /* only this folder of the archive, re-rooted; NULL = all */
@@ -31,7 +34,11 @@ typedef struct oci_extract_opts {
 	 * (one line per regular file: "<hex sha256> <octal mode> <path>", sorted). */
 	const char *index_out;
 } oci_extract_opts;
-#define OCI_EXTRACT_OPTS_INIT { 0 }
+
+/* Sets *opts to the defaults (all zero: default limits, the whole archive,
+ * no reuse, no index) and opts->version to OCI_EXTRACT_OPTS_VERSION.
+ * Returns 0, or OCI_EINVALID when opts is NULL. Thread-safe. */
+OCI_EXTERN int oci_extract_opts_init(oci_extract_opts *opts);
 
 typedef struct oci_extract_stats {
 	int64_t bytes;             /* bytes of file content extracted */

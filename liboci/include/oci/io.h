@@ -18,10 +18,6 @@ typedef int (*oci_write_fn)(void *ctx, const void *buf, size_t len);
  * negative oci_error_code. */
 typedef ssize_t (*oci_read_fn)(void *ctx, void *buf, size_t len);
 
-/* Progress of one transfer: what is moving (a digest or a name), bytes so
- * far and the total (-1 when unknown). The library calls it; the CLI draws. */
-typedef void (*oci_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
-
 /* A growable byte buffer (owned by whoever holds it; free with oci_buf_dispose). */
 typedef struct oci_buf {
 	char *data;   /* always NUL-terminated when non-NULL */

@@ -40,6 +40,11 @@ OCI_EXTERN int oci_sign_digest(oci_target *t, const char *digest, const oci_key 
 OCI_EXTERN int oci_sign_digest_ex(int *added, oci_target *t, const char *digest, const oci_key *key,
 		       const oci_kvlist *annotations);
 
+/* The cosign signature tag for a digest: "sha256-<hex>.sig". *out: caller
+ * frees with free(). Returns 0, or OCI_EINVALID for a malformed digest.
+ * Thread-safe. */
+OCI_EXTERN int oci_signature_tag(char **out, const char *digest);
+
 /* Verification against a set of trusted public keys (never a key found in
  * the artifact) and required annotations. */
 typedef struct oci_verifier oci_verifier;
@@ -70,7 +75,7 @@ typedef struct oci_verify_attempt {
 	const char *reason; /* why it was refused; NULL when it verified */
 } oci_verify_attempt;
 OCI_EXTERN size_t oci_verifier_attempts(const oci_verify_attempt **out, const oci_verifier *v);
-/* oci_verifier_verify as an oci_verify_fn (ops.h) for pull and sync. */
+/* oci_verifier_verify as an oci_verify_fn (pull.h) for pull and sync. */
 OCI_EXTERN int oci_verifier_check(void *ctx, oci_target *t, const char *digest);
 /* The set of trusted keys as text: the sha256 of each public key's DER
  * SubjectPublicKeyInfo, sorted and joined by ",". It changes when a key is

@@ -5,6 +5,7 @@
 #define OCI_TARGET_H
 #include <signal.h>
 #include "oci/common.h"
+#include "oci/callbacks.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/digest.h"
@@ -17,18 +18,19 @@ extern "C" {
 
 typedef struct oci_target oci_target;
 
-/* Connection options for registries (ignored by layouts). */
+/* Connection options for registries (ignored by layouts); the callbacks
+ * apply to both. Initialise with oci_client_opts_init. */
+#define OCI_CLIENT_OPTS_VERSION 1
 typedef struct oci_client_opts {
+	int version;               /* OCI_CLIENT_OPTS_VERSION */
 	int plain_http;            /* force HTTP */
 	int insecure;              /* HTTPS without certificate checks */
 	const char *ca_file;
 	const char *cert_file;     /* mutual TLS */
 	const char *key_file;
 	const char *registry_config; /* Docker config.json; NULL = default lookup */
-	int verbose;               /* log requests (never credentials) through log_fn */
-	void (*log_fn)(void *ctx, const char *line);
-	oci_progress_fn progress_fn;
-	void *cb_ctx;
+	int verbose;               /* log requests (never credentials) at OCI_LOG_DEBUG */
+	oci_callbacks callbacks;   /* log and progress (a non-zero progress return cancels) */
 	int max_retries;           /* 0 = default */
 	const char *user_agent;
 	/* Every wait bounded. timeout_ms: a deadline for everything done
@@ -47,7 +49,11 @@ typedef struct oci_client_opts {
 	 * (temporaries removed, nothing half written). NULL: never. */
 	volatile sig_atomic_t *cancel;
 } oci_client_opts;
-#define OCI_CLIENT_OPTS_INIT { 0 }
+
+/* Sets *opts to the defaults (all zero: HTTPS, default lookups, no
+ * callbacks) and opts->version to OCI_CLIENT_OPTS_VERSION. Returns 0, or
+ * OCI_EINVALID when opts is NULL. Thread-safe. */
+OCI_EXTERN int oci_client_opts_init(oci_client_opts *opts);
 
 /* Opens the target a reference names (layout directory or registry repository).
  * A layout directory is created on the first write, not here. */

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "challenge.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "oci/credentials.h"
 #include "oci/io.h"
 #include "tls.h"
@@ -73,14 +74,14 @@ static void wipe_free(char *s)
 static void auth_log(oci_auth *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void auth_log(oci_auth *a, const char *fmt, ...)
 {
-	if (!a->opts.verbose || !a->opts.log_fn)
+	if (!a->opts.verbose || !a->opts.callbacks.log)
 		return;
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	a->opts.log_fn(a->opts.cb_ctx, line);
+	a->opts.callbacks.log(a->opts.callbacks.payload, OCI_LOG_DEBUG, line);
 }
 
 static time_t now_seconds(void)
@@ -93,7 +94,7 @@ static time_t now_seconds(void)
 int oci_auth_new(oci_auth **out, const char *api_host, const char *config_host,
 		 const oci_client_opts *opts)
 {
-	static const oci_client_opts defaults = OCI_CLIENT_OPTS_INIT;
+	static const oci_client_opts defaults = { .version = OCI_CLIENT_OPTS_VERSION };
 	*out = NULL;
 	if (!api_host || !*api_host)
 		return oci_error_set(OCI_EINVALID, "auth: empty registry host");
@@ -187,8 +188,8 @@ static int login_hint(oci_auth *a)
 	if (a->creds_error[0])
 		return oci_error_set(OCI_EAUTH, "registry %s requires authentication, and its stored credentials cannot be read: %s",
 				     a->config_host, a->creds_error);
-	return oci_error_set(OCI_EAUTH, "registry %s requires authentication: run 'ocisync login %s'",
-			     a->config_host, a->config_host);
+	oci_error_set(OCI_EAUTH, "registry %s requires authentication", a->config_host);
+	return oci_error_hint_set(OCI_HINT_LOGIN, a->config_host);
 }
 
 /* ---- a small HTTP exchange for token services and /v2/ checks ---- */
@@ -346,7 +347,10 @@ static int network_error(CURLcode cc, const http_exchange *x, const char *what, 
 	char proxy[1024];
 	if (oci_proxy_failure(proxy, sizeof proxy, cc, text, url, host))
 		return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s", what, host, proxy);
-	return oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, text, oci_tls_hint(cc, https, text, opts));
+	oci_hint hint;
+	const char *why = oci_tls_hint(&hint, cc, https, text, opts);
+	oci_error_set(OCI_ENET, "cannot reach %s at %s: %s%s", what, host, text, why);
+	return oci_error_hint_set(hint, NULL);
 }
 
 /* ---- scopes ---- */
@@ -1193,6 +1197,8 @@ int oci_credentials_verify(const char *host, const char *user, const char *secre
 	http_exchange x;
 	int have_x = 0, rc;
 	char *url = NULL, *line = NULL;
+	if ((rc = oci__opts_check(opts, "oci_client_opts", OCI_CLIENT_OPTS_VERSION)) < 0)
+		return rc;
 	oci_credentials_normalize_host(norm, sizeof norm, host);
 	const char *api = strcmp(norm, "docker.io") ? norm : "registry-1.docker.io";
 	rc = oci_auth_new(&a, api, norm, opts);
@@ -1223,7 +1229,8 @@ int oci_credentials_verify(const char *host, const char *user, const char *secre
 			goto cleanup;
 		if (x.status == 400 && !strcmp(oci_http_scheme(api, &a->opts), "http") && x.body.data &&
 		    strstr(x.body.data, "HTTPS server")) {
-			rc = oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", api);
+			oci_error_set(OCI_ENET, "registry %s speaks HTTPS", api);
+			rc = oci_error_hint_set(OCI_HINT_CA_FILE, NULL);
 			goto cleanup;
 		}
 		if (x.status != 401) {

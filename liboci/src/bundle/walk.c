@@ -3,6 +3,7 @@
  * resolved once per directory, not once per file. */
 #include "bundle_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -251,6 +252,8 @@ int oci__walk(const char *path, const oci_pack_opts *opts, oci__walk_fn fn, void
 	char *ignore_file = NULL;
 	walker w = { .root = path, .fn = fn, .ctx = ctx };
 	struct stat st;
+	if ((rc = oci__opts_check(opts, "oci_pack_opts", OCI_PACK_OPTS_VERSION)) < 0)
+		return rc;
 	if (stat(path, &st) < 0)
 		return oci_error_errno("packing %s", path);
 	if (S_ISREG(st.st_mode)) {

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "tls.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -86,20 +87,19 @@ static int cancel_error(const oci_http *h)
 
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
-	if (!h->opts->verbose || !h->opts->log_fn)
+	if (!h->opts->verbose || !h->opts->callbacks.log)
 		return;
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	h->opts->log_fn(h->opts->cb_ctx, line);
+	h->opts->callbacks.log(h->opts->callbacks.payload, OCI_LOG_DEBUG, line);
 }
 
-void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
+int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
 {
-	if (h->opts->progress_fn && what)
-		h->opts->progress_fn(h->opts->cb_ctx, what, done, total);
+	return what ? oci__progress(&h->opts->callbacks, what, done, total) : 0;
 }
 
 int oci_http_max_attempts(const oci_http *h)
@@ -524,7 +524,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		*x->delivered += (int64_t)left;
 		if (req->progress_what && *x->delivered - x->last_progress >= PROGRESS_STEP) {
 			x->last_progress = *x->delivered;
-			oci_http_progress(x->h, req->progress_what, *x->delivered, req->progress_total);
+			if ((x->sink_rc = oci_http_progress(x->h, req->progress_what, *x->delivered, req->progress_total)) < 0)
+				return 0;
 		}
 		return len;
 	}
@@ -567,7 +568,9 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		x->body_read += got;
 		if (x->req->progress_what && (x->body_read - x->last_progress >= PROGRESS_STEP || x->body_read == b->size)) {
 			x->last_progress = x->body_read;
-			oci_http_progress(x->h, x->req->progress_what, x->body_read, x->req->progress_total);
+			if ((x->source_rc = oci_http_progress(x->h, x->req->progress_what, x->body_read,
+							      x->req->progress_total)) < 0)
+				return CURL_READFUNC_ABORT;
 		}
 		return (size_t)got;
 	}
@@ -753,7 +756,7 @@ static int status_error(oci_http *h, const struct xfer *x, const char *url, int 
 		url_hostport(hp, sizeof hp, url);
 	const char *what = x->req->what ? x->req->what : "request";
 	if (st == 400 && http_to_https_server(h, x, url))
-		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", hp);
+		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS", hp), oci_error_hint_set(OCI_HINT_CA_FILE, NULL);
 	char tried[64] = "";
 	if (attempts > 1)
 		snprintf(tried, sizeof tried, "gave up after %d attempts: ", attempts);
@@ -810,31 +813,36 @@ static int curl_error(oci_http *h, const struct xfer *x, CURLcode cc, const char
 	if (strstr(detail, "getpeername") || strstr(detail, "Transport endpoint"))
 		detail = "the server closed the connection";
 	int https = strncasecmp(url, "https:", 6) == 0;
-	const char *hint = oci_tls_hint(cc, https, detail, h->opts);
+	oci_hint hint_code;
+	const char *hint = oci_tls_hint(&hint_code, cc, https, detail, h->opts);
 	char proxy[1024];
 	if (oci_proxy_failure(proxy, sizeof proxy, cc, detail, url, hp))
 		return oci_error_set(OCI_ENET, "%s%s", proxy, tried);
 	if (https && oci_tls_plain_http_answer(cc, detail))
-		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS: pass --plain-http (TLS: %s)", hp,
-				     detail);
+		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS", hp),
+		       oci_error_hint_set(OCI_HINT_PLAIN_HTTP, NULL);
 	if (client_cert_refused(h, x, cc) && !h->opts->cert_file)
 		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server asked for a client certificate "
-				     "and none was given: pass --cert-file and --key-file (%s)", hp, detail);
+				     "and none was given", hp), oci_error_hint_set(OCI_HINT_CLIENT_CERT, NULL);
 	if (client_cert_refused(h, x, cc))
 		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server refused the client certificate "
-				     "of --cert-file %s (%s)", hp, h->opts->cert_file, detail);
+				     "%s (%s)", hp, h->opts->cert_file, detail),
+		       oci_error_hint_set(OCI_HINT_CHECK_CLIENT_CERT, NULL);
 	if (cc == CURLE_COULDNT_CONNECT)
 		return oci_error_set(OCI_ENET, "cannot connect to %s: %s%s", hp,
 				     os_errno ? strerror((int)os_errno) : detail, tried);
 	if (cc == CURLE_COULDNT_RESOLVE_HOST)
 		return oci_error_set(OCI_ENET, "cannot resolve host %s: %s", hp, detail);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint);
+		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint),
+		       oci_error_hint_set(hint_code, NULL);
 	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM || tls_failure(h, x, cc, url))
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint);
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint),
+		       oci_error_hint_set(hint_code, NULL);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return oci_error_set(OCI_ENET, "registry %s: timed out: %s%s", hp, detail, tried);
-	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint);
+	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint),
+	       oci_error_hint_set(hint_code, NULL);
 }
 
 static int retriable_curl(CURLcode cc)
@@ -1181,8 +1189,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			rc = status_error(h, &x, url, attempt, st == 401 && bearer && challenged > 1);
 			goto cleanup;
 		}
-		if (req->progress_what && r.sink)
-			oci_http_progress(h, req->progress_what, delivered, req->progress_total);
+		if (req->progress_what && r.sink &&
+		    (rc = oci_http_progress(h, req->progress_what, delivered, req->progress_total)) < 0)
+			goto cleanup;
 		resp->url = url;
 		url = NULL;
 		rc = 0;

@@ -109,6 +109,6 @@ void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const c
 /* Log a line when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports progress (throttled by the caller's callback). */
-void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total);
+int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total);
 
 #endif

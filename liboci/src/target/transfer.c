@@ -3,6 +3,7 @@
 #include "transfer.h"
 #include "target_impl.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +39,20 @@ struct pool {
 	pthread_mutex_t cb_mu;     /* the caller's callbacks */
 };
 
-static void progress_serialised(void *ctx, const char *what, int64_t done, int64_t total)
+static int progress_serialised(void *payload, const char *what, int64_t done, int64_t total)
 {
-	struct route *r = ctx;
+	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	r->orig->progress_fn(r->orig->cb_ctx, what, done, total);
+	int stop = r->orig->callbacks.progress(r->orig->callbacks.payload, what, done, total);
 	pthread_mutex_unlock(&r->p->cb_mu);
+	return stop;
 }
 
-static void log_serialised(void *ctx, const char *line)
+static void log_serialised(void *payload, oci_log_level level, const char *line)
 {
-	struct route *r = ctx;
+	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	r->orig->log_fn(r->orig->cb_ctx, line);
+	r->orig->callbacks.log(r->orig->callbacks.payload, level, line);
 	pthread_mutex_unlock(&r->p->cb_mu);
 }
 
@@ -59,9 +61,10 @@ static void route_init(struct route *r, struct pool *p, const oci_target *t)
 	r->p = p;
 	r->orig = &t->opts;
 	r->opts = t->opts;
-	r->opts.cb_ctx = r;
-	r->opts.progress_fn = t->opts.progress_fn ? progress_serialised : NULL;
-	r->opts.log_fn = t->opts.log_fn ? log_serialised : NULL;
+	r->opts.callbacks.payload = r;
+	r->opts.callbacks.progress = t->opts.callbacks.progress ? progress_serialised : NULL;
+	r->opts.callbacks.log = t->opts.callbacks.log ? log_serialised : NULL;
+	r->opts.callbacks.event = NULL; /* targets raise none */
 }
 
 static int fd_sink(void *ctx, const void *buf, size_t len)
