@@ -68,7 +68,7 @@ static const char *hint_text(oci_hint hint)
 {
 	switch (hint) {
 	case OCI_HINT_CA_FILE: return ": pass its CA with --ca-file (or use --insecure)";
-	case OCI_HINT_CA_FILE_MISMATCH: return ": check --ca-file";
+	case OCI_HINT_CA_FILE_MISMATCH: return " in --ca-file"; /* "...not signed by the CA" */
 	case OCI_HINT_PLAIN_HTTP: return ": pass --plain-http";
 	case OCI_HINT_CLIENT_CERT: return ": pass --cert-file and --key-file";
 	case OCI_HINT_CHECK_CLIENT_CERT: return ": check --cert-file and --key-file";

@@ -42,7 +42,7 @@ step "a host-name mismatch and an unknown CA are told apart"
 expect_fail 1 "the server's certificate is not issued for this host name: connect by a name it lists" \
 	--ca-file "$CA_CERT" resolve "$MISNAMED/team/app:v1"
 assert_not_contains "$ERR" "not signed by the CA"
-expect_fail 1 "the server's certificate is not signed by the CA given): check --ca-file" --ca-file "$OTHER_CA" resolve "$GOOD/team/app:v1"
+expect_fail 1 "the server's certificate is not signed by the CA in --ca-file" --ca-file "$OTHER_CA" resolve "$GOOD/team/app:v1"
 assert_not_contains "$ERR" "host name"
 ok --ca-file "$CA_CERT" resolve "$GOOD/team/app:v1"
 

@@ -113,21 +113,30 @@ int oci_pull_opts_init(oci_pull_opts *opts)
 	return rc < 0 ? rc : oci_extract_opts_init(&opts->extract);
 }
 
+/* The options and the extraction options inside them. */
+static int check_opts(const oci_pull_opts *opts)
+{
+	int rc = oci__opts_check(opts, "oci_pull_opts", OCI_PULL_OPTS_VERSION);
+	if (rc == 0 && opts)
+		rc = oci__opts_check(&opts->extract, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION);
+	return rc;
+}
+
 int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, const char *dest,
 		    const oci_pull_opts *opts)
 {
 	oci_pull_opts defaults;
 	memset(out, 0, sizeof *out);
-	if (oci__opts_check(opts, "oci_pull_opts", OCI_PULL_OPTS_VERSION) < 0 ||
-	    (opts && oci__opts_check(&opts->extract, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION) < 0))
-		return oci_error_last()->code;
+	int rc = check_opts(opts);
+	if (rc < 0)
+		return rc;
 	if (!opts && oci_pull_opts_init(&defaults) == 0)
 		opts = &defaults;
 	oci_buf mbuf = OCI_BUF_INIT;
 	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
 	char *blob_prefix = NULL, *tmp_prefix = NULL;
 	char *created = NULL; /* the topmost parent directory this pull made */
-	int fd = -1, pfd = -1, rc, published = 0, blob_named = 0;
+	int fd = -1, pfd = -1, published = 0, blob_named = 0;
 	const oci_descriptor *layer;
 
 	if ((rc = oci_digest_validate(digest)) < 0)
@@ -256,7 +265,9 @@ int oci_pull(oci_pull_result *out, oci_target *t, const char *dest, const oci_pu
 {
 	char digest[OCI_DIGEST_SIZE];
 	memset(out, 0, sizeof *out);
-	int rc = oci_resolve_ref(digest, NULL, t);
+	int rc = check_opts(opts);
+	if (rc == 0)
+		rc = oci_resolve_ref(digest, NULL, t);
 	if (rc < 0)
 		return rc;
 	return oci_pull_digest(out, t, digest, dest, opts);

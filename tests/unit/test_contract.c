@@ -1,0 +1,327 @@
+/* The public API's contract (liboci(3), "Conventions"): versioned options
+ * with _init(), a progress callback that cancels, hint codes instead of
+ * flag names in messages, oci_init() once whoever calls it. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oci/oci.h"
+#include "error_internal.h"
+#include "test.h"
+
+static char root[64];
+
+static const char *path_in(const char *rel)
+{
+	static char p[4][256];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof p[i], "%s/%s", root, rel);
+	return p[i];
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	int fd = open(path_in(rel), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write(fd, text, strlen(text)), (long long)strlen(text));
+	close(fd);
+}
+
+static oci_target *open_layout(const char *name, const oci_client_opts *opts)
+{
+	char s[256];
+	snprintf(s, sizeof s, "oci-layout:%s/%s:v1", root, name);
+	oci_ref *r = NULL;
+	oci_target *t = NULL;
+	CHECK_EQ_INT(oci_ref_parse(&r, s), 0);
+	CHECK_EQ_INT(oci_target_open(&t, r, opts), 0);
+	oci_ref_free(r);
+	return t;
+}
+
+/* No library message names a flag of a program: what to do is the hint. */
+#define CHECK_NO_FLAG() CHECK(strstr(oci_error_last()->message, "--") == NULL)
+
+static void test_opts_init(void)
+{
+	oci_pack_opts pack;
+	oci_extract_opts ex;
+	oci_client_opts client;
+	oci_push_opts push;
+	oci_pull_opts pull;
+	oci_sync_opts sync;
+	oci_sync_loop_opts loop;
+	memset(&pull, 0xff, sizeof pull); /* init sets every field, not just version */
+	CHECK_EQ_INT(oci_pack_opts_init(&pack), 0);
+	CHECK_EQ_INT(pack.version, OCI_PACK_OPTS_VERSION);
+	CHECK_EQ_INT(oci_extract_opts_init(&ex), 0);
+	CHECK_EQ_INT(ex.version, OCI_EXTRACT_OPTS_VERSION);
+	CHECK_EQ_INT(oci_client_opts_init(&client), 0);
+	CHECK_EQ_INT(client.version, OCI_CLIENT_OPTS_VERSION);
+	CHECK(client.callbacks.log == NULL && client.callbacks.progress == NULL && client.callbacks.payload == NULL);
+	CHECK_EQ_INT(oci_push_opts_init(&push), 0);
+	CHECK_EQ_INT(push.version, OCI_PUSH_OPTS_VERSION);
+	CHECK_EQ_INT(push.profile, OCI_PROFILE_PORTABLE);
+	CHECK_EQ_INT(oci_pull_opts_init(&pull), 0);
+	CHECK_EQ_INT(pull.version, OCI_PULL_OPTS_VERSION);
+	CHECK_EQ_INT(pull.extract.version, OCI_EXTRACT_OPTS_VERSION);
+	CHECK(pull.verify == NULL && pull.force == 0 && pull.extract.subpath == NULL);
+	CHECK_EQ_INT(oci_sync_opts_init(&sync), 0);
+	CHECK_EQ_INT(sync.version, OCI_SYNC_OPTS_VERSION);
+	CHECK_EQ_INT(oci_sync_loop_opts_init(&loop), 0);
+	CHECK_EQ_INT(loop.version, OCI_SYNC_LOOP_OPTS_VERSION);
+
+	CHECK_EQ_INT(oci_pack_opts_init(NULL), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_pack_opts_init: the options pointer is NULL");
+	CHECK_EQ_INT(oci_extract_opts_init(NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_client_opts_init(NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_push_opts_init(NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_pull_opts_init(NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_sync_opts_init(NULL), OCI_EINVALID);
+	CHECK_EQ_INT(oci_sync_loop_opts_init(NULL), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_sync_loop_opts_init");
+}
+
+/* A struct of another version (or never initialised) is refused on entry,
+ * before anything is read from it or done. */
+static void test_unknown_version_refused(void)
+{
+	oci_client_opts client;
+	oci_client_opts_init(&client);
+	client.version = 99;
+	oci_ref *r = NULL;
+	oci_target *t = NULL;
+	CHECK_EQ_INT(oci_ref_parse(&r, "oci-layout:/nonexistent/store:v1"), 0);
+	CHECK_EQ_INT(oci_target_open(&t, r, &client), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_client_opts has version 99, and this liboci knows version 1 only: "
+			   "initialise it with oci_client_opts_init");
+	CHECK(t == NULL);
+	oci_ref_free(r);
+
+	mkdir(path_in("tree"), 0755);
+	write_file("tree/a.yaml", "a: 1\n");
+	oci_pack_opts pack;
+	memset(&pack, 0, sizeof pack); /* zeroed is not initialised */
+	oci_file_list l = { 0 };
+	CHECK_EQ_INT(oci_bundle_list(&l, path_in("tree"), &pack), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_pack_opts has version 0");
+
+	oci_extract_opts ex;
+	oci_extract_opts_init(&ex);
+	ex.version = 2;
+	oci_extract_stats st;
+	mkdir(path_in("out"), 0755);
+	CHECK_EQ_INT(oci_extract_file(&st, path_in("tree/a.yaml"), path_in("out"), &ex), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_extract_opts has version 2");
+	CHECK_EQ_INT(oci_extract_single_file(&st, path_in("tree/a.yaml"), "a", path_in("out"), &ex), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_extract_opts has version 2");
+
+	oci_target *store = open_layout("store", NULL);
+	oci_push_opts push;
+	oci_push_opts_init(&push);
+	push.version = 0;
+	oci_push_result pr;
+	CHECK_EQ_INT(oci_push(&pr, store, path_in("tree"), &push), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_push_opts has version 0");
+	oci_push_result_dispose(&pr);
+	CHECK_EQ_INT(access(path_in("store"), F_OK), -1); /* nothing written */
+
+	oci_pull_opts pull;
+	oci_pull_opts_init(&pull);
+	pull.extract.version = 7; /* the nested struct is checked too */
+	oci_pull_result res;
+	CHECK_EQ_INT(oci_pull(&res, store, path_in("pulled"), &pull), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_extract_opts has version 7");
+	oci_pull_result_dispose(&res);
+
+	oci_sync_opts sync;
+	oci_sync_opts_init(&sync);
+	sync.root = path_in("root");
+	sync.version = 3;
+	oci_sync_result sr;
+	CHECK_EQ_INT(oci_sync_once(&sr, store, &sync), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_sync_opts has version 3");
+	CHECK_EQ_INT(access(path_in("root"), F_OK), -1);
+	oci_sync_loop_opts loop;
+	oci_sync_loop_opts_init(&loop);
+	loop.version = 0;
+	sync.version = OCI_SYNC_OPTS_VERSION;
+	CHECK_EQ_INT(oci_sync_loop(store, &sync, &loop), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("oci_sync_loop_opts has version 0");
+	oci_target_free(store);
+}
+
+typedef struct progress_stop {
+	int calls;
+	int stop_at;     /* the call that returns non-zero */
+	void *payload_seen;
+} progress_stop;
+
+static int stop_progress(void *payload, const char *what, int64_t done, int64_t total)
+{
+	progress_stop *p = payload;
+	(void)what;
+	(void)done;
+	(void)total;
+	p->payload_seen = payload;
+	return ++p->calls >= p->stop_at;
+}
+
+static int discard(void *ctx, const void *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)ctx += len;
+	return 0;
+}
+
+/* A non-zero return from the progress callback aborts the transfer with
+ * OCI_EINTERRUPTED, uploading (nothing stored) and downloading alike. */
+static void test_progress_cancels(void)
+{
+	enum { SIZE = 300 * 1024 }; /* several of the layout's 64 KiB reads */
+	char *data = malloc(SIZE);
+	CHECK(data != NULL);
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (char)(i * 7);
+	char digest[OCI_DIGEST_SIZE];
+	CHECK_EQ_INT(oci_digest_buf(digest, data, SIZE), 0);
+
+	progress_stop ps = { 0, 2, NULL };
+	oci_client_opts opts;
+	oci_client_opts_init(&opts);
+	opts.callbacks.progress = stop_progress;
+	opts.callbacks.payload = &ps;
+	oci_target *t = open_layout("cancel", &opts);
+	oci_mem_source src = { data, SIZE, 0 };
+	CHECK_EQ_INT(oci_target_blob_put(t, digest, SIZE, oci_mem_source_read, &src), OCI_EINTERRUPTED);
+	CHECK_ERR_CONTAINS("cancelled by the progress callback");
+	CHECK_EQ_INT(ps.calls, 2);
+	CHECK(ps.payload_seen == &ps); /* the one payload comes back */
+	CHECK_EQ_INT(oci_target_blob_exists(t, digest, NULL), 0);
+
+	/* stored once without stopping, then a download stopped */
+	ps.stop_at = 1000;
+	src.off = 0;
+	CHECK_EQ_INT(oci_target_blob_put(t, digest, SIZE, oci_mem_source_read, &src), 0);
+	CHECK_EQ_INT(oci_target_blob_exists(t, digest, NULL), 1);
+	ps.calls = 0;
+	ps.stop_at = 1;
+	size_t got = 0;
+	CHECK_EQ_INT(oci_target_blob_get(t, digest, SIZE, discard, &got), OCI_EINTERRUPTED);
+	CHECK_EQ_INT(ps.calls, 1);
+	CHECK(got < SIZE);
+	oci_target_free(t);
+	free(data);
+}
+
+/* Failures whose remedy is the caller's choice carry a hint code; the
+ * message states the problem and names no flag. */
+static void test_hints(void)
+{
+	oci_error_set(OCI_EIO, "x");
+	oci_error_hint_set(OCI_HINT_FORCE, NULL);
+	const char *subject = "unset";
+	CHECK_EQ_INT(oci_error_hint(&subject), OCI_HINT_FORCE);
+	CHECK(subject == NULL);
+	oci_error_wrap("context");             /* a wrapped error keeps its hint */
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_FORCE);
+	oci_error_set_str(OCI_EIO, "another"); /* a new error has none */
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_NONE);
+	oci_error_set(OCI_EAUTH, "registry r.example requires authentication");
+	oci_error_hint_set(OCI_HINT_LOGIN, "r.example");
+	CHECK_EQ_INT(oci_error_hint(&subject), OCI_HINT_LOGIN);
+	CHECK_STR(subject, "r.example");
+	oci_error_clear();
+	CHECK_EQ_INT(oci_error_hint(&subject), OCI_HINT_NONE);
+	CHECK(subject == NULL);
+
+	/* push: an empty tree */
+	mkdir(path_in("empty"), 0755);
+	oci_target *store = open_layout("hints", NULL);
+	oci_push_result pr;
+	CHECK_EQ_INT(oci_push(&pr, store, path_in("empty"), NULL), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("holds no files (empty, or every file ignored): nothing to push");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_ALLOW_EMPTY);
+	oci_push_result_dispose(&pr);
+
+	/* pull: a destination that is not empty */
+	mkdir(path_in("src"), 0755);
+	write_file("src/a.yaml", "a: 1\n");
+	CHECK_EQ_INT(oci_push(&pr, store, path_in("src"), NULL), 0);
+	oci_push_result_dispose(&pr);
+	mkdir(path_in("dest"), 0755);
+	write_file("dest/old", "x");
+	oci_pull_result res;
+	CHECK_EQ_INT(oci_pull(&res, store, path_in("dest"), NULL), OCI_EEXISTS);
+	CHECK_ERR_CONTAINS("dest is not empty");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_FORCE);
+	oci_pull_result_dispose(&res);
+
+	/* copy with signatures of an unsigned artifact */
+	oci_target *dst = open_layout("hints-copy", NULL);
+	char d[OCI_DIGEST_SIZE];
+	CHECK_EQ_INT(oci_copy(d, store, dst, OCI_COPY_SIGNATURES), OCI_ENOTFOUND);
+	CHECK_ERR_CONTAINS("has no signatures to copy (no cosign .sig tag, no referrers): nothing copied");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_ALLOW_UNSIGNED);
+	oci_target_free(dst);
+	oci_target_free(store);
+
+	/* credentials: no config to be found */
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	char *dc = getenv("DOCKER_CONFIG") ? strdup(getenv("DOCKER_CONFIG")) : NULL;
+	unsetenv("HOME");
+	unsetenv("DOCKER_CONFIG");
+	char *cfg = NULL;
+	CHECK_EQ_INT(oci_credentials_config_path(&cfg, NULL), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("neither DOCKER_CONFIG nor HOME is set");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_REGISTRY_CONFIG);
+	free(cfg);
+	if (home)
+		setenv("HOME", home, 1);
+	if (dc)
+		setenv("DOCKER_CONFIG", dc, 1);
+	free(home);
+	free(dc);
+}
+
+static void *init_thread(void *arg)
+{
+	*(int *)arg = oci_init();
+	return NULL;
+}
+
+/* oci_init: idempotent, and concurrent first calls all see it done. */
+static void test_init_once(void)
+{
+	pthread_t th[4];
+	int rc[4] = { -1, -1, -1, -1 };
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(pthread_create(&th[i], NULL, init_thread, &rc[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(rc[i], 0);
+	}
+	CHECK_EQ_INT(oci_init(), 0);
+}
+
+int main(void)
+{
+	snprintf(root, sizeof root, "/tmp/test_contract.XXXXXX");
+	if (!mkdtemp(root))
+		return 1;
+	RUN(test_init_once);
+	RUN(test_opts_init);
+	RUN(test_unknown_version_refused);
+	RUN(test_progress_cancels);
+	RUN(test_hints);
+	oci_rmtree(root);
+	oci_shutdown();
+	TEST_END();
+}
