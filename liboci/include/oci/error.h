@@ -56,7 +56,8 @@ typedef struct oci_error {
 } oci_error;
 
 /* The last error recorded on this thread; never NULL (code 0, empty message
- * when nothing failed). Belongs to the library. */
+ * when nothing failed). Belongs to the library: valid until the next liboci
+ * call on this thread. Thread-safe. */
 OCI_EXTERN const oci_error *oci_error_last(void);
 /* The hint of the last error recorded on this thread (OCI_HINT_NONE when
  * there is none, or nothing failed). *subject (may be NULL) receives what

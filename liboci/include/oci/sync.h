@@ -18,7 +18,12 @@
  * opts->callbacks.log (OCI_LOG_INFO), hook output through
  * opts->callbacks.event (OCI_EVENT_HOOK_STDOUT / _STDERR); each step's
  * outcome through oci_sync_result (and, in the loop, an
- * OCI_EVENT_SYNC_STEP event). */
+ * OCI_EVENT_SYNC_STEP event).
+ *
+ * Ownership: out and the options are the caller's; the strings in opts are
+ * borrowed for the call (the loop: for its life).
+ * Thread-safety: one sync per ROOT (the lock refuses a second, in this or
+ * another process); the target is used by one thread at a time. */
 #ifndef OCI_SYNC_H
 #define OCI_SYNC_H
 #include "oci/common.h"
@@ -159,12 +164,12 @@ OCI_EXTERN int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci
 /* How many intervals old the last successful step may be for /readyz. */
 #define OCI_SYNC_READY_INTERVALS 3
 
-/* Checks an --http-bind address: "PORT" (127.0.0.1), "IPV4:PORT",
+/* Checks an HTTP bind address: "PORT" (127.0.0.1), "IPV4:PORT",
  * "[IPV6]:PORT", ":PORT" (every IPv4 interface, only when asked for).
  * 0 or OCI_EINVALID saying what is wrong. */
 OCI_EXTERN int oci_sync_parse_bind(const char *addr);
 
-/* "synced", "unchanged", "error". */
+/* "synced", "unchanged", "error", "interrupted" (static). Thread-safe. */
 OCI_EXTERN const char *oci_sync_status_name(oci_sync_status s);
 
 #ifdef __cplusplus
