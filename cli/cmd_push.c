@@ -112,7 +112,7 @@ int cmd_push(cli *c, int argc, char **argv)
 		case 'c': opts.created = optarg; break;
 		case 'a':
 			if (oci_kvlist_set_pair(&ann, optarg) < 0) {
-				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;

@@ -312,7 +312,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 			goto cleanup;
 		case 'H':
 			if (oci_sync_parse_bind(optarg) < 0) {
-				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			loop.http_bind = optarg;
@@ -354,7 +354,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	if (opts.semver) {
 		oci_semver_range *range = NULL;
 		if (oci_semver_range_parse(&range, opts.semver) < 0) {
-			rc = cli_usage_error(c, "%s", oci_error_last()->message);
+			rc = cli_usage_error(c, "%s", cli_last_error());
 			goto cleanup;
 		}
 		oci_semver_range_free(range);

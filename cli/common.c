@@ -77,6 +77,12 @@ static const char *hint_text(oci_hint hint)
 	case OCI_HINT_FORCE: return " (use --force to replace it)";
 	case OCI_HINT_ALLOW_EMPTY: return "; --allow-empty pushes an empty artifact";
 	case OCI_HINT_ALLOW_UNSIGNED: return "; --allow-unsigned copies it without";
+	case OCI_HINT_IGNORE: return " (ignore it with --ignore)";
+	case OCI_HINT_RENAME_OR_IGNORE: return "; rename it, or leave it out with --ignore";
+	case OCI_HINT_MAX_ENTRIES: return "; raise --max-entries on push, pull and sync if this is expected";
+	case OCI_HINT_MAX_SIZE: return "; raise --max-size on push, pull and sync if this is expected";
+	case OCI_HINT_LINT_RULES: return " (see ocisync lint --rules)";
+	case OCI_HINT_KEY_EXISTS: return " (remove it or choose another --prefix)";
 	case OCI_HINT_NONE: break;
 	}
 	return "";

@@ -272,6 +272,46 @@ static void test_hints(void)
 	oci_target_free(dst);
 	oci_target_free(store);
 
+	/* pack: a FIFO, and more entries than the limit */
+	mkdir(path_in("fifo"), 0755);
+	write_file("fifo/a.yaml", "a: 1\n");
+	write_file("fifo/b.yaml", "b: 1\n");
+	CHECK_EQ_INT(mkfifo(path_in("fifo/pipe"), 0644), 0);
+	oci_file_list l = { 0 };
+	CHECK_EQ_INT(oci_bundle_list(&l, path_in("fifo"), NULL), OCI_EUNSUPPORTED);
+	CHECK_ERR_CONTAINS("is a FIFO; only files, directories and symlinks can be packed");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_IGNORE);
+	unlink(path_in("fifo/pipe"));
+	oci_pack_opts pack;
+	oci_pack_opts_init(&pack);
+	pack.max_entries = 1;
+	oci_pack_result packed;
+	CHECK_EQ_INT(oci_bundle_pack_file(&packed, path_in("fifo"), &pack, path_in("fifo.tgz")), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("the artifact has more than 1 entries (files, directories, links)");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_ENTRIES);
+	oci_file_list_dispose(&l);
+
+	/* lint: an unknown rule */
+	oci_lint_policy *policy = NULL;
+	CHECK_EQ_INT(oci_lint_policy_new(&policy), 0);
+	CHECK_EQ_INT(oci_lint_policy_set(policy, "no-such-rule", OCI_LINT_ERROR), OCI_EINVALID);
+	CHECK_ERR_CONTAINS("unknown lint rule 'no-such-rule'");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_LINT_RULES);
+	oci_lint_policy_free(policy);
+
+	/* keys: a pair over an existing file */
+	oci_key *key = NULL;
+	CHECK_EQ_INT(oci_key_generate(&key), 0);
+	write_file("taken.key", "x");
+	CHECK_EQ_INT(oci_key_write_pair(key, path_in("taken.key"), path_in("taken.pub"), ""), OCI_EEXISTS);
+	CHECK_ERR_CONTAINS("taken.key already exists; refusing to overwrite it");
+	CHECK_NO_FLAG();
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_KEY_EXISTS);
+	oci_key_free(key);
+
 	/* credentials: no config to be found */
 	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
 	char *dc = getenv("DOCKER_CONFIG") ? strdup(getenv("DOCKER_CONFIG")) : NULL;

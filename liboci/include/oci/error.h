@@ -48,6 +48,12 @@ typedef enum oci_hint {
 	OCI_HINT_FORCE,            /* the destination is not empty: allow replacing it */
 	OCI_HINT_ALLOW_EMPTY,      /* nothing to push: allow an empty artifact */
 	OCI_HINT_ALLOW_UNSIGNED,   /* no signatures to copy: allow copying without */
+	OCI_HINT_IGNORE,           /* a file that cannot be packed: leave it out (an ignore pattern) */
+	OCI_HINT_RENAME_OR_IGNORE, /* a file name that cannot be packed: rename the file or leave it out */
+	OCI_HINT_MAX_ENTRIES,      /* over the entry limit: raise it where the artifact is pushed, pulled, synced */
+	OCI_HINT_MAX_SIZE,         /* over the size limit: raise it likewise */
+	OCI_HINT_LINT_RULES,       /* an unknown lint rule: list the rules (oci_lint_rules) */
+	OCI_HINT_KEY_EXISTS,       /* a key file exists: remove it or write the pair elsewhere */
 } oci_hint;
 
 typedef struct oci_error {

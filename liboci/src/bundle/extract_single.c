@@ -175,8 +175,8 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 		if (n == 0)
 			break;
 		if (st.bytes + n > max_size) {
-			rc = oci_error_set(OCI_ELIMIT, "the file '%s' is larger than %lld bytes; raise --max-size if this is expected",
-					   name, (long long)max_size);
+			oci_error_set(OCI_ELIMIT, "the file '%s' is larger than %lld bytes", name, (long long)max_size);
+			rc = oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 			goto cleanup;
 		}
 		st.bytes += n;

@@ -141,8 +141,12 @@ static void *worker(void *arg)
 		j->result = rc < 0 ? rc : 0;
 		if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
 			oci_error_wrap("blob %s", j->digest);
-		if (rc < 0)
+		if (rc < 0) {
+			const char *subject;
 			snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
+			j->hint = oci_error_hint(&subject);
+			snprintf(j->hint_subject, sizeof j->hint_subject, "%s", subject ? subject : "");
+		}
 		if (rc < 0 && p->mode == COPY) {
 			/* One blob lost means the copy fails: the others need not move. */
 			pthread_mutex_lock(&p->mu);
@@ -192,8 +196,10 @@ static int run_pool(oci_target *t, oci_target *dst, oci_blob_job *jobs, size_t n
 	pthread_mutex_destroy(&p.mu);
 	pthread_mutex_destroy(&p.cb_mu);
 	for (size_t i = 0; i < n; i++)
-		if (jobs[i].result < 0)
-			return oci_error_set(jobs[i].result, "%s", jobs[i].message);
+		if (jobs[i].result < 0) {
+			oci_error_set(jobs[i].result, "%s", jobs[i].message);
+			return oci_error_hint_set(jobs[i].hint, jobs[i].hint_subject);
+		}
 	return 0;
 }
 
