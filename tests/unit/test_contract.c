@@ -1,8 +1,12 @@
 /* The public API's contract (liboci(3), "Conventions"): versioned options
  * with _init(), a progress callback that cancels, hint codes instead of
  * flag names in messages, oci_init() once whoever calls it. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -217,6 +221,76 @@ static void test_progress_cancels(void)
 	free(data);
 }
 
+/* A loopback registry for one blob of BLOB_SIZE bytes: /v2/ answers 200,
+ * any other GET gets the blob, sent in pieces; it counts the blob GETs. */
+enum { BLOB_SIZE = 2 * 1024 * 1024 };
+static int blob_listen_fd;
+static atomic_int blob_gets;
+
+static void *blob_server(void *arg)
+{
+	(void)arg;
+	static char chunk[64 * 1024];
+	memset(chunk, 'x', sizeof chunk);
+	for (;;) {
+		int fd = accept(blob_listen_fd, NULL, NULL);
+		if (fd < 0)
+			return NULL; /* the listening socket was shut down */
+		char req[4096];
+		ssize_t n = read(fd, req, sizeof req - 1);
+		req[n > 0 ? n : 0] = '\0';
+		char head[256];
+		int is_ping = strncmp(req, "GET /v2/ ", 9) == 0;
+		int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+				  is_ping ? 2 : BLOB_SIZE, is_ping ? "{}" : "");
+		ssize_t w = write(fd, head, (size_t)hn);
+		if (!is_ping) {
+			atomic_fetch_add(&blob_gets, 1);
+			/* the client hangs up when it cancels: stop at the first failed write */
+			for (int sent = 0; w > 0 && sent < BLOB_SIZE; sent += (int)sizeof chunk)
+				w = write(fd, chunk, sizeof chunk);
+		}
+		close(fd);
+	}
+}
+
+/* The same cancel through a registry: the download aborts at the first
+ * progress report, and is not retried. */
+static void test_progress_cancels_registry(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof a;
+	blob_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(blob_listen_fd >= 0 && bind(blob_listen_fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	      listen(blob_listen_fd, 8) == 0 && getsockname(blob_listen_fd, (struct sockaddr *)&a, &al) == 0);
+	pthread_t th;
+	CHECK_EQ_INT(pthread_create(&th, NULL, blob_server, NULL), 0);
+
+	char name[128];
+	snprintf(name, sizeof name, "127.0.0.1:%d/team/app:v1", ntohs(a.sin_port));
+	progress_stop ps = { 0, 1, NULL };
+	oci_client_opts opts;
+	oci_client_opts_init(&opts);
+	opts.plain_http = 1;
+	opts.callbacks.progress = stop_progress;
+	opts.callbacks.payload = &ps;
+	oci_ref *r = NULL;
+	oci_target *t = NULL;
+	CHECK_EQ_INT(oci_ref_parse(&r, name), 0);
+	CHECK_EQ_INT(oci_target_open(&t, r, &opts), 0);
+	size_t got = 0;
+	CHECK_EQ_INT(oci_target_blob_get(t, OCI_EMPTY_DIGEST, BLOB_SIZE, discard, &got), OCI_EINTERRUPTED);
+	CHECK_ERR_CONTAINS("cancelled by the progress callback");
+	CHECK_EQ_INT(ps.calls, 1);
+	CHECK(got < BLOB_SIZE);
+	CHECK_EQ_INT(atomic_load(&blob_gets), 1);
+	oci_target_free(t);
+	oci_ref_free(r);
+	shutdown(blob_listen_fd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(blob_listen_fd);
+}
+
 /* Failures whose remedy is the caller's choice carry a hint code; the
  * message states the problem and names no flag. */
 static void test_hints(void)
@@ -360,6 +434,7 @@ int main(void)
 	RUN(test_opts_init);
 	RUN(test_unknown_version_refused);
 	RUN(test_progress_cancels);
+	RUN(test_progress_cancels_registry);
 	RUN(test_hints);
 	oci_rmtree(root);
 	oci_shutdown();
