@@ -74,14 +74,12 @@ static void wipe_free(char *s)
 static void auth_log(oci_auth *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void auth_log(oci_auth *a, const char *fmt, ...)
 {
-	if (!a->opts.verbose || !a->opts.callbacks.log)
+	if (!a->opts.verbose)
 		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	oci__logv(&a->opts.callbacks, OCI_LOG_DEBUG, fmt, ap);
 	va_end(ap);
-	a->opts.callbacks.log(a->opts.callbacks.payload, OCI_LOG_DEBUG, line);
 }
 
 static time_t now_seconds(void)

@@ -35,16 +35,21 @@ int oci__progress(const oci_callbacks *cb, const char *what, int64_t done, int64
 	return oci_error_set(OCI_EINTERRUPTED, "%s: cancelled by the progress callback", what ? what : "transfer");
 }
 
-void oci__log(const oci_callbacks *cb, oci_log_level level, const char *fmt, ...)
+void oci__logv(const oci_callbacks *cb, oci_log_level level, const char *fmt, va_list ap)
 {
 	if (!cb || !cb->log)
 		return;
 	char line[1024];
+	vsnprintf(line, sizeof line, fmt, ap);
+	cb->log(cb->payload, level, line);
+}
+
+void oci__log(const oci_callbacks *cb, oci_log_level level, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	oci__logv(cb, level, fmt, ap);
 	va_end(ap);
-	cb->log(cb->payload, level, line);
 }
 
 void oci__event_line(const oci_callbacks *cb, oci_event_type type, const char *line)

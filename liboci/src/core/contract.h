@@ -3,6 +3,7 @@
  * (oci_callbacks) called in one way everywhere. */
 #ifndef OCI_CONTRACT_H
 #define OCI_CONTRACT_H
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "oci/callbacks.h"
@@ -20,9 +21,11 @@ int oci__opts_check(const void *opts, const char *type, int known);
 /* cb->progress, when set; 0, or OCI_EINTERRUPTED (naming what) when it
  * returned non-zero: the caller aborts the transfer with that code. */
 int oci__progress(const oci_callbacks *cb, const char *what, int64_t done, int64_t total);
-/* cb->log with a printf-style message, when set. */
+/* cb->log with a printf-style message (cut at 1 KiB), when set. */
 void oci__log(const oci_callbacks *cb, oci_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void oci__logv(const oci_callbacks *cb, oci_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* cb->event with an event of type carrying line, when set. */
 void oci__event_line(const oci_callbacks *cb, oci_event_type type, const char *line);
 

@@ -87,14 +87,12 @@ static int cancel_error(const oci_http *h)
 
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
-	if (!h->opts->verbose || !h->opts->callbacks.log)
+	if (!h->opts->verbose)
 		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
 	va_end(ap);
-	h->opts->callbacks.log(h->opts->callbacks.payload, OCI_LOG_DEBUG, line);
 }
 
 int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
