@@ -405,6 +405,32 @@ static void test_hints(void)
 	free(dc);
 }
 
+/* Every _free and _dispose accepts NULL (liboci(3), "Ownership"). */
+static void test_release_null(void)
+{
+	oci_target_free(NULL);
+	oci_ref_free(NULL);
+	oci_sha256_free(NULL);
+	oci_manifest_free(NULL);
+	oci_ignore_free(NULL);
+	oci_semver_range_free(NULL);
+	oci_verifier_free(NULL);
+	oci_lint_policy_free(NULL);
+	oci_lint_free(NULL);
+	oci_key_free(NULL);
+	oci_push_result_dispose(NULL);
+	oci_pull_result_dispose(NULL);
+	oci_referrers_dispose(NULL);
+	oci_file_list_dispose(NULL);
+	oci_lint_report_dispose(NULL);
+	oci_semver_dispose(NULL);
+	oci_descriptor_dispose(NULL);
+	oci_buf_dispose(NULL);
+	oci_strlist_dispose(NULL);
+	oci_kvlist_dispose(NULL);
+	CHECK(1); /* reached: none of them dereferenced NULL */
+}
+
 static void *init_thread(void *arg)
 {
 	*(int *)arg = oci_init();
@@ -436,6 +462,7 @@ int main(void)
 	RUN(test_progress_cancels);
 	RUN(test_progress_cancels_registry);
 	RUN(test_hints);
+	RUN(test_release_null);
 	oci_rmtree(root);
 	oci_shutdown();
 	TEST_END();
