@@ -110,7 +110,7 @@ static void test_leftovers(void)
 	char p[1024];
 	/* what a killed run can leave */
 	snprintf(p, sizeof p, "%s/.tmp-link-deadbeef", root);
-	symlink(".revisions/x", p);
+	CHECK_EQ_INT(symlink(".revisions/x", p), 0);
 	snprintf(p, sizeof p, "%s/.state.json.tmp.abcdef", root);
 	close(open(p, O_CREAT | O_WRONLY, 0644));
 	snprintf(p, sizeof p, "%s/.revisions/.%s.ocisync-tmp-XyZ123", root, HEX[2]);

@@ -54,9 +54,10 @@ static void do_init(void)
 		snprintf(init_error, sizeof init_error, "liboci init: libcurl: %s", curl_easy_strerror(cc));
 		return;
 	}
-	/* sodium_init fails only without an entropy source; key operations
-	 * call it again and report that when they need it. */
-	(void)sodium_init();
+	if (sodium_init() < 0) {
+		/* only without an entropy source; key operations call it again
+		 * and report that when they need it */
+	}
 }
 
 int oci_init(void)

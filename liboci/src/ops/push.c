@@ -1,6 +1,7 @@
 /* push: pack once into a temporary file (both digests from that one pass),
  * upload the blobs the target lacks, then the manifest under each tag. */
 #include "oci/push.h"
+#include "oci/extract.h"
 #include "oci/resolve.h"
 #include "error_internal.h"
 #include "contract.h"
