@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include "oci/oci.h"
+#include "options.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -21,17 +22,13 @@ typedef struct cli {
 	json_t *json_error;       /* -o json: the error object, printed as the command ends (owned) */
 	json_t *json_extra;       /* -o json: fields the error object gets besides (owned) */
 	json_t *json_top;         /* -o json: fields beside "error" in the object printed (owned; push: "policy") */
+	int no_progress;          /* --no-progress */
+	int want_help;            /* --help before the command */
+	int want_version;         /* --version before the command */
 } cli;
 
-typedef struct cli_command {
-	const char *name;
-	int (*run)(cli *c, int argc, char **argv);
-	const char *summary;
-	const char *usage;        /* first line of --help */
-} cli_command;
-
-/* The command table (main.c). */
-extern const cli_command cli_commands[];
+/* The command table (main.c): every command's spec, NULL-terminated. */
+extern const cli_command *const cli_commands[];
 const cli_command *cli_find_command(const char *name);
 
 /* The failure path. Each prints its message on stderr and, with -o json,
@@ -49,6 +46,7 @@ int cli_fail(cli *c, const char *what);
 /* "ocisync CMD: <message>" for a failure of the CLI's own (code: an oci_error_code); returns EXIT_FAIL. */
 int cli_failf(cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prints a usage error on stderr; returns EXIT_USAGE. */
+/* (Before any command: "ocisync: <message>", as cli_global_usage_error.) */
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error before any command ("ocisync: <message>"); returns EXIT_USAGE. */
 int cli_global_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -61,8 +59,18 @@ void cli_json_error(cli *c, const char *code, const char *what, const char *mess
 int cli_json_finish(cli *c, int rc);
 /* "not_found", "auth", "timeout", "policy", ... for an oci_error_code. */
 const char *cli_error_code_name(int code);
-/* Prints the command's help (usage + options text) on stdout; returns EXIT_OK. */
-int cli_help(cli *c, const char *text);
+/* Global options (globals.c): ids from CLI_GLOBAL_BASE up. */
+#define CLI_GLOBAL_BASE 1000
+#define CLI_GLOBAL_VERSION CLI_GLOBAL_BASE
+/* Applies global option id with value v (written: as on the command line);
+ * 0 or EXIT_USAGE (printed). */
+int cli_global_apply(cli *c, int id, const char *written, const char *v);
+/* Once the line is read: --cert-file/--key-file pairs and the files the
+ * options name are checked (before any network traffic); 0 or EXIT_USAGE. */
+int cli_globals_check(cli *c);
+/* -o json anywhere on the line, looked for before the parser runs, so a
+ * usage error found first still answers with an error object. */
+int cli_wants_json(int argc, char **argv);
 /* Parses a reference and opens its target; prints the error and returns
  * non-zero (an exit code) on failure. */
 int cli_open_target(cli *c, const char *refstr, oci_ref **ref_out, oci_target **t_out);
@@ -87,6 +95,12 @@ long long cli_parse_duration(const char *s);
  * and sync all take (one set of limits): 0 with *out set, or the usage
  * error's exit code (2) after printing it. */
 int cli_parse_limit(cli *c, int64_t *out, const char *option, const char *arg);
+/* The extraction limits pull and sync take alike (ids 'm', 'n', 'P'). */
+#define CLI_OPTIONS_EXTRACT_LIMITS \
+	{ 'm', "max-size", 0, CLI_VALUE_TEXT, "BYTES", NULL, "limit on extracted bytes (default 1 GiB; K, M, G, T suffixes)" }, \
+	{ 'n', "max-entries", 0, CLI_VALUE_TEXT, "N", NULL, "limit on files, directories and links (default 100000)" }, \
+	{ 'P', "publisher-limits", 0, CLI_VALUE_NONE, NULL, NULL, \
+	  "use the limits the artifact records (push --max-size/--max-entries)\ninstead of the two above: only for publishers you trust" }
 
 /* Stopping. cli_cancel is the flag handed to liboci (oci_client_opts.cancel,
  * oci_sync_opts.cancel); cli_stop_signal the signal that set it. */
@@ -100,24 +114,27 @@ void cli_cancel_on_signals(cli *c);
  * (143 for SIGTERM, 130 for SIGINT), as a shell reports it. */
 int cli_exit_interrupted(void);
 
-/* Commands. */
-int cmd_push(cli *c, int argc, char **argv);
-int cmd_pull(cli *c, int argc, char **argv);
-int cmd_resolve(cli *c, int argc, char **argv);
-int cmd_manifest(cli *c, int argc, char **argv);
-int cmd_inspect(cli *c, int argc, char **argv);
-int cmd_tag(cli *c, int argc, char **argv);
-int cmd_copy(cli *c, int argc, char **argv);
-int cmd_tags(cli *c, int argc, char **argv);
-int cmd_diff(cli *c, int argc, char **argv);
-int cmd_lint(cli *c, int argc, char **argv);
-int cmd_login(cli *c, int argc, char **argv);
-int cmd_logout(cli *c, int argc, char **argv);
-int cmd_keygen(cli *c, int argc, char **argv);
-int cmd_sign(cli *c, int argc, char **argv);
-int cmd_verify(cli *c, int argc, char **argv);
-int cmd_discover(cli *c, int argc, char **argv);
-int cmd_sync(cli *c, int argc, char **argv);
+/* The commands' specs, one in each cmd_<name>.c. */
+extern const cli_command cli_cmd_push;
+extern const cli_command cli_cmd_pull;
+extern const cli_command cli_cmd_resolve;
+extern const cli_command cli_cmd_manifest;
+extern const cli_command cli_cmd_inspect;
+extern const cli_command cli_cmd_tag;
+extern const cli_command cli_cmd_copy;
+extern const cli_command cli_cmd_tags;
+extern const cli_command cli_cmd_diff;
+extern const cli_command cli_cmd_lint;
+extern const cli_command cli_cmd_sync;
+extern const cli_command cli_cmd_keygen;
+extern const cli_command cli_cmd_sign;
+extern const cli_command cli_cmd_verify;
+extern const cli_command cli_cmd_discover;
+extern const cli_command cli_cmd_login;
+extern const cli_command cli_cmd_logout;
+extern const cli_command cli_cmd_version;
+extern const cli_command cli_cmd_completion;
+/* --version anywhere runs it. */
 int cmd_version(cli *c, int argc, char **argv);
 
 #endif

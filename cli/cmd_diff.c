@@ -1,5 +1,4 @@
 /* ocisync diff REF PATH: exit 0 same, 1 differ, 2 error. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,37 +20,28 @@ static void on_change(void *ctx, char change, const char *path)
 	}
 }
 
-int cmd_diff(cli *c, int argc, char **argv)
+static int cmd_diff(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ignore", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	oci_strlist ignore = OCI_STRLIST_INIT;
 	int opt, rc;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_diff, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'i': oci_strlist_push(&ignore, optarg); break;
-		case 'h':
-			oci_strlist_dispose(&ignore);
-			return cli_help(c, "Compares what PATH would pack to with the artifact REF names, file by file:\n"
-					   "'+ path' only in PATH, '- path' only in the artifact, 'M path' content, mode,\n"
-					   "type or link target differ.\n\n"
-					   "Options:\n  --ignore PATTERN   as for push (repeatable)\n  -h, --help         this help\n\n"
-					   "Exit status: 0 same, 1 differ, 2 error.\n");
-		case ':': oci_strlist_dispose(&ignore); return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-		default: oci_strlist_dispose(&ignore); return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+		case 'i': oci_strlist_push(&ignore, a.value); break;
 		}
 	}
-	if (argc - optind != 2) {
+	if (opt < 0) {
+		oci_strlist_dispose(&ignore);
+		return a.rc;
+	}
+	if (a.nargs != 2) {
 		oci_strlist_dispose(&ignore);
 		return cli_usage_error(c, "diff takes REF and PATH");
 	}
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
-	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0) {
+	if ((rc = cli_open_target(c, a.args[0], &ref, &t)) != 0) {
 		oci_strlist_dispose(&ignore);
 		return EXIT_USAGE; /* diff: every error is 2 */
 	}
@@ -59,8 +49,8 @@ int cmd_diff(cli *c, int argc, char **argv)
 	popts.ignore = &ignore;
 	struct diff_out d = { c, json_array() };
 	int differs = 0;
-	if (oci_diff(&differs, t, argv[optind + 1], &popts, on_change, &d) < 0) {
-		cli_fail(c, argv[optind]);
+	if (oci_diff(&differs, t, a.args[1], &popts, on_change, &d) < 0) {
+		cli_fail(c, a.args[0]);
 		json_decref(d.changes);
 		rc = EXIT_USAGE;
 	} else {
@@ -75,3 +65,22 @@ int cmd_diff(cli *c, int argc, char **argv)
 	oci_ref_free(ref);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'i', "ignore", 0, CLI_VALUE_TEXT, "PATTERN", NULL, "as for push (repeatable)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_diff = {
+	.name = "diff",
+	.run = cmd_diff,
+	.summary = "compare a directory with an artifact, file by file",
+	.usage = "diff REF PATH",
+	.description =
+		"Compares what PATH would pack to with the artifact REF names, file by file:\n"
+		"'+ path' only in PATH, '- path' only in the artifact, 'M path' content, mode,\n"
+		"type or link target differ.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { CLI_VALUE_DIR, "PATH", NULL, 0 }, { 0 } },
+	.footer = "Exit status: 0 same, 1 differ, 2 error.\n",
+};

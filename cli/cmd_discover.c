@@ -1,31 +1,13 @@
 /* ocisync discover REF [--artifact-type TYPE]: list the OCI 1.1 referrers
  * of the digest REF resolves to (signatures, Sigstore bundles, SBOMs). */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "oci/referrers.h"
 
-static const char help[] =
-	"Lists the OCI 1.1 referrers of the manifest REF resolves to: manifests whose\n"
-	"\"subject\" names it (Sigstore bundles cosign v3 attaches, SBOMs, ...). Read through\n"
-	"the registry's referrers API when it has one, else the referrers tag sha256-<hex>\n"
-	"(the tag schema; oci-layout directories always use it).\n\n"
-	"Options:\n"
-	"  --artifact-type TYPE  only referrers of this artifact type\n"
-	"  -h, --help            this help\n\n"
-	"Prints one line per referrer: DIGEST ARTIFACT-TYPE SIZE (\"-\" for no type); with\n"
-	"-o json an object with the reference, where the list came from (\"referrers-api\"\n"
-	"or \"tag-schema\") and each referrer's descriptor with its annotations.\n";
-
-int cmd_discover(cli *c, int argc, char **argv)
+static int cmd_discover(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "artifact-type", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *artifact_type = NULL;
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
@@ -33,26 +15,28 @@ int cmd_discover(cli *c, int argc, char **argv)
 	char *pinned = NULL;
 	char digest[OCI_DIGEST_SIZE];
 	int rc = EXIT_FAIL, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_discover, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
 		case 't':
-			if (!*optarg) {
+			if (!*a.value) {
 				rc = cli_usage_error(c, "--artifact-type needs a media type");
 				goto cleanup;
 			}
-			artifact_type = optarg;
+			artifact_type = a.value;
 			break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
 	}
-	if (argc - optind != 1) {
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
+	}
+	if (a.nargs != 1) {
 		rc = cli_usage_error(c, "discover takes one REF");
 		goto cleanup;
 	}
-	const char *refstr = argv[optind];
+	const char *refstr = a.args[0];
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
 	if (oci_resolve_ref(digest, NULL, t) < 0 || oci_ref_format_pinned(&pinned, ref, digest) < 0 ||
@@ -87,3 +71,26 @@ cleanup:
 	free(pinned);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 't', "artifact-type", 0, CLI_VALUE_TEXT, "TYPE", NULL, "only referrers of this artifact type" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_discover = {
+	.name = "discover",
+	.run = cmd_discover,
+	.summary = "list the OCI 1.1 referrers of a reference (Sigstore bundles, SBOMs)",
+	.usage = "discover REF [--artifact-type TYPE]",
+	.description =
+		"Lists the OCI 1.1 referrers of the manifest REF resolves to: manifests whose\n"
+		"\"subject\" names it (Sigstore bundles cosign v3 attaches, SBOMs, ...). Read through\n"
+		"the registry's referrers API when it has one, else the referrers tag sha256-<hex>\n"
+		"(the tag schema; oci-layout directories always use it).\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+	.footer =
+		"Prints one line per referrer: DIGEST ARTIFACT-TYPE SIZE (\"-\" for no type); with\n"
+		"-o json an object with the reference, where the list came from (\"referrers-api\"\n"
+		"or \"tag-schema\") and each referrer's descriptor with its annotations.\n",
+};

@@ -22,17 +22,16 @@ static json_t *desc_json(const oci_descriptor *d)
 	return o;
 }
 
-int cmd_inspect(cli *c, int argc, char **argv)
+static int cmd_inspect(cli *c, int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return cli_help(c, "Prints what REF resolves to: digest, media types, annotations, layers, and\n"
-				   "the number of cosign signatures stored beside it: layers of its .sig tag, and\n"
-				   "Sigstore bundles attached as OCI 1.1 referrers (cosign 3).\n");
-	if (argc != 2 || argv[1][0] == '-')
-		return argc == 2 ? cli_usage_error(c, "unknown option %s", argv[1]) : cli_usage_error(c, "inspect takes one REF");
+	cli_args a;
+	if (cli_args_operands_only(&a, c, &cli_cmd_inspect, argc, argv) < 0)
+		return a.rc;
+	if (a.nargs != 1)
+		return cli_usage_error(c, "inspect takes one REF");
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
-	int rc = cli_open_target(c, argv[1], &ref, &t);
+	int rc = cli_open_target(c, a.args[0], &ref, &t);
 	if (rc)
 		return rc;
 	oci_buf b = OCI_BUF_INIT, sb = OCI_BUF_INIT;
@@ -41,7 +40,7 @@ int cmd_inspect(cli *c, int argc, char **argv)
 	oci_manifest *m = NULL, *sm = NULL;
 	if (oci_resolve_ref(digest, NULL, t) < 0 || oci_target_manifest_get(&b, &mt, NULL, t, digest) < 0 ||
 	    oci_manifest_parse(&m, b.data, b.len, mt) < 0) {
-		rc = cli_fail(c, argv[1]);
+		rc = cli_fail(c, a.args[0]);
 		goto cleanup;
 	}
 	/* Signatures: the cosign tag beside the digest, one layer each. */
@@ -64,10 +63,10 @@ int cmd_inspect(cli *c, int argc, char **argv)
 	oci_referrers_dispose(&refs);
 	oci_ref_format_pinned(&pinned, ref, digest);
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "reference", pinned, "digest", digest, "mediaType",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "reference", pinned, "digest", digest, "media_type",
 				      m->media_type, "size", (json_int_t)b.len);
 		if (m->artifact_type)
-			json_object_set_new(o, "artifactType", json_string(m->artifact_type));
+			json_object_set_new(o, "artifact_type", json_string(m->artifact_type));
 		if (!m->is_index)
 			json_object_set_new(o, "config", desc_json(&m->config));
 		json_t *layers = json_array();
@@ -114,3 +113,15 @@ cleanup:
 	oci_ref_free(ref);
 	return rc;
 }
+
+const cli_command cli_cmd_inspect = {
+	.name = "inspect",
+	.run = cmd_inspect,
+	.summary = "summarise an artifact: digest, media types, annotations, layers, signatures",
+	.usage = "inspect REF",
+	.description =
+		"Prints what REF resolves to: digest, media types, annotations, layers, and\n"
+		"the number of cosign signatures stored beside it: layers of its .sig tag, and\n"
+		"Sigstore bundles attached as OCI 1.1 referrers (cosign 3).\n",
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+};

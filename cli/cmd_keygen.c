@@ -1,23 +1,11 @@
 /* ocisync keygen [--prefix NAME]: a cosign-compatible key pair. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
 #include "password.h"
-
-static const char help[] =
-	"Writes a cosign-compatible ECDSA P-256 key pair: NAME.key, the private key encrypted\n"
-	"as cosign encrypts it (scrypt + NaCl secretbox, mode 0600), and NAME.pub, the public\n"
-	"key (PEM, mode 0644). Existing files are never overwritten.\n\n"
-	"Options:\n"
-	"  --prefix NAME   file name prefix, may include a directory (default cosign)\n"
-	"  -h, --help      this help\n\n"
-	"The password comes from COSIGN_PASSWORD when it is set (even empty), else it is\n"
-	"asked twice on the terminal without echo.\n"
-	"Prints the paths of the two files.\n";
 
 /* Checked before asking for a password, so nobody types one for nothing. */
 static int refuse_existing(cli *c, const char *path)
@@ -30,27 +18,22 @@ static int refuse_existing(cli *c, const char *path)
 	return 0;
 }
 
-int cmd_keygen(cli *c, int argc, char **argv)
+static int cmd_keygen(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *prefix = "cosign";
 	char *priv = NULL, *pub = NULL, *password = NULL;
 	oci_key *key = NULL;
 	int rc = EXIT_FAIL, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_keygen, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'p': prefix = optarg; break;
-		case 'h': return cli_help(c, help);
-		case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+		case 'p': prefix = a.value; break;
 		}
 	}
-	if (optind != argc)
+	if (opt < 0)
+		return a.rc;
+	if (a.nargs)
 		return cli_usage_error(c, "keygen takes no arguments (use --prefix NAME)");
 	if (!*prefix)
 		return cli_usage_error(c, "--prefix must not be empty");
@@ -67,7 +50,7 @@ int cmd_keygen(cli *c, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s}", "privateKey", priv, "publicKey", pub));
+		cli_print_json(json_pack("{s:s, s:s}", "private_key", priv, "public_key", pub));
 	else if (!c->quiet)
 		printf("Private key written to %s\nPublic key written to %s\n", priv, pub);
 cleanup:
@@ -77,3 +60,24 @@ cleanup:
 	free(pub);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'p', "prefix", 0, CLI_VALUE_FILE, "NAME", NULL, "file name prefix, may include a directory (default cosign)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_keygen = {
+	.name = "keygen",
+	.run = cmd_keygen,
+	.summary = "write a cosign-compatible key pair (NAME.key, NAME.pub)",
+	.usage = "keygen [--prefix NAME]",
+	.description =
+		"Writes a cosign-compatible ECDSA P-256 key pair: NAME.key, the private key encrypted\n"
+		"as cosign encrypts it (scrypt + NaCl secretbox, mode 0600), and NAME.pub, the public\n"
+		"key (PEM, mode 0644). Existing files are never overwritten.\n",
+	.options = options,
+		.footer =
+		"The password comes from COSIGN_PASSWORD when it is set (even empty), else it is\n"
+		"asked twice on the terminal without echo.\n"
+		"Prints the paths of the two files.\n",
+};

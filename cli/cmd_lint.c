@@ -1,23 +1,9 @@
 /* ocisync lint PATH: the policy checks push runs, on their own. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "policy.h"
-
-static const char help[] =
-	"Checks the Kubernetes manifests PATH would pack to (*.yaml, *.yml, *.json; the same\n"
-	"--ignore and .sourceignore rules as push) for GitOps anti-patterns. push runs the same\n"
-	"checks before it uploads anything.\n\n"
-	"Options:\n"
-	"  --policy FILE       rule severities and allow-lists (YAML or JSON; see ocisync-lint(1))\n"
-	"  --require-digest    image-unpinned also wants every image pinned by @sha256:\n"
-	"  --ignore PATTERN    gitignore-style pattern to leave out (repeatable)\n"
-	"  --rules             list the rules, their default severity and why they matter\n"
-	"  -h, --help          this help\n\n"
-	"Prints FILE:LINE: SEVERITY RULE: MESSAGE (document N) per finding and a summary line.\n"
-	"Exit status: 0 no error findings (warnings allowed), 1 error findings, 2 usage error.\n";
 
 static int list_rules(cli *c)
 {
@@ -35,38 +21,32 @@ static int list_rules(cli *c)
 	return EXIT_OK;
 }
 
-int cmd_lint(cli *c, int argc, char **argv)
+static int cmd_lint(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'P' },
-		{ "require-digest", no_argument, NULL, 'd' },
-		{ "ignore", required_argument, NULL, 'i' },
-		{ "rules", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	oci_strlist ignore = OCI_STRLIST_INIT;
 	const char *policy_file = NULL;
 	int require_digest = 0, rules = 0, opt, rc;
 	oci_lint_policy *policy = NULL;
 	oci_lint_report rep = { 0 };
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_lint, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'P': policy_file = optarg; break;
+		case 'P': policy_file = a.value; break;
 		case 'd': require_digest = 1; break;
-		case 'i': oci_strlist_push(&ignore, optarg); break;
+		case 'i': oci_strlist_push(&ignore, a.value); break;
 		case 'R': rules = 1; break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
+	}
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
 	}
 	if (rules) {
 		rc = list_rules(c);
 		goto cleanup;
 	}
-	if (argc - optind != 1) {
+	if (a.nargs != 1) {
 		rc = cli_usage_error(c, "lint takes PATH");
 		goto cleanup;
 	}
@@ -74,9 +54,9 @@ int cmd_lint(cli *c, int argc, char **argv)
 		goto cleanup;
 	oci_pack_opts popts; oci_pack_opts_init(&popts);
 	popts.ignore = &ignore;
-	if (oci_lint_path(&rep, argv[optind], &popts, policy) < 0) {
+	if (oci_lint_path(&rep, a.args[0], &popts, policy) < 0) {
 		/* PATH missing or unreadable: nothing was checked */
-		cli_fail(c, argv[optind]);
+		cli_fail(c, a.args[0]);
 		rc = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -94,3 +74,27 @@ cleanup:
 	oci_strlist_dispose(&ignore);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'P', "policy", 0, CLI_VALUE_FILE, "FILE", NULL, "rule severities and allow-lists (YAML or JSON; see ocisync-lint(1))" },
+	{ 'd', "require-digest", 0, CLI_VALUE_NONE, NULL, NULL, "image-unpinned also wants every image pinned by @sha256:" },
+	{ 'i', "ignore", 0, CLI_VALUE_TEXT, "PATTERN", NULL, "gitignore-style pattern to leave out (repeatable)" },
+	{ 'R', "rules", 0, CLI_VALUE_NONE, NULL, NULL, "list the rules, their default severity and why they matter" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_lint = {
+	.name = "lint",
+	.run = cmd_lint,
+	.summary = "check manifests for GitOps anti-patterns (push runs the same checks)",
+	.usage = "lint PATH [--policy FILE]",
+	.description =
+		"Checks the Kubernetes manifests PATH would pack to (*.yaml, *.yml, *.json; the same\n"
+		"--ignore and .sourceignore rules as push) for GitOps anti-patterns. push runs the same\n"
+		"checks before it uploads anything.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_DIR, "PATH", NULL, 0 }, { 0 } },
+	.footer =
+		"Prints FILE:LINE: SEVERITY RULE: MESSAGE (document N) per finding and a summary line.\n"
+		"Exit status: 0 no error findings (warnings allowed), 1 error findings, 2 usage error.\n",
+};

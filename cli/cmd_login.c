@@ -1,29 +1,17 @@
-/* ocisync login HOST -u USER --password-stdin: checks the credentials with
+/* ocisync login HOST [-u USER] [--password-stdin]: checks the credentials with
  * the registry, then stores them where Docker would (its credential helper
- * for HOST, else the config file). The password is only ever read from
- * standard input: on a command line every user of the machine can read it. */
-#include <getopt.h>
+ * for HOST, else the config file). The password is read from standard input
+ * or asked on the terminal, never taken from the command line, where every
+ * user of the machine can read it. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "password.h"
 
 #define PASSWORD_MAX (64 * 1024)
-
-static const char login_help[] =
-	"Checks USER's password with the registry at HOST (GET /v2/ and the token\n"
-	"service or Basic challenge it answers with, using the global TLS options),\n"
-	"then stores the credentials: through the Docker config's credential helper\n"
-	"for HOST (credHelpers, credsStore) when one is configured, else base64 in the\n"
-	"config file (mode 0600). Nothing is stored when the registry refuses them.\n\n"
-	"Options:\n"
-	"  -u, --username USER   the user name\n"
-	"  --password-stdin      read the password (or token) from standard input;\n"
-	"                        there is no -p: a password on the command line is\n"
-	"                        visible to every user of the machine\n\n"
-	"Example: echo \"$TOKEN\" | ocisync login ghcr.io -u me --password-stdin\n";
 
 /* The whole of stdin, without the final line break. */
 static int read_password(char **out)
@@ -55,58 +43,67 @@ static int read_password(char **out)
 	return 0;
 }
 
-int cmd_login(cli *c, int argc, char **argv)
+static int cmd_login(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "username", required_argument, NULL, 'u' },
-		{ "password-stdin", no_argument, NULL, 'S' },
-		{ "password", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *user = NULL;
 	int from_stdin = 0, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":u:p:h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_login, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'u': user = optarg; break;
+		case 'u': user = a.value; break;
 		case 'S': from_stdin = 1; break;
-		case 'h': return cli_help(c, login_help);
 		case 'p':
 			return cli_usage_error(c, "-p/--password is not offered: a password on the command line is visible "
 						  "to other users; pipe it in with --password-stdin");
-		case ':':
-			if (optopt == 'p')
-				return cli_usage_error(c, "-p/--password is not offered: a password on the command line is "
-							  "visible to other users; pipe it in with --password-stdin");
-			return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (optind + 1 != argc)
+	if (opt < 0)
+		return a.rc;
+	if (a.nargs != 1)
 		return cli_usage_error(c, "login takes one HOST");
-	const char *host_arg = argv[optind];
-	if (!user || !*user)
+	const char *host_arg = a.args[0];
+	/* On a terminal, without --password-stdin, ask as docker login does:
+	 * the user name (unless -u), then the password without echo. */
+	int ask = !from_stdin && isatty(STDIN_FILENO);
+	char *typed_user = NULL, *password = NULL, *where = NULL;
+	int rc;
+	if (!user && ask && (rc = cli_prompt(&typed_user, c, "Username: ", 1)) != 0)
+		return rc;
+	if (typed_user)
+		user = typed_user;
+	if (!user || !*user) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "a user name is required (-u USER)");
-	if (!from_stdin)
+	}
+	if (!from_stdin && !ask) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "the password is read from standard input only: add --password-stdin "
-					  "(a password on the command line is visible to other users)");
+					  "(a password on the command line is visible to other users; on a terminal it is asked)");
+	}
 	char host[256];
 	oci_credentials_normalize_host(host, sizeof host, host_arg);
-	if (!*host)
+	if (!*host) {
+		cli_password_free(typed_user);
 		return cli_usage_error(c, "'%s' is not a registry host", host_arg);
+	}
 
-	char *password = NULL, *where = NULL;
-	int rc = read_password(&password);
-	if (rc == -2)
-		return cli_usage_error(c, "the password on standard input is longer than %d bytes", PASSWORD_MAX);
-	if (rc < 0) {
-		return cli_failf(c, OCI_EIO, "cannot read the password from standard input");
+	if (ask) {
+		rc = cli_prompt(&password, c, "Password: ", 0);
+		if (rc != 0) {
+			cli_password_free(typed_user);
+			return rc;
+		}
+	} else {
+		rc = read_password(&password);
+		if (rc == -2)
+			return cli_usage_error(c, "the password on standard input is longer than %d bytes", PASSWORD_MAX);
+		if (rc < 0)
+			return cli_failf(c, OCI_EIO, "cannot read the password from standard input");
 	}
 	if (!*password) {
-		free(password);
-		return cli_usage_error(c, "standard input held no password");
+		rc = ask ? cli_usage_error(c, "no password was entered") : cli_usage_error(c, "standard input held no password");
+		goto cleanup;
 	}
 	if (oci_credentials_verify(host, user, password, &c->client) < 0) {
 		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, cli_last_error());
@@ -123,8 +120,31 @@ int cmd_login(cli *c, int argc, char **argv)
 	else if (!c->quiet)
 		printf("Login succeeded: %s\n", host);
 cleanup:
-	OPENSSL_cleanse(password, strlen(password));
-	free(password);
+	cli_password_free(password);
+	cli_password_free(typed_user);
 	free(where);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'u', "username", 'u', CLI_VALUE_TEXT, "USER", NULL, "the user name" },
+	{ 'S', "password-stdin", 0, CLI_VALUE_NONE, NULL, NULL, "read the password (or token) from standard input; without\nit, on a terminal, the user name and password are asked" },
+	{ 'p', "password", 'p', CLI_VALUE_TEXT, "PASSWORD", NULL, "refused: a password on the command line is visible\nto every user of the machine" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_login = {
+	.name = "login",
+	.run = cmd_login,
+	.summary = "check and store credentials for a registry",
+	.usage = "login HOST [-u USER] [--password-stdin]",
+	.description =
+		"Checks USER's password with the registry at HOST (GET /v2/ and the token\n"
+		"service or Basic challenge it answers with, using the global TLS options),\n"
+		"then stores the credentials: through the Docker config's credential helper\n"
+		"for HOST (credHelpers, credsStore) when one is configured, else base64 in the\n"
+		"config file (mode 0600). Nothing is stored when the registry refuses them.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_TEXT, "HOST", NULL, 0 }, { 0 } },
+	.footer = "Example: echo \"$TOKEN\" | ocisync login ghcr.io -u me --password-stdin\n",
+};

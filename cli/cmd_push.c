@@ -1,42 +1,10 @@
 /* ocisync push REF PATH: pack PATH and push it as one artifact. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "policy.h"
-#include "signing.h"
-
-static const char help[] =
-	"Packs PATH (a directory or one file) into one reproducible tar+gzip layer and pushes\n"
-	"it with its manifest to REF, under every tag REF lists (app:v1.2.3,prod); a REF\n"
-	"without a tag is pushed as :latest, the tag sync and pull read from such a REF.\n\n"
-	"Options:\n"
-	"  --source URL          org.opencontainers.image.source annotation (e.g. the Git URL)\n"
-	"  --revision REV        org.opencontainers.image.revision annotation (e.g. main@sha1:...)\n"
-	"  --created RFC3339     creation time (default: SOURCE_DATE_EPOCH, else now)\n"
-	"  -a, --annotation K=V  extra manifest annotation (repeatable)\n"
-	"  --ignore PATTERN      gitignore-style pattern to leave out (repeatable; .sourceignore\n"
-	"                        at PATH's root is read too; .git/ is never packed)\n"
-	"  --profile portable|flux   manifest layout (default portable); flux warns about\n"
-	"                        what Flux drops (symlinks) or refuses (names with '\\' or '../')\n"
-	"  --strict              with --profile flux: refuse to push such a tree instead\n"
-	"  --sign-key KEY        sign what was pushed with this cosign key\n"
-	"  --policy FILE         lint policy (see ocisync-lint(1)); without it the default policy:\n"
-	"                        image-unpinned and plaintext-secret are errors\n"
-	"  --require-digest      image-unpinned also wants images pinned by @sha256:\n"
-	"  --no-policy           skip the lint checks (recorded as io.ocisync.policy: skipped)\n"
-	"  --signature-format sig|bundle   with --sign-key: cosign's .sig tag (default), or a\n"
-	"                        Sigstore bundle attached as an OCI 1.1 referrer (cosign v3)\n"
-	"  --max-size BYTES      refuse more file content than this (default 1 GiB, as pull and sync)\n"
-	"  --max-entries N       refuse more files, directories and links (default 100000, as pull\n"
-	"                        and sync); limits other than the defaults are recorded in the\n"
-	"                        manifest for pull/sync --publisher-limits\n"
-	"  --allow-empty         push a tree without any file (refused by default: an empty\n"
-	"                        directory is almost always a wrong PATH)\n"
-	"  -h, --help            this help\n\n"
-	"Lint findings go to stderr; an error finding refuses the push before anything is\n"
-	"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n";
+#include "keys.h"
 
 typedef struct issue_ctx {
 	const cli *c;
@@ -70,27 +38,8 @@ static int flux_check(cli *c, const char *path, const oci_strlist *ignore, int s
 	return 0;
 }
 
-int cmd_push(cli *c, int argc, char **argv)
+static int cmd_push(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "revision", required_argument, NULL, 'r' },
-		{ "created", required_argument, NULL, 'c' },
-		{ "annotation", required_argument, NULL, 'a' },
-		{ "ignore", required_argument, NULL, 'i' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "sign-key", required_argument, NULL, 'k' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "require-digest", no_argument, NULL, 'd' },
-		{ "no-policy", no_argument, NULL, 'N' },
-		{ "allow-empty", no_argument, NULL, 'E' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "signature-format", required_argument, NULL, 'F' },
-		{ "max-size", required_argument, NULL, 'm' },
-		{ "max-entries", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	oci_push_opts opts; oci_push_opts_init(&opts);
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_strlist ignore = OCI_STRLIST_INIT;
@@ -104,50 +53,60 @@ int cmd_push(cli *c, int argc, char **argv)
 	oci_target *t = NULL;
 	char *pinned = NULL;
 	int rc = EXIT_FAIL, opt, strict = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_push, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 's': opts.source = optarg; break;
-		case 'r': opts.revision = optarg; break;
-		case 'c': opts.created = optarg; break;
+		case 's': opts.source = a.value; break;
+		case 'r': opts.revision = a.value; break;
+		case 'c': {
+			char ts[32]; /* checked here: a malformed time is a usage error, before any packing */
+			if (oci_created_timestamp(ts, a.value) < 0) {
+				rc = cli_usage_error(c, "--created takes an RFC 3339 time like 2006-01-02T15:04:05Z, not '%s'", a.value);
+				goto cleanup;
+			}
+			opts.created = a.value;
+			break;
+		}
 		case 'a':
-			if (oci_kvlist_set_pair(&ann, optarg) < 0) {
+			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
 				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;
-		case 'i': oci_strlist_push(&ignore, optarg); break;
+		case 'i': oci_strlist_push(&ignore, a.value); break;
 		case 'p':
-			if (!strcmp(optarg, "portable")) opts.profile = OCI_PROFILE_PORTABLE;
-			else if (!strcmp(optarg, "flux")) opts.profile = OCI_PROFILE_FLUX;
-			else { rc = cli_usage_error(c, "--profile takes portable or flux, not '%s'", optarg); goto cleanup; }
+			if (!strcmp(a.value, "portable")) opts.profile = OCI_PROFILE_PORTABLE;
+			else if (!strcmp(a.value, "flux")) opts.profile = OCI_PROFILE_FLUX;
+			else { rc = cli_usage_error(c, "--profile takes portable or flux, not '%s'", a.value); goto cleanup; }
 			break;
-		case 'k': sign_key = optarg; break;
-		case 'P': policy_file = optarg; break;
+		case 'k': sign_key = a.value; break;
+		case 'P': policy_file = a.value; break;
 		case 'd': require_digest = 1; break;
 		case 'N': no_policy = 1; break;
 		case 'S': strict = 1; break;
 		case 'F':
-			if ((bundle = cli_signature_format(optarg)) < 0) {
-				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
+			if ((bundle = cli_signature_format(a.value)) < 0) {
+				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", a.value);
 				goto cleanup;
 			}
 			break;
 		case 'm':
-			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", a.value)) != 0)
 				goto cleanup;
 			break;
 		case 'E': opts.allow_empty = 1; break;
 		case 'n':
-			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", a.value)) != 0)
 				goto cleanup;
 			break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
 	}
-	if (argc - optind != 2) {
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
+	}
+	if (a.nargs != 2) {
 		rc = cli_usage_error(c, "push takes REF and PATH");
 		goto cleanup;
 	}
@@ -168,7 +127,7 @@ int cmd_push(cli *c, int argc, char **argv)
 	if (!no_policy && (rc = cli_policy_open(c, &policy, policy_file, require_digest)) != 0)
 		goto cleanup;
 	opts.policy = policy;
-	if (opts.profile == OCI_PROFILE_FLUX && (rc = flux_check(c, argv[optind + 1], &ignore, strict)) != 0)
+	if (opts.profile == OCI_PROFILE_FLUX && (rc = flux_check(c, a.args[1], &ignore, strict)) != 0)
 		goto cleanup;
 	/* A key that can't be read fails before anything is pushed. */
 	cli_signer *signer = NULL;
@@ -176,25 +135,25 @@ int cmd_push(cli *c, int argc, char **argv)
 		goto cleanup;
 	/* SIGTERM, Ctrl-C: the transfer aborts, temporaries are removed */
 	cli_cancel_on_signals(c);
-	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0) {
+	if ((rc = cli_open_target(c, a.args[0], &ref, &t)) != 0) {
 		cli_signer_close(signer);
 		goto cleanup;
 	}
 	if (ref->digest) {
 		cli_signer_close(signer);
-		rc = cli_usage_error(c, "push needs a tag, not a digest, in '%s'", argv[optind]);
+		rc = cli_usage_error(c, "push needs a tag, not a digest, in '%s'", a.args[0]);
 		goto cleanup;
 	}
 	if (!ref->tags.n && !c->quiet && !c->json)
-		fprintf(stderr, "ocisync push: no tag in %s: using the default tag latest\n", argv[optind]);
-	int push_rc = oci_push(&res, t, argv[optind + 1], &opts);
+		fprintf(stderr, "ocisync push: no tag in %s: using the default tag latest\n", a.args[0]);
+	int push_rc = oci_push(&res, t, a.args[1], &opts);
 	if (res.policy_checked && !c->json)
 		cli_lint_print(stderr, &res.lint);
 	if (push_rc < 0) {
 		cli_signer_close(signer);
 		if (c->json && push_rc == OCI_EPOLICY) /* the findings, beside the error object */
 			c->json_top = json_pack("{s:o}", "policy", cli_lint_json(&res.lint));
-		rc = cli_fail(c, argv[optind + 1]);
+		rc = cli_fail(c, a.args[1]);
 		if (push_rc == OCI_EINTERRUPTED)
 			rc = cli_exit_interrupted();
 		goto cleanup;
@@ -235,3 +194,45 @@ cleanup:
 	oci_strlist_dispose(&ignore);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 's', "source", 0, CLI_VALUE_TEXT, "URL", NULL, "org.opencontainers.image.source annotation (e.g. the Git URL)" },
+	{ 'r', "revision", 0, CLI_VALUE_TEXT, "REV", NULL, "org.opencontainers.image.revision annotation (e.g. main@sha1:...)" },
+	{ 'c', "created", 0, CLI_VALUE_TEXT, "RFC3339", NULL, "creation time (default: SOURCE_DATE_EPOCH, else now)" },
+	{ 'a', "annotation", 'a', CLI_VALUE_TEXT, "K=V", NULL, "extra manifest annotation (repeatable)" },
+	{ 'i', "ignore", 0, CLI_VALUE_TEXT, "PATTERN", NULL,
+	  "gitignore-style pattern to leave out (repeatable; .sourceignore\nat PATH's root is read too; .git/ is never packed)" },
+	{ 'p', "profile", 0, CLI_VALUE_ENUM, NULL, "portable flux",
+	  "manifest layout (default portable); flux warns about\nwhat Flux drops (symlinks) or refuses (names with '\\' or '../')" },
+	{ 'S', "strict", 0, CLI_VALUE_NONE, NULL, NULL, "with --profile flux: refuse to push such a tree instead" },
+	{ 'k', "sign-key", 0, CLI_VALUE_FILE, "KEY", NULL, "sign what was pushed with this cosign key" },
+	{ 'F', "signature-format", 0, CLI_VALUE_ENUM, NULL, "sig bundle",
+	  "with --sign-key: cosign's .sig tag (default), or a\nSigstore bundle attached as an OCI 1.1 referrer (cosign v3)" },
+	{ 'P', "policy", 0, CLI_VALUE_FILE, "FILE", NULL,
+	  "lint policy (see ocisync-lint(1)); without it the default policy:\nimage-unpinned and plaintext-secret are errors" },
+	{ 'd', "require-digest", 0, CLI_VALUE_NONE, NULL, NULL, "image-unpinned also wants images pinned by @sha256:" },
+	{ 'N', "no-policy", 0, CLI_VALUE_NONE, NULL, NULL, "skip the lint checks (recorded as io.ocisync.policy: skipped)" },
+	{ 'm', "max-size", 0, CLI_VALUE_TEXT, "BYTES", NULL, "refuse more file content than this (default 1 GiB, as pull and sync)" },
+	{ 'n', "max-entries", 0, CLI_VALUE_TEXT, "N", NULL,
+	  "refuse more files, directories and links (default 100000, as pull\nand sync); limits other than the defaults are recorded in the\n"
+	  "manifest for pull/sync --publisher-limits" },
+	{ 'E', "allow-empty", 0, CLI_VALUE_NONE, NULL, NULL,
+	  "push a tree without any file (refused by default: an empty\ndirectory is almost always a wrong PATH)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_push = {
+	.name = "push",
+	.run = cmd_push,
+	.summary = "pack a directory and push it as an OCI artifact",
+	.usage = "push REF PATH [options]",
+	.description =
+		"Packs PATH (a directory or one file) into one reproducible tar+gzip layer and pushes\n"
+		"it with its manifest to REF, under every tag REF lists (app:v1.2.3,prod); a REF\n"
+		"without a tag is pushed as :latest, the tag sync and pull read from such a REF.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { CLI_VALUE_DIR, "PATH", NULL, 0 }, { 0 } },
+	.footer =
+		"Lint findings go to stderr; an error finding refuses the push before anything is\n"
+		"uploaded (exit 1). Prints the pinned reference REPO@sha256:HEX.\n",
+};

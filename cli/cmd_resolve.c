@@ -4,26 +4,26 @@
 
 #include "cli.h"
 
-int cmd_resolve(cli *c, int argc, char **argv)
+static int cmd_resolve(cli *c, int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return cli_help(c, "Resolves REF's tag (or checks its digest) with one request and prints\n"
-				   "the manifest digest sha256:HEX.\n");
-	if (argc != 2 || argv[1][0] == '-')
-		return argc == 2 ? cli_usage_error(c, "unknown option %s", argv[1]) : cli_usage_error(c, "resolve takes one REF");
+	cli_args a;
+	if (cli_args_operands_only(&a, c, &cli_cmd_resolve, argc, argv) < 0)
+		return a.rc;
+	if (a.nargs != 1)
+		return cli_usage_error(c, "resolve takes one REF");
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
-	int rc = cli_open_target(c, argv[1], &ref, &t);
+	int rc = cli_open_target(c, a.args[0], &ref, &t);
 	if (rc)
 		return rc;
 	char digest[OCI_DIGEST_SIZE];
 	char *mt = NULL;
 	if (oci_resolve_ref(digest, &mt, t) < 0) {
-		rc = cli_fail(c, argv[1]);
+		rc = cli_fail(c, a.args[0]);
 	} else if (c->json) {
 		char *pinned = NULL;
 		oci_ref_format_pinned(&pinned, ref, digest);
-		cli_print_json(json_pack("{s:s, s:s, s:s?}", "digest", digest, "reference", pinned, "mediaType", mt));
+		cli_print_json(json_pack("{s:s, s:s, s:s?}", "digest", digest, "reference", pinned, "media_type", mt));
 		free(pinned);
 	} else if (!c->quiet) {
 		printf("%s\n", digest);
@@ -33,3 +33,14 @@ int cmd_resolve(cli *c, int argc, char **argv)
 	oci_ref_free(ref);
 	return rc;
 }
+
+const cli_command cli_cmd_resolve = {
+	.name = "resolve",
+	.run = cmd_resolve,
+	.summary = "print the digest a reference resolves to",
+	.usage = "resolve REF",
+	.description =
+		"Resolves REF's tag (or checks its digest) with one request and prints\n"
+		"the manifest digest sha256:HEX.\n",
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+};

@@ -1,57 +1,13 @@
 /* ocisync sign --key KEY REF [-a K=V]...: sign the digest REF resolves to. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "password.h"
-#include "signing.h"
+#include "keys.h"
 #include "oci/sigstore.h"
 
-static const char help[] =
-	"Signs the manifest digest REF resolves to with a cosign private key and stores the\n"
-	"signature as cosign stores it: tag sha256-<hex>.sig in the same repository (or\n"
-	"oci-layout directory), one layer per signature. Existing signatures are kept; the\n"
-	"same signature is never added twice. `cosign verify --key` accepts the result.\n\n"
-	"Options:\n"
-	"  --key KEY             the private key (cosign's encrypted format, or a PKCS#8\n"
-	"                        \"PRIVATE KEY\" PEM)\n"
-	"  -a, --annotation K=V  an annotation to sign with the digest (repeatable); verify\n"
-	"                        can require it\n"
-	"  --signature-format sig|bundle   sig (default): the .sig tag above; bundle: a\n"
-	"                        Sigstore bundle (DSSE envelope of an in-toto statement) attached\n"
-	"                        as an OCI 1.1 referrer, as cosign v3 writes it (no Rekor entry)\n"
-	"  -h, --help            this help\n\n"
-	"The password comes from COSIGN_PASSWORD when it is set (even empty), else it is\n"
-	"asked on the terminal without echo.\n"
-	"Prints the signed pinned reference REPO@sha256:HEX.\n";
-
-/* Loads the key, asking for a password only when the file is encrypted. */
-static int load_key(cli *c, oci_key **out, const char *path)
+static int cmd_sign(cli *c, int argc, char **argv)
 {
-	int encrypted = 0;
-	char *password = NULL;
-	if (oci_key_is_encrypted_file(&encrypted, path) < 0)
-		return cli_fail(c, NULL);
-	if (encrypted) {
-		int rc = cli_password_read(&password, c, path, 0);
-		if (rc != 0)
-			return rc;
-	}
-	int rc = oci_key_load_private(out, path, password);
-	cli_password_free(password);
-	return rc < 0 ? cli_fail(c, NULL) : 0;
-}
-
-int cmd_sign(cli *c, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "annotation", required_argument, NULL, 'a' },
-		{ "signature-format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *key_path = NULL;
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_key *key = NULL;
@@ -61,38 +17,40 @@ int cmd_sign(cli *c, int argc, char **argv)
 	char digest[OCI_DIGEST_SIZE];
 	char referrer[OCI_DIGEST_SIZE] = "";
 	int rc = EXIT_FAIL, opt, added = 0, bundle = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_sign, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'k': key_path = optarg; break;
+		case 'k': key_path = a.value; break;
 		case 'F':
-			if ((bundle = cli_signature_format(optarg)) < 0) {
-				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", optarg);
+			if ((bundle = cli_signature_format(a.value)) < 0) {
+				rc = cli_usage_error(c, "--signature-format takes sig or bundle, not '%s'", a.value);
 				goto cleanup;
 			}
 			break;
 		case 'a':
-			if (oci_kvlist_set_pair(&ann, optarg) < 0) {
+			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
 				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
+	}
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
 	}
 	if (!key_path) {
 		rc = cli_usage_error(c, "sign needs --key KEY");
 		goto cleanup;
 	}
-	if (argc - optind != 1) {
+	if (a.nargs != 1) {
 		rc = cli_usage_error(c, "sign takes one REF");
 		goto cleanup;
 	}
-	const char *refstr = argv[optind];
+	const char *refstr = a.args[0];
 	/* The key (and its password) first: nothing is contacted with a bad key. */
-	if ((rc = load_key(c, &key, key_path)) != 0)
+	if ((rc = cli_key_load_private(c, &key, key_path)) != 0)
 		goto cleanup;
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
@@ -106,10 +64,10 @@ int cmd_sign(cli *c, int argc, char **argv)
 	rc = EXIT_OK;
 	if (bundle && c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureFormat", "bundle", "referrer", referrer, "added", added));
+					 "signature_format", "bundle", "referrer", referrer, "added", added));
 	} else if (c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:b}", "reference", pinned, "digest", digest,
-					 "signatureFormat", "sig", "signatureTag", tag, "added", added));
+					 "signature_format", "sig", "signature_tag", tag, "added", added));
 	} else if (!c->quiet) {
 		printf("%s\n", pinned);
 		if (bundle && added)
@@ -129,3 +87,28 @@ cleanup:
 	free(tag);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'k', "key", 0, CLI_VALUE_FILE, "KEY", NULL, "the private key (cosign's encrypted format, or a PKCS#8\n\"PRIVATE KEY\" PEM)" },
+	{ 'a', "annotation", 'a', CLI_VALUE_TEXT, "K=V", NULL, "an annotation to sign with the digest (repeatable); verify\ncan require it" },
+	{ 'F', "signature-format", 0, CLI_VALUE_ENUM, NULL, "sig bundle", "sig (default): the .sig tag above; bundle: a\nSigstore bundle (DSSE envelope of an in-toto statement) attached\nas an OCI 1.1 referrer, as cosign v3 writes it (no Rekor entry)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_sign = {
+	.name = "sign",
+	.run = cmd_sign,
+	.summary = "sign the digest a reference resolves to, as cosign does",
+	.usage = "sign --key KEY REF [-a KEY=VAL]...",
+	.description =
+		"Signs the manifest digest REF resolves to with a cosign private key and stores the\n"
+		"signature as cosign stores it: tag sha256-<hex>.sig in the same repository (or\n"
+		"oci-layout directory), one layer per signature. Existing signatures are kept; the\n"
+		"same signature is never added twice. `cosign verify --key` accepts the result.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+	.footer =
+		"The password comes from COSIGN_PASSWORD when it is set (even empty), else it is\n"
+		"asked on the terminal without echo.\n"
+		"Prints the signed pinned reference REPO@sha256:HEX.\n",
+};

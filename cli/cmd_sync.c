@@ -1,60 +1,15 @@
 /* ocisync sync REF --root DIR: the cluster-side puller, once (CronJob) or as
  * a loop. Parsing, signals and printing; every decision is in liboci's
  * oci_sync_once / oci_sync_loop. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "keys.h"
 #include "oci/sign.h"
 #include "oci/sync.h"
-
-static const char help[] =
-	"Publishes the artifact REF resolves to (or the highest tag matching --semver) as a\n"
-	"read-only tree DIR/.revisions/<hex>, swapped in atomically through the symlink\n"
-	"DIR/<link>. An unchanged artifact costs one manifest HEAD; unchanged files are\n"
-	"hard-linked from the previous revision; nothing unverified is published.\n\n"
-	"Options:\n"
-	"  --root DIR            the directory to publish under (required)\n"
-	"  --link NAME           the symlink consumers read through (default current)\n"
-	"  --once                one sync, then exit: 0 synced/unchanged, 1 otherwise\n"
-	"  --interval D          loop, syncing every D (default 60s; 30s, 5m, 1h)\n"
-	"  --keep N              revisions kept, the current one included (default 2)\n"
-	"  --verify-key PUB      require a signature by this key (repeatable: any one suffices);\n"
-	"                        when the keys change, the published revision is verified again\n"
-	"  --on-revoked ACTION   when no trusted key verifies the published revision any more:\n"
-	"                        withdraw (default: remove the link) or keep (serve it); an error either way\n"
-	"  --semver RANGE        follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')\n"
-	"  --path SUBDIR         publish only this folder of the artifact\n"
-	"  --exec CMD            after each publish run /bin/sh -c CMD in the new revision, with\n"
-	"                        OCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\n"
-	"                        OCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync\n"
-	"  --exec-timeout D      kill the hook's process group after D (default 5m)\n"
-	"  --exec-grace D        SIGTERM to the hook's group, then SIGKILL after D: at its\n"
-	"                        timeout or when sync stops (default 10s)\n"
-	"  --max-failures N      loop: exit 1 after N failed syncs in a row (default never)\n"
-	"  --max-size BYTES      limit on extracted bytes (default 1 GiB; K, M, G, T suffixes)\n"
-	"  --max-entries N       limit on files, directories and links (default 100000)\n"
-	"  --publisher-limits    use the limits the artifact records (push --max-size/--max-entries)\n"
-	"                        instead of the two above: only for publishers you trust\n"
-	"  --status-file F       JSON status written atomically after every sync\n"
-	"  --metrics-file F      Prometheus text (node_exporter textfile) written atomically\n"
-	"                        (labels ref, root, path on every series)\n"
-	"  --http-bind ADDR      loop: serve /metrics, /healthz, /readyz on ADDR (PORT or\n"
-	"                        IP:PORT: 9090 = 127.0.0.1:9090; :9090 = every interface);\n"
-	"                        /readyz: the last sync succeeded within 3 intervals\n"
-	"  --timeout D           (global) give up a sync after D (default 10m, per sync in\n"
-	"                        the loop; 0 = never): status error, the lock released\n"
-	"  -h, --help            this help\n\n"
-	"SIGTERM (or a second Ctrl-C) stops at once: a transfer aborts, the hook's process\n"
-	"group gets SIGTERM (SIGKILL after --exec-grace), the link only ever names a complete\n"
-	"revision; result \"interrupted\", exit 143 (130 for Ctrl-C). A first Ctrl-C lets\n"
-	"the sync in hand finish; between syncs a stop exits 0. Loop: SIGHUP syncs now.\n"
-	"After n failures in a row the next try comes after min(interval, 2^n s).\n"
-	"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
-	"errors go to stderr. -o json prints one object per sync.\n";
 
 /* Shorter than the period of any sensible CronJob running sync --once, so
  * a stalled run never holds the lock into the next one. */
@@ -160,23 +115,6 @@ static void on_event(void *ctx, const oci_event *ev)
 	fprintf(stderr, "hook%s: %s\n", ev->type == OCI_EVENT_HOOK_STDERR ? "[stderr]" : "", ev->line);
 }
 
-/* The trusted keys for --verify-key; 0 or an exit code (error printed). */
-static int open_verifier(cli *c, oci_verifier **out, const oci_strlist *keys)
-{
-	*out = NULL;
-	if (!keys->n)
-		return 0;
-	if (oci_verifier_new(out) < 0)
-		return cli_fail(c, "loading --verify-key");
-	for (size_t i = 0; i < keys->n; i++)
-		if (oci_verifier_add_key_file(*out, keys->items[i]) < 0) {
-			oci_verifier_free(*out);
-			*out = NULL;
-			return cli_fail(c, keys->items[i]);
-		}
-	return 0;
-}
-
 /* 0 when FILE's directory exists (or FILE is not given), else a usage error. */
 static int check_report_dir(cli *c, const char *option, const char *file)
 {
@@ -209,31 +147,8 @@ static int parse_count(const char *s, long *out)
 	return 0;
 }
 
-int cmd_sync(cli *c, int argc, char **argv)
+static int cmd_sync(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "link", required_argument, NULL, 'l' },
-		{ "once", no_argument, NULL, '1' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "keep", required_argument, NULL, 'K' },
-		{ "verify-key", required_argument, NULL, 'k' },
-		{ "semver", required_argument, NULL, 's' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "exec", required_argument, NULL, 'e' },
-		{ "exec-timeout", required_argument, NULL, 't' },
-		{ "exec-grace", required_argument, NULL, 'g' },
-		{ "max-failures", required_argument, NULL, 'F' },
-		{ "max-size", required_argument, NULL, 'm' },
-		{ "max-entries", required_argument, NULL, 'n' },
-		{ "publisher-limits", no_argument, NULL, 'P' },
-		{ "status-file", required_argument, NULL, 'S' },
-		{ "metrics-file", required_argument, NULL, 'M' },
-		{ "on-revoked", required_argument, NULL, 'R' },
-		{ "http-bind", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	oci_sync_opts opts; oci_sync_opts_init(&opts);
 	oci_sync_loop_opts loop; oci_sync_loop_opts_init(&loop);
 	oci_strlist keys = OCI_STRLIST_INIT;
@@ -246,83 +161,85 @@ int cmd_sync(cli *c, int argc, char **argv)
 	int64_t ms;
 	const char *why;
 	int rc = EXIT_FAIL, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_sync, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 'r': opts.root = optarg; break;
-		case 'l': opts.link = optarg; break;
+		case 'r': opts.root = a.value; break;
+		case 'l': opts.link = a.value; break;
 		case '1': once = 1; break;
 		case 'i':
-			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
-				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h: '%s' %s", optarg, why);
+			if (cli_parse_duration_ms(&ms, a.value, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--interval takes a duration like 30s, 5m or 1h: '%s' %s", a.value, why);
 				goto cleanup;
 			}
 			loop.interval_ms = ms;
 			have_interval = 1;
 			break;
 		case 'K':
-			if (parse_count(optarg, &n) || n < 1) {
-				rc = cli_usage_error(c, "--keep takes a number of revisions (1 or more), not '%s'", optarg);
+			if (parse_count(a.value, &n) || n < 1) {
+				rc = cli_usage_error(c, "--keep takes a number of revisions (1 or more), not '%s'", a.value);
 				goto cleanup;
 			}
 			opts.keep = (int)n;
 			break;
-		case 'k': oci_strlist_push(&keys, optarg); break;
-		case 's': opts.semver = optarg; break;
-		case 'p': opts.path = optarg; break;
-		case 'e': opts.exec = optarg; break;
+		case 'k': oci_strlist_push(&keys, a.value); break;
+		case 's': opts.semver = a.value; break;
+		case 'p': opts.path = a.value; break;
+		case 'e': opts.exec = a.value; break;
 		case 't':
-			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
-				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m: '%s' %s", optarg, why);
+			if (cli_parse_duration_ms(&ms, a.value, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--exec-timeout takes a duration like 30s or 5m: '%s' %s", a.value, why);
 				goto cleanup;
 			}
 			opts.exec_timeout_ms = ms;
 			break;
 		case 'g':
-			if (cli_parse_duration_ms(&ms, optarg, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
-				rc = cli_usage_error(c, "--exec-grace takes a duration like 10s or 500ms: '%s' %s", optarg, why);
+			if (cli_parse_duration_ms(&ms, a.value, &why) < 0 || (ms <= 0 && (why = "must be longer than 0"))) {
+				rc = cli_usage_error(c, "--exec-grace takes a duration like 10s or 500ms: '%s' %s", a.value, why);
 				goto cleanup;
 			}
 			opts.exec_kill_grace_ms = ms;
 			break;
 		case 'F':
-			if (parse_count(optarg, &n) || n < 1) {
-				rc = cli_usage_error(c, "--max-failures takes a number (1 or more), not '%s'", optarg);
+			if (parse_count(a.value, &n) || n < 1) {
+				rc = cli_usage_error(c, "--max-failures takes a number (1 or more), not '%s'", a.value);
 				goto cleanup;
 			}
 			loop.max_failures = (int)n;
 			break;
 		case 'm':
-			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", optarg)) != 0)
+			if ((rc = cli_parse_limit(c, &opts.max_size, "--max-size", a.value)) != 0)
 				goto cleanup;
 			break;
 		case 'n':
-			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", optarg)) != 0)
+			if ((rc = cli_parse_limit(c, &opts.max_entries, "--max-entries", a.value)) != 0)
 				goto cleanup;
 			break;
 		case 'P': opts.publisher_limits = 1; break;
-		case 'S': opts.status_file = optarg; break;
-		case 'M': opts.metrics_file = optarg; break;
+		case 'S': opts.status_file = a.value; break;
+		case 'M': opts.metrics_file = a.value; break;
 		case 'R':
-			if (!strcmp(optarg, "withdraw") || !strcmp(optarg, "keep")) {
-				opts.keep_revoked = !strcmp(optarg, "keep");
+			if (!strcmp(a.value, "withdraw") || !strcmp(a.value, "keep")) {
+				opts.keep_revoked = !strcmp(a.value, "keep");
 				break;
 			}
-			rc = cli_usage_error(c, "--on-revoked takes withdraw or keep, not '%s'", optarg);
+			rc = cli_usage_error(c, "--on-revoked takes withdraw or keep, not '%s'", a.value);
 			goto cleanup;
 		case 'H':
-			if (oci_sync_parse_bind(optarg) < 0) {
+			if (oci_sync_parse_bind(a.value) < 0) {
 				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
-			loop.http_bind = optarg;
+			loop.http_bind = a.value;
 			break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
 	}
-	if (argc - optind != 1) {
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
+	}
+	if (a.nargs != 1) {
 		rc = cli_usage_error(c, "sync takes one REF (and --root DIR)");
 		goto cleanup;
 	}
@@ -359,11 +276,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 		}
 		oci_semver_range_free(range);
 	}
-	if ((rc = open_verifier(c, &verifier, &keys)) != 0)
+	if ((rc = (keys.n ? cli_verifier_load(c, &verifier, &keys, NULL) : 0)) != 0)
 		goto cleanup;
 	c->client.cancel = &cli_cancel;
 	opts.cancel = &cli_cancel;
-	if ((rc = cli_open_target(c, argv[optind], &ref, &t)) != 0)
+	if ((rc = cli_open_target(c, a.args[0], &ref, &t)) != 0)
 		goto cleanup;
 	if (opts.semver && (ref->digest || ref->tags.n)) {
 		rc = cli_usage_error(c, "with --semver, REF names a repository without tag or digest");
@@ -378,7 +295,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		}
 		opts.trust = trust;
 	}
-	sync_cli sc = { c, argv[optind], ref, verifier };
+	sync_cli sc = { c, a.args[0], ref, verifier };
 	/* the deadline runs per sync, not from the start of the process */
 	opts.timeout_ms = c->timeout_set ? c->client.timeout_ms : CLI_SYNC_TIMEOUT_MS;
 	oci_target_set_timeout(t, 0);
@@ -438,3 +355,48 @@ cleanup:
 	oci_strlist_dispose(&keys);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'r', "root", 0, CLI_VALUE_DIR, "DIR", NULL, "the directory to publish under (required)" },
+	{ 'l', "link", 0, CLI_VALUE_TEXT, "NAME", NULL, "the symlink consumers read through (default current)" },
+	{ '1', "once", 0, CLI_VALUE_NONE, NULL, NULL, "one sync, then exit: 0 synced/unchanged, 1 otherwise" },
+	{ 'i', "interval", 0, CLI_VALUE_TEXT, "D", NULL, "loop, syncing every D (default 60s; 30s, 5m, 1h)" },
+	{ 'K', "keep", 0, CLI_VALUE_TEXT, "N", NULL, "revisions kept, the current one included (default 2)" },
+	{ 'k', "verify-key", 0, CLI_VALUE_FILE, "PUB", NULL, "require a signature by this key (repeatable: any one suffices);\nwhen the keys change, the published revision is verified again" },
+	{ 'R', "on-revoked", 0, CLI_VALUE_ENUM, "ACTION", "withdraw keep", "when no trusted key verifies the published revision any more:\nwithdraw (default: remove the link) or keep (serve it); an error either way" },
+	{ 's', "semver", 0, CLI_VALUE_TEXT, "RANGE", NULL, "follow the highest tag in RANGE ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x')" },
+	{ 'p', "path", 0, CLI_VALUE_TEXT, "SUBDIR", NULL, "publish only this folder of the artifact" },
+	{ 'e', "exec", 0, CLI_VALUE_TEXT, "CMD", NULL, "after each publish run /bin/sh -c CMD in the new revision, with\nOCISYNC_DIGEST, OCISYNC_REF, OCISYNC_REVISION_DIR and\nOCISYNC_PREVIOUS_DIGEST set; a failed hook is retried next sync" },
+	{ 't', "exec-timeout", 0, CLI_VALUE_TEXT, "D", NULL, "kill the hook's process group after D (default 5m)" },
+	{ 'g', "exec-grace", 0, CLI_VALUE_TEXT, "D", NULL, "SIGTERM to the hook's group, then SIGKILL after D: at its\ntimeout or when sync stops (default 10s)" },
+	{ 'F', "max-failures", 0, CLI_VALUE_TEXT, "N", NULL, "loop: exit 1 after N failed syncs in a row (default never)" },
+	CLI_OPTIONS_EXTRACT_LIMITS,
+	{ 'S', "status-file", 0, CLI_VALUE_FILE, "F", NULL, "JSON status written atomically after every sync" },
+	{ 'M', "metrics-file", 0, CLI_VALUE_FILE, "F", NULL, "Prometheus text (node_exporter textfile) written atomically\n(labels ref, root, path on every series)" },
+	{ 'H', "http-bind", 0, CLI_VALUE_TEXT, "ADDR", NULL, "loop: serve /metrics, /healthz, /readyz on ADDR (PORT or\nIP:PORT: 9090 = 127.0.0.1:9090; :9090 = every interface);\n/readyz: the last sync succeeded within 3 intervals" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_sync = {
+	.name = "sync",
+	.run = cmd_sync,
+	.summary = "publish an artifact atomically under a directory, once or in a loop",
+	.usage = "sync REF --root DIR [options]",
+	.description =
+		"Publishes the artifact REF resolves to (or the highest tag matching --semver) as a\n"
+		"read-only tree DIR/.revisions/<hex>, swapped in atomically through the symlink\n"
+		"DIR/<link>. An unchanged artifact costs one manifest HEAD; unchanged files are\n"
+		"hard-linked from the previous revision; nothing unverified is published.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+	.footer =
+		"The global --timeout D gives up a sync after D (default 10m, per sync in the loop;\n"
+		"0 = never): status error, the lock released.\n"
+		"SIGTERM (or a second Ctrl-C) stops at once: a transfer aborts, the hook's process\n"
+		"group gets SIGTERM (SIGKILL after --exec-grace), the link only ever names a complete\n"
+		"revision; result \"interrupted\", exit 143 (130 for Ctrl-C). A first Ctrl-C lets\n"
+		"the sync in hand finish; between syncs a stop exits 0. Loop: SIGHUP syncs now.\n"
+		"After n failures in a row the next try comes after min(interval, 2^n s).\n"
+		"Prints one line per sync: \"synced sha256:... (REF)\" or \"unchanged sha256:...\";\n"
+		"errors go to stderr. -o json prints one object per sync.\n",
+};

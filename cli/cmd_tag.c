@@ -4,21 +4,16 @@
 
 #include "cli.h"
 
-int cmd_tag(cli *c, int argc, char **argv)
+static int cmd_tag(cli *c, int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return cli_help(c, "Points each NEWTAG (also comma-separated lists) at the digest REF resolves to.\n"
-				   "Only the manifest is written again; no blob is uploaded.\n\n"
-				   "Prints the pinned reference.\n");
-	if (argc < 3)
+	cli_args a;
+	if (cli_args_operands_only(&a, c, &cli_cmd_tag, argc, argv) < 0)
+		return a.rc;
+	if (a.nargs < 2)
 		return cli_usage_error(c, "tag takes REF and at least one NEWTAG");
 	oci_strlist tags = OCI_STRLIST_INIT;
-	for (int i = 2; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			oci_strlist_dispose(&tags);
-			return cli_usage_error(c, "unknown option %s", argv[i]);
-		}
-		char *copy = strdup(argv[i]), *save = NULL;
+	for (int i = 1; i < a.nargs; i++) {
+		char *copy = strdup(a.args[i]), *save = NULL;
 		for (char *tk = strtok_r(copy, ",", &save); tk; tk = strtok_r(NULL, ",", &save)) {
 			if (oci_tag_validate(tk) < 0) {
 				free(copy);
@@ -31,7 +26,7 @@ int cmd_tag(cli *c, int argc, char **argv)
 	}
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
-	int rc = cli_open_target(c, argv[1], &ref, &t);
+	int rc = cli_open_target(c, a.args[0], &ref, &t);
 	if (rc) {
 		oci_strlist_dispose(&tags);
 		return rc;
@@ -39,7 +34,7 @@ int cmd_tag(cli *c, int argc, char **argv)
 	char digest[OCI_DIGEST_SIZE];
 	char *pinned = NULL;
 	if (oci_tag_add(digest, t, &tags) < 0) {
-		rc = cli_fail(c, argv[1]);
+		rc = cli_fail(c, a.args[0]);
 	} else {
 		oci_ref_format_pinned(&pinned, ref, digest);
 		if (c->json) {
@@ -57,3 +52,14 @@ int cmd_tag(cli *c, int argc, char **argv)
 	oci_ref_free(ref);
 	return rc;
 }
+
+const cli_command cli_cmd_tag = {
+	.name = "tag",
+	.run = cmd_tag,
+	.summary = "point more tags at a reference's digest",
+	.usage = "tag REF NEWTAG...",
+	.description =
+		"Points each NEWTAG (also comma-separated lists) at the digest REF resolves to.\n"
+		"Only the manifest is written again; no blob is uploaded.\n",
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { CLI_VALUE_TEXT, "NEWTAG", NULL, 1 }, { 0 } },
+};

@@ -1,5 +1,4 @@
 /* ocisync tags REPO: list tags, following pagination. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,50 +17,36 @@ static int is_cosign_tag(const char *t)
 	       (n > 5 && !strcmp(t + n - 5, ".sbom"));
 }
 
-int cmd_tags(cli *c, int argc, char **argv)
+static int cmd_tags(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "semver", required_argument, NULL, 's' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *range = NULL;
 	int all = 0, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_tags, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
-		case 's': range = optarg; break;
+		case 's': range = a.value; break;
 		case 'A': all = 1; break;
-		case 'h':
-			return cli_help(c, "Lists REPO's tags, one a line, following the registry's pagination.\n"
-					   "cosign tags (sha256-<hex>.sig/.att/.sbom) and referrers tags (sha256-<hex>) are\n"
-					   "hidden unless --all.\n\n"
-					   "Options:\n"
-					   "  --semver RANGE   only tags that are versions in RANGE, in ascending order\n"
-					   "                   ('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x'; a 'v' prefix is allowed)\n"
-					   "  --all            include cosign signature tags\n"
-					   "  -h, --help       this help\n");
-		case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-		default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1)
+	if (opt < 0)
+		return a.rc;
+	if (a.nargs != 1)
 		return cli_usage_error(c, "tags takes one REPO");
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
-	int rc = cli_open_target(c, argv[optind], &ref, &t);
+	int rc = cli_open_target(c, a.args[0], &ref, &t);
 	if (rc)
 		return rc;
 	oci_strlist tags = OCI_STRLIST_INIT, shown = OCI_STRLIST_INIT;
 	if (oci_target_tags(&tags, t) < 0) {
-		rc = cli_fail(c, argv[optind]);
+		rc = cli_fail(c, a.args[0]);
 		goto cleanup;
 	}
 	if (range) {
 		if (oci_semver_filter(&shown, &tags, range) < 0) {
 			rc = oci_error_last()->code == OCI_EINVALID ? cli_usage_error(c, "%s", cli_last_error())
-								     : cli_fail(c, argv[optind]);
+								     : cli_fail(c, a.args[0]);
 			goto cleanup;
 		}
 	} else {
@@ -88,3 +73,23 @@ cleanup:
 	oci_ref_free(ref);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 's', "semver", 0, CLI_VALUE_TEXT, "RANGE", NULL, "only tags that are versions in RANGE, in ascending order\n('>=1.2.0 <2.0.0', '^1.2', '~1.2', '1.x'; a 'v' prefix is allowed)" },
+	{ 'A', "all", 0, CLI_VALUE_NONE, NULL, NULL, "include cosign signature tags" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_tags = {
+	.name = "tags",
+	.run = cmd_tags,
+	.summary = "list a repository's tags",
+	.usage = "tags REPO [--semver RANGE] [--all]",
+	.description =
+		"Lists REPO's tags, one a line, following the registry's pagination.\n"
+		"cosign tags (sha256-<hex>.sig/.att/.sbom) and referrers tags (sha256-<hex>) are\n"
+		"hidden unless --all.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REPO", NULL, 0 }, { 0 } },
+	.footer = NULL,
+};

@@ -1,24 +1,9 @@
 /* ocisync verify --key PUB [--key PUB]... REF [-a K=V]...: check cosign signatures. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-static const char help[] =
-	"Succeeds when a cosign signature stored for the digest REF resolves to verifies with\n"
-	"one of the given public keys, names exactly that digest, and carries every -a\n"
-	"annotation. Keys or certificates found in the artifact are never trusted.\n"
-	"A signature counts in either form: cosign's sha256-<hex>.sig tag, or a Sigstore\n"
-	"bundle attached as an OCI 1.1 referrer (cosign v3), checked offline: Rekor is never\n"
-	"contacted and keyless (certificate) bundles are refused.\n\n"
-	"Options:\n"
-	"  --key PUB             a trusted public key, PEM \"PUBLIC KEY\" (repeatable)\n"
-	"  -a, --annotation K=V  an annotation the signature must carry (repeatable)\n"
-	"  -h, --help            this help\n\n"
-	"Prints the verified pinned reference REPO@sha256:HEX (and, on stderr, which key\n"
-	"verified it and which signature was used). Exit 1 with the reason when no signature\n"
-	"is valid.\n";
+#include "keys.h"
 
 /* Each signature tried, for -o json: kind ".sig" or "bundle", its digest,
  * ok, and the key that verified it or why it was refused. */
@@ -41,14 +26,8 @@ static json_t *attempts_json(const oci_verifier *v)
 	return arr;
 }
 
-int cmd_verify(cli *c, int argc, char **argv)
+static int cmd_verify(cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "annotation", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	oci_strlist keys = OCI_STRLIST_INIT;
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_verifier *v = NULL;
@@ -58,44 +37,39 @@ int cmd_verify(cli *c, int argc, char **argv)
 	const char *used = NULL;
 	char digest[OCI_DIGEST_SIZE];
 	int rc = EXIT_FAIL, opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
+	cli_args a;
+	cli_args_init(&a, c, &cli_cmd_verify, argc, argv);
+	while ((opt = cli_args_next(&a)) > 0) {
 		switch (opt) {
 		case 'k':
-			if (oci_strlist_push(&keys, optarg) < 0) {
+			if (oci_strlist_push(&keys, a.value) < 0) {
 				rc = cli_fail(c, NULL);
 				goto cleanup;
 			}
 			break;
 		case 'a':
-			if (oci_kvlist_set_pair(&ann, optarg) < 0) {
+			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
 				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;
-		case 'h': rc = cli_help(c, help); goto cleanup;
-		case ':': rc = cli_usage_error(c, "option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: rc = cli_usage_error(c, "unknown option %s", argv[optind - 1]); goto cleanup;
 		}
+	}
+	if (opt < 0) {
+		rc = a.rc;
+		goto cleanup;
 	}
 	if (!keys.n) {
 		rc = cli_usage_error(c, "verify needs at least one --key PUB");
 		goto cleanup;
 	}
-	if (argc - optind != 1) {
+	if (a.nargs != 1) {
 		rc = cli_usage_error(c, "verify takes one REF");
 		goto cleanup;
 	}
-	const char *refstr = argv[optind];
-	if (oci_verifier_new(&v) < 0 || oci_verifier_set_annotations(v, &ann) < 0) {
-		rc = cli_fail(c, NULL);
+	const char *refstr = a.args[0];
+	if ((rc = cli_verifier_load(c, &v, &keys, &ann)) != 0)
 		goto cleanup;
-	}
-	for (size_t i = 0; i < keys.n; i++)
-		if (oci_verifier_add_key_file(v, keys.items[i]) < 0) {
-			rc = cli_fail(c, NULL);
-			goto cleanup;
-		}
 	if ((rc = cli_open_target(c, refstr, &ref, &t)) != 0)
 		goto cleanup;
 	/* Resolved once; the signatures are checked against exactly this digest. */
@@ -127,3 +101,29 @@ cleanup:
 	free(pinned);
 	return rc;
 }
+
+static const cli_option options[] = {
+	{ 'k', "key", 0, CLI_VALUE_FILE, "PUB", NULL, "a trusted public key, PEM \"PUBLIC KEY\" (repeatable)" },
+	{ 'a', "annotation", 'a', CLI_VALUE_TEXT, "K=V", NULL, "an annotation the signature must carry (repeatable)" },
+	{ 0 },
+};
+
+const cli_command cli_cmd_verify = {
+	.name = "verify",
+	.run = cmd_verify,
+	.summary = "check cosign signatures of a reference against trusted keys",
+	.usage = "verify --key PUB [--key PUB]... REF [-a KEY=VAL]...",
+	.description =
+		"Succeeds when a cosign signature stored for the digest REF resolves to verifies with\n"
+		"one of the given public keys, names exactly that digest, and carries every -a\n"
+		"annotation. Keys or certificates found in the artifact are never trusted.\n"
+		"A signature counts in either form: cosign's sha256-<hex>.sig tag, or a Sigstore\n"
+		"bundle attached as an OCI 1.1 referrer (cosign v3), checked offline: Rekor is never\n"
+		"contacted and keyless (certificate) bundles are refused.\n",
+	.options = options,
+	.operands = (const cli_operand[]){ { CLI_VALUE_REF, "REF", NULL, 0 }, { 0 } },
+	.footer =
+		"Prints the verified pinned reference REPO@sha256:HEX (and, on stderr, which key\n"
+		"verified it and which signature was used). Exit 1 with the reason when no signature\n"
+		"is valid.\n",
+};

@@ -138,8 +138,10 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ocisync %s: %s\n(see ocisync %s --help)\n", c->command ? c->command : "", msg,
-		c->command ? c->command : "");
+	if (c->command)
+		fprintf(stderr, "ocisync %s: %s\n(see ocisync %s --help)\n", c->command, msg, c->command);
+	else
+		fprintf(stderr, "ocisync: %s\n", msg);
 	cli_json_error(c, "usage", NULL, msg);
 	return EXIT_USAGE;
 }
@@ -185,18 +187,6 @@ int cli_json_finish(cli *c, int rc)
 	json_decref(c->json_top);
 	c->json_top = NULL;
 	return rc;
-}
-
-int cli_help(cli *c, const char *text)
-{
-	const cli_command *cmd = c->command ? cli_find_command(c->command) : NULL;
-	if (cmd) /* the summary reads as a sentence here */
-		printf("Usage: ocisync %s\n\n%c%s.\n\n", cmd->usage, toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
-	fputs(text, stdout);
-	printf("\nGlobal options: --plain-http --insecure --ca-file F --cert-file F --key-file F\n"
-	       "  --registry-config F -o text|json -q -v --no-progress --timeout D --min-speed SIZE/D\n"
-	       "  (see ocisync --help)\n");
-	return EXIT_OK;
 }
 
 volatile sig_atomic_t cli_cancel;

@@ -58,15 +58,15 @@ static void echo_restore(int fd, struct sigaction old[NCAUGHT])
 		sigaction(caught[i], &old[i], NULL);
 }
 
-/* One line from the terminal, echo off. Returns the length, -1 when nothing
- * was answered, -2 when too long. The newline is not kept. */
-static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
+/* One line from the terminal, echo off unless echo. Returns the length, -1
+ * when nothing was answered, -2 when too long. The newline is not kept. */
+static int read_line(int fd, char *buf, size_t size, const char *prompt, int echo)
 {
 	struct sigaction old[NCAUGHT];
 	size_t len = 0;
 	int too_long = 0, rc = 0;
 	/* Echo goes off before the prompt shows, so nothing typed after it is echoed. */
-	int have_termios = echo_disable(fd, old);
+	int have_termios = !echo && echo_disable(fd, old);
 	if (write(fd, prompt, strlen(prompt)) < 0)
 		rc = -1;
 	while (rc == 0) {
@@ -89,8 +89,8 @@ static int read_line_noecho(int fd, char *buf, size_t size, const char *prompt)
 	buf[len] = '\0';
 	if (have_termios)
 		echo_restore(fd, old);
-	if (write(fd, "\n", 1) < 0) {
-		/* the newline is cosmetic */
+	if (!echo && write(fd, "\n", 1) < 0) {
+		/* the newline is cosmetic (an echoed answer has its own) */
 	}
 	if (rc < 0)
 		return -1;
@@ -126,9 +126,9 @@ int cli_password_read(char **out, cli *c, const char *key_path, int confirm)
 		snprintf(prompt, sizeof prompt, "Enter password for private key %s: ", key_path);
 	else
 		snprintf(prompt, sizeof prompt, "Enter password for private key: ");
-	int n = read_line_noecho(fd, a, PASSWORD_MAX, prompt);
+	int n = read_line(fd, a, PASSWORD_MAX, prompt, 0);
 	if (n >= 0 && confirm)
-		n = read_line_noecho(fd, b, PASSWORD_MAX, "Enter password for private key again: ");
+		n = read_line(fd, b, PASSWORD_MAX, "Enter password for private key again: ", 0);
 	if (n == -2) {
 		cli_failf(c, OCI_EPASSWORD, "the password is longer than %d bytes", PASSWORD_MAX - 1);
 		goto cleanup;
@@ -157,4 +157,25 @@ void cli_password_free(char *password)
 		return;
 	sodium_memzero(password, strlen(password));
 	free(password);
+}
+
+int cli_prompt(char **out, cli *c, const char *prompt, int echo)
+{
+	*out = NULL;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cli_failf(c, OCI_EPASSWORD, "there is no terminal to ask on");
+	char *buf = malloc(PASSWORD_MAX);
+	int n = buf ? read_line(fd, buf, PASSWORD_MAX, prompt, echo) : -3;
+	close(fd);
+	if (n >= 0) {
+		*out = buf;
+		return 0;
+	}
+	cli_password_free(buf);
+	if (n == -3)
+		return cli_failf(c, OCI_ENOMEM, "out of memory");
+	if (n == -2)
+		return cli_failf(c, OCI_EPASSWORD, "the answer is longer than %d bytes", PASSWORD_MAX - 1);
+	return cli_failf(c, OCI_EPASSWORD, "nothing was entered");
 }

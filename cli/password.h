@@ -11,5 +11,9 @@
  * after printing why (no terminal and no COSIGN_PASSWORD, mismatch). */
 int cli_password_read(char **out, cli *c, const char *key_path, int confirm);
 void cli_password_free(char *password);
+/* One answer typed on the controlling terminal after prompt, echoed or
+ * not (passwords); *out freed with cli_password_free. 0 or an exit code
+ * after printing why. */
+int cli_prompt(char **out, cli *c, const char *prompt, int echo);
 
 #endif

@@ -10,7 +10,7 @@ import sys
 
 # (file under liboci/src, flag): why it is still there.
 ALLOWED = {
-    ("net/http.c", "--timeout"): "sync writes the message to its status file (sync_timeout.sh reads it there)",
+    ("net/http_retry.c", "--timeout"): "sync writes the message to its status file (sync_timeout.sh reads it there)",
     ("target/layout.c", "--timeout"): "as above",
     ("bundle/extract.c", "--max-size"): "inside the sentence, not at its end where a hint goes",
     ("ops/sync.c", "--on-revoked"): "part of sync's revocation note in the status file",

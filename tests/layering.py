@@ -32,29 +32,15 @@ ALLOWED = {
         'sweeping temporaries removes trees with fsutil.c\'s symlink-safe '
         'rmtree; step 3 (one stream/filesystem layer) moves those helpers '
         'into core/',
-    ('net/http.c', 'auth.h'):
-        'http.c owns the auth object and calls into it mid-request (the '
-        'http/auth ping-pong); step 2 gives net/ a small authorizer '
-        'interface that auth/ implements',
 }
 
 # Calls up the list present today: (calling file, called function) -> why.
 ALLOWED_CALLS = {
     ('core/tmpfile.c', 'oci__rmtree_at'): ALLOWED[('core/tmpfile.c', 'extract_internal.h')],
-    ('net/http.c', 'oci_auth_new'): ALLOWED[('net/http.c', 'auth.h')],
-    ('net/http.c', 'oci_auth_free'): ALLOWED[('net/http.c', 'auth.h')],
-    ('net/http.c', 'oci_auth_header'): ALLOWED[('net/http.c', 'auth.h')],
-    ('net/http.c', 'oci_auth_handle_challenge'): ALLOWED[('net/http.c', 'auth.h')],
-    ('net/http.c', 'oci_clock_ms'):
-        'the monotonic clock of every deadline is defined in target/target.c; '
-        'step 2 moves it into core/',
     ('sync/sync_metrics.c', 'oci_sync_status_name'):
         'the names of sync results are defined next to the sync pass '
         '(ops/sync.c); they move into sync/ with the next edit of sync.c '
         '(moved files stay byte-identical in this step)',
-    ('auth/auth.c', 'oci_clock_ms'):
-        'the monotonic clock of every deadline is defined in target/target.c; '
-        'step 2 moves it into core/',
 }
 
 # meson names liboci's objects after their source: src/core/error.c ->

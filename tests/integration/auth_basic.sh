@@ -18,7 +18,7 @@ no_secret() { # what: neither the password nor its base64 form in stdout/stderr
 }
 
 step "login usage errors"
-expect_fail 2 "read from standard input only: add --password-stdin" login "$REG" -u alice
+expect_fail 2 "read from standard input only: add --password-stdin" login "$REG" -u alice </dev/null
 expect_fail 2 "-p/--password is not offered" login "$REG" -u alice -p "$PW"
 no_secret "login -p"
 expect_fail 2 "a user name is required" login "$REG" --password-stdin </dev/null
@@ -92,4 +92,45 @@ step "a stale password in the config is named as such"
 printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG" "$(printf 'alice:stale' | base64)" >"$CONFIG"
 expect_fail 1 "$REG: authentication failed for user alice (401 from registry)" resolve "$REG/team/app:v1"
 assert_not_contains "$ERR" "stale"
+step "login on a terminal asks for the user name, then the password without echo"
+# a pseudo-terminal as ocisync's controlling terminal, as a person at a shell
+cat >"$WORK/login_tty.py" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen = b""
+def read_until(s):
+    global seen
+    while s not in seen:
+        d = os.read(fd, 1024)
+        if not d:
+            sys.exit("ended before %r: %r" % (s, seen))
+        seen += d
+read_until(b"Username: ")
+os.write(fd, b"alice\n")
+read_until(b"Password: ")
+os.write(fd, os.environ["PW"].encode() + b"\n")
+try:
+    while True:
+        d = os.read(fd, 1024)
+        if not d:
+            break
+        seen += d
+except OSError:  # EIO: the child has gone
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+set +e
+TTY_OUT=$(PW="$PW" /usr/bin/python3 "$WORK/login_tty.py" "$OCISYNC" --registry-config "$WORK/tty.json" login "$REG")
+TTY_RC=$?
+set -e
+[ "$TTY_RC" -eq 0 ] || fail "login on a terminal exited $TTY_RC: $TTY_OUT"
+assert_contains "$TTY_OUT" "Username: alice" "the user name is echoed"
+assert_not_contains "$TTY_OUT" "$PW" "the password is not echoed"
+assert_contains "$TTY_OUT" "Login succeeded: $REG"
+/usr/bin/python3 -c 'import json,sys; assert sys.argv[2] in json.load(open(sys.argv[1]))["auths"]' "$WORK/tty.json" "$REG" ||
+	fail "login on a terminal stored nothing"
 echo "auth_basic: ok"

@@ -1,5 +1,6 @@
 # `meson install` with DESTDIR lays out what a distribution expects (bin,
-# lib with soname links, include/oci, pkgconfig, man1, man3), and a C
+# lib with soname links, include/oci, pkgconfig, man1, man3, shell
+# completions), and a C
 # program built with only `pkg-config --cflags --libs liboci` against that
 # tree runs and prints liboci's version.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +34,12 @@ for page in ocisync ocisync-push ocisync-pull ocisync-lint ocisync-sync ocisync-
 	[ -f "$p/share/man/man1/$page.1" ] || fail "no man1/$page.1"
 done
 [ -f "$p/share/man/man3/liboci.3" ] || fail "no man3/liboci.3"
+# shell completions, written by the built ocisync from its command table
+for f in bash-completion/completions/ocisync zsh/vendor-completions/_ocisync fish/vendor_completions.d/ocisync.fish; do
+	[ -s "$p/share/$f" ] || fail "no share/$f"
+done
+assert_contains "$(cat "$p/share/bash-completion/completions/ocisync")" "complete -F _ocisync ocisync" "the bash completion"
+assert_eq "$(readlink "$p/share/man/man1/ocisync-diff.1")" "ocisync-copy.1" "an alias page is a symlink"
 # every installed page renders (an alias page through its .so line)
 for page in "$p"/share/man/man1/*.1 "$p"/share/man/man3/*.3; do
 	out=$(cd "$p/share/man" && MANWIDTH=80 man -l "$page" 2>&1 | head -3) || fail "man -l $page: $out"

@@ -40,6 +40,9 @@ for page in ocisync ocisync-push ocisync-lint ocisync-sync ocisync-verify; do
 	assert_contains "$c" "./usr/share/man/man1/$page.1.gz" "ocisync's files"
 done
 assert_contains "$c" "./usr/share/man/man1/ocisync-diff.1.gz -> ocisync-copy.1.gz" "ocisync's alias pages"
+for f in bash-completion/completions/ocisync zsh/vendor-completions/_ocisync fish/vendor_completions.d/ocisync.fish; do
+	assert_contains "$c" "./usr/share/$f" "ocisync's shell completions"
+done
 assert_not_contains "$c" "liboci.so" "ocisync's files"
 c=$(contents liboci0)
 assert_contains "$c" "/liboci.so.0.1.0"

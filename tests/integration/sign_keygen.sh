@@ -53,7 +53,7 @@ expect_fail 1 "missing-dir/k.key" keygen --prefix missing-dir/k
 step "empty password; JSON output; a directory prefix"
 mkdir keys
 COSIGN_PASSWORD= ok -o json keygen --prefix keys/empty
-/usr/bin/python3 -c 'import json,sys; o=json.loads(sys.argv[1]); assert o=={"privateKey":"keys/empty.key","publicKey":"keys/empty.pub"}, o' "$OUT" ||
+/usr/bin/python3 -c 'import json,sys; o=json.loads(sys.argv[1]); assert o=={"private_key":"keys/empty.key","public_key":"keys/empty.pub"}, o' "$OUT" ||
 	fail "keygen -o json: $OUT"
 COSIGN_PASSWORD= /usr/bin/python3 "$DECRYPT" keys/empty.key keys/empty.der 2>/dev/null || fail "empty-password key does not decrypt"
 openssl pkey -inform DER -in keys/empty.der -pubout | cmp - keys/empty.pub || fail "empty-password public half"

@@ -73,7 +73,7 @@ expect_fail 1 "signature does not verify with any given key" verify --key k2.pub
 step "the same signature is not added twice; another key is appended"
 sum=$(reg_manifest_get team/app "$TAG" | sha256sum)
 ok -o json sign --key k1.key "$REG/team/app:v1"
-/usr/bin/python3 -c 'import json,sys; o=json.loads(sys.argv[1]); assert o["added"] is False and o["signatureTag"]==sys.argv[2], o' "$OUT" "$TAG" ||
+/usr/bin/python3 -c 'import json,sys; o=json.loads(sys.argv[1]); assert o["added"] is False and o["signature_tag"]==sys.argv[2], o' "$OUT" "$TAG" ||
 	fail "sign -o json: $OUT"
 assert_eq "$(reg_manifest_get team/app "$TAG" | sha256sum)" "$sum" ".sig manifest after signing twice"
 ok sign --key k2.key "$REG/team/app@$DIG"

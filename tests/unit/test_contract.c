@@ -14,6 +14,7 @@
 #include "oci/oci.h"
 #include "error_internal.h"
 #include "test.h"
+#include "loopback_util.h"
 
 static char root[64];
 
@@ -258,16 +259,14 @@ static void *blob_server(void *arg)
  * progress report, and is not retried. */
 static void test_progress_cancels_registry(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof a;
-	blob_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(blob_listen_fd >= 0 && bind(blob_listen_fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	      listen(blob_listen_fd, 8) == 0 && getsockname(blob_listen_fd, (struct sockaddr *)&a, &al) == 0);
+	int port = 0;
+	blob_listen_fd = loopback_listen(&port);
+	CHECK(blob_listen_fd >= 0);
 	pthread_t th;
 	CHECK_EQ_INT(pthread_create(&th, NULL, blob_server, NULL), 0);
 
 	char name[128];
-	snprintf(name, sizeof name, "127.0.0.1:%d/team/app:v1", ntohs(a.sin_port));
+	snprintf(name, sizeof name, "127.0.0.1:%d/team/app:v1", port);
 	progress_stop ps = { 0, 1, NULL };
 	oci_client_opts opts;
 	oci_client_opts_init(&opts);

@@ -3,6 +3,7 @@
  * unauthenticated request with a Bearer challenge and counts how often its
  * token endpoint is asked. */
 #include "test.h"
+#include "loopback_util.h"
 #include "oci/oci.h"
 
 #include <arpa/inet.h>
@@ -17,15 +18,6 @@ static int port;
 static atomic_int token_requests;
 static atomic_int stop;
 
-static void reply(int fd, const char *status, const char *extra, const char *body)
-{
-	char head[1024];
-	int n = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status, strlen(body), extra);
-	if (write(fd, head, (size_t)n) != n || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
-		perror("test_shutdown: write");
-}
-
 static void *serve(void *arg)
 {
 	(void)arg;
@@ -34,25 +26,17 @@ static void *serve(void *arg)
 		if (fd < 0)
 			continue;
 		char req[8192];
-		size_t len = 0;
-		ssize_t r;
-		while (len < sizeof req - 1 && (r = read(fd, req + len, sizeof req - 1 - len)) > 0) {
-			len += (size_t)r;
-			req[len] = '\0';
-			if (strstr(req, "\r\n\r\n"))
-				break;
-		}
-		req[len] = '\0';
+		loopback_read_request(fd, req, sizeof req);
 		if (!strncmp(req, "GET /token", 10)) {
 			atomic_fetch_add(&token_requests, 1);
-			reply(fd, "200 OK", "", "{\"token\":\"tok-1\",\"expires_in\":300}");
+			loopback_reply(fd, "200 OK", "", "{\"token\":\"tok-1\",\"expires_in\":300}");
 		} else if (strstr(req, "Authorization: Bearer tok-1")) {
-			reply(fd, "200 OK", "", "{\"name\":\"team/app\",\"tags\":[\"v1\"]}");
+			loopback_reply(fd, "200 OK", "", "{\"name\":\"team/app\",\"tags\":[\"v1\"]}");
 		} else {
 			char challenge[256];
 			snprintf(challenge, sizeof challenge,
 				 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"reg\"\r\n", port);
-			reply(fd, "401 Unauthorized", challenge, "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}");
+			loopback_reply(fd, "401 Unauthorized", challenge, "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}");
 		}
 		close(fd);
 	}
@@ -110,15 +94,8 @@ static void test_shutdown_empties_token_cache(void)
 int main(void)
 {
 	oci_init();
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof a;
-	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(listen_fd, 16) < 0 ||
-	    getsockname(listen_fd, (struct sockaddr *)&a, &al) < 0) {
-		perror("test_shutdown: listening on loopback");
+	if ((listen_fd = loopback_listen(&port)) < 0)
 		return 1;
-	}
-	port = ntohs(a.sin_port);
 	pthread_t th;
 	pthread_create(&th, NULL, serve, NULL);
 

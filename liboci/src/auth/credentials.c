@@ -1,8 +1,12 @@
-/* Credentials in the places Docker and podman keep them. Lookup follows
- * Docker: a host's credHelpers entry wins, then the credsStore helper, then
- * the `auths` map of the config file; podman's files are read after it. */
+/* Credentials in the places Docker and podman keep them: finding them.
+ * Lookup follows Docker: a host's credHelpers entry wins, then the
+ * credsStore helper, then the `auths` map of the config file; podman's
+ * files are read after it. Storing and erasing them (login, logout) is
+ * credstore.c. */
 #include "oci/credentials.h"
 #include "credhelper.h"
+#include "credentials_internal.h"
+#include "dockerhub.h"
 #include "error_internal.h"
 #include "fileutil.h"
 
@@ -19,8 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DOCKER_HUB "docker.io"
-#define DOCKER_HUB_KEY "https://index.docker.io/v1/"
 #define CONFIG_MAX (8 * 1024 * 1024)
 
 void oci_credentials_normalize_host(char *buf, size_t n, const char *host)
@@ -39,15 +41,8 @@ void oci_credentials_normalize_host(char *buf, size_t n, const char *host)
 	for (i = 0; i < len && i + 1 < n; i++)
 		buf[i] = (char)tolower((unsigned char)p[i]);
 	buf[i] = '\0';
-	if (!strcmp(buf, "index.docker.io") || !strcmp(buf, "registry-1.docker.io") ||
-	    !strcmp(buf, "registry.hub.docker.com"))
-		snprintf(buf, n, "%s", DOCKER_HUB);
-}
-
-/* The key Docker writes for host: Docker Hub keeps its historic v1 URL. */
-static const char *store_key(const char *norm)
-{
-	return strcmp(norm, DOCKER_HUB) == 0 ? DOCKER_HUB_KEY : norm;
+	if (oci_dockerhub_credential_alias(buf))
+		snprintf(buf, n, "%s", OCI_DOCKERHUB);
 }
 
 int oci_credentials_config_path(char **out, const char *config_path)
@@ -71,7 +66,7 @@ int oci_credentials_config_path(char **out, const char *config_path)
 }
 
 /* Loads a config file; a missing file is an empty object (*exists = 0). */
-static int load_config(json_t **out, int *exists, const char *path)
+int oci_credentials_load_config(json_t **out, int *exists, const char *path)
 {
 	*out = NULL;
 	if (exists)
@@ -106,7 +101,7 @@ static int load_config(json_t **out, int *exists, const char *path)
 
 /* Name of the helper for host: credHelpers[host] (any key spelling), else
  * credsStore; NULL when none. *from says which, for messages. */
-static const char *helper_for(const json_t *cfg, const char *norm, const char **from)
+const char *oci_credentials_helper_for(const json_t *cfg, const char *norm, const char **from)
 {
 	const json_t *helpers = json_object_get(cfg, "credHelpers");
 	const char *key;
@@ -246,16 +241,16 @@ static int from_file(char **user, char **secret, int *is_identity, const char *p
 {
 	json_t *cfg = NULL;
 	int exists = 0;
-	int rc = load_config(&cfg, &exists, path);
+	int rc = oci_credentials_load_config(&cfg, &exists, path);
 	if (rc < 0)
 		return oci_error_wrap("looking up credentials for %s", norm);
 	if (!exists)
 		goto cleanup;
 	if (use_helpers) {
 		const char *from = NULL;
-		const char *helper = helper_for(cfg, norm, &from);
+		const char *helper = oci_credentials_helper_for(cfg, norm, &from);
 		if (helper) {
-			rc = oci_credhelper_get(user, secret, helper, store_key(norm));
+			rc = oci_credhelper_get(user, secret, helper, oci_dockerhub_config_key(norm));
 			if (rc < 0) {
 				oci_error_wrap("%s (%s in %s)", norm, from, path);
 				goto cleanup;
@@ -315,299 +310,3 @@ cleanup:
 	return rc;
 }
 
-/* Creates the directory holding path (0700) when missing. */
-static int make_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return oci_error_errno("creating %s", dir);
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return oci_error_errno("creating %s", dir);
-	return 0;
-}
-
-/* Writes cfg to path atomically: a private temporary file beside it, then rename. */
-static int save_config(const json_t *cfg, const char *config_path)
-{
-	char *text = NULL, *tmp = NULL;
-	int fd = -1, rc = 0;
-	/* A config that is a symlink (dotfile managers) stays one: the file
-	 * it points to is replaced, as Docker does. */
-	char resolved[PATH_MAX];
-	const char *path = config_path;
-	if (realpath(config_path, resolved))
-		path = resolved;
-	rc = make_parent(path);
-	if (rc < 0)
-		return rc;
-	text = json_dumps(cfg, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	if (!text || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0) {
-		rc = oci_error_errno("writing %s", path);
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = oci_error_errno("writing %s", tmp);
-			goto cleanup;
-		}
-		off += (size_t)w;
-	}
-	if (write(fd, "\n", 1) != 1 || fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = oci_error_errno("replacing %s", path);
-		goto cleanup;
-	}
-	free(tmp);
-	tmp = NULL;
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (text) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
-	return rc;
-}
-
-/* Logins and logouts to different hosts at the same time (CI runners,
- * shared build hosts) each rewrite the whole file: without a lock the last
- * writer wins and the others' changes are lost. The lock is config.json.lock
- * beside the file the config resolves to (the file save_config replaces);
- * the config is read again once it is held. create: make the directory
- * when missing (login); otherwise a missing directory means no config and
- * no lock (*fd = -1). Credential helpers are called under the lock too, so
- * helpers that rewrite a file of their own are serialised as well. */
-static int lock_config(int *fd, const char *config_path, int create)
-{
-	char resolved[PATH_MAX];
-	const char *path = config_path;
-	char *lock = NULL;
-	int rc;
-	*fd = -1;
-	if (realpath(config_path, resolved))
-		path = resolved;
-	if (create && (rc = make_parent(path)) < 0)
-		return rc;
-	if (asprintf(&lock, "%s.lock", path) < 0)
-		return OCI_ENOMEM_SET();
-	char *dir = oci_dirname(path);
-	if (!dir) {
-		free(lock);
-		return OCI_ENOMEM_SET();
-	}
-	if (create || access(dir, F_OK) == 0) {
-		rc = oci_lock_exclusive(lock, 1);
-		if (rc >= 0) {
-			*fd = rc;
-			rc = 0;
-		}
-	} else {
-		rc = 0;
-	}
-	free(dir);
-	free(lock);
-	return rc;
-}
-
-/* Removes every `auths` key that names host; returns how many. */
-static int remove_auths(json_t *cfg, const char *norm)
-{
-	json_t *auths = json_object_get(cfg, "auths");
-	const char *key;
-	json_t *val;
-	void *tmp;
-	char kn[256];
-	int removed = 0;
-	if (!json_is_object(auths))
-		return 0;
-	json_object_foreach_safe(auths, tmp, key, val) {
-		oci_credentials_normalize_host(kn, sizeof kn, key);
-		if (strcmp(kn, norm) == 0) {
-			json_object_del(auths, key);
-			removed++;
-		}
-	}
-	return removed;
-}
-
-static int set_where(char **where, const char *fmt, const char *arg)
-{
-	if (!where)
-		return 0;
-	if (asprintf(where, fmt, arg) < 0) {
-		*where = NULL;
-		return OCI_ENOMEM_SET();
-	}
-	return 0;
-}
-
-int oci_credentials_store(char **where, const char *host, const char *user,
-			  const char *secret, const char *config_path)
-{
-	char norm[256];
-	char *path = NULL, *pair = NULL, *b64 = NULL;
-	json_t *cfg = NULL;
-	int rc;
-	if (where)
-		*where = NULL;
-	oci_credentials_normalize_host(norm, sizeof norm, host);
-	if (!*norm || !user || !*user || !secret)
-		return oci_error_set(OCI_EINVALID, "credentials: host, user and secret are required");
-	if (strchr(user, ':'))
-		return oci_error_set(OCI_EINVALID, "user name '%s' contains ':', which Docker's config cannot store", user);
-	int lock = -1;
-	rc = oci_credentials_config_path(&path, config_path);
-	if (rc < 0)
-		return rc;
-	if ((rc = lock_config(&lock, path, 1)) < 0)
-		goto cleanup;
-	rc = load_config(&cfg, NULL, path);
-	if (rc < 0)
-		goto cleanup;
-	const char *from = NULL;
-	const char *helper = helper_for(cfg, norm, &from);
-	if (helper) {
-		rc = oci_credhelper_store(helper, store_key(norm), user, secret);
-		if (rc < 0) {
-			oci_error_wrap("storing credentials for %s (%s in %s)", norm, from, path);
-			goto cleanup;
-		}
-		rc = set_where(where, "credential helper docker-credential-%s", helper);
-		goto cleanup;
-	}
-	size_t plen = strlen(user) + 1 + strlen(secret);
-	pair = malloc(plen + 1);
-	b64 = malloc(4 * ((plen + 2) / 3) + 1);
-	if (!pair || !b64) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	snprintf(pair, plen + 1, "%s:%s", user, secret);
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pair, (int)plen);
-	json_t *auths = json_object_get(cfg, "auths");
-	if (!json_is_object(auths)) {
-		auths = json_object();
-		if (!auths || json_object_set_new(cfg, "auths", auths) != 0) {
-			rc = OCI_ENOMEM_SET();
-			goto cleanup;
-		}
-	}
-	remove_auths(cfg, norm); /* other spellings of the same host */
-	json_t *entry = json_pack("{s:s}", "auth", b64);
-	if (!entry || json_object_set_new(auths, store_key(norm), entry) != 0) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	rc = save_config(cfg, path);
-	if (rc < 0)
-		goto cleanup;
-	rc = set_where(where, "%s", path);
-cleanup:
-	if (pair) {
-		OPENSSL_cleanse(pair, strlen(pair));
-		free(pair);
-	}
-	if (b64) {
-		OPENSSL_cleanse(b64, strlen(b64));
-		free(b64);
-	}
-	if (lock >= 0)
-		close(lock);
-	json_decref(cfg);
-	free(path);
-	return rc;
-}
-
-int oci_credentials_erase(char **where, const char *host, const char *config_path)
-{
-	char norm[256];
-	char *path = NULL;
-	json_t *cfg = NULL;
-	int exists = 0, rc;
-	if (where)
-		*where = NULL;
-	oci_credentials_normalize_host(norm, sizeof norm, host);
-	if (!*norm)
-		return oci_error_set(OCI_EINVALID, "credentials: empty registry host");
-	int lock = -1;
-	rc = oci_credentials_config_path(&path, config_path);
-	if (rc < 0)
-		return rc;
-	if ((rc = lock_config(&lock, path, 0)) < 0)
-		goto cleanup;
-	rc = load_config(&cfg, &exists, path);
-	if (rc < 0)
-		goto cleanup;
-	const char *from = NULL;
-	const char *helper = helper_for(cfg, norm, &from);
-	if (helper) {
-		rc = oci_credhelper_erase(helper, store_key(norm));
-		if (rc < 0 && rc != OCI_ENOTFOUND) {
-			oci_error_wrap("removing credentials for %s (%s in %s)", norm, from, path);
-			goto cleanup;
-		}
-		int in_helper = rc == 0;
-		/* An entry in the file too (written before the helper was
-		 * configured, or by Docker beside it): remove it as well. */
-		int in_file = remove_auths(cfg, norm) > 0;
-		if (in_file && (rc = save_config(cfg, path)) < 0)
-			goto cleanup;
-		if (!in_helper && !in_file) {
-			rc = oci_error_set(OCI_ENOTFOUND, "not logged in to %s (credential helper docker-credential-%s has nothing for it)",
-					   norm, helper);
-			goto cleanup;
-		}
-		rc = in_helper ? set_where(where, "credential helper docker-credential-%s", helper) : set_where(where, "%s", path);
-		goto cleanup;
-	}
-	if (!exists || remove_auths(cfg, norm) == 0) {
-		rc = oci_error_set(OCI_ENOTFOUND, "not logged in to %s (no credentials for it in %s)", norm, path);
-		goto cleanup;
-	}
-	rc = save_config(cfg, path);
-	if (rc < 0)
-		goto cleanup;
-	rc = set_where(where, "%s", path);
-cleanup:
-	if (lock >= 0)
-		close(lock);
-	json_decref(cfg);
-	free(path);
-	return rc;
-}

@@ -3,6 +3,7 @@
 #include "oci/ref.h"
 #include "oci/digest.h"
 #include "error_internal.h"
+#include "dockerhub.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 
 #define LAYOUT_PREFIX "oci-layout:"
-#define DOCKER_HUB "docker.io"
 
 static int is_alnum_lower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -221,17 +221,14 @@ static int parse_registry(oci_ref *r, const char *s, const char *whole)
 				rc = oci_error_set(OCI_EINVALID, "reference '%s': '%s' is not a valid registry host", whole, body);
 				goto cleanup;
 			}
-			const char *host = body;
-			if (!strcmp(host, "index.docker.io") || !strcmp(host, "registry-1.docker.io"))
-				host = DOCKER_HUB;
-			r->registry = strdup(host);
+			r->registry = strdup(oci_dockerhub_ref_alias(body) ? OCI_DOCKERHUB : body);
 			name = slash + 1;
 		} else {
 			*slash = '/';
-			r->registry = strdup(DOCKER_HUB);
+			r->registry = strdup(OCI_DOCKERHUB);
 		}
 	} else {
-		r->registry = strdup(DOCKER_HUB);
+		r->registry = strdup(OCI_DOCKERHUB);
 	}
 	if (!r->registry) {
 		rc = OCI_ENOMEM_SET();
@@ -241,7 +238,7 @@ static int parse_registry(oci_ref *r, const char *s, const char *whole)
 		rc = oci_error_set(OCI_EINVALID, "reference '%s' names no repository", whole);
 		goto cleanup;
 	}
-	if (!strcmp(r->registry, DOCKER_HUB) && !strchr(name, '/')) {
+	if (oci_dockerhub_needs_library(r->registry, name)) {
 		if (asprintf(&r->repository, "library/%s", name) < 0) {
 			r->repository = NULL;
 			rc = OCI_ENOMEM_SET();
@@ -392,7 +389,5 @@ int oci_ref_format(char **out, const oci_ref *r)
 
 const char *oci_ref_api_host(const oci_ref *r)
 {
-	if (r->registry && strcmp(r->registry, DOCKER_HUB) == 0)
-		return "registry-1.docker.io";
-	return r->registry;
+	return oci_dockerhub_api_host(r->registry);
 }

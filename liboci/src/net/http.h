@@ -1,9 +1,11 @@
-/* Private: the HTTP request layer the registry target is built on. One
- * oci_http per registry host keeps one libcurl easy handle (so keep-alive
- * works) and does, for every request: the Authorization header for its
- * scope and one retry after a 401 challenge (every WWW-Authenticate line
- * read), one more when a bearer token is then refused (401, or 403 with
- * insufficient_scope), no retry of TLS refusals, retries with jittered backoff
+/* Private: the HTTP engine, liboci's one HTTP client: registry API calls
+ * and token requests go through it alike. One oci_http per registry host
+ * keeps one libcurl easy handle (so keep-alive works) and does, for every
+ * request: the Authorization header for its scope (asked of the attached
+ * authorizer, authorizer.h) and one retry after a 401 challenge (every
+ * WWW-Authenticate line read, handed to the authorizer), one more when a
+ * bearer token is then refused (401, or 403 with insufficient_scope), no
+ * retry of TLS refusals, retries with jittered backoff
  * on connection errors, 408, 429 and 5xx (honouring Retry-After), resumed
  * downloads with Range after a dropped connection, redirects followed by
  * hand (Authorization only to the registry's own origin), bounded error
@@ -14,14 +16,19 @@
 #define OCI_HTTP_H
 #include <stddef.h>
 #include <stdint.h>
+#include "authorizer.h"
 #include "oci/io.h"
 #include "oci/target.h"
 
 typedef struct oci_http oci_http;
 
-/* api_host: host[:port] requests go to; config_host: the name credentials
- * are stored under. opts must outlive the oci_http. */
-int oci_http_new(oci_http **out, const char *api_host, const char *config_host, const oci_client_opts *opts);
+/* api_host: host[:port] requests go to. opts must outlive the oci_http.
+ * A registry's engine comes with its authorizer from oci_auth_http_new
+ * (auth/auth.h); without one, requests go anonymously. */
+int oci_http_new(oci_http **out, const char *api_host, const oci_client_opts *opts);
+/* Attaches the authorizer (copied; its ctx is freed with h), replacing
+ * (and freeing) any earlier one. */
+void oci_http_set_authorizer(oci_http *h, const oci_authorizer *a);
 void oci_http_free(oci_http *h);
 /* "https://host:port" (scheme + host as requests use them). */
 const char *oci_http_base(const oci_http *h);
@@ -47,7 +54,10 @@ enum {
 typedef struct oci_http_req {
 	const char *method;        /* GET HEAD PUT POST PATCH DELETE */
 	const char *url;           /* absolute */
-	const char *scope;         /* auth scope; NULL = no Authorization */
+	const char *scope;         /* auth scope (asks the authorizer); NULL = none */
+	/* Or a fixed "Authorization: ..." line (a token service's Basic
+	 * credentials), sent only while the request stays on url's origin. */
+	const char *authorization;
 	const char *headers[6];    /* extra "Name: value" lines, NULL-terminated */
 	const oci_http_body *body; /* NULL: no body */
 	/* Where a 2xx body goes: a sink, or (sink NULL) captured in resp->body
@@ -99,6 +109,16 @@ int oci_http_resolve_url(char **out, const char *base, const char *ref, int same
 int oci_http_url_add_query(char **out, const char *url, const char *name, const char *value);
 /* 1 when a and b share scheme, host and port. */
 int oci_http_same_origin(const char *a, const char *b);
+/* "host:port" of a URL (the default port spelt out), for messages. */
+void oci_http_url_hostport(char *out, size_t n, const char *url);
+/* "host[:port]" of a URL as written, for messages. */
+void oci_http_url_host(char *out, size_t n, const char *url);
+/* s percent-encoded for a query or form value; caller frees (NULL: out of
+ * memory). */
+char *oci_http_escape(const char *s);
+/* url for a log line: query values redacted except this library's own
+ * parameters (all: every value, for a URL the registry sent us to). */
+void oci_http_redact_url(char *out, size_t n, const char *url, int all);
 /* The attempts allowed per request (opts->max_retries or 5). */
 int oci_http_max_attempts(const oci_http *h);
 /* Sleeps before retry number attempt (1-based): jittered exponential

@@ -7,6 +7,7 @@
 #include "oci/manifest.h"
 #include "oci/semver.h"
 #include "sync_internal.h"
+#include "auth.h"
 #include "error_internal.h"
 #include "contract.h"
 #include "fileutil.h"
@@ -446,6 +447,33 @@ static int do_step(step *s)
 	return hook_rc;
 }
 
+/* The registry host of the target ("" for an oci-layout). */
+static const char *api_host(const step *s)
+{
+	const oci_ref *ref = oci_target_ref(s->t);
+	return ref->kind == OCI_REF_REGISTRY ? oci_ref_api_host(ref) : "";
+}
+
+/* A registry that asked for Basic credentials last time gets them with
+ * the first request this time: a no-op sync is then one request, not an
+ * anonymous try, its 401 and a credentials check. */
+static void recall_auth(const step *s)
+{
+	const char *host = api_host(s);
+	if (*host && s->st.basic_auth_host && !strcmp(s->st.basic_auth_host, host) && oci_auth_remember_basic(host) < 0)
+		oci_error_clear(); /* only a saving: the 401 tells again */
+}
+
+/* What the registry asked for in this step, for the next one. */
+static void remember_auth(step *s)
+{
+	const char *host = api_host(s);
+	const char *scheme = *host ? oci_auth_scheme_name(host) : NULL;
+	int basic = scheme && !strcmp(scheme, "basic");
+	if (sync_state_set(&s->st.basic_auth_host, basic ? host : NULL))
+		oci_error_clear(); /* only a saving: the next run asks again */
+}
+
 /* Writes state, status and metrics after a step; the step's own error (if
  * any) stays the one reported. */
 static int finish(step *s, int rc, double started, const struct timespec *t0)
@@ -480,6 +508,7 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 		if (s->ref_text)
 			sync_state_set(&s->st.ref, s->ref_text);
 	}
+	remember_auth(s);
 	sync_report rep = { s->ref_text, s->given_ref, o->root, o->path ? o->path : "", &s->st, out, started };
 	/* an unchanged step only moves counters: not worth two fsyncs */
 	int wrc = sync_state_save(&s->st, s->state_path, out->status != OCI_SYNC_UNCHANGED);
@@ -596,6 +625,7 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 			goto fail_locked;
 		}
 	}
+	recall_auth(&s);
 	rc = do_step(&s);
 	rc = finish(&s, rc, started, &t0);
 	sync_state_dispose(&s.st);

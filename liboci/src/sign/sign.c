@@ -4,6 +4,7 @@
  * the same. */
 #include "key_internal.h"
 #include "sign_internal.h"
+#include "dockerhub.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
 #include "oci/resolve.h"
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOCKER_HUB "docker.io"
 
 /* A layout's signed identity is its name -- the last component of its
  * path, as a repository name is the last part of a registry reference --
@@ -47,8 +47,8 @@ int oci_sign_docker_reference(char **out, const oci_target *t)
 	const oci_ref *ref = oci_target_ref(t);
 	/* go-containerregistry names Docker Hub "index.docker.io", and cosign
 	 * writes that name into its payloads. */
-	if (ref->kind == OCI_REF_REGISTRY && strcmp(ref->registry, DOCKER_HUB) == 0) {
-		if (asprintf(out, "index.docker.io/%s", ref->repository) < 0) {
+	if (ref->kind == OCI_REF_REGISTRY && oci_dockerhub_is(ref->registry)) {
+		if (asprintf(out, "%s/%s", OCI_DOCKERHUB_SIGN_NAME, ref->repository) < 0) {
 			*out = NULL;
 			return OCI_ENOMEM_SET();
 		}

@@ -46,6 +46,11 @@ typedef struct sync_state {
 	char *policy, *policy_findings;    /* io.ocisync.policy and .findings of it */
 	char *path;                        /* the --path the revisions hold (NULL: all) */
 	char *trust;                       /* the key set digest was verified with (oci_sync_opts.trust) */
+	/* The registry host (as requests name it) that asked for Basic
+	 * credentials last time, so the next run sends them up front: only
+	 * the host and the scheme, never a credential (and never a bearer
+	 * token: those are short-lived and stay in memory). NULL: none. */
+	char *basic_auth_host;
 	double published;                  /* when the link was swapped to digest */
 	double last_sync, last_success, last_duration;
 	sync_counters counters;

@@ -24,6 +24,7 @@ void sync_state_dispose(sync_state *s)
 	free(s->policy_findings);
 	free(s->path);
 	free(s->trust);
+	free(s->basic_auth_host);
 	oci_strlist_dispose(&s->history);
 	memset(s, 0, sizeof *s);
 }
@@ -106,6 +107,11 @@ int sync_state_load(sync_state *s, const char *path)
 		if (v && (rc = sync_state_set(dst[i], v)))
 			goto cleanup;
 	}
+	json_t *auth = json_object_get(root, "auth");
+	const char *scheme = json_string_value(json_object_get(auth, "scheme"));
+	const char *host = json_string_value(json_object_get(auth, "host"));
+	if (scheme && host && *host && !strcmp(scheme, "basic") && (rc = sync_state_set(&s->basic_auth_host, host)))
+		goto cleanup;
 	s->published = num(json_object_get(root, "published"));
 	s->last_sync = num(json_object_get(root, "last_sync"));
 	s->last_success = num(json_object_get(root, "last_success"));
@@ -164,6 +170,10 @@ int sync_state_save(const sync_state *s, const char *path, int durable)
 		json_object_set_new(root, "policy_findings", str_or_null(s->policy_findings));
 		/* the trusted keys digest was verified with (sha256 of each) */
 		json_object_set_new(root, "verified_with", str_or_null(s->trust));
+		/* what the registry asked for: the scheme alone, no secret */
+		json_object_set_new(root, "auth", s->basic_auth_host && *s->basic_auth_host
+					  ? json_pack("{s:s, s:s}", "host", s->basic_auth_host, "scheme", "basic")
+					  : json_null());
 	}
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		rc = OCI_ENOMEM_SET();

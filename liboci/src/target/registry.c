@@ -6,6 +6,7 @@
  * else monolithic (POST + PUT) or chunked (POST + PATCH... + PUT), mounts.
  * Tags: paginated with Link headers on the same origin. */
 #include "target_impl.h"
+#include "auth.h"
 #include "http.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
@@ -990,7 +991,7 @@ int oci_registry_open(oci_target *t)
 	const char *api = oci_ref_api_host(t->ref);
 	if ((rc = oci_repository_validate(t->ref->repository)) < 0)
 		goto fail;
-	if ((rc = oci_http_new(&r->http, api, t->ref->registry, &t->opts)) < 0)
+	if ((rc = oci_auth_http_new(&r->http, NULL, api, t->ref->registry, &t->opts)) < 0)
 		goto fail;
 	if (asprintf(&r->repo_url, "%s/v2/%s", oci_http_base(r->http), t->ref->repository) < 0 ||
 	    asprintf(&r->scope_pull, "repository:%s:pull", t->ref->repository) < 0 ||

@@ -57,13 +57,6 @@ void oci_target_free(oci_target *t)
 	free(t);
 }
 
-int64_t oci_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void oci_target_set_timeout(oci_target *t, int64_t timeout_ms)
 {
 	t->opts.timeout_ms = timeout_ms > 0 ? timeout_ms : 0;

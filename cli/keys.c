@@ -1,11 +1,10 @@
+/* Keys and verifiers for every command that signs or verifies (keys.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "oci/key.h"
-#include "oci/sign.h"
+#include "keys.h"
 #include "oci/sigstore.h"
 #include "password.h"
-#include "signing.h"
 
 struct cli_signer {
 	oci_key *key;
@@ -17,25 +16,50 @@ struct cli_verifier {
 	const char *used;
 };
 
+int cli_key_load_private(cli *c, oci_key **out, const char *path)
+{
+	int encrypted = 0, rc;
+	char *password = NULL;
+	*out = NULL;
+	if (oci_key_is_encrypted_file(&encrypted, path) < 0)
+		return cli_fail(c, NULL); /* the message names the file */
+	if (encrypted && (rc = cli_password_read(&password, c, path, 0)) != 0)
+		return rc;
+	rc = oci_key_load_private(out, path, password);
+	cli_password_free(password);
+	return rc < 0 ? cli_fail(c, NULL) : 0;
+}
+
+int cli_verifier_load(cli *c, oci_verifier **out, const oci_strlist *keys, const oci_kvlist *annotations)
+{
+	*out = NULL;
+	oci_verifier *v = NULL;
+	if (oci_verifier_new(&v) < 0)
+		return cli_fail(c, NULL);
+	for (size_t i = 0; i < keys->n; i++) {
+		if (oci_verifier_add_key_file(v, keys->items[i]) < 0) {
+			oci_verifier_free(v);
+			return cli_fail(c, NULL); /* the message names the file */
+		}
+	}
+	if (annotations && oci_verifier_set_annotations(v, annotations) < 0) {
+		oci_verifier_free(v);
+		return cli_fail(c, NULL);
+	}
+	*out = v;
+	return 0;
+}
+
 int cli_signer_open(cli *c, cli_signer **out, const char *key_path)
 {
 	*out = NULL;
-	int encrypted = 0;
-	char *password = NULL;
-	if (oci_key_is_encrypted_file(&encrypted, key_path) < 0)
-		return cli_fail(c, key_path);
-	if (encrypted && cli_password_read(&password, c, key_path, 0) != 0)
-		return EXIT_FAIL;
 	cli_signer *s = calloc(1, sizeof *s);
-	if (!s) {
-		cli_password_free(password);
-		return EXIT_FAIL;
-	}
-	int rc = oci_key_load_private(&s->key, key_path, password);
-	cli_password_free(password);
-	if (rc < 0) {
+	if (!s)
+		return cli_failf(c, OCI_ENOMEM, "out of memory");
+	int rc = cli_key_load_private(c, &s->key, key_path);
+	if (rc != 0) {
 		free(s);
-		return cli_fail(c, key_path);
+		return rc;
 	}
 	s->path = key_path;
 	*out = s;
@@ -72,19 +96,12 @@ int cli_verifier_open(cli *c, cli_verifier **out, const oci_strlist *keys, const
 {
 	*out = NULL;
 	cli_verifier *cv = calloc(1, sizeof *cv);
-	if (!cv || oci_verifier_new(&cv->v) < 0) {
+	if (!cv)
+		return cli_failf(c, OCI_ENOMEM, "out of memory");
+	int rc = cli_verifier_load(c, &cv->v, keys, annotations);
+	if (rc != 0) {
 		free(cv);
-		return cli_fail(c, "verifier");
-	}
-	for (size_t i = 0; i < keys->n; i++) {
-		if (oci_verifier_add_key_file(cv->v, keys->items[i]) < 0) {
-			cli_verifier_close(cv);
-			return cli_fail(c, keys->items[i]);
-		}
-	}
-	if (annotations && oci_verifier_set_annotations(cv->v, annotations) < 0) {
-		cli_verifier_close(cv);
-		return cli_fail(c, "annotations");
+		return rc;
 	}
 	*out = cv;
 	return 0;

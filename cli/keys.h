@@ -1,14 +1,26 @@
-/* The CLI side of signing for push/pull: loading keys (asking for the
- * password the way cosign does) and adapting liboci's verifier. */
-#ifndef OCISYNC_SIGNING_H
-#define OCISYNC_SIGNING_H
+/* The one place the CLI loads keys and verifiers: private keys for sign and
+ * push --sign-key (asking for the password the way cosign does), public
+ * keys for verify, pull and sync --verify-key, and the adapters that hand
+ * them to liboci's operations. */
+#ifndef OCISYNC_KEYS_H
+#define OCISYNC_KEYS_H
 #include "cli.h"
+#include "oci/key.h"
+#include "oci/sign.h"
+
+/* Loads a private key, asking for its password only when the file is
+ * encrypted (COSIGN_PASSWORD, else a prompt on the terminal). 0, or an
+ * exit code after printing why; nothing is contacted before. */
+int cli_key_load_private(cli *c, oci_key **out, const char *path);
+
+/* A verifier trusting the public key files keys (and requiring the
+ * annotations, may be NULL). 0, or an exit code after printing why. */
+int cli_verifier_load(cli *c, oci_verifier **out, const oci_strlist *keys, const oci_kvlist *annotations);
 
 typedef struct cli_signer cli_signer;
 typedef struct cli_verifier cli_verifier;
 
-/* Loads a private key (COSIGN_PASSWORD or a terminal prompt for encrypted
- * ones). Returns 0 or an exit code, having printed the error. */
+/* A private key ready to sign after an operation (push --sign-key). */
 int cli_signer_open(cli *c, cli_signer **out, const char *key_path);
 /* Signs digest on t: the cosign .sig tag, or with bundle a Sigstore bundle
  * attached as a referrer (cosign v3's format); 0 or an exit code. */
@@ -18,7 +30,7 @@ int cli_signer_sign(cli *c, cli_signer *s, oci_target *t, const char *digest, co
 int cli_signature_format(const char *s);
 void cli_signer_close(cli_signer *s);
 
-/* A verifier over public key files (and -a annotations, may be NULL). */
+/* A verifier for pull's options, remembering which key verified. */
 int cli_verifier_open(cli *c, cli_verifier **out, const oci_strlist *keys, const oci_kvlist *annotations);
 /* Sets an oci_verify_fn and its context for pull/sync options. */
 void cli_verifier_attach(cli_verifier *v, oci_verify_fn *fn, void **ctx);
