@@ -38,7 +38,7 @@ static void die(const char *what)
 static double extract(const char *layer, const char *dir, const char *index_out,
 		      const char *reuse_dir, const char *reuse_index, oci_extract_stats *st)
 {
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.read_only = 1;
 	o.index_out = index_out;
 	o.reuse_dir = reuse_dir;

@@ -37,7 +37,13 @@ const cli_command *cli_find_command(const char *name);
  * records one object {"error": {"code", "message", "command", "reference"
  * or "subject", ...c->json_extra, "exit_code"}} for stdout (cli_json_finish).
  * Codes: cli_error_code_name, or "usage" for usage errors. */
-/* "ocisync CMD: [what: ]<message of oci_error_last()>"; returns EXIT_FAIL. */
+/* message followed by what the user can do about it, naming ocisync's
+ * flags (liboci's messages name none: it gives a hint code,
+ * oci_error_hint), into buf. Returns buf. */
+const char *cli_error_text(char *buf, size_t n, const char *message, oci_hint hint, const char *subject);
+/* cli_error_text of oci_error_last() and its hint (a static buffer). */
+const char *cli_last_error(void);
+/* "ocisync CMD: [what: ]<cli_last_error()>"; returns EXIT_FAIL. */
 int cli_fail(cli *c, const char *what);
 /* "ocisync CMD: <message>" for a failure of the CLI's own (code: an oci_error_code); returns EXIT_FAIL. */
 int cli_failf(cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -86,7 +92,7 @@ const char *cli_file_problem(const char *path);
 /* Prints a JSON object on stdout (compact, one line) and frees it. */
 void cli_print_json(json_t *obj);
 /* Progress callback drawing a bar on stderr (only when c->progress). */
-void cli_progress(void *ctx, const char *what, int64_t done, int64_t total);
+int cli_progress(void *ctx, const char *what, int64_t done, int64_t total);
 void cli_progress_done(cli *c);
 /* The one reader of sizes and durations on the command line: strict and
  * overflow-checked. 0 and the value in *out, or -1 and in *why what is

@@ -45,7 +45,7 @@ static int cmd_diff(cli *c, int argc, char **argv)
 		oci_strlist_dispose(&ignore);
 		return EXIT_USAGE; /* diff: every error is 2 */
 	}
-	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
+	oci_pack_opts popts; oci_pack_opts_init(&popts);
 	popts.ignore = &ignore;
 	struct diff_out d = { c, json_array() };
 	int differs = 0;

@@ -52,7 +52,7 @@ static int cmd_lint(cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_policy_open(c, &policy, policy_file, require_digest)) != 0)
 		goto cleanup;
-	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
+	oci_pack_opts popts; oci_pack_opts_init(&popts);
 	popts.ignore = &ignore;
 	if (oci_lint_path(&rep, a.args[0], &popts, policy) < 0) {
 		/* PATH missing or unreadable: nothing was checked */

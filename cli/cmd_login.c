@@ -109,7 +109,7 @@ static int cmd_login(cli *c, int argc, char **argv)
 	if ((rc = cli_client_opts_for(c, &opts, &c->client, host)) != 0)
 		goto cleanup;
 	if (oci_credentials_verify(host, user, password, &opts) < 0) {
-		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, oci_error_last()->message);
+		rc = cli_failf(c, oci_error_last()->code, "login to %s failed: %s", host, cli_last_error());
 		goto cleanup;
 	}
 	if (oci_credentials_store(&where, host, user, password, c->client.registry_config) < 0) {

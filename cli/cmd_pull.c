@@ -7,7 +7,7 @@
 
 static int cmd_pull(cli *c, int argc, char **argv)
 {
-	oci_pull_opts opts = OCI_PULL_OPTS_INIT;
+	oci_pull_opts opts; oci_pull_opts_init(&opts);
 	oci_strlist keys = OCI_STRLIST_INIT;
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;

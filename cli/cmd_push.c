@@ -22,7 +22,7 @@ static void print_issue(void *ctx, const char *path, const char *why)
  * before anything is pushed. */
 static int flux_check(cli *c, const char *path, const oci_strlist *ignore, int strict)
 {
-	oci_pack_opts po = OCI_PACK_OPTS_INIT;
+	oci_pack_opts po; oci_pack_opts_init(&po);
 	po.ignore = ignore;
 	issue_ctx ic = { c, strict };
 	size_t n = 0;
@@ -40,7 +40,7 @@ static int flux_check(cli *c, const char *path, const oci_strlist *ignore, int s
 
 static int cmd_push(cli *c, int argc, char **argv)
 {
-	oci_push_opts opts = OCI_PUSH_OPTS_INIT;
+	oci_push_opts opts; oci_push_opts_init(&opts);
 	oci_kvlist ann = OCI_KVLIST_INIT;
 	oci_strlist ignore = OCI_STRLIST_INIT;
 	const char *sign_key = NULL, *policy_file = NULL;
@@ -70,7 +70,7 @@ static int cmd_push(cli *c, int argc, char **argv)
 		}
 		case 'a':
 			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
-				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;

@@ -30,7 +30,7 @@ static int cmd_sign(cli *c, int argc, char **argv)
 			break;
 		case 'a':
 			if (oci_kvlist_set_pair(&ann, a.value) < 0) {
-				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			break;

@@ -43,17 +43,12 @@ typedef struct sync_cli {
 	const oci_verifier *verifier; /* NULL without --verify-key */
 } sync_cli;
 
-static void on_log(void *ctx, oci_sync_log_kind kind, const char *line)
+static void on_log(void *ctx, oci_log_level level, const char *line)
 {
 	sync_cli *sc = ctx;
-	if (kind == OCI_SYNC_LOG_INFO) {
-		if (!sc->c->quiet)
-			fprintf(stderr, "ocisync sync: %s\n", line);
-		return;
-	}
-	/* hook output goes to stderr whatever its stream, so stdout stays one
-	 * result per line (one JSON object per line with -o json) */
-	fprintf(stderr, "hook%s: %s\n", kind == OCI_SYNC_LOG_HOOK_STDERR ? "[stderr]" : "", line);
+	(void)level;
+	if (!sc->c->quiet)
+		fprintf(stderr, "ocisync sync: %s\n", line);
 }
 
 /* "REPO:TAG" when a tag was resolved, else the reference as written. */
@@ -71,6 +66,8 @@ static char *shown_ref(sync_cli *sc, const oci_sync_result *r)
 static void print_result(sync_cli *sc, const oci_sync_result *r)
 {
 	cli *c = sc->c;
+	char error[sizeof r->error + 512];
+	cli_error_text(error, sizeof error, r->error, r->error_hint, r->error_hint_subject);
 	char *ref = shown_ref(sc, r);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:b, s:f}",
@@ -88,7 +85,7 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 		if (o && r->status == OCI_SYNC_SYNCED && sc->verifier && oci_verifier_source(sc->verifier))
 			json_object_set_new(o, "signature", json_string(oci_verifier_source(sc->verifier)));
 		if (o && (r->status == OCI_SYNC_ERROR || r->status == OCI_SYNC_INTERRUPTED))
-			json_object_set_new(o, "error", json_string(r->error));
+			json_object_set_new(o, "error", json_string(error));
 		if (o)
 			cli_print_json(o);
 	} else if ((r->status == OCI_SYNC_SYNCED || r->status == OCI_SYNC_UNCHANGED) && !c->quiet) {
@@ -102,14 +99,20 @@ static void print_result(sync_cli *sc, const oci_sync_result *r)
 			printf("unchanged %s\n", r->digest);
 	}
 	if (r->status == OCI_SYNC_ERROR || r->status == OCI_SYNC_INTERRUPTED)
-		fprintf(stderr, "ocisync sync: %s\n", r->error);
+		fprintf(stderr, "ocisync sync: %s\n", error);
 	fflush(stdout);
 	free(ref);
 }
 
-static void on_result(void *ctx, const oci_sync_result *r)
+static void on_event(void *ctx, const oci_event *ev)
 {
-	print_result(ctx, r);
+	if (ev->type == OCI_EVENT_SYNC_STEP) {
+		print_result(ctx, ev->sync_result);
+		return;
+	}
+	/* hook output goes to stderr whatever its stream, so stdout stays one
+	 * result per line (one JSON object per line with -o json) */
+	fprintf(stderr, "hook%s: %s\n", ev->type == OCI_EVENT_HOOK_STDERR ? "[stderr]" : "", ev->line);
 }
 
 /* 0 when FILE's directory exists (or FILE is not given), else a usage error. */
@@ -146,8 +149,8 @@ static int parse_count(const char *s, long *out)
 
 static int cmd_sync(cli *c, int argc, char **argv)
 {
-	oci_sync_opts opts = OCI_SYNC_OPTS_INIT;
-	oci_sync_loop_opts loop = OCI_SYNC_LOOP_OPTS_INIT;
+	oci_sync_opts opts; oci_sync_opts_init(&opts);
+	oci_sync_loop_opts loop; oci_sync_loop_opts_init(&loop);
 	oci_strlist keys = OCI_STRLIST_INIT;
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
@@ -240,7 +243,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 			goto cleanup;
 		case 'H':
 			if (oci_sync_parse_bind(a.value) < 0) {
-				rc = cli_usage_error(c, "%s", oci_error_last()->message);
+				rc = cli_usage_error(c, "%s", cli_last_error());
 				goto cleanup;
 			}
 			loop.http_bind = a.value;
@@ -288,7 +291,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	if (opts.semver) {
 		oci_semver_range *range = NULL;
 		if (oci_semver_range_parse(&range, opts.semver) < 0) {
-			rc = cli_usage_error(c, "%s", oci_error_last()->message);
+			rc = cli_usage_error(c, "%s", cli_last_error());
 			goto cleanup;
 		}
 		oci_semver_range_free(range);
@@ -316,9 +319,9 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	/* the deadline runs per sync, not from the start of the process */
 	opts.timeout_ms = c->timeout_set ? c->client.timeout_ms : CLI_SYNC_TIMEOUT_MS;
 	oci_target_set_timeout(t, 0);
-	opts.log_fn = on_log;
-	opts.result_fn = on_result;
-	opts.cb_ctx = &sc;
+	opts.callbacks.log = on_log;
+	opts.callbacks.event = on_event;
+	opts.callbacks.payload = &sc;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -358,7 +361,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
 	if (lrc == OCI_EINTERRUPTED) {
 		rc = cli_exit_interrupted(); /* the step's line said why */
 	} else if (lrc < 0) {
-		fprintf(stderr, "ocisync sync: %s\n", oci_error_last()->message);
+		fprintf(stderr, "ocisync sync: %s\n", cli_last_error());
 		rc = EXIT_FAIL;
 	} else {
 		rc = EXIT_OK;

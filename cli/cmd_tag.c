@@ -18,7 +18,7 @@ static int cmd_tag(cli *c, int argc, char **argv)
 			if (oci_tag_validate(tk) < 0) {
 				free(copy);
 				oci_strlist_dispose(&tags);
-				return cli_usage_error(c, "%s", oci_error_last()->message);
+				return cli_usage_error(c, "%s", cli_last_error());
 			}
 			oci_strlist_push(&tags, tk);
 		}

@@ -45,7 +45,7 @@ static int cmd_tags(cli *c, int argc, char **argv)
 	}
 	if (range) {
 		if (oci_semver_filter(&shown, &tags, range) < 0) {
-			rc = oci_error_last()->code == OCI_EINVALID ? cli_usage_error(c, "%s", oci_error_last()->message)
+			rc = oci_error_last()->code == OCI_EINVALID ? cli_usage_error(c, "%s", cli_last_error())
 								     : cli_fail(c, a.args[0]);
 			goto cleanup;
 		}

@@ -63,11 +63,54 @@ void cli_json_error(cli *c, const char *code, const char *what, const char *mess
 	c->json_error = err;
 }
 
+/* The hints in ocisync's words: appended to liboci's message, they give
+ * the sentences ocisync printed before liboci stopped naming flags. */
+static const char *hint_text(oci_hint hint)
+{
+	switch (hint) {
+	case OCI_HINT_CA_FILE: return ": pass its CA with --ca-file (or use --insecure)";
+	case OCI_HINT_CA_FILE_MISMATCH: return " in --ca-file"; /* "...not signed by the CA" */
+	case OCI_HINT_PLAIN_HTTP: return ": pass --plain-http";
+	case OCI_HINT_CLIENT_CERT: return ": pass --cert-file and --key-file";
+	case OCI_HINT_CHECK_CLIENT_CERT: return ": check --cert-file and --key-file";
+	case OCI_HINT_LOGIN: /* names the registry: cli_error_text */
+	case OCI_HINT_REGISTRY_CONFIG: return " (use --registry-config)";
+	case OCI_HINT_FORCE: return " (use --force to replace it)";
+	case OCI_HINT_ALLOW_EMPTY: return "; --allow-empty pushes an empty artifact";
+	case OCI_HINT_ALLOW_UNSIGNED: return "; --allow-unsigned copies it without";
+	case OCI_HINT_IGNORE: return " (ignore it with --ignore)";
+	case OCI_HINT_RENAME_OR_IGNORE: return "; rename it, or leave it out with --ignore";
+	case OCI_HINT_MAX_ENTRIES: return "; raise --max-entries on push, pull and sync if this is expected";
+	case OCI_HINT_MAX_SIZE: return "; raise --max-size on push, pull and sync if this is expected";
+	case OCI_HINT_LINT_RULES: return " (see ocisync lint --rules)";
+	case OCI_HINT_KEY_EXISTS: return " (remove it or choose another --prefix)";
+	case OCI_HINT_NONE: break;
+	}
+	return "";
+}
+
+const char *cli_error_text(char *buf, size_t n, const char *message, oci_hint hint, const char *subject)
+{
+	if (hint == OCI_HINT_LOGIN)
+		snprintf(buf, n, "%s: run 'ocisync login %s'", message, subject ? subject : "REGISTRY");
+	else
+		snprintf(buf, n, "%s%s", message, hint_text(hint));
+	return buf;
+}
+
+const char *cli_last_error(void)
+{
+	static char buf[sizeof oci_error_last()->message + 512];
+	const char *subject;
+	oci_hint hint = oci_error_hint(&subject);
+	return cli_error_text(buf, sizeof buf, oci_error_last()->message, hint, subject);
+}
+
 int cli_fail(cli *c, const char *what)
 {
 	const oci_error *e = oci_error_last();
 	cli_progress_done(c);
-	const char *msg = e->message[0] ? e->message : "failed";
+	const char *msg = e->message[0] ? cli_last_error() : "failed";
 	if (what && *what)
 		fprintf(stderr, "ocisync %s: %s: %s\n", c->command ? c->command : "", what, msg);
 	else
@@ -124,7 +167,7 @@ int cli_json_finish(cli *c, int rc)
 		if (rc == EXIT_USAGE && !e->message[0])
 			cli_json_error(c, "usage", NULL, "usage error (see stderr)");
 		else
-			cli_json_error(c, cli_error_code_name(e->code), NULL, e->message[0] ? e->message : "failed (see stderr)");
+			cli_json_error(c, cli_error_code_name(e->code), NULL, e->message[0] ? cli_last_error() : "failed (see stderr)");
 	}
 	if (rc != EXIT_OK && c->json_error) {
 		/* the exit code is known only now (diff's errors are 2, as diff(1)'s) */
@@ -268,16 +311,16 @@ static void human_bytes(char *buf, size_t n, int64_t v)
 static int bar_drawn;
 static struct timespec last_draw;
 
-void cli_progress(void *ctx, const char *what, int64_t done, int64_t total)
+int cli_progress(void *ctx, const char *what, int64_t done, int64_t total)
 {
 	cli *c = ctx;
 	if (!c || !c->progress)
-		return;
+		return 0;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	long ms = (now.tv_sec - last_draw.tv_sec) * 1000 + (now.tv_nsec - last_draw.tv_nsec) / 1000000;
 	if (bar_drawn && ms < 100 && done != total)
-		return; /* redraw at most ten times a second */
+		return 0; /* redraw at most ten times a second */
 	last_draw = now;
 	char a[32], b[32];
 	human_bytes(a, sizeof a, done);
@@ -301,6 +344,7 @@ void cli_progress(void *ctx, const char *what, int64_t done, int64_t total)
 		fprintf(stderr, "\r%-19s %s   ", label, a);
 	}
 	bar_drawn = 1;
+	return 0; /* never cancels: SIGTERM does (cli_cancel_on_signals) */
 }
 
 void cli_progress_done(cli *c)

@@ -123,6 +123,6 @@ int cli_globals_check(cli *c)
 	c->client.verbose = c->verbose;
 	c->progress = !c->no_progress && !c->quiet && isatty(STDERR_FILENO);
 	if (c->progress)
-		c->client.progress_fn = cli_progress;
+		c->client.callbacks.progress = cli_progress;
 	return 0;
 }

@@ -70,9 +70,10 @@ static void print_overview(FILE *f)
 		   "Exit codes: 0 success, 1 failure, 2 usage error. See ocisync(1).\n");
 }
 
-static void log_line(void *ctx, const char *line)
+static void log_line(void *ctx, oci_log_level level, const char *line)
 {
 	(void)ctx;
+	(void)level;
 	fprintf(stderr, "ocisync: %s\n", line);
 }
 
@@ -87,8 +88,8 @@ static int run(cli *c, int argc, char **argv)
 		; /* only global options: applied by the parser */
 	if (opt < 0)
 		return a.rc;
-	c->client.log_fn = log_line;
-	c->client.cb_ctx = c;
+	c->client.callbacks.log = log_line;
+	c->client.callbacks.payload = c;
 	c->client.user_agent = "ocisync/" OCI_VERSION_STRING;
 	oci_init();
 
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 {
 	cli c;
 	memset(&c, 0, sizeof c);
+	oci_client_opts_init(&c.client);
 	c.prog = "ocisync";
 	c.json = cli_wants_json(argc, argv);
 	/* every way out passes here: the -o json error object, once */

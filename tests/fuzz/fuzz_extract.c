@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dest)
 		LLVMFuzzerInitialize(NULL, NULL);
 	FUZZ_CHECK(mkdir(dest, 0755) == 0);
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.max_size = 1 << 20;
 	o.max_entries = 1000;
 	o.subpath = size % 3 == 0 ? "a" : NULL;

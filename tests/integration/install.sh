@@ -26,7 +26,7 @@ step "the file list"
 assert_eq "$(readlink "$l/liboci.so.0")" "liboci.so.0.1.0" "soname link"
 assert_eq "$(readlink "$l/liboci.so")" "liboci.so.0" "development link"
 assert_eq "$(objdump -p "$l/liboci.so.0.1.0" | awk '/SONAME/ { print $2 }')" "liboci.so.0" "SONAME"
-for h in oci.h common.h error.h io.h digest.h ref.h manifest.h target.h bundle.h lint.h extract.h ops.h key.h sign.h sync.h semver.h version.h credentials.h; do
+for h in oci.h common.h error.h io.h digest.h ref.h manifest.h target.h bundle.h lint.h extract.h callbacks.h push.h pull.h copy.h diff.h resolve.h artifact.h key.h sign.h sync.h semver.h version.h credentials.h; do
 	[ -f "$p/include/oci/$h" ] || fail "no include/oci/$h"
 done
 [ -f "$l/pkgconfig/liboci.pc" ] || fail "no pkgconfig/liboci.pc"

@@ -108,6 +108,7 @@ port=$(free_port)
 start_loop "$WORK/root4" ":$port" "$REF"
 wait_port "$port"
 assert_eq "$(listening "$port")" "$(printf '00000000:%04X' "$port")" "listening address of :PORT"
+wait_first_step "$port" # a SIGTERM during the step would interrupt it (exit 143), not stop the loop
 stop_loop
 
 step "usage errors: --once, a host name, a bad port"

@@ -202,7 +202,8 @@ int main(void)
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, serve, NULL);
-	oci_client_opts opts = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts opts;
+	oci_client_opts_init(&opts);
 	opts.deadline_ms = oci_clock_ms() + 60000; /* a hung server fails the test, not the suite */
 
 	fprintf(stderr, "-- test_challenge_and_retry\n");

@@ -203,7 +203,7 @@ static void test_ignore_rules(void)
 	oci_strlist ig = OCI_STRLIST_INIT;
 	oci_strlist_push(&ig, "cli-*.yaml");
 	oci_file_list l = { 0 };
-	oci_pack_opts o = OCI_PACK_OPTS_INIT;
+	oci_pack_opts o; oci_pack_opts_init(&o);
 	o.ignore = &ig;
 	CHECK_EQ_INT(oci_bundle_list(&l, a, &o), 0);
 	oci_buf names = OCI_BUF_INIT;
@@ -315,7 +315,7 @@ static void test_single_file_and_pack_file(void)
 	CHECK_EQ_INT(oci_bundle_pack_file(&r, P("%s/missing", a), NULL, P("%s/other.tar.gz", a)), OCI_ENOTFOUND);
 	CHECK_ERR_CONTAINS("missing");
 	CHECK_EQ_INT(dir_count(a), 2);
-	oci_pack_opts bad = OCI_PACK_OPTS_INIT;
+	oci_pack_opts bad; oci_pack_opts_init(&bad);
 	bad.gzip_level = 12;
 	CHECK_EQ_INT(oci_bundle_pack_file(&r, a, &bad, P("%s/other.tar.gz", a)), OCI_EINVALID);
 	CHECK_ERR_CONTAINS("gzip level 12");

@@ -278,7 +278,7 @@ static void test_limits(void)
 	maker_add_zeros(&m, "bomb", 50LL << 20);
 	maker_close(&m);
 	CHECK(m.out.len < 200000);
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.max_size = 1 << 20;
 	sandbox_new();
 	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, &o), OCI_ELIMIT);
@@ -304,15 +304,18 @@ static void test_limits(void)
 	for (int i = 0; i < 100001; i++)
 		maker_add(&m, 'f', P("d%02d/f%05d", i / 1001, i), NULL, 0644);
 	maker_close(&m);
-	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts_init(&o);
 	o.subpath = "elsewhere";
-	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 100000 entries (files, directories, links); raise --max-entries on push, pull and sync if this is expected");
+	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 100000 entries (files, directories, links)");
+	/* what to do is the hint (the CLI names --max-entries); the message names no flag */
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_ENTRIES);
+	CHECK(strstr(oci_error_last()->message, "--") == NULL);
 
 	maker_open(&m, 1);
 	for (int i = 0; i < 11; i++)
 		maker_add(&m, 'f', P("f%02d", i), NULL, 0644);
 	maker_close(&m);
-	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts_init(&o);
 	o.max_entries = 10;
 	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 10 entries");
 }
@@ -455,7 +458,7 @@ static void test_subpath(void)
 	maker_add(&m, 'f', "envs/dev/app.yaml", "dev\n", 0644);
 	maker_add(&m, 'f', "envs/production.yaml", "not prod\n", 0644);
 	maker_close(&m);
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.subpath = "./envs/prod/";
 	sandbox_new();
 	oci_extract_stats st;
@@ -530,7 +533,7 @@ static void test_reuse_and_read_only(void)
 	const char *idx1 = P("%s/rev1.index", root), *idx2 = P("%s/rev2.index", root);
 	mkdir(rev1, 0755);
 	mkdir(rev2, 0755);
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.read_only = 1;
 	o.index_out = idx1;
 	oci_extract_stats st;

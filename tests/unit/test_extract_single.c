@@ -161,14 +161,14 @@ static void test_limits_subpath_index_reuse(void)
 	const char *text = "0123456789";
 	const char *blob = write_blob("blob", text, 10);
 	oci_extract_stats st;
-	oci_extract_opts o = OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts o; oci_extract_opts_init(&o);
 	o.max_size = 9;
 	const char *d = P("%s/lim", root);
 	mkdir(d, 0755);
 	CHECK_EQ_INT(layer_file(&st, blob, "n.txt", d, &o), OCI_ELIMIT);
 	CHECK_ERR_CONTAINS("larger than 9 bytes");
 
-	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts_init(&o);
 	o.subpath = "envs/prod";
 	const char *d2 = P("%s/sub", root);
 	mkdir(d2, 0755);
@@ -181,7 +181,7 @@ static void test_limits_subpath_index_reuse(void)
 
 	/* Sync: read-only file, an index, and the next identical revision
 	 * links the same inode. */
-	o = (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	oci_extract_opts_init(&o);
 	o.read_only = 1;
 	const char *r1 = P("%s/r1", root), *i1 = P("%s/r1.index", root);
 	mkdir(r1, 0755);

@@ -51,9 +51,9 @@ static void setup(void)
 	snprintf(p, sizeof p, "%s/outside", dir);
 	char l[512];
 	snprintf(l, sizeof l, "%s/a/link", dir);
-	symlink(p, l);                      /* a/link -> outside (absolute) */
+	CHECK(symlink(p, l) == 0);          /* a/link -> outside (absolute) */
 	snprintf(l, sizeof l, "%s/a/b/up", dir);
-	symlink("../../outside/secret", l); /* a/b/up -> ../../outside/secret */
+	CHECK(symlink("../../outside/secret", l) == 0); /* a/b/up -> ../../outside/secret */
 }
 
 /* The same answers with openat2 and with the component walk. */

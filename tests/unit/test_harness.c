@@ -23,7 +23,7 @@ static void test_wrong_success_is_named(void)
 	/* an earlier failure leaves its message */
 	CHECK_EQ_INT(oci_digest_validate("sha256:nothex"), OCI_EINVALID);
 	CHECK(oci_error_last()->message[0] != '\0');
-	char stale[512];
+	char stale[sizeof oci_error_last()->message];
 	snprintf(stale, sizeof stale, "%s", oci_error_last()->message);
 	/* then a call expected to fail succeeds */
 	char d[OCI_DIGEST_SIZE];

@@ -141,13 +141,14 @@ struct progress_seen {
 	char last[OCI_DIGEST_SIZE];
 };
 
-static void on_progress(void *ctx, const char *what, int64_t done, int64_t total)
+static int on_progress(void *ctx, const char *what, int64_t done, int64_t total)
 {
 	struct progress_seen *p = ctx;
 	(void)done;
 	(void)total;
 	p->calls++;
 	snprintf(p->last, sizeof p->last, "%s", what);
+	return 0;
 }
 
 /* Layout to layout through temporary files: every blob arrives, the files
@@ -160,9 +161,9 @@ static void test_transfer_copy(void)
 	snprintf(src_s, sizeof src_s, "oci-layout:%s/src:v1", dir);
 	snprintf(dst_s, sizeof dst_s, "oci-layout:%s/dst:v1", dir);
 	struct progress_seen seen = { 0 };
-	oci_client_opts opts = OCI_CLIENT_OPTS_INIT;
-	opts.progress_fn = on_progress;
-	opts.cb_ctx = &seen;
+	oci_client_opts opts; oci_client_opts_init(&opts);
+	opts.callbacks.progress = on_progress;
+	opts.callbacks.payload = &seen;
 	oci_ref *sref = NULL, *dref = NULL;
 	oci_target *src = NULL, *dst = NULL;
 	CHECK_EQ_INT(oci_ref_parse(&sref, src_s), 0);
@@ -245,19 +246,36 @@ static void test_proxy_failure(void)
 				       "https://127.0.0.1:5000/v2/", "127.0.0.1:5000"), 0);
 }
 
-/* The TLS hints name the cause libcurl's words give. */
+/* The TLS hints name the cause libcurl's words give, and the hint code
+ * what to change; the text names no flag (the CLI renders the code). */
 static void test_tls_hints(void)
 {
-	oci_client_opts opts = { 0 };
+	oci_client_opts opts; oci_client_opts_init(&opts);
 	opts.ca_file = "ca.pem";
-	CHECK(strstr(oci_tls_hint(CURLE_SSL_CONNECT_ERROR, 1, "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version number",
-				  &opts), "--plain-http") != NULL);
-	CHECK(strstr(oci_tls_hint(CURLE_PEER_FAILED_VERIFICATION, 1,
-				  "SSL: no alternative certificate subject name matches target host name 'x'", &opts),
-		     "host name") != NULL);
-	CHECK(strstr(oci_tls_hint(CURLE_PEER_FAILED_VERIFICATION, 1,
-				  "SSL certificate problem: unable to get local issuer certificate", &opts),
-		     "not signed by the CA in --ca-file") != NULL);
+	oci_hint code;
+	const char *why = oci_tls_hint(&code, CURLE_SSL_CONNECT_ERROR, 1,
+				       "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version number", &opts);
+	CHECK(strstr(why, "plain HTTP") != NULL && !strstr(why, "--"));
+	CHECK_EQ_INT(code, OCI_HINT_PLAIN_HTTP);
+	why = oci_tls_hint(&code, CURLE_PEER_FAILED_VERIFICATION, 1,
+			   "SSL: no alternative certificate subject name matches target host name 'x'", &opts);
+	CHECK(strstr(why, "host name") != NULL);
+	CHECK_EQ_INT(code, OCI_HINT_NONE);
+	why = oci_tls_hint(&code, CURLE_PEER_FAILED_VERIFICATION, 1,
+			   "SSL certificate problem: unable to get local issuer certificate", &opts);
+	CHECK(strstr(why, "not signed by the CA") != NULL && !strstr(why, "--"));
+	CHECK_EQ_INT(code, OCI_HINT_CA_FILE_MISMATCH);
+	opts.ca_file = NULL;
+	why = oci_tls_hint(&code, CURLE_PEER_FAILED_VERIFICATION, 1,
+			   "SSL certificate problem: unable to get local issuer certificate", &opts);
+	CHECK(strstr(why, "not trusted") != NULL && !strstr(why, "--"));
+	CHECK_EQ_INT(code, OCI_HINT_CA_FILE);
+	why = oci_tls_hint(&code, CURLE_SSL_CERTPROBLEM, 1, "could not load PEM client certificate", &opts);
+	CHECK(!strstr(why, "--"));
+	CHECK_EQ_INT(code, OCI_HINT_CHECK_CLIENT_CERT);
+	why = oci_tls_hint(&code, CURLE_RECV_ERROR, 1, "the server closed the connection", &opts);
+	CHECK(strstr(why, "client certificate") != NULL && !strstr(why, "--"));
+	CHECK_EQ_INT(code, OCI_HINT_CLIENT_CERT);
 }
 
 int main(void)

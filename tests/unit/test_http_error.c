@@ -2,7 +2,8 @@
  * statuses with and without the registry's error body, retries, the
  * registry's own verdict overriding the status class, and the transport
  * failures (TLS verification, client certificates, plain HTTP, refused
- * connections). No connection is made. */
+ * connections), with the hint a program words (oci_error_hint: the
+ * messages name no flag). No connection is made. */
 #include "test.h"
 #include "http_error.h"
 #include "oci/oci.h"
@@ -89,8 +90,8 @@ static void test_http_to_https_port(void)
 	f.url = "http://r.example:5000/v2/";
 	f.base = "http://r.example:5000";
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
-	CHECK_STR(oci_error_last()->message,
-		  "registry r.example:5000 speaks HTTPS: pass its CA with --ca-file (or use --insecure)");
+	CHECK_STR(oci_error_last()->message, "registry r.example:5000 speaks HTTPS");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_CA_FILE);
 	/* a HEAD: no body, and no header either, in HTTP/1.0 */
 	f = answer(400, NULL);
 	f.url = "http://r.example:5000/v2/";
@@ -102,6 +103,7 @@ static void test_http_to_https_port(void)
 	f.nheaders = 2; /* the registry's own 400 */
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
 	CHECK_ERR_CONTAINS("400 Bad Request");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_NONE);
 }
 
 static oci_http_failure no_answer(CURLcode cc, const char *detail)
@@ -114,12 +116,28 @@ static oci_http_failure no_answer(CURLcode cc, const char *detail)
 
 static void test_tls(void)
 {
-	oci_client_opts opts = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts opts;
+	oci_client_opts_init(&opts);
 	oci_http_failure f = no_answer(CURLE_PEER_FAILED_VERIFICATION,
 				       "SSL certificate problem: unable to get local issuer certificate");
 	f.opts = &opts;
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
 	CHECK_ERR_CONTAINS("TLS: cannot verify r.example:5000: SSL certificate problem: unable to get local issuer certificate");
+	CHECK_ERR_CONTAINS("; the server's certificate is not trusted");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_CA_FILE);
+	opts.ca_file = "/etc/other-ca.pem";
+	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
+	CHECK_ERR_CONTAINS("; the server's certificate is not signed by the CA");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_CA_FILE_MISMATCH);
+	opts.ca_file = NULL;
+	/* a TLS handshake answered in plain HTTP */
+	f = no_answer(CURLE_SSL_CONNECT_ERROR, "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version number");
+	f.opts = &opts;
+	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
+	CHECK_STR(oci_error_last()->message, "registry r.example:5000 speaks plain HTTP, not HTTPS");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_PLAIN_HTTP);
+	f = no_answer(CURLE_PEER_FAILED_VERIFICATION,
+		      "SSL certificate problem: unable to get local issuer certificate");
 	CHECK(!oci_http_client_cert_refused(&f));
 	/* a dropped handshake after a certificate request: a client certificate is wanted */
 	f = no_answer(CURLE_RECV_ERROR, "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required");
@@ -128,10 +146,13 @@ static void test_tls(void)
 	CHECK(oci_http_client_cert_refused(&f));
 	CHECK(oci_http_tls_failure(&f));
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
-	CHECK_ERR_CONTAINS("the server asked for a client certificate and none was given: pass --cert-file and --key-file");
+	CHECK_STR(oci_error_last()->message,
+		  "TLS connection to r.example:5000 failed: the server asked for a client certificate and none was given");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_CLIENT_CERT);
 	opts.cert_file = "/etc/client.pem";
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
-	CHECK_ERR_CONTAINS("the server refused the client certificate of --cert-file /etc/client.pem");
+	CHECK_ERR_CONTAINS("the server refused the client certificate /etc/client.pem (OpenSSL SSL_read: ");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_CHECK_CLIENT_CERT);
 	/* an alert is TLS's verdict (not retried); a plain drop is not */
 	f = no_answer(CURLE_RECV_ERROR, "OpenSSL SSL_read: sslv3 alert bad certificate");
 	CHECK(oci_http_tls_failure(&f));
@@ -148,6 +169,7 @@ static void test_connect(void)
 	f.attempts = 5;
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
 	CHECK_STR(oci_error_last()->message, "cannot connect to r.example:5000: Connection refused (gave up after 5 attempts)");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_NONE);
 	f = no_answer(CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: r.example");
 	CHECK_EQ_INT(oci_http_failure_error(&f), OCI_ENET);
 	CHECK_ERR_CONTAINS("cannot resolve host r.example:5000");

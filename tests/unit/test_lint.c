@@ -84,7 +84,7 @@ static void test_bad_fixtures(void)
 	oci_strlist ig = OCI_STRLIST_INIT;
 	oci_strlist_push(&ig, "secret.yaml");
 	oci_strlist_push(&ig, "*.json");
-	oci_pack_opts po = OCI_PACK_OPTS_INIT;
+	oci_pack_opts po; oci_pack_opts_init(&po);
 	po.ignore = &ig;
 	CHECK_EQ_INT(oci_lint_path(&r, path, &po, p), 0);
 	CHECK_EQ_INT(r.errors, 6);
@@ -298,7 +298,7 @@ static void test_pack_feed(void)
 	oci_lint_policy_new(&p);
 	oci_lint *l = NULL;
 	CHECK_EQ_INT(oci_lint_new(&l, p), 0);
-	oci_pack_opts po = OCI_PACK_OPTS_INIT;
+	oci_pack_opts po; oci_pack_opts_init(&po);
 	po.file_fn = oci_lint_feed;
 	po.file_ctx = l;
 	oci_pack_result pr;

@@ -67,7 +67,7 @@ static void test_push_pull_diff(void)
 	write_file("src/run.sh", "#!/bin/sh\n", 0755);
 
 	oci_target *t = open_ref("oci-layout:%s/store:v1,prod", root);
-	oci_push_opts opts = OCI_PUSH_OPTS_INIT;
+	oci_push_opts opts; oci_push_opts_init(&opts);
 	opts.created = "2024-01-01T00:00:00Z";
 	opts.source = "https://git.example/x";
 	oci_push_result pushed;
@@ -86,7 +86,7 @@ static void test_push_pull_diff(void)
 	CHECK_STR(digest, pushed.digest);
 
 	/* pull, then the files are there with their modes */
-	oci_pull_opts popts = OCI_PULL_OPTS_INIT;
+	oci_pull_opts popts; oci_pull_opts_init(&popts);
 	oci_pull_result pulled;
 	char dest[256];
 	snprintf(dest, sizeof dest, "%s/out", root);
@@ -112,7 +112,7 @@ static void test_push_pull_diff(void)
 	CHECK(stat(dest, &st) < 0);
 
 	/* diff: same, then one change of each kind */
-	oci_pack_opts pack = OCI_PACK_OPTS_INIT;
+	oci_pack_opts pack; oci_pack_opts_init(&pack);
 	int differs = -1;
 	struct changes ch = { "" };
 	snprintf(p, sizeof p, "%s/src", root);

@@ -37,7 +37,8 @@ static void test_apply(void)
 			      "\"Reg.Example:5000\": {\"caFile\": \"ca.crt\", \"certFile\": \"c.crt\", \"keyFile\": \"c.key\"},"
 			      "\"127.0.0.1:5000\": {\"plainHTTP\": true},"
 			      "\"lab.example\": {\"insecure\": true}}}}"), 0);
-	oci_client_opts o = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts o;
+	oci_client_opts_init(&o);
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "reg.example:5000", &o), 1); /* host names fold case */
 	char want[512];
 	snprintf(want, sizeof want, "%s/ca.crt", dir); /* relative to the config's folder */
@@ -47,26 +48,32 @@ static void test_apply(void)
 	CHECK_EQ_INT(o.plain_http, 0);
 
 	/* the caller's own choice stays */
-	oci_client_opts mine = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts mine;
+	oci_client_opts_init(&mine);
 	mine.ca_file = "/mine.pem";
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "reg.example:5000", &mine), 1);
 	CHECK_STR(mine.ca_file, "/mine.pem");
-	oci_client_opts plain = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts plain;
+	oci_client_opts_init(&plain);
 	plain.plain_http = 1;
 	oci_registry_settings_apply(s, "reg.example:5000", &plain);
 	CHECK(plain.ca_file == NULL && plain.cert_file == NULL);
-	oci_client_opts tls = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts tls;
+	oci_client_opts_init(&tls);
 	tls.insecure = 1;
 	oci_registry_settings_apply(s, "127.0.0.1:5000", &tls);
 	CHECK_EQ_INT(tls.plain_http, 0);
 
-	oci_client_opts p = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts p;
+	oci_client_opts_init(&p);
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "127.0.0.1:5000", &p), 1);
 	CHECK_EQ_INT(p.plain_http, 1);
-	oci_client_opts i = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts i;
+	oci_client_opts_init(&i);
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "lab.example", &i), 1);
 	CHECK_EQ_INT(i.insecure, 1);
-	oci_client_opts none = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts none;
+	oci_client_opts_init(&none);
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "lab.example:443", &none), 0); /* the port is part of the name */
 	CHECK_EQ_INT(none.insecure, 0);
 	oci_registry_settings_free(s);
@@ -78,7 +85,8 @@ static void test_absent(void)
 	char p[512];
 	snprintf(p, sizeof p, "%s/missing.json", dir);
 	CHECK_EQ_INT(oci_registry_settings_load(&s, p), 0); /* nothing set */
-	oci_client_opts o = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts o;
+	oci_client_opts_init(&o);
 	CHECK_EQ_INT(oci_registry_settings_apply(s, "x.example", &o), 0);
 	oci_registry_settings_free(s);
 	CHECK_EQ_INT(load(&s, "{\"auths\": {}}"), 0);

@@ -52,7 +52,7 @@ static void list_tags(const char *config)
 	oci_ref *ref = NULL;
 	oci_target *t = NULL;
 	oci_strlist tags = OCI_STRLIST_INIT;
-	oci_client_opts opts = OCI_CLIENT_OPTS_INIT;
+	oci_client_opts opts; oci_client_opts_init(&opts);
 	opts.plain_http = 1;
 	opts.registry_config = config;
 	CHECK_EQ_INT(oci_ref_parse(&ref, name), 0);

@@ -154,7 +154,7 @@ static void m_free(oci_target *t)
 
 static const oci_target_ops mem_ops = {
 	"memory", m_resolve, m_manifest_get, m_manifest_put, NULL, m_blob_exists, m_blob_get, m_blob_put,
-	NULL, NULL, m_tags, m_free,
+	NULL, NULL, m_tags, m_free, .referrers = NULL,
 };
 
 static oci_target *mem_target(const char *ref)

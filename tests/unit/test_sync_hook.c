@@ -20,14 +20,21 @@ typedef struct capture {
 	size_t longest;
 } capture;
 
-static void collect(void *ctx, oci_sync_log_kind kind, const char *line)
+static void collect_note(void *ctx, oci_log_level level, const char *line)
 {
 	capture *c = ctx;
-	char *dst = kind == OCI_SYNC_LOG_HOOK_STDOUT ? c->out : kind == OCI_SYNC_LOG_HOOK_STDERR ? c->err : NULL;
-	if (!dst) {
-		c->info++;
+	(void)level;
+	(void)line;
+	c->info++;
+}
+
+static void collect(void *ctx, const oci_event *ev)
+{
+	capture *c = ctx;
+	const char *line = ev->line;
+	char *dst = ev->type == OCI_EVENT_HOOK_STDOUT ? c->out : ev->type == OCI_EVENT_HOOK_STDERR ? c->err : NULL;
+	if (!dst)
 		return;
-	}
 	c->lines++;
 	if (strlen(line) > c->longest)
 		c->longest = strlen(line);
@@ -39,7 +46,8 @@ static int run(capture *c, const char *cmd, int64_t timeout_ms, int *status, int
 {
 	memset(c, 0, sizeof *c);
 	const char *env[] = { "OCISYNC_DIGEST=sha256:abc", "OCISYNC_REF=reg/app:1", "HOME=/hook-home", NULL };
-	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, collect, c, NULL, NULL };
+	oci_callbacks cb_h = { collect_note, NULL, collect, c };
+	sync_hook_spec h = { cmd, dir, env, timeout_ms, 300, &cb_h, NULL, NULL };
 	int interrupted;
 	return sync_hook_run(status, timed_out, &interrupted, &h);
 }
@@ -180,7 +188,8 @@ static void test_bad_dir(void)
 	capture c;
 	memset(&c, 0, sizeof c);
 	int st, to, in;
-	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, collect, &c, NULL, NULL };
+	oci_callbacks cb_h = { collect_note, NULL, collect, &c };
+	sync_hook_spec h = { "true", "/nonexistent/dir", NULL, 1000, 100, &cb_h, NULL, NULL };
 	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h), 0);
 	CHECK_EQ_INT(st, 126);
 }
@@ -228,7 +237,8 @@ static void test_cancel_stops_hook(void)
 	sigaction(SIGALRM, &sa, &old);
 	cancel_flag = 0;
 	int st = 0, to = 0, in = 0;
-	sync_hook_spec h = { "trap '' TERM; sleep 60; sleep 60", dir, NULL, 120000, 300, collect, &c, NULL, &cancel_flag };
+	oci_callbacks cb_h = { collect_note, NULL, collect, &c };
+	sync_hook_spec h = { "trap '' TERM; sleep 60; sleep 60", dir, NULL, 120000, 300, &cb_h, NULL, &cancel_flag };
 	int64_t t0 = oci_clock_ms();
 	alarm(1);
 	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h), 0);
@@ -244,7 +254,8 @@ static void test_cancel_stops_hook(void)
 
 	/* a flag already set ends a hook at once; a well-behaved hook exits on SIGTERM */
 	cancel_flag = 1;
-	sync_hook_spec h2 = { "sleep 60", dir, NULL, 120000, 5000, collect, &c, NULL, &cancel_flag };
+	oci_callbacks cb_h2 = { collect_note, NULL, collect, &c };
+	sync_hook_spec h2 = { "sleep 60", dir, NULL, 120000, 5000, &cb_h2, NULL, &cancel_flag };
 	CHECK_EQ_INT(sync_hook_run(&st, &to, &in, &h2), 0);
 	CHECK_EQ_INT(in, 1);
 	CHECK_EQ_INT(st, 128 + SIGTERM);

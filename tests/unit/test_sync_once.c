@@ -41,7 +41,7 @@ static void push(char digest[OCI_DIGEST_SIZE])
 	char src[512];
 	snprintf(src, sizeof src, "%s/src", dir);
 	oci_target *t = open_ref(":prod");
-	oci_push_opts po = OCI_PUSH_OPTS_INIT;
+	oci_push_opts po; oci_push_opts_init(&po);
 	po.source = "https://git.example/unit";
 	po.created = "2024-01-02T03:04:05Z";
 	oci_push_result pr;
@@ -57,15 +57,21 @@ typedef struct events {
 	int refuse;
 } events;
 
-static void on_log(void *ctx, oci_sync_log_kind kind, const char *line)
+static void on_log(void *ctx, oci_log_level level, const char *line)
 {
 	events *e = ctx;
-	if (kind == OCI_SYNC_LOG_INFO)
-		e->info++;
-	else {
-		e->hook_out++;
-		snprintf(e->last_hook, sizeof e->last_hook, "%s", line);
-	}
+	(void)level;
+	(void)line;
+	e->info++;
+}
+
+static void on_event(void *ctx, const oci_event *ev)
+{
+	events *e = ctx;
+	if (ev->type != OCI_EVENT_HOOK_STDOUT && ev->type != OCI_EVENT_HOOK_STDERR)
+		return;
+	e->hook_out++;
+	snprintf(e->last_hook, sizeof e->last_hook, "%s", ev->line);
 }
 
 static int verify(void *ctx, oci_target *t, const char *digest)
@@ -91,11 +97,12 @@ static void test_once(void)
 	push(d1);
 	snprintf(root, sizeof root, "%s/root", dir);
 	events ev = { 0 };
-	oci_sync_opts o = OCI_SYNC_OPTS_INIT;
+	oci_sync_opts o; oci_sync_opts_init(&o);
 	o.root = root;
 	o.exec = "echo \"$OCISYNC_DIGEST\"";
-	o.log_fn = on_log;
-	o.cb_ctx = &ev;
+	o.callbacks.log = on_log;
+	o.callbacks.event = on_event;
+	o.callbacks.payload = &ev;
 	o.verify = verify;
 	o.verify_ctx = &ev;
 	oci_sync_result *r = calloc(1, sizeof *r);

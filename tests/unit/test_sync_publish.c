@@ -110,7 +110,7 @@ static void test_leftovers(void)
 	char p[1024];
 	/* what a killed run can leave */
 	snprintf(p, sizeof p, "%s/.tmp-link-deadbeef", root);
-	symlink(".revisions/x", p);
+	CHECK_EQ_INT(symlink(".revisions/x", p), 0);
 	snprintf(p, sizeof p, "%s/.state.json.tmp.abcdef", root);
 	close(open(p, O_CREAT | O_WRONLY, 0644));
 	snprintf(p, sizeof p, "%s/.revisions/.%s.ocisync-tmp-XyZ123", root, HEX[2]);
@@ -123,7 +123,7 @@ static void test_leftovers(void)
 	close(open(p, O_CREAT | O_WRONLY, 0644));
 	snprintf(p, sizeof p, "%s/.revisions/.prune-%s", root, HEX[3]);
 	mkdir(p, 0755);
-	int n = sync_clean_leftovers(root, NULL, NULL);
+	int n = sync_clean_leftovers(root, NULL);
 	CHECK_EQ_INT(n, 6);
 	CHECK(!exists(".tmp-link-deadbeef"));
 	CHECK(!exists(".state.json.tmp.abcdef"));
@@ -136,7 +136,7 @@ static void test_leftovers(void)
 	CHECK(exists(p));
 	CHECK(exists("current"));
 	CHECK(exists(".lock"));
-	CHECK_EQ_INT(sync_clean_leftovers(root, NULL, NULL), 0);
+	CHECK_EQ_INT(sync_clean_leftovers(root, NULL), 0);
 }
 
 static void test_prune(void)
@@ -149,7 +149,7 @@ static void test_prune(void)
 	oci_strlist_push(&hist, HEX[3]);
 	oci_strlist_push(&hist, HEX[0]);
 	oci_strlist_push(&hist, HEX[2]);
-	CHECK_EQ_INT(sync_prune(root, 2, HEX[1], &hist, NULL, NULL), 0);
+	CHECK_EQ_INT(sync_prune(root, 2, HEX[1], &hist, NULL), 0);
 	char p[256];
 	for (int i = 0; i < 4; i++) {
 		int want = i == 1 || i == 3;
@@ -159,7 +159,7 @@ static void test_prune(void)
 		CHECK_EQ_INT(exists(p), want);
 	}
 	/* keep 1: only the current one, even when history disagrees */
-	CHECK_EQ_INT(sync_prune(root, 1, HEX[1], &hist, NULL, NULL), 0);
+	CHECK_EQ_INT(sync_prune(root, 1, HEX[1], &hist, NULL), 0);
 	snprintf(p, sizeof p, ".revisions/%s", HEX[1]);
 	CHECK(exists(p));
 	snprintf(p, sizeof p, ".revisions/%s", HEX[3]);

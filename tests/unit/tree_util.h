@@ -131,7 +131,7 @@ static __attribute__((unused)) ssize_t mem_read(void *ctx, void *buf, size_t len
 /* Packs path into memory (buf must be zero-initialised). */
 static __attribute__((unused)) int pack_mem(oci_buf_sink *out, oci_pack_result *r, const char *path, const oci_strlist *ignore)
 {
-	oci_pack_opts o = OCI_PACK_OPTS_INIT;
+	oci_pack_opts o; oci_pack_opts_init(&o);
 	o.ignore = ignore;
 	return oci_bundle_pack(r, path, &o, oci_buf_sink_write, out);
 }

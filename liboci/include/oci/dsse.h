@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-/* Appends PAE(payload_type, payload) to out. */
+/* Appends PAE(payload_type, payload) to out (the caller's buffer; dispose
+ * with oci_buf_dispose). 0, OCI_ENOMEM. Thread-safe. */
 OCI_EXTERN int oci_dsse_pae(oci_buf *out, const char *payload_type, const void *payload, size_t len);
 
 #ifdef __cplusplus

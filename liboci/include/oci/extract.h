@@ -1,4 +1,6 @@
-/* Safe extraction of untrusted tar / tar+gzip layers. */
+/* Safe extraction of untrusted tar / tar+gzip layers.
+ * Thread-safety: reentrant; distinct extractions (distinct dest_dir) may
+ * run on distinct threads at once. stats may be NULL everywhere. */
 #ifndef OCI_EXTRACT_H
 #define OCI_EXTRACT_H
 #include "oci/common.h"
@@ -17,7 +19,10 @@ extern "C" {
 #define OCI_ANN_MAX_ENTRIES "io.ocisync.limits.max-entries"
 #define OCI_ANN_MAX_SIZE "io.ocisync.limits.max-size"
 
+/* Initialise with oci_extract_opts_init. */
+#define OCI_EXTRACT_OPTS_VERSION 1
 typedef struct oci_extract_opts {
+	int version;               /* OCI_EXTRACT_OPTS_VERSION */
 	int64_t max_size;          /* extracted bytes; 0 = OCI_DEFAULT_MAX_SIZE */
 	int64_t max_entries;       /* 0 = OCI_DEFAULT_MAX_ENTRIES */
 	const char *subpath;       /* only this folder of the archive, re-rooted; NULL = all */
@@ -31,7 +36,11 @@ typedef struct oci_extract_opts {
 	 * (one line per regular file: "<hex sha256> <octal mode> <path>", sorted). */
 	const char *index_out;
 } oci_extract_opts;
-#define OCI_EXTRACT_OPTS_INIT { 0 }
+
+/* Sets *opts to the defaults (all zero: default limits, the whole archive,
+ * no reuse, no index) and opts->version to OCI_EXTRACT_OPTS_VERSION.
+ * Returns 0, or OCI_EINVALID when opts is NULL. Thread-safe. */
+OCI_EXTERN int oci_extract_opts_init(oci_extract_opts *opts);
 
 typedef struct oci_extract_stats {
 	int64_t bytes;             /* bytes of file content extracted */
@@ -76,14 +85,20 @@ typedef struct oci_extract_stats {
  *   other than zero padding is refused. zstd, xz and bzip2 go through
  *   libarchive's built-in readers (never an external program).
  */
+/* Returns 0; OCI_EUNSAFE (a hostile entry), OCI_ELIMIT (a limit),
+ * OCI_EINVALID (a corrupt or truncated stream, an options version this
+ * liboci does not know), OCI_EIO, or the source's own code. opts: NULL =
+ * the defaults. */
 OCI_EXTERN int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts);
+/* oci_extract reading the file at archive_path (OCI_ENOTFOUND when missing). */
 OCI_EXTERN int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts);
 
 /* *is_archive = 0 when the file is not a tar archive at all (plain or
  * compressed with what extraction reads: gzip, zstd, xz, bzip2) as
- * libarchive judges it; 1 otherwise, a damaged archive included. */
+ * libarchive judges it; 1 otherwise, a damaged archive included.
+ * 0, OCI_ENOTFOUND, OCI_EIO. */
 OCI_EXTERN int oci_extract_is_archive(int *is_archive, const char *path);
 /* The same for an open file (read from its start; the offset is back at 0
  * afterwards): a layer downloaded into an anonymous file has no path. */
@@ -95,7 +110,7 @@ OCI_EXTERN int oci_extract_is_archive_fd(int *is_archive, int fd);
  * absolute, '.', '..', a '/' or a control character is refused
  * (OCI_EUNSAFE). The file is 0644 (0444 read_only); max_size, index_out
  * and reuse apply as for an archive; a subpath other than the root is
- * OCI_ENOTFOUND. */
+ * OCI_ENOTFOUND. Other returns as oci_extract. */
 OCI_EXTERN int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
 		       const char *dest_dir, const oci_extract_opts *opts);
 
@@ -106,12 +121,13 @@ OCI_EXTERN int oci_extract_single_file(oci_extract_stats *stats, const char *pat
  * *max_size (left alone when absent). OCI_EINVALID naming the annotation
  * when one is not a positive whole number. */
 OCI_EXTERN int oci_limits_from_annotations(int64_t *max_entries, int64_t *max_size, const oci_kvlist *annotations);
-/* Adds the annotations for limits that differ from the defaults. */
+/* Adds the annotations for limits that differ from the defaults (0 = the
+ * default). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_limits_annotate(oci_kvlist *annotations, int64_t max_entries, int64_t max_size);
 
 /* Removes a directory tree (making read-only dirs writable first), never
  * following symlinks (a symlink path is removed itself); a path that does
- * not exist is success. */
+ * not exist is success. 0, or OCI_EIO naming what could not be removed. */
 OCI_EXTERN int oci_rmtree(const char *path);
 
 #ifdef __cplusplus

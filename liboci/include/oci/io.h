@@ -1,4 +1,8 @@
-/* Streams: data flows through callbacks so no whole blob is held in memory. */
+/* Streams: data flows through callbacks so no whole blob is held in memory.
+ * The containers here (oci_buf, oci_strlist, oci_kvlist) belong to whoever
+ * declares them and are released with their _dispose (NULL-safe, leaves
+ * them empty and reusable). Thread-safety: reentrant; a container is used
+ * by one thread at a time. */
 #ifndef OCI_IO_H
 #define OCI_IO_H
 #include "oci/common.h"
@@ -18,10 +22,6 @@ typedef int (*oci_write_fn)(void *ctx, const void *buf, size_t len);
  * negative oci_error_code. */
 typedef ssize_t (*oci_read_fn)(void *ctx, void *buf, size_t len);
 
-/* Progress of one transfer: what is moving (a digest or a name), bytes so
- * far and the total (-1 when unknown). The library calls it; the CLI draws. */
-typedef void (*oci_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
-
 /* A growable byte buffer (owned by whoever holds it; free with oci_buf_dispose). */
 typedef struct oci_buf {
 	char *data;   /* always NUL-terminated when non-NULL */
@@ -29,10 +29,12 @@ typedef struct oci_buf {
 	size_t cap;
 } oci_buf;
 #define OCI_BUF_INIT { NULL, 0, 0 }
+/* Appends len bytes (copied). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_buf_append(oci_buf *b, const void *data, size_t len);
 OCI_EXTERN void oci_buf_dispose(oci_buf *b);
-/* An oci_write_fn that appends to an oci_buf (ctx), refusing growth past
- * `limit` bytes if limit is set via oci_buf_sink. */
+/* An oci_write_fn that appends to an oci_buf_sink's buf (ctx), refusing
+ * growth past `limit` bytes with OCI_ELIMIT naming `what`. The caller
+ * disposes of sink.buf. */
 typedef struct oci_buf_sink {
 	oci_buf buf;
 	size_t limit;  /* 0 = unlimited */
@@ -40,8 +42,9 @@ typedef struct oci_buf_sink {
 } oci_buf_sink;
 OCI_EXTERN int oci_buf_sink_write(void *ctx, const void *data, size_t len);
 
-/* A source reading from memory (ctx: oci_mem_source), for small blobs
- * such as configs and manifests. */
+/* A source reading from memory (ctx: oci_mem_source, data borrowed), for
+ * small blobs such as configs and manifests; returns the count, 0 at the
+ * end. */
 typedef struct oci_mem_source {
 	const void *data;
 	size_t len;
@@ -55,6 +58,7 @@ typedef struct oci_strlist {
 	size_t n;
 } oci_strlist;
 #define OCI_STRLIST_INIT { NULL, 0 }
+/* Appends a copy of s. 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_strlist_push(oci_strlist *l, const char *s);
 OCI_EXTERN void oci_strlist_dispose(oci_strlist *l);
 
@@ -68,10 +72,12 @@ typedef struct oci_kvlist {
 	size_t n;
 } oci_kvlist;
 #define OCI_KVLIST_INIT { NULL, 0 }
-/* Sets key (replacing an existing value). */
+/* Sets key to a copy of value (replacing an existing value). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_kvlist_set(oci_kvlist *l, const char *key, const char *value);
+/* The value of key (belongs to l), or NULL. */
 OCI_EXTERN const char *oci_kvlist_get(const oci_kvlist *l, const char *key);
-/* Parses "KEY=VALUE" and sets it. */
+/* Parses "KEY=VALUE" and sets it. 0, or OCI_EINVALID without '=' or with an
+ * empty key. */
 OCI_EXTERN int oci_kvlist_set_pair(oci_kvlist *l, const char *pair);
 OCI_EXTERN void oci_kvlist_dispose(oci_kvlist *l);
 

@@ -1,7 +1,10 @@
 /* Keys for cosign-compatible signing: ECDSA P-256, the private half stored
  * as PKCS#8 DER encrypted exactly as cosign does (scrypt + NaCl secretbox,
  * JSON in PEM "ENCRYPTED SIGSTORE PRIVATE KEY"), the public half as PEM
- * "PUBLIC KEY" (SubjectPublicKeyInfo). */
+ * "PUBLIC KEY" (SubjectPublicKeyInfo).
+ * Ownership: every oci_key coming back through *out is the caller's, freed
+ * with oci_key_free (which wipes it). Thread-safety: reentrant; a key is
+ * read-only once made and may be shared between threads. */
 #ifndef OCI_KEY_H
 #define OCI_KEY_H
 #include "oci/common.h"
@@ -15,7 +18,7 @@ extern "C" {
 /* An ECDSA P-256 private key (can sign and verify) or public key (verify only). */
 typedef struct oci_key oci_key;
 
-/* A fresh P-256 key pair. */
+/* A fresh P-256 key pair. 0, or OCI_ERROR when OpenSSL fails. */
 OCI_EXTERN int oci_key_generate(oci_key **out);
 
 /* Reads a private key: PEM "ENCRYPTED SIGSTORE PRIVATE KEY" or the older
@@ -25,10 +28,11 @@ OCI_EXTERN int oci_key_generate(oci_key **out);
  * A wrong password: OCI_EPASSWORD ("wrong password or corrupt key"). */
 OCI_EXTERN int oci_key_load_private(oci_key **out, const char *path, const char *password);
 
-/* Reads a public key: PEM "PUBLIC KEY" holding a P-256 SubjectPublicKeyInfo. */
+/* Reads a public key: PEM "PUBLIC KEY" holding a P-256 SubjectPublicKeyInfo.
+ * 0, OCI_ENOTFOUND, OCI_EINVALID (not such a key). */
 OCI_EXTERN int oci_key_load_public(oci_key **out, const char *path);
 
-/* The same from memory (the name is used in messages). */
+/* The same from memory (the name is used in messages); same returns. */
 OCI_EXTERN int oci_key_parse_private(oci_key **out, const void *pem, size_t len, const char *password, const char *name);
 OCI_EXTERN int oci_key_parse_public(oci_key **out, const void *pem, size_t len, const char *name);
 
@@ -37,8 +41,9 @@ OCI_EXTERN int oci_key_parse_public(oci_key **out, const void *pem, size_t len, 
  * OCI_EEXISTS, and nothing is written. On any failure nothing is left behind. */
 OCI_EXTERN int oci_key_write_pair(const oci_key *k, const char *private_path, const char *public_path, const char *password);
 
-/* PEM encodings: the encrypted private key (new salt and nonce each call,
- * scrypt N=65536 r=8 p=1) and the public key. */
+/* PEM encodings into out (caller disposes): the encrypted private key (new
+ * salt and nonce each call, scrypt N=65536 r=8 p=1; OCI_EINVALID for a
+ * public-only key) and the public key. */
 OCI_EXTERN int oci_key_encode_private(oci_buf *out, const oci_key *k, const char *password);
 OCI_EXTERN int oci_key_encode_public(oci_buf *out, const oci_key *k);
 
@@ -49,7 +54,8 @@ OCI_EXTERN int oci_key_is_encrypted_file(int *out, const char *path);
 /* 1 when k holds a private key. */
 OCI_EXTERN int oci_key_has_private(const oci_key *k);
 
-/* ECDSA over SHA-256 of data: an ASN.1 DER signature into sig. */
+/* ECDSA over SHA-256 of data: an ASN.1 DER signature appended to sig
+ * (caller disposes). 0, OCI_EINVALID (a public-only key). */
 OCI_EXTERN int oci_key_sign(oci_buf *sig, const oci_key *k, const void *data, size_t len);
 /* 0 when sig (DER) is a valid signature of data; OCI_EVERIFY otherwise. */
 OCI_EXTERN int oci_key_verify(const oci_key *k, const void *data, size_t len, const void *sig, size_t siglen);

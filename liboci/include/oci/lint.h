@@ -39,14 +39,16 @@ typedef struct oci_lint_rule_info {
 	oci_lint_severity default_severity;
 	const char *reason;             /* one line: why it matters */
 } oci_lint_rule_info;
-/* The table of rules, terminated by an entry whose id is NULL. Static. */
+/* The table of rules, terminated by an entry whose id is NULL. Static;
+ * thread-safe. */
 OCI_EXTERN const oci_lint_rule_info *oci_lint_rules(void);
 OCI_EXTERN const char *oci_lint_severity_name(oci_lint_severity s); /* "off", "warning", "error" */
 
 /* --- policy --- */
 typedef struct oci_lint_policy oci_lint_policy;
 
-/* The default policy: every rule at its default severity, no allow-lists. */
+/* The default policy: every rule at its default severity, no allow-lists.
+ * *out: caller frees with oci_lint_policy_free (as for every policy). */
 OCI_EXTERN int oci_lint_policy_new(oci_lint_policy **out);
 /* Reads a policy file (YAML or JSON):
  *   rules:            { RULE-ID: error | warning | off, ... }
@@ -55,7 +57,7 @@ OCI_EXTERN int oci_lint_policy_new(oci_lint_policy **out);
  *     images: [PREFIX, ...]          (images starting with one are exempt)
  *     paths:  [PATTERN, ...]         (gitignore-style; files exempt from every rule)
  * Unknown keys and rule ids are OCI_EINVALID (a typo must not switch a
- * check off silently). */
+ * check off silently); OCI_ENOTFOUND, OCI_EIO reading it. */
 OCI_EXTERN int oci_lint_policy_load(oci_lint_policy **out, const char *path);
 /* Overrides one rule's severity; OCI_EINVALID for an unknown id. */
 OCI_EXTERN int oci_lint_policy_set(oci_lint_policy *p, const char *rule_id, oci_lint_severity s);
@@ -63,6 +65,7 @@ OCI_EXTERN void oci_lint_policy_set_require_digest(oci_lint_policy *p, int on);
 /* sha256 of the policy in a canonical form (the defaults included), so a
  * manifest can record which policy it was checked against. */
 OCI_EXTERN void oci_lint_policy_digest(char out[OCI_DIGEST_SIZE], const oci_lint_policy *p);
+/* NULL-safe. */
 OCI_EXTERN void oci_lint_policy_free(oci_lint_policy *p);
 
 /* --- findings --- */
@@ -81,6 +84,7 @@ typedef struct oci_lint_report {
 	size_t errors, warnings;
 	size_t files, documents;        /* what was parsed */
 } oci_lint_report;
+/* Frees what r holds; NULL-safe. */
 OCI_EXTERN void oci_lint_report_dispose(oci_lint_report *r);
 
 /* --- the streaming linter ---
@@ -88,6 +92,8 @@ OCI_EXTERN void oci_lint_report_dispose(oci_lint_report *r);
  * tar, so the tree is read once); parsing runs on a worker thread beside
  * the caller. Files not named *.yaml, *.yml or *.json are ignored. */
 typedef struct oci_lint oci_lint;
+/* *out: caller frees with oci_lint_free; policy is borrowed until then.
+ * 0, OCI_ENOMEM, OCI_ERROR (the worker thread could not start). */
 OCI_EXTERN int oci_lint_new(oci_lint **out, const oci_lint_policy *policy);
 /* An oci_pack_file_fn: pass it with the oci_lint as its context in
  * oci_pack_opts.file_fn / file_ctx. */
@@ -95,9 +101,12 @@ OCI_EXTERN int oci_lint_feed(void *lint, const char *rel, oci_pack_file_event ev
 /* Waits for the worker and hands over the findings (caller disposes of
  * them). */
 OCI_EXTERN int oci_lint_finish(oci_lint_report *out, oci_lint *l);
+/* NULL-safe; stops the worker if oci_lint_finish was not called. */
 OCI_EXTERN void oci_lint_free(oci_lint *l);
 
-/* Lints what path would pack to (same ignore rules as oci_bundle_pack). */
+/* Lints what path would pack to (same ignore rules as oci_bundle_pack).
+ * out: caller disposes with oci_lint_report_dispose. Findings are not an
+ * error: 0, or the walk's errors as oci_bundle_pack. */
 OCI_EXTERN int oci_lint_path(oci_lint_report *out, const char *path, const oci_pack_opts *pack_opts,
 		  const oci_lint_policy *policy);
 

@@ -1,4 +1,6 @@
-/* OCI manifests and indexes: build the ocisync profiles, parse strictly. */
+/* OCI manifests and indexes: build the ocisync profiles, parse strictly.
+ * Thread-safety: reentrant; a parsed oci_manifest is read-only and may be
+ * shared between threads. */
 #ifndef OCI_MANIFEST_H
 #define OCI_MANIFEST_H
 #include "oci/common.h"
@@ -36,7 +38,9 @@ typedef struct oci_descriptor {
 	char *artifact_type;     /* may be NULL */
 	oci_kvlist annotations;
 } oci_descriptor;
+/* Frees what d holds (d itself is the caller's); NULL-safe. */
 OCI_EXTERN void oci_descriptor_dispose(oci_descriptor *d);
+/* A deep copy into dst (caller disposes with oci_descriptor_dispose). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_descriptor_copy(oci_descriptor *dst, const oci_descriptor *src);
 
 /* A parsed manifest or index. */
@@ -53,8 +57,11 @@ typedef struct oci_manifest {
 
 /* Parses strictly: at most OCI_MANIFEST_MAX bytes, valid JSON, schemaVersion 2,
  * required fields with the right types, valid digests, non-negative sizes.
- * served_type (may be NULL) is the Content-Type it came with. */
+ * served_type (may be NULL) is the Content-Type it came with. *out: caller
+ * frees with oci_manifest_free. 0, OCI_ELIMIT (too large), OCI_EINVALID
+ * naming the field. */
 OCI_EXTERN int oci_manifest_parse(oci_manifest **out, const void *data, size_t len, const char *served_type);
+/* NULL-safe. */
 OCI_EXTERN void oci_manifest_free(oci_manifest *m);
 
 typedef enum { OCI_PROFILE_PORTABLE = 0, OCI_PROFILE_FLUX = 1 } oci_profile;
@@ -69,11 +76,16 @@ typedef struct oci_manifest_spec {
 	const oci_kvlist *annotations;     /* extra -a annotations, may be NULL */
 } oci_manifest_spec;
 
-/* The config blob a profile needs (bytes and its descriptor). */
+/* The config blob a profile needs (bytes and its descriptor); the caller
+ * disposes of both (oci_buf_dispose, oci_descriptor_dispose). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_manifest_config(oci_buf *blob, oci_descriptor *desc, oci_profile profile);
-/* Builds the manifest JSON (compact, deterministic key order). */
+/* Builds the manifest JSON (compact, deterministic key order) into out
+ * (caller disposes). 0, OCI_EINVALID (a bad annotation, timestamp or
+ * SOURCE_DATE_EPOCH), OCI_ENOMEM. */
 OCI_EXTERN int oci_manifest_build(oci_buf *out, const oci_manifest_spec *spec);
-/* The created timestamp to use: spec value, SOURCE_DATE_EPOCH, or now (UTC, RFC 3339 "Z"). */
+/* The created timestamp to use: explicit_value, SOURCE_DATE_EPOCH, or now
+ * (UTC, RFC 3339 "Z"). 0, or OCI_EINVALID for a malformed one. Reads the
+ * environment: not to be called while another thread changes it. */
 OCI_EXTERN int oci_created_timestamp(char out[32], const char *explicit_value);
 
 #ifdef __cplusplus

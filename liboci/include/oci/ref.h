@@ -1,5 +1,7 @@
 /* References: "[oci://]HOST[:PORT]/REPO[:TAG[,TAG]][@sha256:HEX]" and
- * "oci-layout:PATH[:TAG[,TAG]][@sha256:HEX]". */
+ * "oci-layout:PATH[:TAG[,TAG]][@sha256:HEX]".
+ * Thread-safety: reentrant; an oci_ref is read-only after parsing and may
+ * be shared between threads. */
 #ifndef OCI_REF_H
 #define OCI_REF_H
 #include "oci/common.h"
@@ -22,17 +24,23 @@ typedef struct oci_ref {
 	char *digest;      /* "sha256:..." or NULL */
 } oci_ref;
 
+/* Parses s into *out (caller frees with oci_ref_free). 0, or OCI_EINVALID
+ * naming what is wrong (host, repository, tag, digest). */
 OCI_EXTERN int oci_ref_parse(oci_ref **out, const char *s);
+/* NULL-safe. */
 OCI_EXTERN void oci_ref_free(oci_ref *r);
+/* A deep copy in *out (caller frees with oci_ref_free). 0, OCI_ENOMEM. */
 OCI_EXTERN int oci_ref_dup(oci_ref **out, const oci_ref *r);
 
-/* "host/repo" or "oci-layout:path": the repository without tag or digest. */
+/* The formatters: *out is the caller's, freed with free(); 0, OCI_ENOMEM.
+ * "host/repo" or "oci-layout:path": the repository without tag or digest. */
 OCI_EXTERN int oci_ref_format_repo(char **out, const oci_ref *r);
 /* The repository pinned to a digest: "host/repo@sha256:..." */
 OCI_EXTERN int oci_ref_format_pinned(char **out, const oci_ref *r, const char *digest);
 /* The whole reference as it would be written (all tags, digest). */
 OCI_EXTERN int oci_ref_format(char **out, const oci_ref *r);
-/* The host to contact for a registry reference: "registry-1.docker.io" for Docker Hub. */
+/* The host to contact for a registry reference: "registry-1.docker.io" for
+ * Docker Hub (belongs to r, or static). */
 OCI_EXTERN const char *oci_ref_api_host(const oci_ref *r);
 
 /* Grammar checks from the distribution spec; OCI_EINVALID with a message. */

@@ -15,7 +15,10 @@
  * media type; the manifest's annotations), write. Entries of other tools are
  * kept as they are; a concurrent change seen before or after the write is
  * merged again (bounded retries); in a layout the update holds the layout's
- * index lock. */
+ * index lock.
+ * Ownership: lists and strings coming back are the caller's (dispose or
+ * free as each says). Thread-safety: as the target (one thread at a time).
+ * Returns: as oci/target.h. */
 #ifndef OCI_REFERRERS_H
 #define OCI_REFERRERS_H
 #include "oci/common.h"
@@ -47,14 +50,17 @@ typedef struct oci_referrers {
 
 /* The referrers of digest stored on t, those of artifact_type only when it
  * is not NULL (filtered here when the registry did not). None is not an
- * error (n = 0). */
+ * error (n = 0). out: caller disposes with oci_referrers_dispose. */
 OCI_EXTERN int oci_referrers_list(oci_referrers *out, oci_target *t, const char *digest, const char *artifact_type);
+/* NULL-safe. */
 OCI_EXTERN void oci_referrers_dispose(oci_referrers *r);
 
-/* The referrers tag of a digest: "sha256-<hex>". */
+/* The referrers tag of a digest: "sha256-<hex>" (caller frees with free()).
+ * 0, or OCI_EINVALID for a malformed digest. Thread-safe. */
 OCI_EXTERN int oci_referrers_tag(char **out, const char *digest);
 
-/* 1 when the manifest (JSON bytes) names subject_digest in "subject". */
+/* 1 when the manifest (JSON bytes) names subject_digest in "subject", else
+ * 0 (also for bytes that are not JSON). Thread-safe. */
 OCI_EXTERN int oci_referrers_names_subject(const void *data, size_t len, const char *subject_digest);
 
 /* Stores a manifest whose subject is subject_digest and makes it findable

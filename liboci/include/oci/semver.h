@@ -1,5 +1,6 @@
 /* Semantic versions (semver 2.0.0) and npm-style ranges, for picking a tag:
- * `sync --semver` and `tags --semver`. */
+ * `sync --semver` and `tags --semver`.
+ * Thread-safety: reentrant; a parsed range is read-only and may be shared. */
 #ifndef OCI_SEMVER_H
 #define OCI_SEMVER_H
 #include "oci/common.h"
@@ -20,8 +21,10 @@ typedef struct oci_semver {
 
 /* Parses "MAJOR.MINOR.PATCH[-PRE][+BUILD]" with an optional leading "v" or
  * "V" (a common tag style). Strict: no leading zeros, all three numbers.
- * OCI_EINVALID naming the string otherwise. */
+ * OCI_EINVALID naming the string otherwise. out: caller disposes with
+ * oci_semver_dispose. */
 OCI_EXTERN int oci_semver_parse(oci_semver *out, const char *s);
+/* NULL-safe. */
 OCI_EXTERN void oci_semver_dispose(oci_semver *v);
 /* <0, 0, >0 by semver 2.0.0 precedence (a pre-release sorts before its
  * release; numeric identifiers below alphanumeric ones). */
@@ -39,10 +42,12 @@ OCI_EXTERN int oci_semver_compare(const oci_semver *a, const oci_semver *b);
  * pre-release of the same MAJOR.MINOR.PATCH (npm's rule): ">=1.2.3-rc.1"
  * admits 1.2.3-rc.2 but not 1.2.4-rc.1. */
 typedef struct oci_semver_range oci_semver_range;
-/* OCI_EINVALID naming the range (and the bad part) when malformed. */
+/* *out: caller frees with oci_semver_range_free. OCI_EINVALID naming the
+ * range (and the bad part) when malformed. */
 OCI_EXTERN int oci_semver_range_parse(oci_semver_range **out, const char *range);
 /* 1 when v satisfies the range, else 0. */
 OCI_EXTERN int oci_semver_range_match(const oci_semver_range *r, const oci_semver *v);
+/* NULL-safe. */
 OCI_EXTERN void oci_semver_range_free(oci_semver_range *r);
 
 /* The tags (those that parse as versions; others are ignored) that satisfy
@@ -50,7 +55,8 @@ OCI_EXTERN void oci_semver_range_free(oci_semver_range *r);
  * tag text). out is appended to; the caller disposes it. */
 OCI_EXTERN int oci_semver_filter(oci_strlist *out, const oci_strlist *tags, const char *range);
 /* The highest tag satisfying range (caller frees). OCI_ENOTFOUND naming the
- * range when none does; OCI_EINVALID when the range is malformed. */
+ * range when none does; OCI_EINVALID when the range is malformed. *best_tag:
+ * caller frees with free(). */
 OCI_EXTERN int oci_semver_select(char **best_tag, const oci_strlist *tags, const char *range);
 
 #ifdef __cplusplus

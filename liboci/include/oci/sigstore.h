@@ -22,7 +22,9 @@
  * Verification is offline and keyed: only the caller's keys are trusted, and
  * a bundle must bind the exact manifest digest. Transparency-log entries and
  * timestamps in a bundle are neither required nor checked (Rekor is never
- * contacted); a bundle that carries a certificate (keyless) is refused. */
+ * contacted); a bundle that carries a certificate (keyless) is refused.
+ * Thread-safety: reentrant; keys may be shared, a target is used by one
+ * thread at a time. Buffers filled here are the caller's (oci_buf_dispose). */
 #ifndef OCI_SIGSTORE_H
 #define OCI_SIGSTORE_H
 #include "oci/common.h"
@@ -45,7 +47,8 @@ extern "C" {
 #define OCI_SIGSTORE_BUNDLE_MAX (1024 * 1024)
 
 /* The bundle JSON signing digest with key (annotations go to the
- * statement's subject, as cosign puts them). */
+ * statement's subject, as cosign puts them), appended to out. 0,
+ * OCI_EINVALID (a public-only key or a malformed digest). */
 OCI_EXTERN int oci_sigstore_bundle_build(oci_buf *out, const oci_key *key, const char *digest, const oci_kvlist *annotations);
 
 /* Verifies a bundle document offline: 0 and *key_index when one of keys
@@ -61,7 +64,7 @@ OCI_EXTERN int oci_sigstore_bundle_verify(size_t *key_index, const void *bundle,
  * with this key (and carries the annotations) is kept instead: *added = 0
  * and referrer_out names it (DSSE signatures are randomised, so signing
  * again would otherwise add a bundle on every run). referrer_out and added
- * may be NULL. */
+ * may be NULL. Returns 0, or as oci/target.h. */
 OCI_EXTERN int oci_sign_digest_bundle(char referrer_out[OCI_DIGEST_SIZE], int *added, oci_target *t, const char *digest,
 			   const oci_key *key, const oci_kvlist *annotations);
 

@@ -14,17 +14,26 @@
  * complete, and the link only ever names such a directory, so a consumer
  * reading through the link never sees half a revision.
  *
- * The library prints nothing: hook output and notes reach the caller through
- * opts->log_fn; each step's outcome through oci_sync_result (and, in the
- * loop, opts->result_fn). */
+ * The library prints nothing: notes reach the caller through
+ * opts->callbacks.log (OCI_LOG_INFO), hook output through
+ * opts->callbacks.event (OCI_EVENT_HOOK_STDOUT / _STDERR); each step's
+ * outcome through oci_sync_result (and, in the loop, an
+ * OCI_EVENT_SYNC_STEP event).
+ *
+ * Ownership: out and the options are the caller's; the strings in opts are
+ * borrowed for the call (the loop: for its life).
+ * Thread-safety: one sync per ROOT (the lock refuses a second, in this or
+ * another process); the target is used by one thread at a time. */
 #ifndef OCI_SYNC_H
 #define OCI_SYNC_H
 #include "oci/common.h"
+#include "oci/callbacks.h"
+#include "oci/error.h"
 #include <signal.h>
 #include <stdint.h>
 #include "oci/digest.h"
 #include "oci/extract.h"
-#include "oci/ops.h"
+#include "oci/pull.h"
 #include "oci/target.h"
 
 #ifdef __cplusplus
@@ -38,16 +47,12 @@ typedef enum {
 	OCI_SYNC_INTERRUPTED = 3, /* stopped by opts->cancel (SIGTERM): nothing half published, the hook (if it ran) failed */
 } oci_sync_status;
 
-/* What opts->log_fn receives. */
-typedef enum {
-	OCI_SYNC_LOG_INFO = 0,     /* a note: leftovers removed, revision pruned, hook killed */
-	OCI_SYNC_LOG_HOOK_STDOUT,  /* one line the hook wrote to stdout (no newline) */
-	OCI_SYNC_LOG_HOOK_STDERR,  /* one line the hook wrote to stderr */
-} oci_sync_log_kind;
-
 struct oci_sync_result;
 
+/* Initialise with oci_sync_opts_init. */
+#define OCI_SYNC_OPTS_VERSION 1
 typedef struct oci_sync_opts {
+	int version;                  /* OCI_SYNC_OPTS_VERSION */
 	const char *root;             /* ROOT, created when missing (required) */
 	const char *link;             /* link name under ROOT; NULL = "current" */
 	int keep;                     /* revisions kept, the current one included; 0 = 2 */
@@ -82,12 +87,16 @@ typedef struct oci_sync_opts {
 	 * stays, its hook counted as failed (re-run by the next step). The
 	 * step ends OCI_SYNC_INTERRUPTED, returning OCI_EINTERRUPTED. */
 	volatile sig_atomic_t *cancel;
-	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
-	/* Loop only: called after every step with its outcome. */
-	void (*result_fn)(void *ctx, const struct oci_sync_result *r);
-	void *cb_ctx;
+	/* log: notes (OCI_LOG_INFO); event: the hook's output lines and, in
+	 * the loop, every step's outcome (OCI_EVENT_SYNC_STEP). The target's
+	 * own callbacks (oci_client_opts) report its requests and progress. */
+	oci_callbacks callbacks;
 } oci_sync_opts;
-#define OCI_SYNC_OPTS_INIT { 0 }
+
+/* Sets *opts to the defaults (all zero, see each field) and opts->version
+ * to OCI_SYNC_OPTS_VERSION; the caller then sets root. Returns 0, or
+ * OCI_EINVALID when opts is NULL. Thread-safe. */
+OCI_EXTERN int oci_sync_opts_init(oci_sync_opts *opts);
 
 typedef struct oci_sync_result {
 	oci_sync_status status;
@@ -103,6 +112,8 @@ typedef struct oci_sync_result {
 	double duration;                       /* seconds */
 	int error_code;                        /* OCI_SYNC_ERROR: the oci_error_code */
 	char error[2048];                      /* OCI_SYNC_ERROR: the message */
+	oci_hint error_hint;                   /* OCI_SYNC_ERROR: its hint (oci_error_hint) */
+	char error_hint_subject[256];          /* and what the hint is about ("" when nothing) */
 } oci_sync_result;
 
 /* One sync step under ROOT (see the top of this file and cli.md): lock,
@@ -133,7 +144,9 @@ OCI_EXTERN int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync
  * With max_failures > 0, returns OCI_ERROR after that many failures in a
  * row (the message says so). OCI_ELOCKED from the first step ends the loop
  * at once. */
+#define OCI_SYNC_LOOP_OPTS_VERSION 1
 typedef struct oci_sync_loop_opts {
+	int version;                        /* OCI_SYNC_LOOP_OPTS_VERSION */
 	int64_t interval_ms;                /* 0 = 60 s */
 	int max_failures;                   /* 0 = never give up */
 	volatile sig_atomic_t *stop;        /* may be NULL */
@@ -148,19 +161,23 @@ typedef struct oci_sync_loop_opts {
 } oci_sync_loop_opts;
 #define OCI_SYNC_NO_JITTER (-1)
 #define OCI_SYNC_DEFAULT_JITTER 10
-#define OCI_SYNC_LOOP_OPTS_INIT { 0 }
+
+/* Sets *opts to the defaults (all zero) and opts->version to
+ * OCI_SYNC_LOOP_OPTS_VERSION. Returns 0, or OCI_EINVALID when opts is
+ * NULL. Thread-safe. */
+OCI_EXTERN int oci_sync_loop_opts_init(oci_sync_loop_opts *opts);
 
 OCI_EXTERN int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop);
 
 /* How many intervals old the last successful step may be for /readyz. */
 #define OCI_SYNC_READY_INTERVALS 3
 
-/* Checks an --http-bind address: "PORT" (127.0.0.1), "IPV4:PORT",
+/* Checks an HTTP bind address: "PORT" (127.0.0.1), "IPV4:PORT",
  * "[IPV6]:PORT", ":PORT" (every IPv4 interface, only when asked for).
  * 0 or OCI_EINVALID saying what is wrong. */
 OCI_EXTERN int oci_sync_parse_bind(const char *addr);
 
-/* "synced", "unchanged", "error". */
+/* "synced", "unchanged", "error", "interrupted" (static). Thread-safe. */
 OCI_EXTERN const char *oci_sync_status_name(oci_sync_status s);
 
 #ifdef __cplusplus

@@ -13,6 +13,7 @@
 #include "auth_internal.h"
 #include "challenge.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "oci/credentials.h"
 #include "scope.h"
 #include "tokencache.h"
@@ -37,14 +38,12 @@ void oci_auth_wipe_free(char *s)
 
 void oci_auth_log(oci_auth *a, const char *fmt, ...)
 {
-	if (!a->opts.verbose || !a->opts.log_fn)
+	if (!a->opts.verbose)
 		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	oci__logv(&a->opts.callbacks, OCI_LOG_DEBUG, fmt, ap);
 	va_end(ap);
-	a->opts.log_fn(a->opts.cb_ctx, line);
 }
 
 static int64_t now_seconds(void)
@@ -125,8 +124,8 @@ int oci_auth_login_hint(oci_auth *a)
 	if (a->creds_error[0])
 		return oci_error_set(OCI_EAUTH, "registry %s requires authentication, and its stored credentials cannot be read: %s",
 				     a->config_host, a->creds_error);
-	return oci_error_set(OCI_EAUTH, "registry %s requires authentication: run 'ocisync login %s'",
-			     a->config_host, a->config_host);
+	oci_error_set(OCI_EAUTH, "registry %s requires authentication", a->config_host);
+	return oci_error_hint_set(OCI_HINT_LOGIN, a->config_host);
 }
 
 /* ---- what a host asked for, shared by every oci_auth of the process ----
@@ -516,7 +515,7 @@ static void auth_release(void *ctx)
 int oci_auth_http_new(oci_http **out, oci_auth **auth_out, const char *api_host, const char *config_host,
 		      const oci_client_opts *opts)
 {
-	static const oci_client_opts defaults = OCI_CLIENT_OPTS_INIT;
+	static const oci_client_opts defaults = { .version = OCI_CLIENT_OPTS_VERSION };
 	oci_http *h = NULL;
 	*out = NULL;
 	if (auth_out)

@@ -57,8 +57,8 @@ int oci_credentials_config_path(char **out, const char *config_path)
 	} else {
 		const char *home = getenv("HOME");
 		if (!home || !*home)
-			return oci_error_set(OCI_EINVALID,
-					     "cannot find the Docker config: neither DOCKER_CONFIG nor HOME is set (use --registry-config)");
+			return oci_error_set(OCI_EINVALID, "cannot find the Docker config: neither DOCKER_CONFIG nor HOME is set"),
+			       oci_error_hint_set(OCI_HINT_REGISTRY_CONFIG, NULL);
 		if (asprintf(out, "%s/.docker/config.json", home) < 0)
 			*out = NULL;
 	}

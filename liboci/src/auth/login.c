@@ -5,6 +5,7 @@
 #include "auth_internal.h"
 #include "dockerhub.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "oci/credentials.h"
 
 #include <stdio.h>
@@ -13,12 +14,14 @@
 
 int oci_credentials_verify(const char *host, const char *user, const char *secret, const oci_client_opts *opts)
 {
-	static const oci_client_opts defaults = OCI_CLIENT_OPTS_INIT;
+	static const oci_client_opts defaults = { .version = OCI_CLIENT_OPTS_VERSION };
 	char norm[256];
 	oci_http *h = NULL;
 	oci_auth *a = NULL;
 	oci_http_resp resp = OCI_HTTP_RESP_INIT;
 	char *url = NULL;
+	if (oci__opts_check(opts, "oci_client_opts", OCI_CLIENT_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
 	oci_credentials_normalize_host(norm, sizeof norm, host);
 	const char *api = oci_dockerhub_api_host(norm);
 	/* used without a target: the deadline starts here */

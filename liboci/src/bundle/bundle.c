@@ -13,6 +13,7 @@
 #include "oci/bundle.h"
 #include "bundle_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "pgzip.h"
 
 #include <archive.h>
@@ -195,6 +196,11 @@ static int count_visit(void *ud, const oci__walk_item *it)
 	return 0;
 }
 
+int oci_pack_opts_init(oci_pack_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_pack_opts", OCI_PACK_OPTS_VERSION);
+}
+
 int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 		    oci_write_fn sink, void *sink_ctx)
 {
@@ -213,8 +219,8 @@ int oci_bundle_pack(oci_pack_result *out, const char *path, const oci_pack_opts 
 	if ((rc = oci__walk(path, opts, count_visit, &cnt)) < 0)
 		return rc;
 	if (opts && opts->refuse_empty && cnt.files == 0)
-		return oci_error_set(OCI_EINVALID, "%s holds no files (empty, or every file ignored): nothing to push; "
-				   "--allow-empty pushes an empty artifact", path);
+		return oci_error_set(OCI_EINVALID, "%s holds no files (empty, or every file ignored): nothing to push",
+				     path), oci_error_hint_set(OCI_HINT_ALLOW_EMPTY, NULL);
 	if ((rc = oci_sha256_new(&c.tar_sha)) < 0)
 		goto cleanup;
 	if (!(c.buf = malloc(READ_CHUNK)) || !(c.entry = archive_entry_new()) || !(c.a = archive_write_new())) {

@@ -18,6 +18,7 @@
 #include "bundle_internal.h"
 #include "extract_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -672,6 +673,11 @@ int oci__check_empty(int fd, const char *dest)
 	return rc;
 }
 
+int oci_extract_opts_init(oci_extract_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION);
+}
+
 int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		const char *dest_dir, const oci_extract_opts *opts)
 {
@@ -681,9 +687,11 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
 {
-	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
+	static const oci_extract_opts defaults = { .version = OCI_EXTRACT_OPTS_VERSION };
 	const oci_extract_opts *o = opts ? opts : &defaults;
-	int rc = 0, oom;
+	int rc = oci__opts_check(opts, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION), oom;
+	if (rc < 0)
+		return rc;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
 		   .rcache_fd = -1 };

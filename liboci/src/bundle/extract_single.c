@@ -14,6 +14,7 @@
 #include "oci/digest.h"
 #include "extract_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -133,8 +134,10 @@ static int try_reuse(int destfd, const char *name, const char *hex, unsigned fin
 int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *name,
 		       const char *dest_dir, const oci_extract_opts *opts)
 {
-	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
+	static const oci_extract_opts defaults = { .version = OCI_EXTRACT_OPTS_VERSION };
 	const oci_extract_opts *o = opts ? opts : &defaults;
+	if (oci__opts_check(opts, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
 	int64_t max_size = o->max_size > 0 ? o->max_size : OCI_DEFAULT_MAX_SIZE;
 	oci_extract_stats st = { 0 };
 	oci__xtable files = { 0 };
@@ -172,8 +175,8 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 		if (n == 0)
 			break;
 		if (st.bytes + n > max_size) {
-			rc = oci_error_set(OCI_ELIMIT, "the file '%s' is larger than %lld bytes; raise --max-size if this is expected",
-					   name, (long long)max_size);
+			oci_error_set(OCI_ELIMIT, "the file '%s' is larger than %lld bytes", name, (long long)max_size);
+			rc = oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 			goto cleanup;
 		}
 		st.bytes += n;

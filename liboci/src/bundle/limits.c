@@ -23,18 +23,15 @@ int64_t oci__limit_size(int64_t v)
 
 int oci__limit_entries_error(int64_t max)
 {
-	return oci_error_set(OCI_ELIMIT,
-			     "the artifact has more than %lld entries (files, directories, links); raise --max-entries "
-			     "on push, pull and sync if this is expected",
-			     (long long)max);
+	oci_error_set(OCI_ELIMIT, "the artifact has more than %lld entries (files, directories, links)", (long long)max);
+	return oci_error_hint_set(OCI_HINT_MAX_ENTRIES, NULL);
 }
 
 int oci__limit_size_error(int64_t max, const char *entry)
 {
-	return oci_error_set(OCI_ELIMIT,
-			     "the artifact holds more than %lld bytes of content (at entry '%s'); raise --max-size on "
-			     "push, pull and sync if this is expected",
-			     (long long)max, entry);
+	oci_error_set(OCI_ELIMIT, "the artifact holds more than %lld bytes of content (at entry '%s')", (long long)max,
+		      entry);
+	return oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 }
 
 /* A positive decimal number, nothing else. */

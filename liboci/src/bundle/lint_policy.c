@@ -85,7 +85,8 @@ int oci_lint_policy_set(oci_lint_policy *p, const char *rule_id, oci_lint_severi
 {
 	int i = rule_index(rule_id);
 	if (i < 0)
-		return oci_error_set(OCI_EINVALID, "unknown lint rule '%s' (see ocisync lint --rules)", rule_id);
+		return oci_error_set(OCI_EINVALID, "unknown lint rule '%s'", rule_id),
+		       oci_error_hint_set(OCI_HINT_LINT_RULES, NULL);
 	p->sev[i] = s;
 	return 0;
 }
@@ -168,8 +169,9 @@ static int apply(oci_lint_policy *p, const lint_node *root, const char *path)
 				const char *id = lint_scalar(val->kids[j]);
 				int r = id ? rule_index(id) : -1;
 				if (r < 0)
-					return oci_error_set(OCI_EINVALID, "%s:%d: unknown rule '%s' (see ocisync lint --rules)",
-							     path, val->kids[j]->line, id ? id : "?");
+					return oci_error_set(OCI_EINVALID, "%s:%d: unknown rule '%s'", path,
+							     val->kids[j]->line, id ? id : "?"),
+					       oci_error_hint_set(OCI_HINT_LINT_RULES, NULL);
 				if (parse_severity(&p->sev[r], lint_scalar(val->kids[j + 1])) < 0)
 					return oci_error_set(OCI_EINVALID, "%s:%d: rule %s takes error, warning or off", path,
 							     val->kids[j]->line, id);

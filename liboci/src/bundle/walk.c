@@ -3,6 +3,7 @@
  * resolved once per directory, not once per file. */
 #include "bundle_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -89,8 +90,8 @@ static int refuse_name(const char *display)
 			o += (size_t)snprintf(esc + o, sizeof esc - o, "\\x%02x", *p);
 	}
 	esc[o] = '\0';
-	return oci_error_set(OCI_EINVALID, "file name is not valid UTF-8: %s (bytes shown as \\xNN); rename it, or leave it out with --ignore",
-			     esc);
+	oci_error_set(OCI_EINVALID, "file name is not valid UTF-8: %s (bytes shown as \\xNN)", esc);
+	return oci_error_hint_set(OCI_HINT_RENAME_OR_IGNORE, NULL);
 }
 
 typedef struct walker {
@@ -168,8 +169,8 @@ static int visit(walker *w, int dirfd, const char *rel, child *c)
 	}
 	const char *kind = S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
 			   S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "a special file";
-	return oci_error_set(OCI_EUNSUPPORTED, "%s is %s; only files, directories and symlinks can be packed (ignore it with --ignore)",
-			     it.display, kind);
+	oci_error_set(OCI_EUNSUPPORTED, "%s is %s; only files, directories and symlinks can be packed", it.display, kind);
+	return oci_error_hint_set(OCI_HINT_IGNORE, NULL);
 }
 
 static int walk_dir(walker *w, int dirfd, const char *rel)
@@ -251,6 +252,8 @@ int oci__walk(const char *path, const oci_pack_opts *opts, oci__walk_fn fn, void
 	char *ignore_file = NULL;
 	walker w = { .root = path, .fn = fn, .ctx = ctx };
 	struct stat st;
+	if ((rc = oci__opts_check(opts, "oci_pack_opts", OCI_PACK_OPTS_VERSION)) < 0)
+		return rc;
 	if (stat(path, &st) < 0)
 		return oci_error_errno("packing %s", path);
 	if (S_ISREG(st.st_mode)) {

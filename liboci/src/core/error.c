@@ -6,13 +6,23 @@
 #include <string.h>
 
 static _Thread_local oci_error last_error;
+static _Thread_local oci_hint last_hint;
+static _Thread_local char last_hint_subject[512];
 
 const oci_error *oci_error_last(void) { return &last_error; }
+
+oci_hint oci_error_hint(const char **subject)
+{
+	if (subject)
+		*subject = last_hint != OCI_HINT_NONE && last_hint_subject[0] ? last_hint_subject : NULL;
+	return last_hint;
+}
 
 void oci_error_clear(void)
 {
 	last_error.code = 0;
 	last_error.message[0] = '\0';
+	last_hint = OCI_HINT_NONE;
 }
 
 int oci_error_set(int code, const char *fmt, ...)
@@ -20,9 +30,17 @@ int oci_error_set(int code, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	last_error.code = code;
+	last_hint = OCI_HINT_NONE;
 	vsnprintf(last_error.message, sizeof last_error.message, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int oci_error_hint_set(oci_hint hint, const char *subject)
+{
+	last_hint = hint;
+	snprintf(last_hint_subject, sizeof last_hint_subject, "%s", subject ? subject : "");
+	return last_error.code;
 }
 
 int oci_error_set_str(int code, const char *message)

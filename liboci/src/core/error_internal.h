@@ -11,6 +11,11 @@ int oci_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 
 int oci_error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Records strerror(errno) with context; returns OCI_EIO (or OCI_ENOTFOUND for ENOENT). */
 int oci_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Attaches a hint (and what it is about, may be NULL) to the error just
+ * recorded, which oci_error_set resets; returns its code, so callers write
+ * `oci_error_set(...); return oci_error_hint_set(OCI_HINT_FORCE, NULL);`.
+ * oci_error_wrap keeps it. */
+int oci_error_hint_set(oci_hint hint, const char *subject);
 #define OCI_ENOMEM_SET() oci_error_set(OCI_ENOMEM, "out of memory")
 
 #endif

@@ -26,6 +26,8 @@ int oci_buf_append(oci_buf *b, const void *data, size_t len)
 
 void oci_buf_dispose(oci_buf *b)
 {
+	if (!b)
+		return;
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
@@ -63,6 +65,8 @@ int oci_strlist_push(oci_strlist *l, const char *s)
 
 void oci_strlist_dispose(oci_strlist *l)
 {
+	if (!l)
+		return;
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i]);
 	free(l->items);
@@ -120,6 +124,8 @@ int oci_kvlist_set_pair(oci_kvlist *l, const char *pair)
 
 void oci_kvlist_dispose(oci_kvlist *l)
 {
+	if (!l)
+		return;
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].key);
 		free(l->items[i].value);

@@ -1,9 +1,11 @@
 #include "oci/version.h"
+#include "error_internal.h"
 
 #include <archive.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -33,18 +35,33 @@ const char *oci_version_deps(void)
 	return deps;
 }
 
+/* The libraries' process-wide state, set up once whoever calls first:
+ * pthread_once makes concurrent first calls wait for the one that runs. */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+static char init_error[160];
+
 static void do_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL)) {
+		init_rc = OCI_ERROR;
+		snprintf(init_error, sizeof init_error, "liboci init: OpenSSL could not be initialised");
+		return;
+	}
+	CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (cc != CURLE_OK) {
+		init_rc = OCI_ERROR;
+		snprintf(init_error, sizeof init_error, "liboci init: libcurl: %s", curl_easy_strerror(cc));
+		return;
+	}
 	if (sodium_init() < 0) {
-		/* sodium_init only fails without an entropy source; key
-		 * operations report it when used. */
+		/* only without an entropy source; key operations call it again
+		 * and report that when they need it */
 	}
 }
 
 int oci_init(void)
 {
 	pthread_once(&init_once, do_init);
-	return 0;
+	return init_rc ? oci_error_set(init_rc, "%s", init_error) : 0;
 }

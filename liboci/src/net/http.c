@@ -8,6 +8,7 @@
 #include "http_error.h"
 #include "tls.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -33,20 +34,17 @@ static int cancel_error(const oci_http *h)
 
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
-	if (!h->opts->verbose || !h->opts->log_fn)
+	if (!h->opts->verbose)
 		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
 	va_end(ap);
-	h->opts->log_fn(h->opts->cb_ctx, line);
 }
 
-void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
+int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
 {
-	if (h->opts->progress_fn && what)
-		h->opts->progress_fn(h->opts->cb_ctx, what, done, total);
+	return what ? oci__progress(&h->opts->callbacks, what, done, total) : 0;
 }
 
 int oci_http_max_attempts(const oci_http *h)
@@ -422,8 +420,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			rc = failure_error(h, &x, CURLE_OK, url, attempt, st == 401 && bearer && challenged > 1);
 			goto cleanup;
 		}
-		if (req->progress_what && r.sink)
-			oci_http_progress(h, req->progress_what, delivered, req->progress_total);
+		if (req->progress_what && r.sink &&
+		    (rc = oci_http_progress(h, req->progress_what, delivered, req->progress_total)) < 0)
+			goto cleanup;
 		resp->url = url;
 		url = NULL;
 		rc = 0;

@@ -121,14 +121,16 @@ char *oci_http_escape(const char *s);
 void oci_http_redact_url(char *out, size_t n, const char *url, int all);
 /* The attempts allowed per request (opts->max_retries or 5). */
 int oci_http_max_attempts(const oci_http *h);
-/* Sleeps before retry number attempt (1-based): jittered exponential
- * backoff, or retry_after (a Retry-After value) when given; logs it. */
 /* 1 when the caller's cancel flag (oci_client_opts.cancel) is set. */
 int oci_http_cancelled(const oci_http *h);
+/* Sleeps before retry number attempt (1-based): jittered exponential
+ * backoff, or retry_after (a Retry-After value) when given; logs it. */
 void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why);
-/* Log a line when verbose. */
+/* Log a line at OCI_LOG_DEBUG when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reports progress (throttled by the caller's callback). */
-void oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total);
+/* Reports progress to the callbacks (what NULL: nothing). 0, or
+ * OCI_EINTERRUPTED when the progress callback asked to stop: the caller
+ * aborts the transfer with it (not retried). */
+int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total);
 
 #endif

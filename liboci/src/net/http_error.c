@@ -1,7 +1,8 @@
 /* Messages for failed requests (see http_error.h): the registry's own
  * error body when it sent one, the status otherwise, and for failures
  * without an answer, what libcurl saw plus a hint at the likely fix (a
- * CA, a client certificate, plain HTTP, a proxy). */
+ * CA, a client certificate, plain HTTP: an oci_hint the program words;
+ * a proxy). */
 #include "http_error.h"
 #include "http.h"
 #include "tls.h"
@@ -123,7 +124,7 @@ static int status_error(const oci_http_failure *f)
 	const char *what = f->what ? f->what : "request";
 	const char *reason = f->reason && *f->reason ? f->reason : oci_http_reason_phrase(st);
 	if (st == 400 && http_to_https_server(f))
-		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS: pass its CA with --ca-file (or use --insecure)", hp);
+		return oci_error_set(OCI_ENET, "registry %s speaks HTTPS", hp), oci_error_hint_set(OCI_HINT_CA_FILE, NULL);
 	char tried[64] = "";
 	if (f->attempts > 1)
 		snprintf(tried, sizeof tried, "gave up after %d attempts: ", f->attempts);
@@ -163,7 +164,7 @@ int oci_http_tls_failure(const oci_http_failure *f)
 
 static int transport_error(const oci_http_failure *f)
 {
-	static const oci_client_opts none = OCI_CLIENT_OPTS_INIT;
+	static const oci_client_opts none = { .version = OCI_CLIENT_OPTS_VERSION };
 	const oci_client_opts *opts = f->opts ? f->opts : &none;
 	CURLcode cc = f->cc;
 	char hp[300];
@@ -177,32 +178,37 @@ static int transport_error(const oci_http_failure *f)
 	if (strstr(detail, "getpeername") || strstr(detail, "Transport endpoint"))
 		detail = "the server closed the connection";
 	int https = strncasecmp(f->url, "https:", 6) == 0;
-	const char *hint = oci_tls_hint(cc, https, detail, opts);
+	oci_hint hint_code;
+	const char *hint = oci_tls_hint(&hint_code, cc, https, detail, opts);
 	char proxy[1024];
 	if (oci_proxy_failure(proxy, sizeof proxy, cc, detail, f->url, hp))
 		return oci_error_set(OCI_ENET, "%s%s", proxy, tried);
 	if (https && oci_tls_plain_http_answer(cc, detail))
-		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS: pass --plain-http (TLS: %s)", hp,
-				     detail);
+		return oci_error_set(OCI_ENET, "registry %s speaks plain HTTP, not HTTPS", hp),
+		       oci_error_hint_set(OCI_HINT_PLAIN_HTTP, NULL);
 	int refused = oci_http_client_cert_refused(f);
 	if (refused && !opts->cert_file)
 		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server asked for a client certificate "
-				     "and none was given: pass --cert-file and --key-file (%s)", hp, detail);
+				     "and none was given", hp), oci_error_hint_set(OCI_HINT_CLIENT_CERT, NULL);
 	if (refused)
 		return oci_error_set(OCI_ENET, "TLS connection to %s failed: the server refused the client certificate "
-				     "of --cert-file %s (%s)", hp, opts->cert_file, detail);
+				     "%s (%s)", hp, opts->cert_file, detail),
+		       oci_error_hint_set(OCI_HINT_CHECK_CLIENT_CERT, NULL);
 	if (cc == CURLE_COULDNT_CONNECT)
 		return oci_error_set(OCI_ENET, "cannot connect to %s: %s%s", hp,
 				     f->os_errno ? strerror((int)f->os_errno) : detail, tried);
 	if (cc == CURLE_COULDNT_RESOLVE_HOST)
 		return oci_error_set(OCI_ENET, "cannot resolve host %s: %s", hp, detail);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint);
+		return oci_error_set(OCI_ENET, "TLS: cannot verify %s: %s%s", hp, detail, hint),
+		       oci_error_hint_set(hint_code, NULL);
 	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM || oci_http_tls_failure(f))
-		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint);
+		return oci_error_set(OCI_ENET, "TLS connection to %s failed: %s%s", hp, detail, hint),
+		       oci_error_hint_set(hint_code, NULL);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return oci_error_set(OCI_ENET, "registry %s: timed out: %s%s", hp, detail, tried);
-	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint);
+	return oci_error_set(OCI_ENET, "registry %s: %s: %s%s%s", hp, "connection failed", detail, tried, hint),
+	       oci_error_hint_set(hint_code, NULL);
 }
 
 int oci_http_failure_error(const oci_http_failure *f)

@@ -31,7 +31,8 @@ typedef struct oci_http_failure {
 	const oci_client_opts *opts; /* for the TLS hints (may be NULL) */
 } oci_http_failure;
 
-/* Sets the message for f and returns its code: 404 OCI_ENOTFOUND,
+/* Sets the message for f (and, for TLS and plain-HTTP mix-ups, the hint:
+ * oci_error_hint_set) and returns its code: 404 OCI_ENOTFOUND,
  * 401/403 (and the registry's DENIED/UNAUTHORIZED) OCI_EAUTH,
  * DIGEST_INVALID/SIZE_INVALID OCI_EDIGEST, everything else OCI_ENET. */
 int oci_http_failure_error(const oci_http_failure *f);

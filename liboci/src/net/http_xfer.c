@@ -125,7 +125,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		*x->delivered += (int64_t)left;
 		if (req->progress_what && *x->delivered - x->last_progress >= PROGRESS_STEP) {
 			x->last_progress = *x->delivered;
-			oci_http_progress(x->h, req->progress_what, *x->delivered, req->progress_total);
+			if ((x->sink_rc = oci_http_progress(x->h, req->progress_what, *x->delivered, req->progress_total)) < 0)
+				return 0;
 		}
 		return len;
 	}
@@ -168,7 +169,9 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		x->body_read += got;
 		if (x->req->progress_what && (x->body_read - x->last_progress >= PROGRESS_STEP || x->body_read == b->size)) {
 			x->last_progress = x->body_read;
-			oci_http_progress(x->h, x->req->progress_what, x->body_read, x->req->progress_total);
+			if ((x->source_rc = oci_http_progress(x->h, x->req->progress_what, x->body_read,
+							      x->req->progress_total)) < 0)
+				return CURL_READFUNC_ABORT;
 		}
 		return (size_t)got;
 	}

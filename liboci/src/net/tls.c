@@ -65,32 +65,34 @@ int oci_tls_plain_http_answer(CURLcode cc, const char *detail)
 		strstr(detail, "http request"));
 }
 
-const char *oci_tls_hint(CURLcode cc, int https, const char *detail, const oci_client_opts *opts)
+const char *oci_tls_hint(oci_hint *code, CURLcode cc, int https, const char *detail, const oci_client_opts *opts)
 {
+	*code = OCI_HINT_NONE;
 	if (!detail)
 		detail = "";
 	if (https && oci_tls_plain_http_answer(cc, detail))
-		return " (the server answers plain HTTP, not HTTPS: pass --plain-http)";
+		return *code = OCI_HINT_PLAIN_HTTP, "; the server answers plain HTTP, not HTTPS";
 	switch (cc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 		/* libcurl's own words tell a name mismatch from an unknown issuer */
 		if (strstr(detail, "subject name") || strstr(detail, "does not match"))
-			return " (the server's certificate is not issued for this host name: connect by a name it lists)";
+			return "; the server's certificate is not issued for this host name: connect by a name it lists";
 		if (strstr(detail, "expired"))
-			return " (the server's certificate has expired)";
-		return opts->ca_file ? " (the server's certificate is not signed by the CA in --ca-file)"
-				     : " (the server's certificate is not trusted: pass its CA with --ca-file, or use --insecure)";
+			return "; the server's certificate has expired";
+		if (opts->ca_file)
+			return *code = OCI_HINT_CA_FILE_MISMATCH, "; the server's certificate is not signed by the CA";
+		return *code = OCI_HINT_CA_FILE, "; the server's certificate is not trusted";
 	case CURLE_SSL_CERTPROBLEM:
-		return " (check --cert-file and --key-file: a readable PEM certificate and its matching key)";
+		return *code = OCI_HINT_CHECK_CLIENT_CERT, "; a readable PEM certificate and its matching key are needed";
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 		if (https && !opts->cert_file)
-			return " (the TLS connection was closed: does the server require a client certificate (--cert-file/--key-file)?)";
+			return *code = OCI_HINT_CLIENT_CERT, "; the TLS connection was closed: the server may require a client certificate";
 		if (https)
-			return " (the TLS connection was closed: was the client certificate refused?)";
+			return "; the TLS connection was closed: was the client certificate refused?";
 		return "";
 	default:
 		return "";

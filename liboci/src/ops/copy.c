@@ -8,7 +8,10 @@
  * every blob is there are manifests written, children before the index
  * that names them, the tag last: a failed copy leaves no tag (nor any
  * manifest) pointing at missing content. */
-#include "oci/ops.h"
+#include "oci/copy.h"
+#include "oci/manifest.h"
+#include "oci/resolve.h"
+#include "oci/sign.h"
 #include "oci/referrers.h"
 #include "error_internal.h"
 #include "fileutil.h"
@@ -298,10 +301,9 @@ int oci_copy(char digest_out[OCI_DIGEST_SIZE], oci_target *src, oci_target *dst,
 	if (with_signatures && !sigtag && refs.n == 0 && !(flags & OCI_COPY_ALLOW_UNSIGNED)) {
 		char *shown = NULL;
 		oci_ref_format(&shown, sref);
-		rc = oci_error_set(OCI_ENOTFOUND,
-				   "%s (%s) has no signatures to copy (no cosign .sig tag, no referrers): nothing copied; "
-				   "--allow-unsigned copies it without",
-				   shown ? shown : "the source", digest);
+		oci_error_set(OCI_ENOTFOUND, "%s (%s) has no signatures to copy (no cosign .sig tag, no referrers): nothing copied",
+			      shown ? shown : "the source", digest);
+		rc = oci_error_hint_set(OCI_HINT_ALLOW_UNSIGNED, NULL);
 		free(shown);
 		goto cleanup;
 	}

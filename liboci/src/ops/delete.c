@@ -1,5 +1,5 @@
 /* oci_delete: a manifest by digest (a tag resolved first), or only tags. */
-#include "oci/ops.h"
+#include "oci/delete.h"
 #include "error_internal.h"
 
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 /* diff: what PATH would pack to against what the artifact holds, entry by
  * entry, with the same normalisation as packing (modes 0644/0755, content
  * digests), so "same" means "push would give the same layer contents". */
-#include "oci/ops.h"
+#include "oci/diff.h"
+#include "oci/artifact.h"
+#include "oci/resolve.h"
 #include "error_internal.h"
 #include "fileutil.h"
 #include "extract_internal.h"

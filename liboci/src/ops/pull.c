@@ -2,8 +2,11 @@
  * the layer by digest into a temporary file (checked while it streams),
  * extract into a temporary directory beside the destination, and rename it
  * into place: a reader sees the old tree or the new one, never a mix. */
-#include "oci/ops.h"
+#include "oci/pull.h"
+#include "oci/artifact.h"
+#include "oci/resolve.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "fileutil.h"
 #include "extract_internal.h"
 
@@ -96,7 +99,7 @@ static int publish(int pfd, const char *tmp, const char *base, const char *dest,
 		return 0;
 	}
 	if (!force)
-		return oci_error_set(OCI_EEXISTS, "%s is not empty (use --force to replace it)", dest);
+		return oci_error_set(OCI_EEXISTS, "%s is not empty", dest), oci_error_hint_set(OCI_HINT_FORCE, NULL);
 	if (renameat2(pfd, tmp, pfd, base, RENAME_EXCHANGE) < 0)
 		return oci_error_errno("swapping the extracted tree into %s", dest);
 	/* tmp now holds the old tree. */
@@ -104,18 +107,36 @@ static int publish(int pfd, const char *tmp, const char *base, const char *dest,
 	return 0;
 }
 
+int oci_pull_opts_init(oci_pull_opts *opts)
+{
+	int rc = oci__opts_init(opts, sizeof *opts, "oci_pull_opts", OCI_PULL_OPTS_VERSION);
+	return rc < 0 ? rc : oci_extract_opts_init(&opts->extract);
+}
+
+/* The options and the extraction options inside them. */
+static int check_opts(const oci_pull_opts *opts)
+{
+	int rc = oci__opts_check(opts, "oci_pull_opts", OCI_PULL_OPTS_VERSION);
+	if (rc == 0 && opts)
+		rc = oci__opts_check(&opts->extract, "oci_extract_opts", OCI_EXTRACT_OPTS_VERSION);
+	return rc;
+}
+
 int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, const char *dest,
 		    const oci_pull_opts *opts)
 {
-	oci_pull_opts defaults = OCI_PULL_OPTS_INIT;
-	if (!opts)
-		opts = &defaults;
+	oci_pull_opts defaults;
 	memset(out, 0, sizeof *out);
+	int rc = check_opts(opts);
+	if (rc < 0)
+		return rc;
+	if (!opts && oci_pull_opts_init(&defaults) == 0)
+		opts = &defaults;
 	oci_buf mbuf = OCI_BUF_INIT;
 	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
 	char *blob_prefix = NULL, *tmp_prefix = NULL;
 	char *created = NULL; /* the topmost parent directory this pull made */
-	int fd = -1, pfd = -1, rc, published = 0, blob_named = 0;
+	int fd = -1, pfd = -1, published = 0, blob_named = 0;
 	const oci_descriptor *layer;
 
 	if ((rc = oci_digest_validate(digest)) < 0)
@@ -157,7 +178,8 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	if ((rc = dest_state(pfd, base, dest)) < -1)
 		goto cleanup;
 	if (!opts->force && rc == 0) {
-		rc = oci_error_set(OCI_EEXISTS, "%s is not empty (use --force to replace it)", dest);
+		oci_error_set(OCI_EEXISTS, "%s is not empty", dest);
+		rc = oci_error_hint_set(OCI_HINT_FORCE, NULL);
 		goto cleanup;
 	}
 	/* The layer is downloaded into an anonymous file where the filesystem
@@ -243,7 +265,9 @@ int oci_pull(oci_pull_result *out, oci_target *t, const char *dest, const oci_pu
 {
 	char digest[OCI_DIGEST_SIZE];
 	memset(out, 0, sizeof *out);
-	int rc = oci_resolve_ref(digest, NULL, t);
+	int rc = check_opts(opts);
+	if (rc == 0)
+		rc = oci_resolve_ref(digest, NULL, t);
 	if (rc < 0)
 		return rc;
 	return oci_pull_digest(out, t, digest, dest, opts);

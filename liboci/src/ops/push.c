@@ -1,7 +1,10 @@
 /* push: pack once into a temporary file (both digests from that one pass),
  * upload the blobs the target lacks, then the manifest under each tag. */
-#include "oci/ops.h"
+#include "oci/push.h"
+#include "oci/extract.h"
+#include "oci/resolve.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "fileutil.h"
 #include "target_impl.h"
 
@@ -63,12 +66,19 @@ void oci_push_result_dispose(oci_push_result *r)
 		oci_lint_report_dispose(&r->lint);
 }
 
+int oci_push_opts_init(oci_push_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_push_opts", OCI_PUSH_OPTS_VERSION);
+}
+
 int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_push_opts *opts)
 {
-	oci_push_opts defaults = OCI_PUSH_OPTS_INIT;
-	if (!opts)
-		opts = &defaults;
+	oci_push_opts defaults;
 	memset(out, 0, sizeof *out);
+	if (oci__opts_check(opts, "oci_push_opts", OCI_PUSH_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
+	if (!opts && oci_push_opts_init(&defaults) == 0)
+		opts = &defaults;
 	char *tmp = NULL;
 	int fd = -1, rc, named = 0;
 	oci_buf cfg = OCI_BUF_INIT, manifest = OCI_BUF_INIT;
@@ -82,7 +92,8 @@ int oci_push(oci_push_result *out, oci_target *t, const char *path, const oci_pu
 	oci_tmp_sweep(tmp_dir(), "ocisync-layer");
 	if ((rc = oci_tmp_file(&fd, &tmp, &named, tmp_dir(), "ocisync-layer")) < 0)
 		goto cleanup;
-	oci_pack_opts popts = OCI_PACK_OPTS_INIT;
+	oci_pack_opts popts;
+	oci_pack_opts_init(&popts);
 	popts.ignore = opts->ignore;
 	if (opts->policy) {
 		/* linted from the packer's own reads: the bytes checked are the bytes shipped */

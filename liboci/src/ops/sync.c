@@ -2,11 +2,14 @@
  * rename, swap, hook, prune, state) and the loop around it. The parts live
  * in sync_*.c; this file is the order they run in and why. */
 #include "oci/sync.h"
+#include "oci/push.h"
+#include "oci/resolve.h"
 #include "oci/manifest.h"
 #include "oci/semver.h"
 #include "sync_internal.h"
 #include "auth.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "fileutil.h"
 
 #include <errno.h>
@@ -62,13 +65,23 @@ typedef struct step {
 	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
 } step;
 
+/* The step's error, from oci_error_last(), into out. */
+static void record_error(oci_sync_result *out, int rc)
+{
+	const char *subject;
+	out->error_code = rc;
+	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+	out->error_hint = oci_error_hint(&subject);
+	snprintf(out->error_hint_subject, sizeof out->error_hint_subject, "%s", subject ? subject : "");
+}
+
 static void info(const oci_sync_opts *o, const char *fmt, const char *a)
 {
-	if (!o->log_fn)
+	if (!o->callbacks.log)
 		return;
 	char msg[2600];
 	snprintf(msg, sizeof msg, fmt, a);
-	o->log_fn(o->cb_ctx, OCI_SYNC_LOG_INFO, msg);
+	o->callbacks.log(o->callbacks.payload, OCI_LOG_INFO, msg);
 }
 
 /* The digest to publish: one request (a manifest HEAD), or the tag list
@@ -174,7 +187,8 @@ static int materialise(step *s, const char *hex)
 		return rc;
 	}
 	char prev_dir[4096], prev_index[4096], index_out[4096];
-	oci_pull_opts po = OCI_PULL_OPTS_INIT;
+	oci_pull_opts po;
+	oci_pull_opts_init(&po);
 	po.verify = o->verify;
 	po.verify_ctx = o->verify_ctx;
 	po.extract.read_only = 1;
@@ -233,7 +247,7 @@ static int run_hook(step *s)
 	}
 	sync_hook_spec h = { o->exec, abs_dir, (const char *const *)env, hook_ms,
 			     o->exec_kill_grace_ms > 0 ? o->exec_kill_grace_ms : DEFAULT_KILL_GRACE_MS,
-			     o->log_fn, o->cb_ctx, s->hook_record, o->cancel };
+			     &o->callbacks, s->hook_record, o->cancel };
 	int interrupted = 0;
 	if ((rc = sync_hook_run(&out->hook_exit, &out->hook_timed_out, &interrupted, &h)))
 		goto cleanup;
@@ -336,7 +350,7 @@ static int recheck_trust(step *s)
 static int prune(step *s, const char *hex)
 {
 	const oci_sync_opts *o = s->o;
-	return sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, o->log_fn, o->cb_ctx);
+	return sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, &o->callbacks);
 }
 
 /* The body of a step, with the lock held and the state loaded. */
@@ -345,7 +359,7 @@ static int do_step(step *s)
 	oci_sync_result *out = s->out;
 	const oci_sync_opts *o = s->o;
 	int rc;
-	if ((rc = sync_clean_leftovers(o->root, o->log_fn, o->cb_ctx)) < 0)
+	if ((rc = sync_clean_leftovers(o->root, &o->callbacks)) < 0)
 		return rc;
 	/* and what a killed run left beside the report files */
 	if (o->status_file)
@@ -475,13 +489,11 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 		 * killed hook) was the stop */
 		rc = OCI_EINTERRUPTED;
 		out->status = OCI_SYNC_INTERRUPTED;
-		out->error_code = rc;
-		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		record_error(out, rc);
 		s->st.counters.interrupted++;
 	} else if (rc) {
 		out->status = OCI_SYNC_ERROR;
-		out->error_code = rc;
-		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		record_error(out, rc);
 		s->st.counters.error++;
 	} else {
 		if (out->status == OCI_SYNC_SYNCED)
@@ -514,11 +526,12 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 			sync_http_update(s->http, NULL, 0);
 		free(text);
 	}
-	if (rc) /* the step's error wins over a reporting one */
-		return oci_error_set(rc, "%s", out->error);
+	if (rc) { /* the step's error wins over a reporting one */
+		oci_error_set(rc, "%s", out->error);
+		return oci_error_hint_set(out->error_hint, out->error_hint_subject);
+	}
 	if (wrc) {
-		out->error_code = wrc;
-		snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+		record_error(out, wrc);
 		out->status = OCI_SYNC_ERROR;
 	}
 	return wrc;
@@ -526,6 +539,8 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 
 static int prepare_root(const oci_sync_opts *o)
 {
+	if (oci__opts_check(o, "oci_sync_opts", OCI_SYNC_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
 	if (!o->root || !*o->root)
 		return oci_error_set(OCI_EINVALID, "sync needs a root directory");
 	if (strlen(o->root) > 3000)
@@ -591,7 +606,7 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		sync_close_root(rootfd, revsfd);
 	}
 	snprintf(s.hook_record, sizeof s.hook_record, "%s/%s", o->root, SYNC_HOOK_RECORD);
-	sync_hook_end_predecessor(s.hook_record, o->log_fn, o->cb_ctx);
+	sync_hook_end_predecessor(s.hook_record, &o->callbacks);
 	if ((rc = sync_state_load(&s.st, s.state_path)) == OCI_EUNSAFE) {
 		goto fail_locked; /* a symlinked state file: nothing written through it */
 	} else if (rc) {
@@ -626,14 +641,23 @@ fail_early:
 	if (o->timeout_ms > 0)
 		oci_target_set_timeout(t, 0);
 	out->status = OCI_SYNC_ERROR;
-	out->error_code = rc;
-	snprintf(out->error, sizeof out->error, "%s", oci_error_last()->message);
+	record_error(out, rc);
 	if (http) /* nothing reported, but /readyz must not stay green */
 		sync_http_update(http, NULL, 0);
 	free(s.ref_text);
 	free(s.given_ref);
 	sync_state_dispose(&s.st);
 	return rc;
+}
+
+int oci_sync_opts_init(oci_sync_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_sync_opts", OCI_SYNC_OPTS_VERSION);
+}
+
+int oci_sync_loop_opts_init(oci_sync_loop_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_sync_loop_opts", OCI_SYNC_LOOP_OPTS_VERSION);
 }
 
 int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts)
@@ -662,8 +686,10 @@ static void wait_until(int64_t deadline_ms, const oci_sync_loop_opts *l)
 
 int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop)
 {
-	oci_sync_loop_opts defaults = OCI_SYNC_LOOP_OPTS_INIT;
-	if (!loop)
+	oci_sync_loop_opts defaults;
+	if (oci__opts_check(loop, "oci_sync_loop_opts", OCI_SYNC_LOOP_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
+	if (!loop && oci_sync_loop_opts_init(&defaults) == 0)
 		loop = &defaults;
 	int64_t interval = loop->interval_ms > 0 ? loop->interval_ms : DEFAULT_INTERVAL_MS;
 	int lock_fd = -1;
@@ -697,8 +723,10 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 		int step_rc = sync_step(res, t, opts, lock_fd, http);
 		if (loop->wait_mask)
 			pthread_sigmask(SIG_SETMASK, &blocked, NULL);
-		if (opts->result_fn)
-			opts->result_fn(opts->cb_ctx, res);
+		if (opts->callbacks.event) {
+			oci_event ev = { OCI_EVENT_SYNC_STEP, NULL, res };
+			opts->callbacks.event(opts->callbacks.payload, &ev);
+		}
 		if (step_rc == OCI_EINTERRUPTED) {
 			rc = oci_error_set(OCI_EINTERRUPTED, "%s", res->error);
 			break;

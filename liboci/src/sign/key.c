@@ -376,8 +376,8 @@ static int create_file(const char *path, mode_t mode, const oci_buf *data)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			return oci_error_set(OCI_EEXISTS, "%s already exists; refusing to overwrite it "
-					     "(remove it or choose another --prefix)", path);
+			return oci_error_set(OCI_EEXISTS, "%s already exists; refusing to overwrite it", path),
+			       oci_error_hint_set(OCI_HINT_KEY_EXISTS, NULL);
 		return oci_error_errno("creating %s", path);
 	}
 	int rc = 0;
@@ -398,8 +398,8 @@ static int refuse_existing(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) == 0)
-		return oci_error_set(OCI_EEXISTS, "%s already exists; refusing to overwrite it "
-				     "(remove it or choose another --prefix)", path);
+		return oci_error_set(OCI_EEXISTS, "%s already exists; refusing to overwrite it", path),
+		       oci_error_hint_set(OCI_HINT_KEY_EXISTS, NULL);
 	if (errno != ENOENT)
 		return oci_error_errno("checking %s", path);
 	return 0;

@@ -7,7 +7,8 @@
 #include "dockerhub.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
-#include "oci/ops.h"
+#include "oci/resolve.h"
+#include "oci/pull.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,8 @@
 #include "sign_internal.h"
 #include "error_internal.h"
 #include "oci/manifest.h"
-#include "oci/ops.h"
+#include "oci/resolve.h"
+#include "oci/pull.h"
 #include "oci/sigstore.h"
 
 #include <openssl/x509.h>

@@ -7,6 +7,7 @@
  * that is still running before it runs the hook again. */
 #include "sync_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "spawn.h"
 
 #include <dirent.h>
@@ -23,7 +24,7 @@ extern char **environ;
 #define LINE_MAX_BYTES 4096
 
 typedef struct line_buf {
-	oci_sync_log_kind kind;
+	oci_event_type kind;
 	char data[LINE_MAX_BYTES + 1];
 	size_t len;
 } line_buf;
@@ -36,8 +37,7 @@ typedef struct hook_run {
 static void emit(const sync_hook_spec *h, line_buf *b)
 {
 	b->data[b->len] = '\0';
-	if (h->log_fn)
-		h->log_fn(h->ctx, b->kind, b->data);
+	oci__event_line(h->cb, b->kind, b->data);
 	b->len = 0;
 }
 
@@ -60,8 +60,7 @@ static int on_output(void *ctx, int stream, const char *chunk, size_t n)
 static void on_note(void *ctx, const char *line)
 {
 	hook_run *r = ctx;
-	if (r->h->log_fn)
-		r->h->log_fn(r->h->ctx, OCI_SYNC_LOG_INFO, line);
+	oci__log(r->h->cb, OCI_LOG_INFO, "%s", line);
 }
 
 /* Records the hook's group in h->record: "<pgid> <start time>\n". */
@@ -73,8 +72,8 @@ static void on_start(void *ctx, pid_t pgid)
 		return;
 	char text[64];
 	int n = snprintf(text, sizeof text, "%d %llu\n", (int)pgid, start);
-	if (sync_write_atomic(r->h->record, text, (size_t)n, 0) < 0 && r->h->log_fn)
-		r->h->log_fn(r->h->ctx, OCI_SYNC_LOG_INFO, oci_error_last()->message);
+	if (sync_write_atomic(r->h->record, text, (size_t)n, 0) < 0)
+		oci__log(r->h->cb, OCI_LOG_INFO, "%s", oci_error_last()->message);
 }
 
 /* environ plus the hook's variables (those replace same-named ones). */
@@ -116,8 +115,8 @@ int sync_hook_run(int *exit_status, int *timed_out, int *interrupted, const sync
 	hook_run r;
 	memset(&r, 0, sizeof r);
 	r.h = h;
-	r.bufs[0].kind = OCI_SYNC_LOG_HOOK_STDOUT;
-	r.bufs[1].kind = OCI_SYNC_LOG_HOOK_STDERR;
+	r.bufs[0].kind = OCI_EVENT_HOOK_STDOUT;
+	r.bufs[1].kind = OCI_EVENT_HOOK_STDERR;
 	char *argv[] = { "sh", "-c", (char *)h->cmd, NULL };
 	oci_spawn_spec spec = {
 		.name = "hook",
@@ -176,7 +175,7 @@ static int group_has_members(pid_t pgid, unsigned long long start)
 	return found;
 }
 
-int sync_hook_end_predecessor(const char *record, void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx)
+int sync_hook_end_predecessor(const char *record, const oci_callbacks *cb)
 {
 	FILE *f = fopen(record, "re");
 	if (!f)
@@ -203,8 +202,7 @@ int sync_hook_end_predecessor(const char *record, void (*log_fn)(void *, oci_syn
 		char msg[160];
 		snprintf(msg, sizeof msg, "a hook started by a sync that died is still running (process group %d): killing it",
 			 pgid);
-		if (log_fn)
-			log_fn(ctx, OCI_SYNC_LOG_INFO, msg);
+		oci__log(cb, OCI_LOG_INFO, "%s", msg);
 		kill(-pgid, SIGKILL);
 	}
 	unlink(record);

@@ -86,13 +86,12 @@ typedef struct sync_hook_spec {
 	const char *const *env;        /* extra NAME=VALUE entries, NULL-terminated */
 	int64_t timeout_ms;
 	int64_t grace_ms;              /* SIGTERM → SIGKILL */
-	void (*log_fn)(void *ctx, oci_sync_log_kind kind, const char *line);
-	void *ctx;
+	const oci_callbacks *cb;       /* the hook's lines as events, notes as OCI_LOG_INFO; may be NULL */
 	const char *record;            /* ROOT/.hook while it runs (pgid, start time); NULL: none */
 	volatile sig_atomic_t *cancel; /* once set: SIGTERM to the group, SIGKILL after grace_ms */
 } sync_hook_spec;
 /* Runs the hook in its own process group, passing its output line by line
- * to log_fn. *exit_status: the exit code, or 128+signal. *timed_out: 1 when
+ * to cb (OCI_EVENT_HOOK_STDOUT / _STDERR). *exit_status: the exit code, or 128+signal. *timed_out: 1 when
  * it was killed at the timeout; *interrupted: 1 when it was ended because
  * *cancel was set (ocisync is stopping). Whatever the hook left running in its group
  * when its shell exits is killed too (a hook must not leave processes
@@ -104,7 +103,7 @@ int sync_hook_run(int *exit_status, int *timed_out, int *interrupted, const sync
  * hook's process group and the start time of its leader; when that very
  * process still leads that group, the group is killed. The record is
  * removed. Returns 1 when a group was killed, else 0. */
-int sync_hook_end_predecessor(const char *record, void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
+int sync_hook_end_predecessor(const char *record, const oci_callbacks *cb);
 
 /* ---- sync_root.c ---- */
 /* Opens ROOT (O_DIRECTORY|O_NOFOLLOW) and, when revsfd is not NULL,
@@ -120,7 +119,7 @@ void sync_close_root(int rootfd, int revsfd);
 /* Removes leftovers of killed runs: ROOT/.tmp-link-*, ROOT/.state.json.tmp.*,
  * and under .revisions every entry that is not a "<hex>" directory or the
  * "<hex>.index" of one. Returns the number removed, or negative. */
-int sync_clean_leftovers(const char *root, void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
+int sync_clean_leftovers(const char *root, const oci_callbacks *cb);
 /* The hex the link names: 0 with hex set; 0 with hex "" when there is no
  * link; OCI_EINVALID when ROOT/<link> exists but is not a link of ours. */
 int sync_link_read(char hex[SYNC_HEX_LEN + 1], const char *root, const char *link);
@@ -134,7 +133,7 @@ int sync_revision_exists(const char *root, const char *hex);
 /* Deletes revisions (and their indexes) beyond the newest keep: the current
  * one first, then the history's order, then unknown ones by mtime. */
 int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
-	       void (*log_fn)(void *, oci_sync_log_kind, const char *), void *ctx);
+	       const oci_callbacks *cb);
 
 /* ---- sync_report.c: status and metrics files ---- */
 typedef struct sync_report {

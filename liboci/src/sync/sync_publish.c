@@ -4,6 +4,7 @@
  * leftovers under names no reader looks at. */
 #include "sync_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "fileutil.h"
 #include "extract_internal.h"
 
@@ -23,15 +24,6 @@
 
 #define PRUNE_PREFIX ".prune-"
 
-typedef void (*log_cb)(void *, oci_sync_log_kind, const char *);
-
-static void note(log_cb log_fn, void *ctx, const char *fmt, const char *a)
-{
-	char msg[512];
-	snprintf(msg, sizeof msg, fmt, a);
-	if (log_fn)
-		log_fn(ctx, OCI_SYNC_LOG_INFO, msg);
-}
 
 static int remove_any(int dirfd, const char *name, const char *shown)
 {
@@ -60,7 +52,7 @@ static DIR *open_stream(int dirfd)
 	return d;
 }
 
-int sync_clean_leftovers(const char *root, log_cb log_fn, void *ctx)
+int sync_clean_leftovers(const char *root, const oci_callbacks *cb)
 {
 	int removed = 0, rc = 0, rootfd, revsfd = -1;
 	char path[4096];
@@ -84,7 +76,7 @@ int sync_clean_leftovers(const char *root, log_cb log_fn, void *ctx)
 		snprintf(path, sizeof path, "%s/%s", root, e->d_name);
 		if ((rc = remove_any(rootfd, e->d_name, path)) < 0)
 			break;
-		note(log_fn, ctx, "removed leftover %s", path);
+		oci__log(cb, OCI_LOG_INFO, "removed leftover %s", path);
 		removed++;
 	}
 	closedir(d);
@@ -119,7 +111,7 @@ int sync_clean_leftovers(const char *root, log_cb log_fn, void *ctx)
 		 * itself: never followed */
 		if ((rc = remove_any(revsfd, n, path)) < 0)
 			break;
-		note(log_fn, ctx, "removed leftover %s", path);
+		oci__log(cb, OCI_LOG_INFO, "removed leftover %s", path);
 		removed++;
 	}
 	closedir(d);
@@ -255,7 +247,7 @@ static int remove_revision(int revsfd, const char *revs, const char *hex)
 }
 
 int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
-	       log_cb log_fn, void *ctx)
+	       const oci_callbacks *cb)
 {
 	char revs[4096];
 	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
@@ -313,7 +305,7 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 			continue; /* never the one the link names */
 		if ((rc = remove_revision(revsfd, revs, list[i].hex)) < 0)
 			goto cleanup;
-		note(log_fn, ctx, "pruned revision %s", list[i].hex);
+		oci__log(cb, OCI_LOG_INFO, "pruned revision %s", list[i].hex);
 	}
 	if (n > (size_t)keep)
 		(void)fsync(revsfd);

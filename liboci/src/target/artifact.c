@@ -1,6 +1,9 @@
 /* What every operation needs to know about an artifact: which reference it
  * names, which layer holds its files, and where its cosign signature lives. */
-#include "oci/ops.h"
+#include "oci/artifact.h"
+#include "oci/extract.h"
+#include "oci/resolve.h"
+#include "oci/sign.h"
 #include "error_internal.h"
 
 #include <stdio.h>

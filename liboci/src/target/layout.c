@@ -4,6 +4,7 @@
  * readers (skopeo, oras) never see a half-written file. */
 #include "target_impl.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "fileutil.h"
 #include "oci/manifest.h"
 
@@ -365,10 +366,9 @@ static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_
 		}
 		if (n == 0)
 			break;
-		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0)
+		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0 ||
+		    (rc = oci__progress(&t->opts.callbacks, digest, v.seen, size)) < 0)
 			break;
-		if (t->opts.progress_fn)
-			t->opts.progress_fn(t->opts.cb_ctx, digest, v.seen, size);
 	}
 	free(buf);
 	if (rc < 0)
@@ -598,10 +598,9 @@ static int layout_blob_get(oci_target *t, const char *digest, int64_t size, oci_
 		}
 		if (n == 0)
 			break;
-		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0)
+		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0 ||
+		    (rc = oci__progress(&t->opts.callbacks, digest, v.seen, size)) < 0)
 			goto cleanup;
-		if (t->opts.progress_fn)
-			t->opts.progress_fn(t->opts.cb_ctx, digest, v.seen, size);
 	}
 	rc = oci_verify_sink_finish(&v, digest, "blob");
 	if (rc < 0)

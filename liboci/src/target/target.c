@@ -2,6 +2,7 @@
  * every implementation would otherwise repeat. */
 #include "target_impl.h"
 #include "error_internal.h"
+#include "contract.h"
 #include "oci/manifest.h"
 #include "fileutil.h"
 
@@ -12,9 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+int oci_client_opts_init(oci_client_opts *opts)
+{
+	return oci__opts_init(opts, sizeof *opts, "oci_client_opts", OCI_CLIENT_OPTS_VERSION);
+}
+
 int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts *opts)
 {
 	*out = NULL;
+	if (oci__opts_check(opts, "oci_client_opts", OCI_CLIENT_OPTS_VERSION) < 0)
+		return oci_error_last()->code;
 	oci_target *t = calloc(1, sizeof *t);
 	if (!t)
 		return OCI_ENOMEM_SET();
@@ -23,6 +31,8 @@ int oci_target_open(oci_target **out, const oci_ref *ref, const oci_client_opts 
 		goto fail;
 	if (opts)
 		t->opts = *opts;
+	else
+		oci_client_opts_init(&t->opts);
 	/* a deadline already running (a worker's copy of a target) is kept */
 	if (!t->opts.deadline_ms && t->opts.timeout_ms > 0)
 		t->opts.deadline_ms = oci_clock_ms() + t->opts.timeout_ms;

@@ -3,6 +3,7 @@
 #include "transfer.h"
 #include "target_impl.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +39,20 @@ struct pool {
 	pthread_mutex_t cb_mu;     /* the caller's callbacks */
 };
 
-static void progress_serialised(void *ctx, const char *what, int64_t done, int64_t total)
+static int progress_serialised(void *payload, const char *what, int64_t done, int64_t total)
 {
-	struct route *r = ctx;
+	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	r->orig->progress_fn(r->orig->cb_ctx, what, done, total);
+	int stop = r->orig->callbacks.progress(r->orig->callbacks.payload, what, done, total);
 	pthread_mutex_unlock(&r->p->cb_mu);
+	return stop;
 }
 
-static void log_serialised(void *ctx, const char *line)
+static void log_serialised(void *payload, oci_log_level level, const char *line)
 {
-	struct route *r = ctx;
+	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	r->orig->log_fn(r->orig->cb_ctx, line);
+	r->orig->callbacks.log(r->orig->callbacks.payload, level, line);
 	pthread_mutex_unlock(&r->p->cb_mu);
 }
 
@@ -59,9 +61,10 @@ static void route_init(struct route *r, struct pool *p, const oci_target *t)
 	r->p = p;
 	r->orig = &t->opts;
 	r->opts = t->opts;
-	r->opts.cb_ctx = r;
-	r->opts.progress_fn = t->opts.progress_fn ? progress_serialised : NULL;
-	r->opts.log_fn = t->opts.log_fn ? log_serialised : NULL;
+	r->opts.callbacks.payload = r;
+	r->opts.callbacks.progress = t->opts.callbacks.progress ? progress_serialised : NULL;
+	r->opts.callbacks.log = t->opts.callbacks.log ? log_serialised : NULL;
+	r->opts.callbacks.event = NULL; /* targets raise none */
 }
 
 static int fd_sink(void *ctx, const void *buf, size_t len)
@@ -138,8 +141,12 @@ static void *worker(void *arg)
 		j->result = rc < 0 ? rc : 0;
 		if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
 			oci_error_wrap("blob %s", j->digest);
-		if (rc < 0)
+		if (rc < 0) {
+			const char *subject;
 			snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
+			j->hint = oci_error_hint(&subject);
+			snprintf(j->hint_subject, sizeof j->hint_subject, "%s", subject ? subject : "");
+		}
 		if (rc < 0 && p->mode == COPY) {
 			/* One blob lost means the copy fails: the others need not move. */
 			pthread_mutex_lock(&p->mu);
@@ -189,8 +196,10 @@ static int run_pool(oci_target *t, oci_target *dst, oci_blob_job *jobs, size_t n
 	pthread_mutex_destroy(&p.mu);
 	pthread_mutex_destroy(&p.cb_mu);
 	for (size_t i = 0; i < n; i++)
-		if (jobs[i].result < 0)
-			return oci_error_set(jobs[i].result, "%s", jobs[i].message);
+		if (jobs[i].result < 0) {
+			oci_error_set(jobs[i].result, "%s", jobs[i].message);
+			return oci_error_hint_set(jobs[i].hint, jobs[i].hint_subject);
+		}
 	return 0;
 }
 

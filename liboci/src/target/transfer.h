@@ -8,6 +8,7 @@
 #define OCI_TRANSFER_H
 #include <stddef.h>
 #include <stdint.h>
+#include "oci/error.h"
 #include "oci/target.h"
 
 typedef struct oci_blob_job {
@@ -17,6 +18,8 @@ typedef struct oci_blob_job {
 	int skip_existing;     /* uploads: HEAD first and skip a blob the target has */
 	int result;            /* out: 0, or a negative oci_error_code */
 	char message[512];     /* out: the error message when result < 0 */
+	oci_hint hint;         /* out: and its hint (the worker's thread-local error does not cross) */
+	char hint_subject[256];
 	int skipped;           /* out: uploads skipped because the blob existed */
 } oci_blob_job;
 
