@@ -103,11 +103,14 @@ static int copy_fail(cli *c, const oci_ref *sref, const oci_ref *dref, const cha
 		if (strstr(e->message, needle))
 			what = srcstr;
 	}
-	if (!strstr(e->message, "--plain-http") && !strstr(e->message, "--ca-file") && !strstr(e->message, "--insecure") &&
-	    !strstr(e->message, "--cert-file"))
-		return cli_fail(c, what);
-	char msg[sizeof e->message];
-	snprintf(msg, sizeof msg, "%s", e->message);
+	/* Only a connection hint gets the per-side advice. */
+	switch (oci_error_hint(NULL)) {
+	case OCI_HINT_PLAIN_HTTP: case OCI_HINT_CA_FILE: case OCI_HINT_CA_FILE_MISMATCH:
+	case OCI_HINT_CLIENT_CERT: case OCI_HINT_CHECK_CLIENT_CERT: break;
+	default: return cli_fail(c, what);
+	}
+	char msg[sizeof e->message + 512];
+	snprintf(msg, sizeof msg, "%s", cli_last_error());
 	return cli_failf(c, e->code, "%s: %s (copy sets each side apart: --src-* and --dest-* options, like --%s-plain-http or --%s-ca-file)",
 			 what, msg, what == srcstr ? "src" : "dest", what == srcstr ? "src" : "dest");
 }
