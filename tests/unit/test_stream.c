@@ -164,7 +164,7 @@ static void test_verify_in(void)
 	CHECK_EQ_INT(oci_istream_mem(&m, TEXT, strlen(TEXT)), 0);
 	CHECK_EQ_INT(oci_istream_verify(&v, m, 3, digest, "blob"), 0);
 	CHECK_EQ_INT(oci_istream_pump(v, NULL, NULL), OCI_EDIGEST);
-	CHECK_ERR_CONTAINS("is larger than its descriptor's size of 3 bytes");
+	CHECK_ERR_CONTAINS("blob is larger than its descriptor's size of 3 bytes (sha256:");
 	oci_istream_close(v);
 
 	/* a malformed digest is refused up front (and inner closed: ASan) */

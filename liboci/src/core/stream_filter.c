@@ -33,8 +33,8 @@ static int check_update(struct check *c, const void *buf, size_t len)
 {
 	c->seen += (int64_t)len;
 	if (c->size >= 0 && c->seen > c->size)
-		return oci_error_set(OCI_EDIGEST, "%s %s is larger than its descriptor's size of %lld bytes", c->what,
-				     c->digest, (long long)c->size);
+		return oci_error_set(OCI_EDIGEST, "%s is larger than its descriptor's size of %lld bytes (%s)", c->what,
+				     (long long)c->size, c->digest);
 	return oci_sha256_update(c->h, buf, len);
 }
 
