@@ -18,6 +18,7 @@
 #include "bundle_internal.h"
 #include "extract_internal.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -824,30 +825,14 @@ int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size)
 			     (long long)download_cap(max_size));
 }
 
-typedef struct file_src {
-	int fd;
-	const char *path;
-} file_src;
-
-static ssize_t file_read(void *ctx, void *buf, size_t len)
-{
-	file_src *s = ctx;
-	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return oci_error_errno("reading %s", s->path);
-	}
-}
-
 int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts)
 {
-	file_src s = { .fd = open(archive_path, O_RDONLY | O_CLOEXEC), .path = archive_path };
-	if (s.fd < 0)
-		return oci_error_errno("opening %s", archive_path);
-	int rc = oci_extract(stats, file_read, &s, dest_dir, opts);
-	close(s.fd);
+	oci_istream *s;
+	int rc = oci_istream_file(&s, archive_path);
+	if (rc < 0)
+		return rc;
+	rc = oci_extract(stats, oci_istream_source, s, dest_dir, opts);
+	oci_istream_close(s);
 	return rc;
 }

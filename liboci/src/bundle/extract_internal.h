@@ -64,6 +64,11 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 int oci__check_empty(int fd, const char *dest);
 int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size);
 
+/* oci_extract_is_archive_fd on the first bytes of a stream (enough for
+ * libarchive to recognise the format and compression: 64 KiB). */
+#define OCI__ARCHIVE_HEAD (64 * 1024)
+int oci__extract_is_archive_mem(int *is_archive, const void *head, size_t len);
+
 /* The stream under the tar reader: gzip inflated (and its trailer
  * checked) here, anything else passed through (extract_source.c). */
 typedef struct oci__xsource oci__xsource;

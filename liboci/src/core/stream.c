@@ -15,6 +15,21 @@
 
 /* ---- readable ---- */
 
+/* Makes n (an error) the stream's sticky error, with its message. */
+static ssize_t stick(oci_istream *s, ssize_t n)
+{
+	s->err = (int)n;
+	s->errmsg = strdup(oci_error_last()->message);
+	return n;
+}
+
+int oci_istream_error(oci_istream *s)
+{
+	if (s->err && s->errmsg)
+		oci_error_set_str(s->err, s->errmsg);
+	return s->err;
+}
+
 ssize_t oci_istream_read(oci_istream *s, void *buf, size_t len)
 {
 	if (s->peek_off < s->peek_len) {
@@ -26,12 +41,12 @@ ssize_t oci_istream_read(oci_istream *s, void *buf, size_t len)
 		return (ssize_t)n;
 	}
 	if (s->err)
-		return s->err;
+		return oci_istream_error(s);
 	if (s->eof || !len)
 		return 0;
 	ssize_t n = s->ops->read(s, buf, len);
 	if (n < 0)
-		s->err = (int)n;
+		stick(s, n);
 	else if (n == 0)
 		s->eof = 1;
 	return n;
@@ -66,7 +81,7 @@ ssize_t oci_istream_peek(oci_istream *s, const void **buf, size_t want)
 		while (s->peek_len < want && !s->eof && !s->err) {
 			ssize_t n = s->ops->read(s, p + s->peek_len, want - s->peek_len);
 			if (n < 0)
-				s->err = (int)n;
+				stick(s, n);
 			else if (n == 0)
 				s->eof = 1;
 			else
@@ -75,7 +90,7 @@ ssize_t oci_istream_peek(oci_istream *s, const void **buf, size_t want)
 		have = s->peek_len;
 		/* an error after some bytes shows once those are consumed */
 		if (!have && s->err)
-			return s->err;
+			return oci_istream_error(s);
 	}
 	*buf = s->peek + s->peek_off;
 	return (ssize_t)(have < want ? have : want);
@@ -128,6 +143,7 @@ void oci_istream_close(oci_istream *s)
 	if (!s)
 		return;
 	free(s->peek);
+	free(s->errmsg);
 	s->ops->close(s);
 }
 

@@ -38,6 +38,7 @@ struct oci_istream {
 	unsigned char *peek;         /* bytes read ahead by oci_istream_peek */
 	size_t peek_len, peek_off;
 	int err;                     /* sticky error (0: none) */
+	char *errmsg;                /* its message, set again with it */
 	int eof;
 };
 
@@ -55,6 +56,9 @@ int oci_istream_pump(oci_istream *s, oci_write_fn sink, void *ctx);
 /* Reads the rest into out, refusing (OCI_ELIMIT naming what) more than
  * limit bytes (0: no limit). */
 int oci_istream_read_all(oci_istream *s, oci_buf *out, size_t limit, const char *what);
+/* The stream's sticky error (its message set again as the last error),
+ * or 0: tells a failure of the stream from one of its consumer. */
+int oci_istream_error(oci_istream *s);
 /* Closes s (NULL is fine). */
 void oci_istream_close(oci_istream *s);
 /* An oci_read_fn over an istream (ctx: the istream). */

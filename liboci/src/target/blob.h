@@ -13,4 +13,16 @@
  * target is not to be used otherwise while the stream is open. */
 int oci_target_blob_open(oci_istream **out, oci_target *t, const char *digest, int64_t size);
 
+/* After the consumer of a blob stream failed with rc: when rc says the
+ * content is bad (corrupt, hostile, too large), the rest of the blob is
+ * read (bounded by its size) to tell a blob that is not what its digest
+ * says, which is then the error returned (wrapped "downloading layer
+ * DIGEST"), as is a failure of the stream itself. Returns the error. */
+int oci_target_blob_failed(oci_istream *blob, int rc, const char *digest);
+
+/* oci_artifact_single_file on a blob stream (peeked at, not consumed). */
+#include "oci/manifest.h"
+int oci_artifact_single_file_stream(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+				    oci_istream *blob);
+
 #endif

@@ -192,6 +192,21 @@ int oci_target_blob_open(oci_istream **out, oci_target *t, const char *digest, i
 	return 0;
 }
 
+int oci_target_blob_failed(oci_istream *blob, int rc, const char *digest)
+{
+	if (!blob->err && (rc == OCI_EINVALID || rc == OCI_ELIMIT || rc == OCI_EUNSAFE)) {
+		oci_error saved = *oci_error_last();
+		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST)
+			return oci_error_set_str(saved.code, saved.message);
+	}
+	/* the stream's own failure (network, digest) is what went wrong */
+	if (blob->err) {
+		rc = oci_istream_error(blob);
+		oci_error_wrap("downloading layer %s", digest);
+	}
+	return rc;
+}
+
 int oci_target_blob_get(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *sink_ctx)
 {
 	oci_istream *s;
