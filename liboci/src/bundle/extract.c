@@ -76,7 +76,15 @@ typedef struct xctx {
 	unsigned char *fbuf;         /* small-file buffer for reuse */
 	size_t fbuf_cap;
 	char *entry;                 /* the entry's path as in the archive, for messages */
+	oci__xlist_fn list;          /* list mode (see oci__extract_list) */
+	void *list_ctx;
 } xctx;
+
+/* In list mode, hands an entry (its path relative to the root) on. */
+static int listed(xctx *x, char type, const char *rel, unsigned mode, const char *hex, const char *link, int64_t size)
+{
+	return x->list ? x->list(x->list_ctx, type, rel, mode, hex, link, size) : 0;
+}
 
 /* What the whole stream may weigh after decompression: max_size of
  * content and, for the entries seen so far, their metadata. */
@@ -434,7 +442,7 @@ static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
 				goto cleanup;
 			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
 				goto cleanup;
-			if ((rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
+			if (!x->list && (rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
 				goto cleanup;
 			len += n;
 		}
@@ -466,6 +474,8 @@ record:
 		rc = oci__xtable_put(&x->files, rel, oci_digest_hex(digest), mode, len);
 	else
 		rc = oci__xtable_put(&x->files, rel, "", mode, len);
+	if (rc == 0)
+		rc = listed(x, 'f', rel, mode, oci_digest_hex(digest), NULL, len);
 cleanup:
 	if (fd >= 0)
 		close(fd);
@@ -494,7 +504,7 @@ static int extract_dir(xctx *x, const char *rel)
 	if (fchmodat(pfd, leaf, 0755, 0) < 0) {
 		/* best effort: the tree is still read-only-safe without it */
 	}
-	return 0;
+	return listed(x, 'd', rel, 0755, NULL, NULL, 0);
 }
 
 static int extract_symlink(xctx *x, struct archive_entry *e, const char *rel)
@@ -518,7 +528,7 @@ static int extract_symlink(xctx *x, struct archive_entry *e, const char *rel)
 			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
 		return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
 	}
-	return 0;
+	return listed(x, 'l', rel, 0, NULL, target, 0);
 }
 
 static int extract_hardlink(xctx *x, const char *raw_target, const char *rel)
@@ -567,6 +577,8 @@ static int extract_hardlink(xctx *x, const char *raw_target, const char *rel)
 		x->st.bytes += target.size;
 		rc = oci__xtable_put(&x->files, rel, target.hex, target.mode, target.size);
 	}
+	if (rc == 0)
+		rc = listed(x, 'h', rel, target.mode, target.hex, trel, target.size);
 cleanup:
 	free(tpath);
 	return rc;
@@ -679,18 +691,35 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	return oci__extract_at(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, opts);
 }
 
+static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx);
+
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
+{
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL);
+}
+
+int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *dest_dir,
+		      const oci_extract_opts *opts, oci__xlist_fn fn, void *fn_ctx)
+{
+	oci_extract_opts o = opts ? *opts : (oci_extract_opts)OCI_EXTRACT_OPTS_INIT;
+	o.reuse_dir = o.reuse_index = o.index_out = NULL;
+	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx);
+}
+
+static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx)
 {
 	static const oci_extract_opts defaults = OCI_EXTRACT_OPTS_INIT;
 	const oci_extract_opts *o = opts ? opts : &defaults;
 	int rc = 0, oom;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
-		   .rcache_fd = -1 };
+		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx };
 	x.max_size = oci__limit_size(o->max_size);
 	x.max_entries = oci__limit_entries(o->max_entries);
-	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
+	x.need_hash = list || o->index_out != NULL || (o->reuse_dir && o->reuse_index);
 
 	if (o->subpath) {
 		const char *why;
