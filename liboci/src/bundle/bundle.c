@@ -13,6 +13,7 @@
 #include "oci/bundle.h"
 #include "bundle_internal.h"
 #include "error_internal.h"
+#include "stream.h"
 #include "pgzip.h"
 
 #include <archive.h>
@@ -109,11 +110,9 @@ static int pack_file(pack_ctx *c, const oci__walk_item *it, struct archive_entry
 		goto cleanup;
 	int64_t done = 0;
 	for (;;) {
-		ssize_t n = read(fd, c->buf, READ_CHUNK);
+		ssize_t n = oci_fd_read(fd, c->buf, READ_CHUNK, it->display);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", it->display);
+			rc = (int)n;
 			goto cleanup;
 		}
 		if (n == 0)
@@ -267,60 +266,18 @@ cleanup:
 	return rc;
 }
 
-static int fd_sink(void *ctx, const void *buf, size_t len)
-{
-	const int *fd = ctx;
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(*fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing the layer");
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 			 const char *dest_file)
 {
-	int rc = 0;
-	char *tmp = NULL;
-	int fd = -1;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", dest_file) < 0)
-		return OCI_ENOMEM_SET();
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		goto cleanup;
+	oci_ostream *o;
+	int rc = oci_ostream_atomic(&o, AT_FDCWD, dest_file, 0644, 0, NULL);
+	if (rc < 0)
+		return rc;
+	if ((rc = oci_bundle_pack(out, path, opts, oci_ostream_sink, o)) < 0) {
+		oci_ostream_abort(o);
+		return oci_error_wrap("writing %s", dest_file);
 	}
-	if (fchmod(fd, 0644) < 0) {
-		rc = oci_error_errno("setting the mode of %s", tmp);
-		goto cleanup;
-	}
-	if ((rc = oci_bundle_pack(out, path, opts, fd_sink, &fd)) < 0) {
-		oci_error_wrap("writing %s", dest_file);
-		goto cleanup;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, dest_file) < 0) {
-		rc = oci_error_errno("renaming %s to %s", tmp, dest_file);
-		goto cleanup;
-	}
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return oci_ostream_commit(o);
 }
 
 /* --- oci_bundle_list --- */
@@ -348,11 +305,9 @@ static int hash_file(oci_file_entry *fe, const oci__walk_item *it, char *buf)
 		goto cleanup;
 	fe->size = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
+		ssize_t n = oci_fd_read(fd, buf, READ_CHUNK, it->display);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", it->display);
+			rc = (int)n;
 			goto cleanup;
 		}
 		if (n == 0)

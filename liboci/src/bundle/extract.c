@@ -260,22 +260,6 @@ static int drain(xctx *x)
 	}
 }
 
-static int write_all(int fd, const void *buf, size_t len, const char *rel)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing %s", rel);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Sparse files: a whole 4 KiB block of zeros is seeked over instead of
  * written, so it stays a hole where the filesystem supports them (a 200 MiB
  * file holding 4 KiB of data comes back using 4 KiB, not 200 MiB); the
@@ -309,7 +293,7 @@ static int write_sparse(int fd, const void *buf, size_t len, int64_t off, const 
 				return oci_error_errno("writing %s", rel);
 			*holes = 1;
 		} else {
-			int rc = write_all(fd, p, run, rel);
+			int rc = oci_fd_write_all(fd, p, run, rel);
 			if (rc < 0)
 				return rc;
 		}

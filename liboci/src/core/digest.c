@@ -1,6 +1,7 @@
 /* Streaming SHA-256 over OpenSSL's EVP interface. */
 #include "oci/digest.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,11 +112,9 @@ int oci_digest_file(char out[OCI_DIGEST_SIZE], int64_t *size, const char *path)
 	if ((rc = oci_sha256_new(&h)) < 0)
 		goto cleanup;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
+		ssize_t n = oci_fd_read(fd, buf, sizeof buf, path);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", path);
+			rc = (int)n;
 			goto cleanup;
 		}
 		if (n == 0)

@@ -159,16 +159,21 @@ struct fd_in {
 	char *name;
 };
 
-static ssize_t fd_in_read(oci_istream *is, void *buf, size_t len)
+ssize_t oci_fd_read(int fd, void *buf, size_t len, const char *name)
 {
-	struct fd_in *f = (struct fd_in *)is;
 	for (;;) {
-		ssize_t n = read(f->fd, buf, len);
+		ssize_t n = read(fd, buf, len);
 		if (n >= 0)
 			return n;
 		if (errno != EINTR)
-			return oci_error_errno("reading %s", f->name);
+			return oci_error_errno("reading %s", name);
 	}
+}
+
+static ssize_t fd_in_read(oci_istream *is, void *buf, size_t len)
+{
+	struct fd_in *f = (struct fd_in *)is;
+	return oci_fd_read(f->fd, buf, len, f->name);
 }
 
 static void fd_in_close(oci_istream *is)
@@ -306,21 +311,26 @@ struct fd_out {
 	char *name;
 };
 
-static int fd_out_write(oci_ostream *os, const void *buf, size_t len)
+int oci_fd_write_all(int fd, const void *buf, size_t len, const char *name)
 {
-	struct fd_out *f = (struct fd_out *)os;
 	const char *p = buf;
 	while (len) {
-		ssize_t n = write(f->fd, p, len);
+		ssize_t n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return oci_error_errno("writing %s", f->name);
+			return oci_error_errno("writing %s", name);
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int fd_out_write(oci_ostream *os, const void *buf, size_t len)
+{
+	struct fd_out *f = (struct fd_out *)os;
+	return oci_fd_write_all(f->fd, buf, len, f->name);
 }
 
 static int commit_nothing(oci_ostream *os)

@@ -23,6 +23,12 @@
  * return cancels (the stream fails with OCI_EINTERRUPTED). */
 typedef int (*oci_stream_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
 
+/* The library's byte loops on a descriptor (name is for messages):
+ * writes all of buf ("writing NAME" on failure), and one read retried
+ * when a signal interrupts it ("reading NAME"). */
+int oci_fd_write_all(int fd, const void *buf, size_t len, const char *name);
+ssize_t oci_fd_read(int fd, void *buf, size_t len, const char *name);
+
 /* ---- readable streams ---- */
 
 typedef struct oci_istream oci_istream;

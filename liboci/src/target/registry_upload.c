@@ -342,21 +342,16 @@ int oci__reg_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_
 		unsigned char *buf = malloc(size ? (size_t)size : 1);
 		if (!buf)
 			return OCI_ENOMEM_SET();
-		size_t got = 0;
-		while (got < (size_t)size) {
-			ssize_t n = read(ctx, buf + got, (size_t)size - got);
-			if (n < 0) {
-				free(buf);
-				return (int)n;
-			}
-			if (n == 0) {
-				free(buf);
-				return oci_error_set(OCI_EINVALID, "%s: the source ended after %zu of %" PRId64 " bytes",
-						     what, got, size);
-			}
-			got += (size_t)n;
+		oci_istream *in;
+		if ((rc = oci_istream_fn(&in, read, ctx)) == 0) {
+			rc = oci_istream_read_full(in, buf, (size_t)size, "the blob's source");
+			oci_istream_close(in);
 		}
-		oci_http_body body = { .data = buf, .len = got };
+		if (rc < 0) {
+			free(buf);
+			return oci_error_wrap("%s", what);
+		}
+		oci_http_body body = { .data = buf, .len = (size_t)size };
 		int retriable = 0;
 		rc = upload_post(&u, t, digest, &body, 0, what, &retriable);
 		if (rc == 0 && !u.location)
