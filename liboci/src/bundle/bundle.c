@@ -285,41 +285,26 @@ int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_
 typedef struct list_ctx {
 	oci_file_list *l;
 	size_t cap;
-	char *buf;
 } list_ctx;
 
-static int hash_file(oci_file_entry *fe, const oci__walk_item *it, char *buf)
+static int hash_file(oci_file_entry *fe, const oci__walk_item *it)
 {
-	int rc = 0;
-	oci_sha256 *h = NULL;
 	struct stat st;
+	oci_istream *s;
 	int fd = openat(it->dirfd, it->name, O_RDONLY | O_CLOEXEC | (it->follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return oci_error_errno("opening %s", it->display);
 	if (fstat(fd, &st) < 0) {
-		rc = oci_error_errno("reading %s", it->display);
-		goto cleanup;
+		int rc = oci_error_errno("reading %s", it->display);
+		close(fd);
+		return rc;
 	}
 	fe->mode = oci__norm_mode(st.st_mode);
-	if ((rc = oci_sha256_new(&h)) < 0)
-		goto cleanup;
-	fe->size = 0;
-	for (;;) {
-		ssize_t n = oci_fd_read(fd, buf, READ_CHUNK, it->display);
-		if (n < 0) {
-			rc = (int)n;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		if ((rc = oci_sha256_update(h, buf, (size_t)n)) < 0)
-			goto cleanup;
-		fe->size += n;
-	}
-	rc = oci_sha256_final(fe->digest, h);
-cleanup:
-	oci_sha256_free(h);
-	close(fd);
+	int rc = oci_istream_fd(&s, fd, it->display, 1);
+	if (rc < 0)
+		return rc;
+	rc = oci_istream_digest(fe->digest, &fe->size, s);
+	oci_istream_close(s);
 	return rc;
 }
 
@@ -351,7 +336,7 @@ static int list_visit(void *ud, const oci__walk_item *it)
 			return OCI_ENOMEM_SET();
 		return oci_digest_buf(fe->digest, it->link, strlen(it->link));
 	default:
-		return hash_file(fe, it, c->buf);
+		return hash_file(fe, it);
 	}
 }
 
@@ -372,11 +357,7 @@ int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *o
 {
 	oci_file_list l = { 0 };
 	list_ctx c = { .l = &l };
-	int rc;
-	if (!(c.buf = malloc(READ_CHUNK)))
-		return OCI_ENOMEM_SET();
-	rc = oci__walk(path, opts, list_visit, &c);
-	free(c.buf);
+	int rc = oci__walk(path, opts, list_visit, &c);
 	if (rc < 0) {
 		oci_file_list_dispose(&l);
 		return rc;

@@ -138,6 +138,30 @@ int oci_istream_read_all(oci_istream *s, oci_buf *out, size_t limit, const char 
 	return rc;
 }
 
+struct hashing {
+	oci_sha256 *h;
+	int64_t n;
+};
+
+static int hash_sink(void *ctx, const void *buf, size_t len)
+{
+	struct hashing *c = ctx;
+	c->n += (int64_t)len;
+	return oci_sha256_update(c->h, buf, len);
+}
+
+int oci_istream_digest(char out[OCI_DIGEST_SIZE], int64_t *size, oci_istream *s)
+{
+	struct hashing c = { NULL, 0 };
+	int rc = oci_sha256_new(&c.h);
+	if (rc == 0 && (rc = oci_istream_pump(s, hash_sink, &c)) == 0)
+		rc = oci_sha256_final(out, c.h);
+	if (rc == 0 && size)
+		*size = c.n;
+	oci_sha256_free(c.h);
+	return rc;
+}
+
 void oci_istream_close(oci_istream *s)
 {
 	if (!s)
@@ -211,22 +235,15 @@ int oci_istream_file(oci_istream **out, const char *path)
 	return oci_istream_fd(out, fd, path, 1);
 }
 
-/* Memory. */
+/* Memory (io.c's source). */
 struct mem_in {
 	oci_istream s;
-	const unsigned char *data;
-	size_t len, off;
+	oci_mem_source m;
 };
 
 static ssize_t mem_in_read(oci_istream *is, void *buf, size_t len)
 {
-	struct mem_in *m = (struct mem_in *)is;
-	size_t n = m->len - m->off;
-	if (n > len)
-		n = len;
-	memcpy(buf, m->data + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
+	return oci_mem_source_read(&((struct mem_in *)is)->m, buf, len);
 }
 
 static void free_self(oci_istream *is) { free(is); }
@@ -239,8 +256,7 @@ int oci_istream_mem(oci_istream **out, const void *data, size_t len)
 	if (!m)
 		return OCI_ENOMEM_SET();
 	m->s.ops = &mem_in_ops;
-	m->data = data;
-	m->len = len;
+	m->m = (oci_mem_source){ data, len, 0 };
 	*out = &m->s;
 	return 0;
 }

@@ -65,6 +65,8 @@ int oci_istream_read_all(oci_istream *s, oci_buf *out, size_t limit, const char 
 /* The stream's sticky error (its message set again as the last error),
  * or 0: tells a failure of the stream from one of its consumer. */
 int oci_istream_error(oci_istream *s);
+/* The sha256 digest and size of the rest of the stream. */
+int oci_istream_digest(char out[OCI_DIGEST_SIZE], int64_t *size, oci_istream *s);
 /* Closes s (NULL is fine). */
 void oci_istream_close(oci_istream *s);
 /* An oci_read_fn over an istream (ctx: the istream). */

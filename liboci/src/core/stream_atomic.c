@@ -50,26 +50,40 @@ static int atomic_write(oci_ostream *os, const void *buf, size_t len)
 	return oci_ostream_write(((struct atomic_out *)os)->fd_out, buf, len);
 }
 
-/* Gives the anonymous file a temporary name (to rename from). */
-static int link_anonymous(struct atomic_out *a)
+/* Runs fn under fresh temporary names until one is free (fn fails with
+ * EEXIST while taken): 0 with a->tmp set, or an error "DOING PATH: ...". */
+static int under_tmp_name(struct atomic_out *a, int (*fn)(struct atomic_out *a), const char *doing)
 {
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
 	for (int attempt = 0; attempt < 10; attempt++) {
 		int rc = tmp_name(&a->tmp, a->prefix);
 		if (rc < 0)
 			return rc;
-		if (linkat(AT_FDCWD, proc, a->dfd, a->tmp, AT_SYMLINK_FOLLOW) == 0)
+		if (fn(a) == 0)
 			return 0;
 		int err = errno;
 		free(a->tmp);
 		a->tmp = NULL;
 		if (err != EEXIST) {
 			errno = err;
-			return oci_error_errno("naming %s", a->path);
+			return oci_error_errno("%s %s", doing, a->path);
 		}
 	}
-	return oci_error_set(OCI_EIO, "naming %s: every temporary name taken", a->path);
+	return oci_error_set(OCI_EIO, "%s %s: every temporary name taken", doing, a->path);
+}
+
+/* Names the anonymous file a->tmp (to rename from). */
+static int link_tmp(struct atomic_out *a)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
+	return linkat(AT_FDCWD, proc, a->dfd, a->tmp, AT_SYMLINK_FOLLOW);
+}
+
+/* Creates the named temporary a->tmp. */
+static int create_tmp(struct atomic_out *a)
+{
+	a->fd = openat(a->dfd, a->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return a->fd < 0 ? -1 : 0;
 }
 
 static int atomic_commit(oci_ostream *os)
@@ -81,7 +95,7 @@ static int atomic_commit(oci_ostream *os)
 		return rc;
 	if (fchmod(a->fd, a->mode) < 0 || ((a->flags & OCI_STREAM_DURABLE) && fsync(a->fd) < 0))
 		return oci_error_errno("writing %s", a->path);
-	if (!a->tmp && (rc = link_anonymous(a)) < 0)
+	if (!a->tmp && (rc = under_tmp_name(a, link_tmp, "naming")) < 0)
 		return rc;
 	if (close(a->fd) < 0) {
 		a->fd = -1;
@@ -129,21 +143,7 @@ static int open_temporary(struct atomic_out *a)
 	if (access("/proc/self/fd", X_OK) == 0 &&
 	    (a->fd = openat(a->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
 		return 0;
-	for (int attempt = 0; attempt < 10; attempt++) {
-		int rc = tmp_name(&a->tmp, a->prefix);
-		if (rc < 0)
-			return rc;
-		if ((a->fd = openat(a->dfd, a->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
-			return 0;
-		int err = errno;
-		free(a->tmp);
-		a->tmp = NULL;
-		if (err != EEXIST) {
-			errno = err;
-			return oci_error_errno("creating a temporary file for %s", a->path);
-		}
-	}
-	return oci_error_set(OCI_EIO, "creating a temporary file for %s: every name taken", a->path);
+	return under_tmp_name(a, create_tmp, "creating a temporary file for");
 }
 
 int oci_ostream_atomic(oci_ostream **out, int dirfd, const char *path, unsigned mode, int flags,
