@@ -18,6 +18,7 @@ timed() { # name cmd...
 	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" ||
 		{ echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
 	awk '{print $1}' "$WORK/time.out" >>"$WORK/t.$name"
+	awk '{print $2}' "$WORK/time.out" >>"$WORK/m.$name"
 }
 
 start_registry bench
@@ -42,5 +43,7 @@ done
 for w in direct slow; do
 	a=$(median <"$WORK/t.${w}_new")
 	b=$(median <"$WORK/t.${w}_old")
-	awk -v w="$w" -v a="$a" -v b="$b" 'BEGIN { printf "%-6s one stream %6.3f s   download-then-extract %6.3f s   ratio %.2f\n", w, a, b, a / b }'
+	ma=$(median <"$WORK/m.${w}_new")
+	mb=$(median <"$WORK/m.${w}_old")
+	awk -v w="$w" -v a="$a" -v b="$b" -v ma="$ma" -v mb="$mb" 'BEGIN { printf "%-6s one stream %6.3f s   download-then-extract %6.3f s   ratio %.2f   peak RSS %.1f / %.1f MiB\n", w, a, b, a / b, ma / 1024, mb / 1024 }'
 done

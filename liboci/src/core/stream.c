@@ -73,7 +73,8 @@ ssize_t oci_istream_peek(oci_istream *s, const void **buf, size_t want)
 		unsigned char *p = malloc(want);
 		if (!p)
 			return OCI_ENOMEM_SET();
-		memcpy(p, s->peek + s->peek_off, have);
+		if (have)
+			memcpy(p, s->peek + s->peek_off, have);
 		free(s->peek);
 		s->peek = p;
 		s->peek_off = 0;

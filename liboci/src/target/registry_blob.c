@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING_SIZE (2 * 1024 * 1024)
+#define RING_SIZE (1024 * 1024)
 
 struct blob_in {
 	oci_istream s;
