@@ -191,21 +191,6 @@ int oci__x_parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const
 	return 0;
 }
 
-/* Reads (and counts) an entry's data without writing it. */
-int oci__x_drain(xctx *x)
-{
-	for (;;) {
-		la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
-		if (n < 0)
-			return oci__x_archive_fail(x);
-		if (n == 0)
-			return 0;
-		int rc = oci__x_count_content(x, (size_t)n);
-		if (rc < 0)
-			return rc;
-	}
-}
-
 static const char *special_kind(mode_t type)
 {
 	switch (type) {

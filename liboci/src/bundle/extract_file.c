@@ -24,6 +24,25 @@ int oci__x_count_content(xctx *x, size_t n)
 	return 0;
 }
 
+/* The entry's next bytes into buf, counted against max_size: a count, 0
+ * at the entry's end, or an error. */
+static la_ssize_t entry_data(xctx *x, void *buf, size_t cap)
+{
+	la_ssize_t n = archive_read_data(x->a, buf, cap);
+	if (n < 0)
+		return oci__x_archive_fail(x);
+	int rc = n ? oci__x_count_content(x, (size_t)n) : 0;
+	return rc < 0 ? rc : n;
+}
+
+int oci__x_drain(xctx *x)
+{
+	la_ssize_t n;
+	while ((n = entry_data(x, x->iobuf, IO_CHUNK)) > 0)
+		;
+	return (int)n;
+}
+
 /* Sparse files: a whole 4 KiB block of zeros is seeked over instead of
  * written, so it stays a hole where the filesystem supports them (a 200 MiB
  * file holding 4 KiB of data comes back using 4 KiB, not 200 MiB); the
@@ -140,22 +159,18 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 			x->fbuf = b;
 			x->fbuf_cap = (size_t)hdr_size + 1;
 		}
-		for (;;) {
-			/* libarchive never returns more than the header size */
-			la_ssize_t n = archive_read_data(x->a, x->fbuf + len, x->fbuf_cap - (size_t)len);
-			if (n < 0) {
-				rc = oci__x_archive_fail(x);
-				goto cleanup;
-			}
-			if (n == 0)
-				break;
-			if ((rc = oci__x_count_content(x, (size_t)n)) < 0)
-				goto cleanup;
+		/* libarchive never returns more than the header size */
+		la_ssize_t n;
+		while ((n = entry_data(x, x->fbuf + len, x->fbuf_cap - (size_t)len)) > 0) {
 			len += n;
 			if ((size_t)len == x->fbuf_cap) {
 				rc = oci_error_set(OCI_EINVALID, "entry '%s' holds more data than its header says", x->entry);
 				goto cleanup;
 			}
+		}
+		if (n < 0) {
+			rc = (int)n;
+			goto cleanup;
 		}
 		if ((rc = oci_sha256_update(h, x->fbuf, (size_t)len)) < 0 || (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
@@ -178,21 +193,17 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 		if ((rc = write_sparse(fd, x->fbuf, (size_t)len, 0, x->entry, &holes)) < 0)
 			goto cleanup;
 	} else {
-		for (;;) {
-			la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
-			if (n < 0) {
-				rc = oci__x_archive_fail(x);
-				goto cleanup;
-			}
-			if (n == 0)
-				break;
-			if ((rc = oci__x_count_content(x, (size_t)n)) < 0)
-				goto cleanup;
+		la_ssize_t n;
+		while ((n = entry_data(x, x->iobuf, IO_CHUNK)) > 0) {
 			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
 				goto cleanup;
 			if (!x->list && (rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
 				goto cleanup;
 			len += n;
+		}
+		if (n < 0) {
+			rc = (int)n;
+			goto cleanup;
 		}
 		if (h && (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
