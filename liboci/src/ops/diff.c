@@ -41,12 +41,16 @@ static char *normal_path(const char *p)
 	return s;
 }
 
+/* The capacity is implicit: 16, then doubled whenever n reaches a power
+ * of two (a layer may list up to --max-entries, 100,000 by default). */
 static int add_entry(oci_file_list *l, oci_file_entry *e)
 {
-	oci_file_entry *items = realloc(l->items, (l->n + 1) * sizeof *items);
-	if (!items)
-		return OCI_ENOMEM_SET();
-	l->items = items;
+	if (l->n == 0 || (l->n >= 16 && !(l->n & (l->n - 1)))) {
+		oci_file_entry *items = realloc(l->items, (l->n ? l->n * 2 : 16) * sizeof *items);
+		if (!items)
+			return OCI_ENOMEM_SET();
+		l->items = items;
+	}
 	l->items[l->n++] = *e;
 	return 0;
 }
