@@ -178,11 +178,15 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	/* A titled layer that is not an archive is ORAS's single file (told
 	 * from the stream's first bytes, peeked at; the first answer of the
 	 * registry comes with them). */
-	const char *single = NULL, *head;
-	ssize_t n = 0;
-	if ((rc = oci_target_blob_open(&blob, t, layer->digest, layer->size)) < 0 ||
-	    (rc = (n = oci_istream_peek(blob, (const void **)&head, 1)) < 0 ? (int)n : 0) < 0 ||
-	    (rc = oci_artifact_single_file_stream(&single, out->manifest, layer, blob)) < 0) {
+	const char *single = NULL;
+	const void *head;
+	ssize_t n;
+	if ((rc = oci_target_blob_open(&blob, t, layer->digest, layer->size)) == 0 &&
+	    (n = oci_istream_peek(blob, &head, 1)) < 0)
+		rc = (int)n;
+	if (rc == 0)
+		rc = oci_artifact_single_file_stream(&single, out->manifest, layer, blob);
+	if (rc < 0) {
 		if (!blob || blob->err)
 			oci_error_wrap("downloading layer %s", layer->digest);
 		goto cleanup;
