@@ -12,15 +12,6 @@ ROUNDS=${2:-5}
 RATE=${3:-20971520}
 . "$(dirname "$0")/common.sh"
 
-timed() { # name cmd...
-	local name=$1
-	shift
-	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" ||
-		{ echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
-	awk '{print $1}' "$WORK/time.out" >>"$WORK/t.$name"
-	awk '{print $2}' "$WORK/time.out" >>"$WORK/m.$name"
-}
-
 start_registry bench
 /usr/bin/python3 "$SRCDIR/bench/gen-tree.py" "$WORK/tree" >/dev/null
 "$OCISYNC" push "$REG/seed/app:v1" "$WORK/tree" >/dev/null
