@@ -163,20 +163,19 @@ int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size)
 	return t->ops->blob_exists(t, digest, size);
 }
 
-/* The caller's progress callback (void today) as a stream's, which also
- * stops the stream when the caller's cancel flag is set. */
+/* The caller's progress callback as a stream's. It returns void today,
+ * so it never cancels (the cancel flag stops registry transfers in http.c). */
 static int progress_cb(void *ctx, const char *what, int64_t done, int64_t total)
 {
 	oci_target *t = ctx;
-	if (t->opts.progress_fn)
-		t->opts.progress_fn(t->opts.cb_ctx, what, done, total);
-	return t->opts.cancel && *t->opts.cancel;
+	t->opts.progress_fn(t->opts.cb_ctx, what, done, total);
+	return 0;
 }
 
 /* Wraps in with the target's progress reporting (when asked for). */
 static int with_progress(oci_istream **s, oci_target *t, const char *digest, int64_t size)
 {
-	if (!t->opts.progress_fn && !t->opts.cancel)
+	if (!t->opts.progress_fn)
 		return 0;
 	return oci_istream_progress(s, *s, progress_cb, t, digest, size);
 }
