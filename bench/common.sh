@@ -11,3 +11,13 @@ export SOURCE_DATE_EPOCH=1700000000
 
 # median of the numbers on stdin (mean of the middle two for an even count)
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+# timed NAME CMD...: wall seconds and peak RSS (KiB) appended to $WORK/t.NAME / $WORK/m.NAME.
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" ||
+		{ echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
+	awk '{print $1}' "$WORK/time.out" >>"$WORK/t.$name"
+	awk '{print $2}' "$WORK/time.out" >>"$WORK/m.$name"
+}

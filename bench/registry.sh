@@ -16,16 +16,6 @@ set -euo pipefail
 ROUNDS=${1:-5}
 . "$(dirname "$0")/common.sh"
 
-# timed NAME CMD...: wall seconds and peak RSS (KiB) appended to $WORK/t.NAME / $WORK/m.NAME.
-timed() {
-	local name=$1
-	shift
-	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" ||
-		{ echo "$name failed: $(cat "$WORK/cmd.err")" >&2; exit 1; }
-	awk '{print $1}' "$WORK/time.out" >>"$WORK/t.$name"
-	awk '{print $2}' "$WORK/time.out" >>"$WORK/m.$name"
-}
-
 # skopeo pull + extract, as one timed unit.
 skopeo_pull_extract() { # repo dest
 	local repo=$1 dest=$2 layer

@@ -153,6 +153,15 @@ hostile() {
 	before=$(printf '%s\n' "$before" | grep -v '/\.std\(out\|err\)$')
 	assert_eq "$after" "$before" "$kind: files created or left outside the destination"
 	[ ! -e /etc/pwned.txt ] || fail "$kind escaped to /etc"
+	# diff reads the layer with the same extractor: the same refusal, the
+	# same message (exit 2: diff's status for every error, 1 is "differ")
+	[ $# -eq 0 ] || return 0
+	local ref="oci-layout:$WORK/store:$kind" pull_err=$ERR
+	mkdir -p "$WORK/tmp"
+	TMPDIR="$WORK/tmp" expect_fail 2 "" diff "$ref" "$TESTDATA/manifests"
+	assert_eq "${ERR#ocisync diff: }" "${pull_err#ocisync pull: }" "$kind: diff's refusal"
+	assert_eq "$(ls -A "$WORK/tmp")" "" "$kind: diff left temporaries"
+	[ ! -e /etc/pwned.txt ] || fail "$kind (diff) escaped to /etc"
 }
 
 hostile dotdot ".."

@@ -110,18 +110,13 @@ static int m_blob_exists(oci_target *t, const char *digest, int64_t *size)
 	return e != NULL;
 }
 
-static int m_blob_get(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *ctx)
+static int m_blob_open(oci_target *t, const char *digest, int64_t size, oci_istream **out)
 {
 	struct entry *e = find(t->impl, digest);
+	(void)size;
 	if (!e)
 		return oci_error_set(OCI_ENOTFOUND, "blob %s not found", digest);
-	oci_verify_sink v;
-	oci_verify_sink_init(&v, size, sink, ctx);
-	int rc = oci_verify_sink_write(&v, e->data.data, e->data.len);
-	if (rc == 0)
-		rc = oci_verify_sink_finish(&v, digest, "blob");
-	oci_verify_sink_dispose(&v);
-	return rc;
+	return oci_istream_mem(out, e->data.data, e->data.len);
 }
 
 static int m_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn src, void *ctx)
@@ -153,8 +148,9 @@ static void m_free(oci_target *t)
 }
 
 static const oci_target_ops mem_ops = {
-	"memory", m_resolve, m_manifest_get, m_manifest_put, NULL, m_blob_exists, m_blob_get, m_blob_put,
-	NULL, NULL, m_tags, m_free, .referrers = NULL,
+	.kind = "memory", .resolve = m_resolve, .manifest_get = m_manifest_get, .manifest_put = m_manifest_put,
+	.blob_exists = m_blob_exists, .blob_open = m_blob_open, .blob_put = m_blob_put, .tags = m_tags,
+	.free = m_free,
 };
 
 static oci_target *mem_target(const char *ref)

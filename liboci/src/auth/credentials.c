@@ -8,6 +8,7 @@
 #include "credentials_internal.h"
 #include "dockerhub.h"
 #include "error_internal.h"
+#include "stream.h"
 #include "fileutil.h"
 
 #include <ctype.h>

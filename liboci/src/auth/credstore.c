@@ -8,6 +8,7 @@
 #include "dockerhub.h"
 #include "error_internal.h"
 #include "fileutil.h"
+#include "stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,68 +49,27 @@ static int make_parent(const char *path)
 /* Writes cfg to path atomically: a private temporary file beside it, then rename. */
 static int save_config(const json_t *cfg, const char *config_path)
 {
-	char *text = NULL, *tmp = NULL;
-	int fd = -1, rc = 0;
 	/* A config that is a symlink (dotfile managers) stays one: the file
 	 * it points to is replaced, as Docker does. */
 	char resolved[PATH_MAX];
 	const char *path = config_path;
 	if (realpath(config_path, resolved))
 		path = resolved;
-	rc = make_parent(path);
+	int rc = make_parent(path);
 	if (rc < 0)
 		return rc;
-	text = json_dumps(cfg, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	if (!text || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
+	char *text = json_dumps(cfg, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return OCI_ENOMEM_SET();
+	oci_ostream *o;
+	if ((rc = oci_ostream_atomic(&o, AT_FDCWD, path, 0600, OCI_STREAM_DURABLE, NULL)) == 0) {
+		if ((rc = oci_ostream_write(o, text, strlen(text))) < 0 || (rc = oci_ostream_write(o, "\n", 1)) < 0)
+			oci_ostream_abort(o);
+		else
+			rc = oci_ostream_commit(o);
 	}
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0) {
-		rc = oci_error_errno("writing %s", path);
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = oci_error_errno("writing %s", tmp);
-			goto cleanup;
-		}
-		off += (size_t)w;
-	}
-	if (write(fd, "\n", 1) != 1 || fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = oci_error_errno("replacing %s", path);
-		goto cleanup;
-	}
-	free(tmp);
-	tmp = NULL;
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (text) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "bundle_internal.h"
 #include "error_internal.h"
 #include "contract.h"
+#include "stream.h"
 #include "pgzip.h"
 
 #include <archive.h>
@@ -110,11 +111,9 @@ static int pack_file(pack_ctx *c, const oci__walk_item *it, struct archive_entry
 		goto cleanup;
 	int64_t done = 0;
 	for (;;) {
-		ssize_t n = read(fd, c->buf, READ_CHUNK);
+		ssize_t n = oci_fd_read(fd, c->buf, READ_CHUNK, it->display);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", it->display);
+			rc = (int)n;
 			goto cleanup;
 		}
 		if (n == 0)
@@ -273,60 +272,18 @@ cleanup:
 	return rc;
 }
 
-static int fd_sink(void *ctx, const void *buf, size_t len)
-{
-	const int *fd = ctx;
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(*fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing the layer");
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int oci_bundle_pack_file(oci_pack_result *out, const char *path, const oci_pack_opts *opts,
 			 const char *dest_file)
 {
-	int rc = 0;
-	char *tmp = NULL;
-	int fd = -1;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", dest_file) < 0)
-		return OCI_ENOMEM_SET();
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		goto cleanup;
+	oci_ostream *o;
+	int rc = oci_ostream_atomic(&o, AT_FDCWD, dest_file, 0644, 0, NULL);
+	if (rc < 0)
+		return rc;
+	if ((rc = oci_bundle_pack(out, path, opts, oci_ostream_sink, o)) < 0) {
+		oci_ostream_abort(o);
+		return oci_error_wrap("writing %s", dest_file);
 	}
-	if (fchmod(fd, 0644) < 0) {
-		rc = oci_error_errno("setting the mode of %s", tmp);
-		goto cleanup;
-	}
-	if ((rc = oci_bundle_pack(out, path, opts, fd_sink, &fd)) < 0) {
-		oci_error_wrap("writing %s", dest_file);
-		goto cleanup;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, dest_file) < 0) {
-		rc = oci_error_errno("renaming %s to %s", tmp, dest_file);
-		goto cleanup;
-	}
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return oci_ostream_commit(o);
 }
 
 /* --- oci_bundle_list --- */
@@ -334,43 +291,26 @@ cleanup:
 typedef struct list_ctx {
 	oci_file_list *l;
 	size_t cap;
-	char *buf;
 } list_ctx;
 
-static int hash_file(oci_file_entry *fe, const oci__walk_item *it, char *buf)
+static int hash_file(oci_file_entry *fe, const oci__walk_item *it)
 {
-	int rc = 0;
-	oci_sha256 *h = NULL;
 	struct stat st;
+	oci_istream *s;
 	int fd = openat(it->dirfd, it->name, O_RDONLY | O_CLOEXEC | (it->follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return oci_error_errno("opening %s", it->display);
 	if (fstat(fd, &st) < 0) {
-		rc = oci_error_errno("reading %s", it->display);
-		goto cleanup;
+		int rc = oci_error_errno("reading %s", it->display);
+		close(fd);
+		return rc;
 	}
 	fe->mode = oci__norm_mode(st.st_mode);
-	if ((rc = oci_sha256_new(&h)) < 0)
-		goto cleanup;
-	fe->size = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", it->display);
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		if ((rc = oci_sha256_update(h, buf, (size_t)n)) < 0)
-			goto cleanup;
-		fe->size += n;
-	}
-	rc = oci_sha256_final(fe->digest, h);
-cleanup:
-	oci_sha256_free(h);
-	close(fd);
+	int rc = oci_istream_fd(&s, fd, it->display, 1);
+	if (rc < 0)
+		return rc;
+	rc = oci_istream_digest(fe->digest, &fe->size, s);
+	oci_istream_close(s);
 	return rc;
 }
 
@@ -402,7 +342,7 @@ static int list_visit(void *ud, const oci__walk_item *it)
 			return OCI_ENOMEM_SET();
 		return oci_digest_buf(fe->digest, it->link, strlen(it->link));
 	default:
-		return hash_file(fe, it, c->buf);
+		return hash_file(fe, it);
 	}
 }
 
@@ -423,11 +363,7 @@ int oci_bundle_list(oci_file_list *out, const char *path, const oci_pack_opts *o
 {
 	oci_file_list l = { 0 };
 	list_ctx c = { .l = &l };
-	int rc;
-	if (!(c.buf = malloc(READ_CHUNK)))
-		return OCI_ENOMEM_SET();
-	rc = oci__walk(path, opts, list_visit, &c);
-	free(c.buf);
+	int rc = oci__walk(path, opts, list_visit, &c);
 	if (rc < 0) {
 		oci_file_list_dispose(&l);
 		return rc;

@@ -19,6 +19,7 @@
 #include "extract_internal.h"
 #include "error_internal.h"
 #include "contract.h"
+#include "stream.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,51 +33,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define IO_CHUNK (256 * 1024)
-/* Files up to this size are hashed in memory before being written, so a
- * file that can be reused is never written at all; larger ones are
- * written while hashed and swapped for a link afterwards. */
-#define REUSE_BUFFER_MAX (1024 * 1024)
-#define REUSE_TMP_NAME ".ocisync-reuse.tmp"
-#define EXTRACT_PATH_MAX 4096
-/* Bytes of the (decompressed) stream that are not entry content -- tar
- * headers, pax records, padding -- allowed per entry, plus a base; past
- * that they count as content would. */
-#define META_PER_ENTRY (8 * 1024)
-#define META_BASE (1024 * 1024)
-/* Zeros after the tar end marker (record padding up to a 64 KiB block)
- * are free; beyond that, trailing bytes count against max_size. */
-#define TRAILING_FREE (64 * 1024)
+#include "extract_ctx.h"
 
-typedef struct xctx {
-	const oci_extract_opts *o;
-	int64_t max_size, max_entries;
-	const char *dest;
-	int destfd;
-	int reusefd;                 /* -1: reuse off */
-	oci__xtable reuse;           /* previous revision's index */
-	oci__xtable files;           /* regular files written here */
-	int need_hash;
-	char *sub;                   /* normalised subpath or NULL */
-	size_t sublen;
-	int sub_found;
-	oci_extract_stats st;
-	int64_t content_read;        /* bytes of entry data read so far */
-	int64_t stream_bytes;        /* bytes handed to libarchive (decompressed when gzip) */
-
-	char *cache_rel;             /* parent-directory cache (dest) */
-	int cache_fd;
-	char *rcache_rel;            /* same, in reuse_dir */
-	int rcache_fd;
-
-	struct archive *a;
-	oci__xsource *xs;            /* the stream, gunzipped when gzip */
-	int src_err;                 /* error code from the stream */
-	char *iobuf;
-	unsigned char *fbuf;         /* small-file buffer for reuse */
-	size_t fbuf_cap;
-	char *entry;                 /* the entry's path as in the archive, for messages */
-} xctx;
+/* In list mode, hands an entry (its path relative to the root) on. */
+int oci__x_listed(xctx *x, char type, const char *rel, unsigned mode, const char *hex, const char *link, int64_t size)
+{
+	return x->list ? x->list(x->list_ctx, type, rel, mode, hex, link, size) : 0;
+}
 
 /* What the whole stream may weigh after decompression: max_size of
  * content and, for the entries seen so far, their metadata. */
@@ -132,7 +95,7 @@ static int finish_stream(xctx *x)
 
 /* A libarchive failure: the source's own error when it caused it,
  * otherwise a corrupt or truncated stream. */
-static int archive_fail(xctx *x)
+int oci__x_archive_fail(xctx *x)
 {
 	if (x->src_err)
 		return x->src_err;
@@ -146,7 +109,7 @@ static int archive_fail(xctx *x)
 /* Normalises an archive path: drops "." components and repeated or
  * trailing slashes. Refuses absolute paths and ".." (what says which is
  * in *why). Returns a new string ("" for the root) or NULL. */
-static char *norm_path(const char *raw, const char **why, int *oom)
+char *oci__x_norm_path(const char *raw, const char **why, int *oom)
 {
 	*why = NULL;
 	*oom = 0;
@@ -186,7 +149,7 @@ static char *norm_path(const char *raw, const char **why, int *oom)
 /* Maps a normalised archive path to the extracted tree (subpath
  * re-rooting): returns the relative path inside dest, "" for the subpath
  * folder itself, or NULL when the entry lies outside the subpath. */
-static const char *reroot(xctx *x, const char *path)
+const char *oci__x_reroot(xctx *x, const char *path)
 {
 	if (!x->sub)
 		return path;
@@ -201,7 +164,7 @@ static const char *reroot(xctx *x, const char *path)
 
 /* The parent directory of rel in the tree under rootfd (cached: archives
  * list a directory's files together). *leaf gets the last component. */
-static int parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const char *rel,
+int oci__x_parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const char *rel,
 		     int create, const char **leaf, int *out_fd)
 {
 	const char *slash = strrchr(rel, '/');
@@ -227,349 +190,6 @@ static int parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const
 	*cache_fd = fd;
 	*out_fd = fd;
 	return 0;
-}
-
-static int count_content(xctx *x, size_t n)
-{
-	x->content_read += (int64_t)n;
-	if (x->content_read > x->max_size)
-		return oci__limit_size_error(x->max_size, x->entry);
-	return 0;
-}
-
-/* Reads (and counts) an entry's data without writing it. */
-static int drain(xctx *x)
-{
-	for (;;) {
-		la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
-		if (n < 0)
-			return archive_fail(x);
-		if (n == 0)
-			return 0;
-		int rc = count_content(x, (size_t)n);
-		if (rc < 0)
-			return rc;
-	}
-}
-
-static int write_all(int fd, const void *buf, size_t len, const char *rel)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing %s", rel);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Sparse files: a whole 4 KiB block of zeros is seeked over instead of
- * written, so it stays a hole where the filesystem supports them (a 200 MiB
- * file holding 4 KiB of data comes back using 4 KiB, not 200 MiB); the
- * size is set with ftruncate at the end (finish_sparse). Runs of data
- * blocks go out in one write. */
-#define SPARSE_BLOCK 4096
-
-static int zero_block(const unsigned char *p)
-{
-	return p[0] == 0 && memcmp(p, p + 1, SPARSE_BLOCK - 1) == 0;
-}
-
-static int write_sparse(int fd, const void *buf, size_t len, int64_t off, const char *rel, int *holes)
-{
-	const unsigned char *p = buf;
-	while (len) {
-		/* pieces end at the file's block boundaries; a run of pieces of
-		 * one kind (data, or whole zero blocks) goes out at once */
-		size_t run = SPARSE_BLOCK - (size_t)(off % SPARSE_BLOCK);
-		if (run > len)
-			run = len;
-		int zero = run == SPARSE_BLOCK && zero_block(p);
-		while (run < len) {
-			size_t next = len - run >= SPARSE_BLOCK ? SPARSE_BLOCK : len - run;
-			if ((next == SPARSE_BLOCK && zero_block(p + run)) != zero)
-				break;
-			run += next;
-		}
-		if (zero) {
-			if (lseek(fd, (off_t)run, SEEK_CUR) < 0)
-				return oci_error_errno("writing %s", rel);
-			*holes = 1;
-		} else {
-			int rc = write_all(fd, p, run, rel);
-			if (rc < 0)
-				return rc;
-		}
-		p += run;
-		len -= run;
-		off += (int64_t)run;
-	}
-	return 0;
-}
-
-/* A file that ends in a hole gets its size from ftruncate. */
-static int finish_sparse(int fd, int64_t len, const char *rel, int holes)
-{
-	if (holes && ftruncate(fd, (off_t)len) < 0)
-		return oci_error_errno("writing %s", rel);
-	return 0;
-}
-
-/* Links rel from the previous revision when it has the same content and
- * mode there. Returns 1 linked, 0 not (for whatever reason: reuse is an
- * optimisation, any doubt means write), <0 error. tmp: link under a
- * temporary name and rename over rel (which exists, just written). */
-static int try_reuse(xctx *x, int pfd, const char *rel, const char *leaf, const char *hex,
-		     unsigned mode, unsigned final_mode, int64_t size, int over_existing)
-{
-	const oci__xfile *old = oci__xtable_get(&x->reuse, rel);
-	if (!old || old->mode != mode || strcmp(old->hex, hex) != 0)
-		return 0;
-	int rfd;
-	const char *rleaf;
-	if (parent_of(x, x->reusefd, &x->rcache_rel, &x->rcache_fd, rel, 0, &rleaf, &rfd) < 0) {
-		oci_error_clear();
-		return 0;
-	}
-	struct stat st;
-	/* The old file must still be the one the index describes. */
-	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != final_mode || st.st_size != size)
-		return 0;
-	if (!over_existing)
-		return linkat(rfd, rleaf, pfd, leaf, 0) == 0;
-	if (linkat(rfd, rleaf, pfd, REUSE_TMP_NAME, 0) < 0)
-		return 0;
-	if (renameat(pfd, REUSE_TMP_NAME, pfd, leaf) < 0) {
-		unlinkat(pfd, REUSE_TMP_NAME, 0);
-		return 0;
-	}
-	return 1;
-}
-
-static int extract_file(xctx *x, struct archive_entry *e, const char *rel)
-{
-	int rc = 0, fd = -1, pfd;
-	const char *leaf;
-	oci_sha256 *h = NULL;
-	char digest[OCI_DIGEST_SIZE] = "";
-	unsigned mode = oci__norm_mode(archive_entry_perm(e));
-	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
-	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-	int64_t len = 0;
-	int holes = 0;
-
-	/* Refuse at once what would pass the limit, before writing it. */
-	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
-		return count_content(x, (size_t)hdr_size);
-	if ((rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0)
-		return rc;
-	if (x->need_hash && (rc = oci_sha256_new(&h)) < 0)
-		return rc;
-
-	int buffered = x->reusefd >= 0 && hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
-		       oci__xtable_get(&x->reuse, rel) != NULL;
-	if (buffered) {
-		if (x->fbuf_cap < (size_t)hdr_size + 1) {
-			unsigned char *b = realloc(x->fbuf, (size_t)hdr_size + 1);
-			if (!b) {
-				rc = OCI_ENOMEM_SET();
-				goto cleanup;
-			}
-			x->fbuf = b;
-			x->fbuf_cap = (size_t)hdr_size + 1;
-		}
-		for (;;) {
-			/* libarchive never returns more than the header size */
-			la_ssize_t n = archive_read_data(x->a, x->fbuf + len, x->fbuf_cap - (size_t)len);
-			if (n < 0) {
-				rc = archive_fail(x);
-				goto cleanup;
-			}
-			if (n == 0)
-				break;
-			if ((rc = count_content(x, (size_t)n)) < 0)
-				goto cleanup;
-			len += n;
-			if ((size_t)len == x->fbuf_cap) {
-				rc = oci_error_set(OCI_EINVALID, "entry '%s' holds more data than its header says", x->entry);
-				goto cleanup;
-			}
-		}
-		if ((rc = oci_sha256_update(h, x->fbuf, (size_t)len)) < 0 || (rc = oci_sha256_final(digest, h)) < 0)
-			goto cleanup;
-		int linked = try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0);
-		if (linked == 1) {
-			x->st.files_linked++;
-			goto record;
-		}
-	}
-
-	fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			rc = oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
-		else
-			rc = oci_error_errno("creating %s for entry '%s'", rel, x->entry);
-		goto cleanup;
-	}
-	if (buffered) {
-		if ((rc = write_sparse(fd, x->fbuf, (size_t)len, 0, x->entry, &holes)) < 0)
-			goto cleanup;
-	} else {
-		for (;;) {
-			la_ssize_t n = archive_read_data(x->a, x->iobuf, IO_CHUNK);
-			if (n < 0) {
-				rc = archive_fail(x);
-				goto cleanup;
-			}
-			if (n == 0)
-				break;
-			if ((rc = count_content(x, (size_t)n)) < 0)
-				goto cleanup;
-			if (h && (rc = oci_sha256_update(h, x->iobuf, (size_t)n)) < 0)
-				goto cleanup;
-			if ((rc = write_sparse(fd, x->iobuf, (size_t)n, len, x->entry, &holes)) < 0)
-				goto cleanup;
-			len += n;
-		}
-		if (h && (rc = oci_sha256_final(digest, h)) < 0)
-			goto cleanup;
-	}
-	if ((rc = finish_sparse(fd, len, x->entry, holes)) < 0)
-		goto cleanup;
-	if (fchmod(fd, final_mode) < 0) {
-		rc = oci_error_errno("setting the mode of %s", rel);
-		goto cleanup;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", rel);
-		goto cleanup;
-	}
-	fd = -1;
-	x->st.files_written++;
-	if (!buffered && x->reusefd >= 0 && try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode,
-						       final_mode, len, 1) == 1) {
-		/* Written, then swapped for the old inode: disk use stays shared. */
-		x->st.files_written--;
-		x->st.files_linked++;
-	}
-record:
-	x->st.bytes += len;
-	if (x->need_hash)
-		rc = oci__xtable_put(&x->files, rel, oci_digest_hex(digest), mode, len);
-	else
-		rc = oci__xtable_put(&x->files, rel, "", mode, len);
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	oci_sha256_free(h);
-	return rc;
-}
-
-static int extract_dir(xctx *x, const char *rel)
-{
-	int pfd;
-	const char *leaf;
-	int rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
-	if (rc < 0)
-		return rc;
-	if (mkdirat(pfd, leaf, 0755) < 0) {
-		struct stat st;
-		if (errno != EEXIST)
-			return oci_error_errno("creating directory %s for entry '%s'", rel, x->entry);
-		/* A directory listed again (or after its files) is harmless;
-		 * a directory over a file or symlink is not. */
-		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive (a directory over another type); refused",
-					     x->entry);
-		return 0;
-	}
-	if (fchmodat(pfd, leaf, 0755, 0) < 0) {
-		/* best effort: the tree is still read-only-safe without it */
-	}
-	return 0;
-}
-
-static int extract_symlink(xctx *x, struct archive_entry *e, const char *rel)
-{
-	const char *target = archive_entry_symlink(e);
-	if (!target)
-		target = archive_entry_symlink_utf8(e);
-	if (!target)
-		return oci_error_set(OCI_EINVALID, "symlink entry '%s' has no readable target", x->entry);
-	const char *why = oci__symlink_unsafe(rel, target);
-	if (why)
-		return oci_error_set(OCI_EUNSAFE, "symlink '%s' -> '%s' %s of the destination; refused",
-				     x->entry, target, why);
-	int pfd;
-	const char *leaf;
-	int rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
-	if (rc < 0)
-		return rc;
-	if (symlinkat(target, pfd, leaf) < 0) {
-		if (errno == EEXIST)
-			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
-		return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
-	}
-	return 0;
-}
-
-static int extract_hardlink(xctx *x, const char *raw_target, const char *rel)
-{
-	int rc = 0, oom;
-	const char *why;
-	char *tpath = norm_path(raw_target, &why, &oom);
-	if (!tpath) {
-		if (oom)
-			return OCI_ENOMEM_SET();
-		return oci_error_set(OCI_EUNSAFE, "hard link '%s' points to '%s', which %s; refused", x->entry, raw_target, why);
-	}
-	const char *trel = reroot(x, tpath);
-	const oci__xfile *f = trel && *trel ? oci__xtable_get(&x->files, trel) : NULL;
-	if (!f) {
-		rc = oci_error_set(OCI_EUNSAFE, "hard link '%s' points to '%s', which is not an earlier regular file %s; refused",
-				   x->entry, raw_target, trel ? "of the archive" : "inside the extracted path");
-		goto cleanup;
-	}
-	oci__xfile target = *f; /* the table may grow below */
-	int tfd = -1, pfd;
-	const char *leaf;
-	const char *tslash = strrchr(trel, '/');
-	const char *tleaf = tslash ? tslash + 1 : trel;
-	char *tdir = strndup(trel, tslash ? (size_t)(tslash - trel) : 0);
-	if (!tdir) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	rc = oci__open_dir_nofollow(&tfd, x->destfd, tdir, 0, x->entry);
-	free(tdir);
-	if (rc < 0)
-		goto cleanup;
-	if ((rc = parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0) {
-		close(tfd);
-		goto cleanup;
-	}
-	if (linkat(tfd, tleaf, pfd, leaf, 0) < 0) {
-		if (errno == EEXIST)
-			rc = oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
-		else
-			rc = oci_error_errno("creating hard link %s for entry '%s'", rel, x->entry);
-	}
-	close(tfd);
-	if (rc == 0) {
-		x->st.bytes += target.size;
-		rc = oci__xtable_put(&x->files, rel, target.hex, target.mode, target.size);
-	}
-cleanup:
-	free(tpath);
-	return rc;
 }
 
 static const char *special_kind(mode_t type)
@@ -603,7 +223,7 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (strlen(raw) > EXTRACT_PATH_MAX)
 		return oci_error_set(OCI_EUNSAFE, "entry '%.200s...' has a path longer than %d bytes; refused",
 				     raw, EXTRACT_PATH_MAX);
-	if (!(path = norm_path(raw, &why, &oom))) {
+	if (!(path = oci__x_norm_path(raw, &why, &oom))) {
 		if (oom)
 			return OCI_ENOMEM_SET();
 		return oci_error_set(OCI_EUNSAFE, "entry '%s' %s; refused", raw, why);
@@ -619,9 +239,9 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 		rc = oci_error_set(OCI_EUNSAFE, "entry '%s' has an unsupported type (0%o); refused", raw, (unsigned)type);
 		goto cleanup;
 	}
-	const char *rel = reroot(x, path);
+	const char *rel = oci__x_reroot(x, path);
 	if (!rel) {
-		rc = drain(x); /* outside --path: verified, not written */
+		rc = oci__x_drain(x); /* outside --path: verified, not written */
 		goto cleanup;
 	}
 	if (x->sub)
@@ -629,7 +249,7 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 	if (!*rel) {
 		/* The root itself ("./" or the subpath folder). */
 		if (!hardlink && type == AE_IFDIR)
-			rc = drain(x);
+			rc = oci__x_drain(x);
 		else if (x->sub)
 			rc = oci_error_set(OCI_EINVALID, "path '%s' in the artifact is not a folder", x->sub);
 		else
@@ -637,16 +257,16 @@ static int extract_entry(xctx *x, struct archive_entry *e)
 		goto cleanup;
 	}
 	if (hardlink) {
-		if ((rc = extract_hardlink(x, hardlink, rel)) == 0)
-			rc = drain(x);
+		if ((rc = oci__x_hardlink(x, hardlink, rel)) == 0)
+			rc = oci__x_drain(x);
 	} else if (type == AE_IFDIR) {
-		if ((rc = extract_dir(x, rel)) == 0)
-			rc = drain(x);
+		if ((rc = oci__x_dir(x, rel)) == 0)
+			rc = oci__x_drain(x);
 	} else if (type == AE_IFLNK) {
-		if ((rc = extract_symlink(x, e, rel)) == 0)
-			rc = drain(x);
+		if ((rc = oci__x_symlink(x, e, rel)) == 0)
+			rc = oci__x_drain(x);
 	} else {
-		rc = extract_file(x, e, rel);
+		rc = oci__x_file(x, e, rel);
 	}
 cleanup:
 	free(path);
@@ -684,8 +304,29 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 	return oci__extract_at(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, opts);
 }
 
+static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx);
+
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
+{
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL);
+}
+
+int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *dest_dir,
+		      const oci_extract_opts *opts, oci__xlist_fn fn, void *fn_ctx)
+{
+	oci_extract_opts o;
+	if (opts)
+		o = *opts;
+	else
+		oci_extract_opts_init(&o);
+	o.reuse_dir = o.reuse_index = o.index_out = NULL;
+	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx);
+}
+
+static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx)
 {
 	static const oci_extract_opts defaults = { .version = OCI_EXTRACT_OPTS_VERSION };
 	const oci_extract_opts *o = opts ? opts : &defaults;
@@ -694,14 +335,14 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 		return rc;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
-		   .rcache_fd = -1 };
+		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx };
 	x.max_size = oci__limit_size(o->max_size);
 	x.max_entries = oci__limit_entries(o->max_entries);
-	x.need_hash = o->index_out != NULL || (o->reuse_dir && o->reuse_index);
+	x.need_hash = list || o->index_out != NULL || (o->reuse_dir && o->reuse_index);
 
 	if (o->subpath) {
 		const char *why;
-		if (!(x.sub = norm_path(o->subpath, &why, &oom))) {
+		if (!(x.sub = oci__x_norm_path(o->subpath, &why, &oom))) {
 			if (oom)
 				return OCI_ENOMEM_SET();
 			return oci_error_set(OCI_EINVALID, "path '%s' %s; give a folder inside the artifact", o->subpath, why);
@@ -747,7 +388,7 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)))
 		old_locale = uselocale(utf8);
 	if (archive_read_open(x.a, &x, NULL, read_cb, NULL) != ARCHIVE_OK) {
-		rc = archive_fail(&x);
+		rc = oci__x_archive_fail(&x);
 		oci_error_wrap("reading the layer");
 		goto cleanup;
 	}
@@ -757,7 +398,7 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			rc = archive_fail(&x);
+			rc = oci__x_archive_fail(&x);
 			goto cleanup;
 		}
 		/* what libarchive decompressed itself (zstd, xz, bzip2) */
@@ -832,30 +473,14 @@ int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size)
 			     (long long)download_cap(max_size));
 }
 
-typedef struct file_src {
-	int fd;
-	const char *path;
-} file_src;
-
-static ssize_t file_read(void *ctx, void *buf, size_t len)
-{
-	file_src *s = ctx;
-	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return oci_error_errno("reading %s", s->path);
-	}
-}
-
 int oci_extract_file(oci_extract_stats *stats, const char *archive_path,
 		     const char *dest_dir, const oci_extract_opts *opts)
 {
-	file_src s = { .fd = open(archive_path, O_RDONLY | O_CLOEXEC), .path = archive_path };
-	if (s.fd < 0)
-		return oci_error_errno("opening %s", archive_path);
-	int rc = oci_extract(stats, file_read, &s, dest_dir, opts);
-	close(s.fd);
+	oci_istream *s;
+	int rc = oci_istream_file(&s, archive_path);
+	if (rc < 0)
+		return rc;
+	rc = oci_extract(stats, oci_istream_source, s, dest_dir, opts);
+	oci_istream_close(s);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * instead of writing them. */
 #include "extract_internal.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,10 +90,6 @@ static int by_path(const void *a, const void *b)
 
 int oci__xtable_write_index(const oci__xtable *t, const char *file)
 {
-	int rc = 0;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1;
 	const oci__xfile **v = calloc(t->n ? t->n : 1, sizeof *v);
 	if (!v)
 		return OCI_ENOMEM_SET();
@@ -102,43 +99,22 @@ int oci__xtable_write_index(const oci__xtable *t, const char *file)
 			v[n++] = &t->slots[i];
 	if (n > 1)
 		qsort(v, n, sizeof *v, by_path);
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", file) < 0) {
-		tmp = NULL;
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || !(f = fdopen(fd, "w"))) {
-		rc = oci_error_errno("creating %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	for (size_t i = 0; i < n; i++) {
+	oci_ostream *o = NULL;
+	int rc = oci_ostream_atomic(&o, AT_FDCWD, file, 0644, 0, NULL);
+	char line[96];
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		/* A name with a newline cannot be an index line; such a file
 		 * is simply never reused. */
 		if (strchr(v[i]->path, '\n'))
 			continue;
-		fprintf(f, "%s %o %s\n", v[i]->hex, v[i]->mode, v[i]->path);
+		snprintf(line, sizeof line, "%s %o ", v[i]->hex, v[i]->mode);
+		if ((rc = oci_ostream_write(o, line, strlen(line))) < 0 ||
+		    (rc = oci_ostream_write(o, v[i]->path, strlen(v[i]->path))) < 0)
+			break;
+		rc = oci_ostream_write(o, "\n", 1);
 	}
-	if (fchmod(fileno(f), 0644) < 0 || fflush(f) != 0 || ferror(f)) {
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	int closed = fclose(f);
-	f = NULL;
-	if (closed != 0) {
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	if (rename(tmp, file) < 0)
-		rc = oci_error_errno("renaming %s to %s", tmp, file);
-cleanup:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
+	if (o)
+		rc = rc < 0 ? (oci_ostream_abort(o), rc) : oci_ostream_commit(o);
 	free(v);
 	return rc;
 }

@@ -55,6 +55,20 @@ int oci__rmtree_at(int dirfd, const char *name, const char *shown);
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts);
 
+/* List mode: the same extraction, with every check and limit, except
+ * that regular files are created empty (their content read, counted and
+ * hashed, not written) -- so a listing refuses exactly what an extraction
+ * refuses, including what only the filesystem tells (a path through a
+ * symlink the archive made, an entry twice) -- and each entry written is
+ * handed to fn: type 'f' (mode 0644/0755, hex digest, size), 'd', 'l'
+ * (link: the target), 'h' (link: the earlier file's path; its mode,
+ * digest and size). dest_dir: an empty private directory (the caller
+ * removes it). */
+typedef int (*oci__xlist_fn)(void *ctx, char type, const char *path, unsigned mode, const char *hex,
+			     const char *link, int64_t size);
+int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *dest_dir,
+		      const oci_extract_opts *opts, oci__xlist_fn fn, void *fn_ctx);
+
 /* Downloads are bounded twice: by the descriptor's size (the verifying
  * sink) and by this, before a byte is fetched: a layer extracting to at
  * most max_size bytes (0: the default) cannot sensibly weigh more than
@@ -63,6 +77,11 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
  * otherwise (extraction, archive or single file, starts in an empty one). */
 int oci__check_empty(int fd, const char *dest);
 int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size);
+
+/* oci_extract_is_archive_fd on the first bytes of a stream (enough for
+ * libarchive to recognise the format and compression: 64 KiB). */
+#define OCI__ARCHIVE_HEAD (64 * 1024)
+int oci__extract_is_archive_mem(int *is_archive, const void *head, size_t len);
 
 /* The stream under the tar reader: gzip inflated (and its trailer
  * checked) here, anything else passed through (extract_source.c). */

@@ -15,6 +15,7 @@
 #include "extract_internal.h"
 #include "error_internal.h"
 #include "contract.h"
+#include "stream.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -30,11 +31,11 @@
 #define IO_CHUNK (256 * 1024)
 #define SINGLE_TMP_NAME ".ocisync-reuse.tmp"
 
-int oci_extract_is_archive_fd(int *is_archive, int fd)
+/* Whether libarchive, with extraction's decompressors, recognises the
+ * stream opened by open_fn as a (compressed) tar. */
+static int is_archive_open(int *is_archive, int (*open_fn)(struct archive *a, const void *arg), const void *arg)
 {
 	*is_archive = 1;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return oci_error_errno("reading the layer");
 	struct archive *a = archive_read_new();
 	if (!a)
 		return OCI_ENOMEM_SET();
@@ -46,7 +47,7 @@ int oci_extract_is_archive_fd(int *is_archive, int fd)
 	if (archive_bzlib_version())
 		archive_read_support_filter_bzip2(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
+	if (open_fn(a, arg) != ARCHIVE_OK) {
 		/* "Unrecognized archive format": libarchive's private
 		 * ARCHIVE_ERRNO_FILE_FORMAT, which is EILSEQ where EFTYPE does
 		 * not exist (Linux); the tests pin this behaviour. Anything else
@@ -56,10 +57,41 @@ int oci_extract_is_archive_fd(int *is_archive, int fd)
 			*is_archive = 0;
 	}
 	archive_read_free(a);
-	/* the caller reads the layer again from the start */
+	return 0;
+}
+
+static int open_fd(struct archive *a, const void *arg)
+{
+	return archive_read_open_fd(a, *(const int *)arg, 64 * 1024);
+}
+
+int oci_extract_is_archive_fd(int *is_archive, int fd)
+{
+	*is_archive = 1;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return oci_error_errno("reading the layer");
-	return 0;
+	int rc = is_archive_open(is_archive, open_fd, &fd);
+	/* the caller reads the layer again from the start */
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		return oci_error_errno("reading the layer");
+	return rc;
+}
+
+struct mem_arg {
+	const void *data;
+	size_t len;
+};
+
+static int open_mem(struct archive *a, const void *arg)
+{
+	const struct mem_arg *m = arg;
+	return archive_read_open_memory(a, m->data, m->len);
+}
+
+int oci__extract_is_archive_mem(int *is_archive, const void *head, size_t len)
+{
+	struct mem_arg m = { head, len };
+	return is_archive_open(is_archive, open_mem, &m);
 }
 
 int oci_extract_is_archive(int *is_archive, const char *path)
@@ -145,6 +177,7 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 	char digest[OCI_DIGEST_SIZE] = "";
 	char *buf = NULL;
 	int destfd = -1, fd = -1, rc = 0;
+	oci_ostream *out = NULL;
 	const unsigned final_mode = o->read_only ? 0444 : 0644;
 
 	const char *why = title_unsafe(name);
@@ -166,6 +199,8 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 		rc = oci_error_errno("creating %s in %s", name, dest_dir);
 		goto cleanup;
 	}
+	if ((rc = oci_ostream_fd(&out, fd, name)) < 0)
+		goto cleanup;
 	for (;;) {
 		ssize_t n = source(source_ctx, buf, IO_CHUNK);
 		if (n < 0) {
@@ -182,16 +217,8 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 		st.bytes += n;
 		if ((rc = oci_sha256_update(h, buf, (size_t)n)) < 0)
 			goto cleanup;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				rc = oci_error_errno("writing %s", name);
-				goto cleanup;
-			}
-			off += w;
-		}
+		if ((rc = oci_ostream_write(out, buf, (size_t)n)) < 0)
+			goto cleanup;
 	}
 	if ((rc = oci_sha256_final(digest, h)) < 0)
 		goto cleanup;
@@ -219,6 +246,7 @@ int oci_extract_single(oci_extract_stats *stats, oci_read_fn source, void *sourc
 cleanup:
 	if (stats)
 		*stats = st;
+	oci_ostream_abort(out);
 	if (fd >= 0)
 		close(fd);
 	if (destfd >= 0)
@@ -229,30 +257,14 @@ cleanup:
 	return rc;
 }
 
-typedef struct file_src {
-	int fd;
-	const char *path;
-} file_src;
-
-static ssize_t file_read(void *ctx, void *buf, size_t len)
-{
-	file_src *s = ctx;
-	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return oci_error_errno("reading %s", s->path);
-	}
-}
-
 int oci_extract_single_file(oci_extract_stats *stats, const char *path, const char *name,
 			    const char *dest_dir, const oci_extract_opts *opts)
 {
-	file_src s = { .fd = open(path, O_RDONLY | O_CLOEXEC), .path = path };
-	if (s.fd < 0)
-		return oci_error_errno("opening %s", path);
-	int rc = oci_extract_single(stats, file_read, &s, name, dest_dir, opts);
-	close(s.fd);
+	oci_istream *s;
+	int rc = oci_istream_file(&s, path);
+	if (rc < 0)
+		return rc;
+	rc = oci_extract_single(stats, oci_istream_source, s, name, dest_dir, opts);
+	oci_istream_close(s);
 	return rc;
 }

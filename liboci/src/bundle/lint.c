@@ -13,6 +13,7 @@
 #include "lint_internal.h"
 #include "bundle_internal.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -640,11 +641,9 @@ static int path_visit(void *ud, const oci__walk_item *it)
 		return oci_error_errno("opening %s", it->display);
 	int rc = oci_lint_feed(c->l, it->rel, OCI_PACK_FILE_BEGIN, NULL, 0);
 	while (rc == 0) {
-		ssize_t n = read(fd, c->buf, PATH_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = oci_fd_read(fd, c->buf, PATH_CHUNK, it->display);
 		if (n < 0) {
-			rc = oci_error_errno("reading %s", it->display);
+			rc = (int)n;
 			break;
 		}
 		if (n == 0) {

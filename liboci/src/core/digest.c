@@ -1,6 +1,7 @@
 /* Streaming SHA-256 over OpenSSL's EVP interface. */
 #include "oci/digest.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,35 +102,12 @@ int oci_digest_buf(char out[OCI_DIGEST_SIZE], const void *data, size_t len)
 
 int oci_digest_file(char out[OCI_DIGEST_SIZE], int64_t *size, const char *path)
 {
-	oci_sha256 *h = NULL;
-	int64_t total = 0;
-	char buf[65536];
-	int rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return oci_error_errno("opening %s", path);
-	if ((rc = oci_sha256_new(&h)) < 0)
-		goto cleanup;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", path);
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		if ((rc = oci_sha256_update(h, buf, (size_t)n)) < 0)
-			goto cleanup;
-		total += n;
-	}
-	rc = oci_sha256_final(out, h);
-	if (size)
-		*size = total;
-cleanup:
-	oci_sha256_free(h);
-	close(fd);
+	oci_istream *s;
+	int rc = oci_istream_file(&s, path);
+	if (rc < 0)
+		return rc;
+	rc = oci_istream_digest(out, size, s);
+	oci_istream_close(s);
 	return rc;
 }
 

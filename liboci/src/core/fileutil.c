@@ -1,5 +1,6 @@
 #include "fileutil.h"
 #include "error_internal.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,105 +100,28 @@ void oci_fsync_dir(const char *dir)
 int oci_fd_sink_write(void *ctx, const void *buf, size_t len)
 {
 	struct oci_fd_sink *s = ctx;
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(s->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing %s", s->path);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return oci_fd_write_all(s->fd, buf, len, s->path);
 }
 
 ssize_t oci_fd_source_read(void *ctx, void *buf, size_t len)
 {
 	struct oci_fd_sink *s = ctx;
-	for (;;) {
-		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return oci_error_errno("reading %s", s->path);
-	}
+	return oci_fd_read(s->fd, buf, len, s->path);
 }
 
 int oci_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, int durable)
 {
-	char *tmp = NULL;
-	/* the pid lets a later writer tell a dead writer's file (oci_tmp_sweep) */
-	if (asprintf(&tmp, "%s.tmp.%ld-XXXXXX", path, (long)getpid()) < 0)
-		return OCI_ENOMEM_SET();
-	int rc = 0;
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		free(tmp);
-		return rc;
-	}
-	struct oci_fd_sink s = { fd, path };
-	if ((rc = oci_fd_sink_write(&s, data, len)) < 0)
-		goto fail;
-	if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
-		rc = oci_error_errno("writing %s", path);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", path);
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = oci_error_errno("renaming %s into place", path);
-		goto fail;
-	}
-	if (durable) {
-		char *dir = oci_dirname(path);
-		if (dir)
-			oci_fsync_dir(dir);
-		free(dir);
-	}
-	free(tmp);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return rc;
+	return oci_stream_write_file(path, data, len, mode, durable ? OCI_STREAM_DURABLE : 0);
 }
 
 int oci_read_file(oci_buf *out, const char *path, size_t limit)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return oci_error_errno("opening %s", path);
-	char buf[65536];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = oci_error_errno("reading %s", path);
-			break;
-		}
-		if (n == 0)
-			break;
-		if (limit && out->len + (size_t)n > limit) {
-			rc = oci_error_set(OCI_ELIMIT, "%s is larger than the limit of %zu bytes", path, limit);
-			break;
-		}
-		if ((rc = oci_buf_append(out, buf, (size_t)n)) < 0)
-			break;
-	}
-	if (rc == 0 && !out->data)
-		rc = oci_buf_append(out, "", 0);
-	close(fd);
+	oci_istream *s;
+	int rc = oci_istream_file(&s, path);
+	if (rc < 0)
+		return rc;
+	rc = oci_istream_read_all(s, out, limit, path);
+	oci_istream_close(s);
 	return rc;
 }
 

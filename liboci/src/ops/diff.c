@@ -1,15 +1,17 @@
 /* diff: what PATH would pack to against what the artifact holds, entry by
  * entry, with the same normalisation as packing (modes 0644/0755, content
- * digests), so "same" means "push would give the same layer contents". */
+ * digests), so "same" means "push would give the same layer contents".
+ * The layer streams from the target into the hardened extractor's list
+ * mode: what pull refuses, diff refuses, with the same message. */
 #include "oci/diff.h"
 #include "oci/artifact.h"
 #include "oci/resolve.h"
 #include "error_internal.h"
 #include "fileutil.h"
 #include "extract_internal.h"
+#include "blob.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,93 +43,70 @@ static char *normal_path(const char *p)
 	return s;
 }
 
+/* The capacity is implicit: 16, then doubled whenever n reaches a power
+ * of two (a layer may list up to --max-entries, 100,000 by default). */
 static int add_entry(oci_file_list *l, oci_file_entry *e)
 {
-	oci_file_entry *items = realloc(l->items, (l->n + 1) * sizeof *items);
-	if (!items)
-		return OCI_ENOMEM_SET();
-	l->items = items;
+	if (l->n == 0 || (l->n >= 16 && !(l->n & (l->n - 1)))) {
+		oci_file_entry *items = realloc(l->items, (l->n ? l->n * 2 : 16) * sizeof *items);
+		if (!items)
+			return OCI_ENOMEM_SET();
+		l->items = items;
+	}
 	l->items[l->n++] = *e;
 	return 0;
 }
 
-/* Lists the entries of a tar / tar+gzip file with content digests. */
-static int list_archive(oci_file_list *out, const char *file)
+/* One entry of the hardened extractor's list mode, as a remote entry. */
+static int on_entry(void *ctx, char type, const char *path, unsigned mode, const char *hex, const char *link,
+		    int64_t size)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	oci_sha256 *h = NULL;
-	char *buf = malloc(1 << 16);
-	int rc = 0;
-	if (!a || !buf || oci_sha256_new(&h) < 0) {
+	oci_file_entry e;
+	memset(&e, 0, sizeof e);
+	e.type = type;
+	e.mode = type == 'l' ? 0 : mode;
+	e.size = size;
+	if (hex && *hex)
+		snprintf(e.digest, sizeof e.digest, "sha256:%s", hex);
+	if (!(e.path = strdup(path)) || (link && !(e.link = strdup(link)))) {
+		free(e.path);
+		return OCI_ENOMEM_SET();
+	}
+	if (type == 'l')
+		oci_digest_buf(e.digest, e.link, strlen(e.link));
+	int rc = add_entry(ctx, &e);
+	if (rc < 0) {
+		free(e.path);
+		free(e.link);
+	}
+	return rc;
+}
+
+/* Lists the layer streamed from blob with the extractor pull uses (its
+ * checks and limits; regular files created empty in a private directory
+ * under TMPDIR, removed afterwards), so diff refuses what pull refuses. */
+static int list_archive(oci_file_list *out, oci_istream *blob)
+{
+	const char *tmpd = getenv("TMPDIR");
+	char *dir = NULL, *path = NULL;
+	if (!tmpd || !*tmpd)
+		tmpd = "/tmp";
+	oci_tmp_sweep(tmpd, "ocisync-diff"); /* killed diffs' directories */
+	int dfd = open(tmpd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return oci_error_errno("opening %s", tmpd);
+	int rc = oci_tmp_dir_at(&dir, dfd, tmpd, "ocisync-diff");
+	if (rc == 0 && asprintf(&path, "%s/%s", tmpd, dir) < 0) {
+		path = NULL;
 		rc = OCI_ENOMEM_SET();
-		goto cleanup;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
-		rc = oci_error_set(OCI_EINVALID, "artifact layer is not a readable tar: %s", archive_error_string(a));
-		goto cleanup;
-	}
-	for (;;) {
-		int r = archive_read_next_header(a, &ae);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			rc = oci_error_set(OCI_EINVALID, "artifact layer is corrupt: %s", archive_error_string(a));
-			goto cleanup;
-		}
-		oci_file_entry e;
-		memset(&e, 0, sizeof e);
-		if (!(e.path = normal_path(archive_entry_pathname(ae)))) {
-			rc = OCI_ENOMEM_SET();
-			goto cleanup;
-		}
-		if (!*e.path) { /* the root: ".", "./" */
-			free(e.path);
-			continue;
-		}
-		mode_t type = archive_entry_filetype(ae);
-		const char *hl = archive_entry_hardlink(ae);
-		if (hl) {
-			e.type = 'h';
-			e.link = normal_path(hl);
-		} else if (type == AE_IFDIR) {
-			e.type = 'd';
-			e.mode = 0755;
-		} else if (type == AE_IFLNK) {
-			e.type = 'l';
-			e.link = strdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
-			oci_digest_buf(e.digest, e.link, strlen(e.link));
-		} else if (type == AE_IFREG) {
-			e.type = 'f';
-			e.mode = (archive_entry_perm(ae) & 0111) ? 0755 : 0644;
-			oci_sha256_reset(h);
-			la_ssize_t n;
-			while ((n = archive_read_data(a, buf, 1 << 16)) > 0) {
-				oci_sha256_update(h, buf, (size_t)n);
-				e.size += n;
-			}
-			if (n < 0) {
-				free(e.path);
-				rc = oci_error_set(OCI_EINVALID, "artifact layer is corrupt: %s", archive_error_string(a));
-				goto cleanup;
-			}
-			oci_sha256_final(e.digest, h);
-		} else {
-			e.type = '?';
-		}
-		if ((rc = add_entry(out, &e)) < 0) {
-			free(e.path);
-			free(e.link);
-			goto cleanup;
-		}
-	}
-cleanup:
-	free(buf);
-	oci_sha256_free(h);
-	archive_read_free(a);
+	if (rc == 0)
+		rc = oci__extract_list(NULL, oci_istream_source, blob, path, NULL, on_entry, out);
+	if (dir)
+		oci__rmtree_at(dfd, dir, path ? path : dir);
+	close(dfd);
+	free(path);
+	free(dir);
 	return rc;
 }
 
@@ -168,10 +147,11 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 	oci_file_list local = { 0 }, remote = { 0 };
 	oci_buf mbuf = OCI_BUF_INIT;
 	oci_manifest *m = NULL;
-	char *mt = NULL, *tmp = NULL;
+	char *mt = NULL;
 	char digest[OCI_DIGEST_SIZE];
 	const oci_descriptor *layer;
-	int fd = -1, rc;
+	oci_istream *blob = NULL;
+	int rc;
 	*differs = 0;
 
 	if ((rc = oci_bundle_list(&local, path, pack)) < 0)
@@ -195,26 +175,18 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 		goto cleanup;
 	if ((rc = oci_artifact_layer(&layer, m)) < 0)
 		goto cleanup;
-	const char *tmpd = getenv("TMPDIR");
-	oci_tmp_sweep(tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff"); /* killed diffs' files */
-	if ((rc = oci_tmp_template(&tmp, tmpd && *tmpd ? tmpd : "/tmp", "ocisync-diff")) < 0)
-		goto cleanup;
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = oci_error_errno("creating %s", tmp);
-		free(tmp);
-		tmp = NULL;
+	/* ORAS's single file (a titled layer that is no archive) is a tree of
+	 * that one file, as pull writes it; read to its end to be verified. */
+	const char *single = NULL;
+	if ((rc = oci__layer_size_check(layer->digest, layer->size, 0)) < 0 ||
+	    (rc = oci_target_blob_open(&blob, t, layer->digest, layer->size)) < 0 ||
+	    (rc = oci_artifact_single_file_stream(&single, m, layer, blob)) < 0 ||
+	    (rc = single ? list_single(&remote, single, layer) : list_archive(&remote, blob)) < 0 ||
+	    (single && (rc = oci_istream_pump(blob, NULL, NULL)) < 0)) {
+		if (blob)
+			rc = oci_target_blob_failed(blob, rc, layer->digest);
 		goto cleanup;
 	}
-	struct oci_fd_sink sink = { fd, tmp };
-	if ((rc = oci__layer_size_check(layer->digest, layer->size, 0)) < 0 ||
-	    (rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0)
-		goto cleanup;
-	/* ORAS's single file (a titled layer that is no archive) is a tree of
-	 * that one file, as pull writes it. */
-	const char *single = NULL;
-	if ((rc = oci_artifact_single_file(&single, m, layer, fd)) < 0 ||
-	    (rc = single ? list_single(&remote, single, layer) : list_archive(&remote, tmp)) < 0)
-		goto cleanup;
 
 	if (local.n)
 		qsort(local.items, local.n, sizeof *local.items, by_path);
@@ -239,12 +211,7 @@ int oci_diff(int *differs, oci_target *t, const char *path, const oci_pack_opts 
 		}
 	}
 cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
+	oci_istream_close(blob);
 	oci_file_list_dispose(&local);
 	oci_file_list_dispose(&remote);
 	oci_manifest_free(m);

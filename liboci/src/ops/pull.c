@@ -1,7 +1,9 @@
-/* pull: resolve once, verify the signature of that exact digest, download
- * the layer by digest into a temporary file (checked while it streams),
- * extract into a temporary directory beside the destination, and rename it
- * into place: a reader sees the old tree or the new one, never a mix. */
+/* pull: resolve once, verify the signature of that exact digest, then one
+ * stream from the download through digest verification and gunzip into
+ * extraction in a temporary directory beside the destination (no copy of
+ * the blob on disk), renamed into place only once the stream ended with
+ * its digest checked: a reader sees the old tree or the new one, never a
+ * mix, and a blob that does not match publishes nothing. */
 #include "oci/pull.h"
 #include "oci/artifact.h"
 #include "oci/resolve.h"
@@ -9,6 +11,7 @@
 #include "contract.h"
 #include "fileutil.h"
 #include "extract_internal.h"
+#include "blob.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -133,10 +136,11 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	if (!opts && oci_pull_opts_init(&defaults) == 0)
 		opts = &defaults;
 	oci_buf mbuf = OCI_BUF_INIT;
-	char *mt = NULL, *parent = NULL, *base = NULL, *blob = NULL, *tmpdir = NULL;
+	char *mt = NULL, *parent = NULL, *base = NULL, *tmpdir = NULL;
 	char *blob_prefix = NULL, *tmp_prefix = NULL;
 	char *created = NULL; /* the topmost parent directory this pull made */
-	int fd = -1, pfd = -1, published = 0, blob_named = 0;
+	oci_istream *blob = NULL;
+	int pfd = -1, published = 0;
 	const oci_descriptor *layer;
 
 	if ((rc = oci_digest_validate(digest)) < 0)
@@ -182,9 +186,9 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 		rc = oci_error_hint_set(OCI_HINT_FORCE, NULL);
 		goto cleanup;
 	}
-	/* The layer is downloaded into an anonymous file where the filesystem
-	 * allows (nothing left by a kill); the tree into .DEST.ocisync-tmp-PID-*.
-	 * What killed pulls of DEST left under a name goes first. */
+	/* The tree goes into .DEST.ocisync-tmp-PID-*; what killed pulls of
+	 * DEST left goes first (.DEST.ocisync-blob-*: the layer files of
+	 * versions that downloaded before extracting). */
 	if (asprintf(&blob_prefix, ".%s.ocisync-blob", base) < 0 ||
 	    asprintf(&tmp_prefix, ".%s.ocisync-tmp", base) < 0) {
 		blob_prefix = tmp_prefix = NULL;
@@ -193,24 +197,23 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	}
 	oci_tmp_sweep_at(pfd, parent, blob_prefix);
 	oci_tmp_sweep_at(pfd, parent, tmp_prefix);
-	if ((rc = oci_tmp_file_at(&fd, &blob, &blob_named, pfd, parent, blob_prefix)) < 0)
-		goto cleanup;
-	struct oci_fd_sink sink = { fd, "the downloaded layer" };
-	if ((rc = oci_target_blob_get(t, layer->digest, layer->size, oci_fd_sink_write, &sink)) < 0) {
-		oci_error_wrap("downloading layer %s", layer->digest);
+	/* A titled layer that is not an archive is ORAS's single file (told
+	 * from the stream's first bytes, peeked at; the first answer of the
+	 * registry comes with them). */
+	const char *single = NULL;
+	const void *head;
+	ssize_t n;
+	if ((rc = oci_target_blob_open(&blob, t, layer->digest, layer->size)) == 0 &&
+	    (n = oci_istream_peek(blob, &head, 1)) < 0)
+		rc = (int)n;
+	if (rc == 0)
+		rc = oci_artifact_single_file_stream(&single, out->manifest, layer, blob);
+	if (rc < 0) {
+		if (!blob || blob->err)
+			oci_error_wrap("downloading layer %s", layer->digest);
 		goto cleanup;
 	}
 	if ((rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
-		goto cleanup;
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		rc = oci_error_errno("reading the downloaded layer");
-		goto cleanup;
-	}
-	/* A titled layer that is not an archive is ORAS's single file (read
-	 * through the descriptor: the layer may be an anonymous file, and
-	 * /proc may not be mounted, as in a scratch container). */
-	const char *single = NULL;
-	if ((rc = oci_artifact_single_file(&single, out->manifest, layer, fd)) < 0)
 		goto cleanup;
 	if (single) {
 		char *dir_path = NULL;
@@ -218,11 +221,13 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 			rc = OCI_ENOMEM_SET();
 			goto cleanup;
 		}
-		rc = oci_extract_single(&out->stats, oci_fd_source_read, &sink, single, dir_path, &xo);
+		rc = oci_extract_single(&out->stats, oci_istream_source, blob, single, dir_path, &xo);
 		free(dir_path);
 	} else {
-		rc = oci__extract_at(&out->stats, oci_fd_source_read, &sink, pfd, tmpdir, dest, &xo);
+		rc = oci__extract_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo);
 	}
+	if (rc < 0)
+		rc = oci_target_blob_failed(blob, rc, layer->digest);
 	if (rc < 0)
 		goto cleanup;
 	if (fchmodat(pfd, tmpdir, 0755, 0) < 0) {
@@ -234,10 +239,7 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	published = 1;
 	(void)fsync(pfd);
 cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (blob && blob_named)
-		unlinkat(pfd, blob, 0);
+	oci_istream_close(blob);
 	if (tmpdir && !published)
 		oci__rmtree_at(pfd, tmpdir, tmpdir);
 	if (pfd >= 0)
@@ -250,7 +252,6 @@ cleanup:
 		oci_rmdirs_created(parent, created);
 	}
 	free(created);
-	free(blob);
 	free(tmpdir);
 	free(blob_prefix);
 	free(tmp_prefix);

@@ -2,6 +2,7 @@
  * Private key bytes (DER, PEM of unencrypted keys) are wiped after use. */
 #include "key_internal.h"
 #include "error_internal.h"
+#include "stream.h"
 #include "oci/version.h"
 
 #include <errno.h>
@@ -80,27 +81,14 @@ static int read_small_file(oci_buf *out, const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return oci_error_errno("opening key %s", path);
-	int rc = 0;
-	char chunk[4096];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = oci_error_errno("reading key %s", path);
-			break;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > KEY_FILE_MAX) {
-			rc = oci_error_set(OCI_ELIMIT, "key %s is larger than %d bytes: not a key", path, KEY_FILE_MAX);
-			break;
-		}
-		if ((rc = oci_buf_append(out, chunk, (size_t)n)) < 0)
-			break;
-	}
-	OPENSSL_cleanse(chunk, sizeof chunk);
-	close(fd);
+	oci_istream *s;
+	int rc = oci_istream_fd(&s, fd, path, 1);
+	if (rc < 0)
+		return rc;
+	rc = oci_istream_read_all(s, out, KEY_FILE_MAX, path);
+	oci_istream_close(s);
+	if (rc == OCI_ELIMIT)
+		rc = oci_error_set(OCI_ELIMIT, "key %s is larger than %d bytes: not a key", path, KEY_FILE_MAX);
 	return rc;
 }
 
@@ -354,20 +342,6 @@ int oci_key_encode_private(oci_buf *out, const oci_key *k, const char *password)
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len, const char *path)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return oci_error_errno("writing %s", path);
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Creates path exclusively with exactly mode (never a moment with a wider
  * one: O_EXCL with the final mode, and umask can only narrow it, then fchmod
  * sets it exactly) and writes data. */
@@ -384,7 +358,7 @@ static int create_file(const char *path, mode_t mode, const oci_buf *data)
 	if (fchmod(fd, mode) < 0)
 		rc = oci_error_errno("setting the mode of %s", path);
 	if (rc == 0)
-		rc = write_all(fd, data->data, data->len, path);
+		rc = oci_fd_write_all(fd, data->data, data->len, path);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = oci_error_errno("syncing %s", path);
 	if (close(fd) < 0 && rc == 0)

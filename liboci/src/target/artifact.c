@@ -5,6 +5,8 @@
 #include "oci/resolve.h"
 #include "oci/sign.h"
 #include "error_internal.h"
+#include "blob.h"
+#include "extract_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,16 +68,12 @@ int oci_artifact_layer(const oci_descriptor **out, const oci_manifest *m)
 			     m->layers[0].media_type);
 }
 
-int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
-			     int blob_fd)
+/* The title of a titled layer that is no archive, given is_archive. */
+static int single_title(const char **title, const oci_manifest *m, const oci_descriptor *layer, int is_archive)
 {
-	*title = NULL;
 	const char *t = oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title");
-	int is_archive = 1, rc;
-	if (!t)
+	if (!t || is_archive)
 		return 0;
-	if ((rc = oci_extract_is_archive_fd(&is_archive, blob_fd)) < 0 || is_archive)
-		return rc;
 	/* ORAS's several files are one titled layer each: writing this one
 	 * alone would silently drop the others. */
 	for (size_t i = 0; i < m->nlayers; i++) {
@@ -88,6 +86,31 @@ int oci_artifact_single_file(const char **title, const oci_manifest *m, const oc
 	}
 	*title = t;
 	return 0;
+}
+
+int oci_artifact_single_file(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+			     int blob_fd)
+{
+	*title = NULL;
+	int is_archive = 1, rc;
+	if (oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title") &&
+	    (rc = oci_extract_is_archive_fd(&is_archive, blob_fd)) < 0)
+		return rc;
+	return single_title(title, m, layer, is_archive);
+}
+
+int oci_artifact_single_file_stream(const char **title, const oci_manifest *m, const oci_descriptor *layer,
+				    oci_istream *blob)
+{
+	*title = NULL;
+	int is_archive = 1, rc;
+	if (oci_kvlist_get(&layer->annotations, "org.opencontainers.image.title")) {
+		const void *head;
+		ssize_t n = oci_istream_peek(blob, &head, OCI__ARCHIVE_HEAD);
+		if (n < 0 || (rc = oci__extract_is_archive_mem(&is_archive, head, (size_t)n)) < 0)
+			return n < 0 ? (int)n : rc;
+	}
+	return single_title(title, m, layer, is_archive);
 }
 
 int oci_signature_tag(char **out, const char *digest)

@@ -319,120 +319,30 @@ static int layout_manifest_get(oci_target *t, const char *ref, oci_buf *out, cha
 	return 0;
 }
 
-/* Writes a blob from a source: temporary file, digest check, rename. */
+/* Writes a blob from a source: an atomic file that is renamed into place
+ * (over an existing, even damaged, blob) only once its digest checks out. */
 static int put_blob_stream(oci_target *t, const char *digest, int64_t size, oci_read_fn src, void *ctx)
 {
 	layout *l = L(t);
 	int rc = ensure_layout(l, &t->opts);
 	if (rc < 0)
 		return rc;
-	char *final = blob_path(l, digest), *tmp = NULL;
-	int fd = -1, dfd = -1;
-	oci_verify_sink v = { 0 };
-	char *blobs = NULL;
-	if (!final || asprintf(&blobs, "%s/blobs/sha256", l->dir) < 0) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	/* An anonymous file (O_TMPFILE) given its name only once whole, by
-	 * linkat through /proc: a killed writer leaves nothing. Without
-	 * either, a named temporary its pid identifies (swept later). */
-	if ((dfd = open(blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && access("/proc/self/fd", X_OK) == 0)
-		fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = oci_tmp_template(&tmp, blobs, BLOB_TMP_PREFIX);
-		if (rc == 0 && (fd = mkstemp(tmp)) < 0)
-			rc = oci_error_errno("creating %s", tmp);
-	}
-	free(blobs);
-	if (rc < 0)
-		goto cleanup;
-	struct oci_fd_sink fs = { fd, tmp ? tmp : final };
-	if ((rc = oci_verify_sink_init(&v, size, oci_fd_sink_write, &fs)) < 0)
-		goto cleanup;
-	char *buf = malloc(1 << 16);
-	if (!buf) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	for (;;) {
-		/* a long local copy stops on a signal as a transfer does */
-		if ((rc = oci_target_interrupted(t, "oci-layout: writing a blob")) < 0)
-			break;
-		ssize_t n = src(ctx, buf, 1 << 16);
-		if (n < 0) {
-			rc = (int)n;
-			break;
+	char *final = blob_path(l, digest);
+	if (!final)
+		return OCI_ENOMEM_SET();
+	oci_ostream *file, *v;
+	oci_istream *in;
+	if ((rc = oci_ostream_atomic(&file, AT_FDCWD, final, 0644, OCI_STREAM_DURABLE, BLOB_TMP_PREFIX)) == 0 &&
+	    (rc = oci_ostream_verify(&v, file, size, digest, "blob")) == 0) {
+		if ((rc = oci_istream_fn(&in, src, ctx)) == 0) {
+			rc = oci_istream_pump(in, oci_ostream_sink, v);
+			oci_istream_close(in);
 		}
-		if (n == 0)
-			break;
-		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0 ||
-		    (rc = oci__progress(&t->opts.callbacks, digest, v.seen, size)) < 0)
-			break;
-	}
-	free(buf);
-	if (rc < 0)
-		goto cleanup;
-	if ((rc = oci_verify_sink_finish(&v, digest, "blob")) < 0)
-		goto cleanup;
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		rc = oci_error_errno("writing %s", tmp ? tmp : final);
-		goto cleanup;
-	}
-	if (!tmp) {
-		/* linked under a temporary name, then renamed over the blob: an
-		 * existing (even damaged) blob is replaced, as a rename would */
-		char proc[64];
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-		/* the whole digest in the name: two threads of this process
-		 * writing it at once write the same bytes */
-		if (asprintf(&tmp, "%s-%ld-%s", BLOB_TMP_PREFIX, (long)getpid(), oci_digest_hex(digest)) < 0) {
-			tmp = NULL;
-			rc = OCI_ENOMEM_SET();
-			goto cleanup;
-		}
-		int linked = -1;
-		for (int attempt = 0; attempt < 3 && linked < 0; attempt++) {
-			unlinkat(dfd, tmp, 0);
-			linked = linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW);
-			if (linked < 0 && errno != EEXIST)
-				break;
-		}
-		if (linked < 0) {
-			rc = oci_error_errno("naming blob %s", final);
-			free(tmp);
-			tmp = NULL;
-			goto cleanup;
-		}
-		struct stat st;
-		if (renameat(dfd, tmp, dfd, oci_digest_hex(digest)) < 0 &&
-		    !(errno == ENOENT && fstatat(dfd, oci_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0))
-			rc = oci_error_errno("renaming blob into %s", final);
 		if (rc < 0)
-			unlinkat(dfd, tmp, 0);
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
+			oci_ostream_abort(v);
+		else
+			rc = oci_ostream_commit(v);
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = oci_error_errno("writing %s", tmp);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, final) < 0) {
-		rc = oci_error_errno("renaming blob into %s", final);
-		goto cleanup;
-	}
-cleanup:
-	oci_verify_sink_dispose(&v);
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (rc < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
 	free(final);
 	return rc;
 }
@@ -566,50 +476,19 @@ static int layout_blob_exists(oci_target *t, const char *digest, int64_t *size)
 	return r;
 }
 
-static int layout_blob_get(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *ctx)
+static int layout_blob_open(oci_target *t, const char *digest, int64_t size, oci_istream **out)
 {
 	layout *l = L(t);
+	(void)size; /* target.c checks it */
 	char *p = blob_path(l, digest);
 	if (!p)
 		return OCI_ENOMEM_SET();
-	oci_verify_sink v = { 0 };
-	char *buf = NULL;
-	int rc = 0;
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	int rc, fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		rc = errno == ENOENT ? oci_error_set(OCI_ENOTFOUND, "oci-layout:%s: blob %s not found", l->dir, digest)
 				     : oci_error_errno("opening %s", p);
-		goto cleanup;
-	}
-	if ((rc = oci_verify_sink_init(&v, size, sink, ctx)) < 0)
-		goto cleanup;
-	if (!(buf = malloc(1 << 16))) {
-		rc = OCI_ENOMEM_SET();
-		goto cleanup;
-	}
-	struct oci_fd_sink src = { fd, p };
-	for (;;) {
-		if ((rc = oci_target_interrupted(t, "oci-layout: reading a blob")) < 0)
-			goto cleanup;
-		ssize_t n = oci_fd_source_read(&src, buf, 1 << 16);
-		if (n < 0) {
-			rc = (int)n;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		if ((rc = oci_verify_sink_write(&v, buf, (size_t)n)) < 0 ||
-		    (rc = oci__progress(&t->opts.callbacks, digest, v.seen, size)) < 0)
-			goto cleanup;
-	}
-	rc = oci_verify_sink_finish(&v, digest, "blob");
-	if (rc < 0)
-		oci_error_wrap("oci-layout:%s", l->dir);
-cleanup:
-	free(buf);
-	oci_verify_sink_dispose(&v);
-	if (fd >= 0)
-		close(fd);
+	else
+		rc = oci_istream_fd(out, fd, p, 1);
 	free(p);
 	return rc;
 }
@@ -665,7 +544,7 @@ static const oci_target_ops layout_ops = {
 	.manifest_put = layout_manifest_put,
 	.tag = layout_tag,
 	.blob_exists = layout_blob_exists,
-	.blob_get = layout_blob_get,
+	.blob_open = layout_blob_open,
 	.blob_put = layout_blob_put,
 	.tags = layout_tags,
 	.free = layout_free,

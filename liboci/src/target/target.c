@@ -5,6 +5,7 @@
 #include "contract.h"
 #include "oci/manifest.h"
 #include "fileutil.h"
+#include "blob.h"
 
 #include <fcntl.h>
 #include <time.h>
@@ -182,12 +183,57 @@ int oci_target_blob_exists(oci_target *t, const char *digest, int64_t *size)
 	return t->ops->blob_exists(t, digest, size);
 }
 
+/* The caller's progress callback as a stream's: a non-zero return from it
+ * cancels the transfer (oci__progress records OCI_EINTERRUPTED). */
+static int progress_cb(void *ctx, const char *what, int64_t done, int64_t total)
+{
+	oci_target *t = ctx;
+	return oci__progress(&t->opts.callbacks, what, done, total);
+}
+
+/* Wraps in with the target's progress reporting (when asked for). */
+static int with_progress(oci_istream **s, oci_target *t, const char *digest, int64_t size)
+{
+	if (!t->opts.callbacks.progress)
+		return 0;
+	return oci_istream_progress(s, *s, progress_cb, t, digest, size);
+}
+
+int oci_target_blob_open(oci_istream **out, oci_target *t, const char *digest, int64_t size)
+{
+	oci_istream *s = NULL;
+	int rc = oci_digest_validate(digest);
+	if (rc < 0 || (rc = t->ops->blob_open(t, digest, size, &s)) < 0 ||
+	    (rc = oci_istream_verify(&s, s, size, digest, "blob")) < 0 || (rc = with_progress(&s, t, digest, size)) < 0)
+		return rc;
+	*out = s;
+	return 0;
+}
+
+int oci_target_blob_failed(oci_istream *blob, int rc, const char *digest)
+{
+	if (!blob->err && (rc == OCI_EINVALID || rc == OCI_ELIMIT || rc == OCI_EUNSAFE)) {
+		oci_error saved = *oci_error_last();
+		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST)
+			return oci_error_set_str(saved.code, saved.message);
+	}
+	/* the stream's own failure (network, digest) is what went wrong */
+	if (blob->err) {
+		rc = oci_istream_error(blob);
+		oci_error_wrap("downloading layer %s", digest);
+	}
+	return rc;
+}
+
 int oci_target_blob_get(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *sink_ctx)
 {
-	int rc = oci_digest_validate(digest);
+	oci_istream *s;
+	int rc = oci_target_blob_open(&s, t, digest, size);
 	if (rc < 0)
 		return rc;
-	return t->ops->blob_get(t, digest, size, sink, sink_ctx);
+	rc = oci_istream_pump(s, sink, sink_ctx);
+	oci_istream_close(s);
+	return rc;
 }
 
 int oci_target_blob_put(oci_target *t, const char *digest, int64_t size, oci_read_fn source, void *source_ctx)
@@ -195,7 +241,14 @@ int oci_target_blob_put(oci_target *t, const char *digest, int64_t size, oci_rea
 	int rc = oci_digest_validate(digest);
 	if (rc < 0)
 		return rc;
-	return t->ops->blob_put(t, digest, size, source, source_ctx);
+	if (t->ops->put_progress)
+		return t->ops->blob_put(t, digest, size, source, source_ctx);
+	oci_istream *s;
+	if ((rc = oci_istream_fn(&s, source, source_ctx)) < 0 || (rc = with_progress(&s, t, digest, size)) < 0)
+		return rc;
+	rc = t->ops->blob_put(t, digest, size, oci_istream_source, s);
+	oci_istream_close(s);
+	return rc;
 }
 
 int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, const char *path)
@@ -205,11 +258,11 @@ int oci_target_blob_put_file(oci_target *t, const char *digest, int64_t size, co
 		return rc;
 	if (t->ops->blob_put_file)
 		return t->ops->blob_put_file(t, digest, size, path);
-	struct oci_fd_sink s = { open(path, O_RDONLY | O_CLOEXEC), path };
-	if (s.fd < 0)
-		return oci_error_errno("opening %s", path);
-	rc = t->ops->blob_put(t, digest, size, oci_fd_source_read, &s);
-	close(s.fd);
+	oci_istream *s;
+	if ((rc = oci_istream_file(&s, path)) < 0)
+		return rc;
+	rc = oci_target_blob_put(t, digest, size, oci_istream_source, s);
+	oci_istream_close(s);
 	return rc;
 }
 
@@ -230,48 +283,4 @@ int oci_target_tags(oci_strlist *out, oci_target *t)
 	}
 	*out = l;
 	return 0;
-}
-
-/* The verifying sink used by every blob_get. */
-int oci_verify_sink_init(oci_verify_sink *v, int64_t expect_size, oci_write_fn sink, void *ctx)
-{
-	memset(v, 0, sizeof *v);
-	v->sink = sink;
-	v->ctx = ctx;
-	v->expect_size = expect_size;
-	return oci_sha256_new(&v->h);
-}
-
-int oci_verify_sink_write(void *ctx, const void *buf, size_t len)
-{
-	oci_verify_sink *v = ctx;
-	v->seen += (int64_t)len;
-	if (v->expect_size >= 0 && v->seen > v->expect_size)
-		return oci_error_set(OCI_EDIGEST, "blob is larger than its descriptor's size of %lld bytes",
-				     (long long)v->expect_size);
-	int rc = oci_sha256_update(v->h, buf, len);
-	if (rc == 0 && v->sink)
-		rc = v->sink(v->ctx, buf, len);
-	return rc;
-}
-
-int oci_verify_sink_finish(oci_verify_sink *v, const char *expect_digest, const char *what)
-{
-	char got[OCI_DIGEST_SIZE];
-	int rc = oci_sha256_final(got, v->h);
-	if (rc < 0)
-		return rc;
-	if (v->expect_size >= 0 && v->seen != v->expect_size)
-		return oci_error_set(OCI_EDIGEST, "%s %s: received %lld bytes, expected %lld", what ? what : "blob",
-				     expect_digest, (long long)v->seen, (long long)v->expect_size);
-	if (strcmp(got, expect_digest) != 0)
-		return oci_error_set(OCI_EDIGEST, "%s %s: content does not match its digest (got %s)",
-				     what ? what : "blob", expect_digest, got);
-	return 0;
-}
-
-void oci_verify_sink_dispose(oci_verify_sink *v)
-{
-	oci_sha256_free(v->h);
-	v->h = NULL;
 }

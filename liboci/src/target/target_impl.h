@@ -3,6 +3,7 @@
 #ifndef OCI_TARGET_IMPL_H
 #define OCI_TARGET_IMPL_H
 #include "oci/target.h"
+#include "stream.h"
 #include <jansson.h>
 
 typedef struct oci_target_ops {
@@ -15,8 +16,15 @@ typedef struct oci_target_ops {
 			    const void *data, size_t len);
 	int (*tag)(oci_target *t, const char *digest, const char *tag); /* NULL: get + put */
 	int (*blob_exists)(oci_target *t, const char *digest, int64_t *size);
-	int (*blob_get)(oci_target *t, const char *digest, int64_t size, oci_write_fn sink, void *ctx);
+	/* The blob's bytes as they are stored or sent, unchecked: target.c
+	 * adds verification and progress. size: the descriptor's (-1 unknown).
+	 * An error may also come with the first read (a registry's answer). */
+	int (*blob_open)(oci_target *t, const char *digest, int64_t size, oci_istream **out);
+	/* Stores a blob, checking its digest. Progress is reported by target.c
+	 * around src unless put_progress says the implementation does it (a
+	 * registry counts what it sends, across retries and chunks). */
 	int (*blob_put)(oci_target *t, const char *digest, int64_t size, oci_read_fn src, void *ctx);
+	int put_progress;
 	int (*blob_put_file)(oci_target *t, const char *digest, int64_t size, const char *path); /* NULL: via blob_put */
 	int (*blob_mount)(oci_target *t, const char *digest, const oci_target *from); /* NULL: 0 */
 	int (*tags)(oci_target *t, oci_strlist *out);
@@ -64,19 +72,5 @@ int oci_target_interrupted(const oci_target *t, const char *what);
 /* Implementations. */
 int oci_layout_open(oci_target *t);    /* fills t->ops and t->impl */
 int oci_registry_open(oci_target *t);
-
-/* A sink wrapper that hashes and counts what passes, for blob_get implementations. */
-typedef struct oci_verify_sink {
-	oci_write_fn sink;
-	void *ctx;
-	struct oci_sha256 *h;
-	int64_t seen;
-	int64_t expect_size;    /* -1: unknown */
-} oci_verify_sink;
-int oci_verify_sink_init(oci_verify_sink *v, int64_t expect_size, oci_write_fn sink, void *ctx);
-int oci_verify_sink_write(void *ctx, const void *buf, size_t len);
-/* Compares digest and size; OCI_EDIGEST with a message naming both digests. */
-int oci_verify_sink_finish(oci_verify_sink *v, const char *expect_digest, const char *what);
-void oci_verify_sink_dispose(oci_verify_sink *v);
 
 #endif

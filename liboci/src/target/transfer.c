@@ -4,6 +4,7 @@
 #include "target_impl.h"
 #include "error_internal.h"
 #include "contract.h"
+#include "fileutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,29 +68,13 @@ static void route_init(struct route *r, struct pool *p, const oci_target *t)
 	r->opts.callbacks.event = NULL; /* targets raise none */
 }
 
-static int fd_sink(void *ctx, const void *buf, size_t len)
-{
-	int fd = *(int *)ctx;
-	const char *p = buf;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_error_errno("writing a downloaded blob");
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int run_get(oci_target *t, oci_blob_job *j)
 {
 	int fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return oci_error_errno("creating %s", j->path);
-	int rc = oci_target_blob_get(t, j->digest, j->size, fd_sink, &fd);
+	struct oci_fd_sink sink = { fd, j->path };
+	int rc = oci_target_blob_get(t, j->digest, j->size, oci_fd_sink_write, &sink);
 	if (close(fd) < 0 && rc == 0)
 		rc = oci_error_errno("writing %s", j->path);
 	if (rc < 0)
