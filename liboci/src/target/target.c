@@ -214,8 +214,14 @@ int oci_target_blob_failed(oci_istream *blob, int rc, const char *digest)
 {
 	if (!blob->err && (rc == OCI_EINVALID || rc == OCI_ELIMIT || rc == OCI_EUNSAFE)) {
 		oci_error saved = *oci_error_last();
-		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST)
-			return oci_error_set_str(saved.code, saved.message);
+		const char *subj;
+		oci_hint hint = oci_error_hint(&subj);
+		char subject[256];
+		snprintf(subject, sizeof subject, "%s", subj ? subj : "");
+		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST) {
+			oci_error_set_str(saved.code, saved.message);
+			return hint ? oci_error_hint_set(hint, subj ? subject : NULL) : saved.code;
+		}
 	}
 	/* the stream's own failure (network, digest) is what went wrong */
 	if (blob->err) {
