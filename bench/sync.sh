@@ -4,7 +4,9 @@
 #   noop  `ocisync sync --once` when nothing changed (process start included)
 #         vs one `curl -sI` of the same manifest        (target <= 1.2x)
 #   incr  a sync after a one-file change of bench/gen-tree.py's 10,000-file
-#         artifact vs a fresh full sync of it           (target <= 0.15x)
+#         artifact vs a fresh full sync of it           (target <= 0.10x)
+#         and vs `cp -al` of the published tree (the floor on ext4: one
+#         mkdir per directory, one link per file)
 #         (and, for information, the steady state where each sync also
 #         prunes a 10,000-file revision)
 # Each round runs both sides (alternating who goes first); wall time is
@@ -67,7 +69,11 @@ for i in $(seq 1 "$TREE_ROUNDS"); do
 	rm -rf "$WORK/fresh"
 	timed tree_fresh "$OCISYNC" sync "$REG/bench/tree:a" --root "$WORK/fresh" --once
 	timed tree_incr "$OCISYNC" -o json sync "$REG/bench/tree:b" --root "$WORK/fresh" --once
+	cp "$WORK/last.out" "$WORK/incr.out"
+	rm -rf "$WORK/cpal"
+	timed tree_cpal cp -al "$(readlink -f "$WORK/fresh/current")" "$WORK/cpal"
 done
+cp "$WORK/incr.out" "$WORK/last.out"
 linked=$(/usr/bin/python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); print(o["files_written"], o["files_linked"])' "$WORK/last.out")
 # steady state: every sync also prunes a 10,000-file revision (--keep 1,
 # flipping between a and b)
@@ -83,6 +89,7 @@ nc=$(median <"$WORK/t.noop_curl")
 ti=$(median <"$WORK/t.tree_incr")
 ts=$(median <"$WORK/t.tree_steady")
 tf=$(median <"$WORK/t.tree_fresh")
+tc=$(median <"$WORK/t.tree_cpal")
 cat <<REPORT
 sync benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))
 no-op sync (process start included): median ${ns}s over $NOOP_ROUNDS runs
@@ -90,7 +97,9 @@ one curl -sI of the same manifest:    median ${nc}s over $NOOP_ROUNDS runs
   ratio no-op sync / curl -sI: $(awk -v a="$ns" -v b="$nc" 'BEGIN { printf "%.2f", a / b }')x (target <= 1.2x)
 one-file change, $files files:        median ${ti}s over $TREE_ROUNDS runs (files written/hard-linked: $linked)
 fresh full sync of the same tree:     median ${tf}s over $TREE_ROUNDS runs
-  ratio incremental / fresh: $(awk -v a="$ti" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x (target <= 0.15x)
+  ratio incremental / fresh: $(awk -v a="$ti" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x (target <= 0.10x)
+cp -al of the published tree (floor):  median ${tc}s over $TREE_ROUNDS runs
+  ratio incremental / cp -al: $(awk -v a="$ti" -v b="$tc" 'BEGIN { printf "%.2f", a / b }')x, cp -al / fresh: $(awk -v a="$tc" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x
 steady state (one-file change + pruning a 10,000-file revision, --keep 1): median ${ts}s
   ratio steady / fresh: $(awk -v a="$ts" -v b="$tf" 'BEGIN { printf "%.3f", a / b }')x
 REPORT
