@@ -17,7 +17,7 @@ ALLOWED = {
     ("ops/sync.c", "--path"): "inside the sentence",
     ("ops/sync.c", "--status-file"): "names the option in sync_check_report_dir's message prefix",
     ("ops/sync.c", "--metrics-file"): "as above",
-    ("ops/sync.c", "--max-failures"): "inside the sentence",
+    ("ops/sync_loop.c", "--max-failures"): "inside the sentence",
     ("sync/sync_http.c", "--http-bind"): "the message starts with the option (oci_sync_parse_bind)",
 }
 

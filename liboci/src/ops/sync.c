@@ -1,12 +1,11 @@
 /* sync: one step (resolve, compare, fetch by digest, verify, extract,
- * rename, swap, hook, prune, state) and the loop around it. The parts live
- * in sync_*.c; this file is the order they run in and why. */
+ * rename, swap, hook, prune, state). The parts live in sync/sync_*.c;
+ * making a revision is ops/sync_materialise.c and the loop around the
+ * step ops/sync_loop.c; this file is the order they run in and why. */
 #include "oci/sync.h"
-#include "oci/push.h"
 #include "oci/resolve.h"
-#include "oci/manifest.h"
 #include "oci/semver.h"
-#include "sync_internal.h"
+#include "sync_step.h"
 #include "auth.h"
 #include "error_internal.h"
 #include "contract.h"
@@ -14,9 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Paths are built in fixed buffers; prepare_root refuses roots long enough
- * to overflow them, so truncation cannot happen. */
+/* Paths are built in fixed buffers; sync_prepare_root refuses roots long
+ * enough to overflow them, so truncation cannot happen. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define DEFAULT_LINK "current"
 #define DEFAULT_KEEP 2
 #define DEFAULT_EXEC_TIMEOUT_MS (5 * 60 * 1000)
 #define DEFAULT_KILL_GRACE_MS 10000
-#define DEFAULT_INTERVAL_MS 60000
-#define ANN_CREATED "org.opencontainers.image.created"
-#define ANN_SOURCE "org.opencontainers.image.source"
-#define ANN_REVISION "org.opencontainers.image.revision"
 
 const char *oci_sync_status_name(oci_sync_status s)
 {
@@ -46,24 +38,6 @@ const char *oci_sync_status_name(oci_sync_status s)
 	default: return "error";
 	}
 }
-
-typedef struct step {
-	oci_sync_result *out;
-	oci_target *t;
-	const oci_sync_opts *o;
-	const char *link;
-	char revs[4096];            /* ROOT/.revisions */
-	char state_path[4096];
-	char hook_record[4096];
-	char cur_hex[SYNC_HEX_LEN + 1];
-	sync_state st;
-	char *ref_text;             /* the reference as the hook and status show it */
-	char *given_ref;            /* the reference as given: the metrics' ref label */
-	char revoked[OCI_DIGEST_SIZE]; /* the published digest no trusted key verifies now */
-	char revoked_msg[1200];     /* why, and what became of the link */
-	struct sync_http *http;     /* --http-bind, NULL without */
-	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
-} step;
 
 /* The step's error, from oci_error_last(), into out. */
 static void record_error(oci_sync_result *out, int rc)
@@ -132,92 +106,6 @@ static int format_ref(step *s)
 		rc = OCI_ENOMEM_SET();
 	}
 	free(repo);
-	return rc;
-}
-
-/* Source annotations of the published artifact, kept in the state so an
- * unchanged step can report them without a request. */
-static int remember_annotations(sync_state *st, const oci_manifest *m)
-{
-	int rc = sync_state_set(&st->created, m ? oci_kvlist_get(&m->annotations, ANN_CREATED) : NULL);
-	if (!rc)
-		rc = sync_state_set(&st->source, m ? oci_kvlist_get(&m->annotations, ANN_SOURCE) : NULL);
-	if (!rc)
-		rc = sync_state_set(&st->revision, m ? oci_kvlist_get(&m->annotations, ANN_REVISION) : NULL);
-	if (!rc)
-		rc = sync_state_set(&st->policy, m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY) : NULL);
-	if (!rc)
-		rc = sync_state_set(&st->policy_findings,
-				    m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY_FINDINGS) : NULL);
-	return rc;
-}
-
-static int fetch_manifest(oci_manifest **m, oci_target *t, const char *digest)
-{
-	oci_buf buf = OCI_BUF_INIT;
-	char *mt = NULL;
-	int rc = oci_target_manifest_get(&buf, &mt, NULL, t, digest);
-	if (!rc)
-		rc = oci_manifest_parse(m, buf.data, buf.len, mt);
-	free(mt);
-	oci_buf_dispose(&buf);
-	return rc;
-}
-
-/* Makes ROOT/.revisions/<hex> exist, complete and verified. */
-static int materialise(step *s, const char *hex)
-{
-	oci_sync_result *out = s->out;
-	const oci_sync_opts *o = s->o;
-	oci_manifest *m = NULL;
-	int rc = 0;
-	if (sync_revision_exists(o->root, hex)) {
-		/* Left by an earlier run (killed before the swap, or an older
-		 * revision the tag moved back to): complete, since it only got its
-		 * name once whole. Keys may have changed since: verify again. */
-		out->reused_revision = 1;
-		if (o->verify && (rc = o->verify(o->verify_ctx, s->t, out->digest)) != 0) {
-			if (rc > 0 || oci_error_last()->code == 0)
-				rc = oci_error_set(OCI_EVERIFY, "signature verification of %s failed", out->digest);
-			return rc;
-		}
-		if ((rc = fetch_manifest(&m, s->t, out->digest)) == 0)
-			rc = remember_annotations(&s->st, m);
-		oci_manifest_free(m);
-		return rc;
-	}
-	char prev_dir[4096], prev_index[4096], index_out[4096];
-	oci_pull_opts po;
-	oci_pull_opts_init(&po);
-	po.verify = o->verify;
-	po.verify_ctx = o->verify_ctx;
-	po.extract.read_only = 1;
-	po.extract.subpath = o->path;
-	po.extract.max_size = o->max_size;
-	po.extract.max_entries = o->max_entries;
-	po.publisher_limits = o->publisher_limits;
-	snprintf(index_out, sizeof index_out, "%s/%s.index", s->revs, hex);
-	po.extract.index_out = index_out;
-	if (s->cur_hex[0]) {
-		/* incremental: unchanged files become hard links to the revision in use */
-		snprintf(prev_dir, sizeof prev_dir, "%s/%s", s->revs, s->cur_hex);
-		snprintf(prev_index, sizeof prev_index, "%s/%s.index", s->revs, s->cur_hex);
-		struct stat st;
-		if (stat(prev_dir, &st) == 0 && stat(prev_index, &st) == 0) {
-			po.extract.reuse_dir = prev_dir;
-			po.extract.reuse_index = prev_index;
-		}
-	}
-	oci_pull_result pr;
-	memset(&pr, 0, sizeof pr);
-	rc = oci_pull_digest(&pr, s->t, out->digest, out->revision_dir, &po);
-	if (rc == 0) {
-		out->stats = pr.stats;
-		rc = remember_annotations(&s->st, pr.manifest);
-	} else {
-		unlink(index_out); /* the revision did not appear: neither does its index */
-	}
-	oci_pull_result_dispose(&pr);
 	return rc;
 }
 
@@ -336,7 +224,7 @@ static int recheck_trust(step *s)
 		s->st.digest[0] = '\0';
 		s->st.hook_digest[0] = '\0';
 		s->st.hook_result[0] = '\0';
-		if ((rc = remember_annotations(&s->st, NULL)) || (rc = sync_state_save(&s->st, s->state_path, 1)))
+		if ((rc = sync_remember_annotations(&s->st, NULL)) || (rc = sync_state_save(&s->st, s->state_path, 1)))
 			return rc;
 	}
 	snprintf(s->revoked_msg, sizeof s->revoked_msg,
@@ -401,7 +289,7 @@ static int do_step(step *s)
 		return prune(s, hex);
 	}
 	if (!same) {
-		if ((rc = materialise(s, hex))) {
+		if ((rc = sync_materialise(s, hex))) {
 			if (s->revoked[0])
 				oci_error_wrap("%s; and its successor", s->revoked_msg);
 			return rc;
@@ -537,7 +425,7 @@ static int finish(step *s, int rc, double started, const struct timespec *t0)
 	return wrc;
 }
 
-static int prepare_root(const oci_sync_opts *o)
+int sync_prepare_root(const oci_sync_opts *o)
 {
 	if (oci__opts_check(o, "oci_sync_opts", OCI_SYNC_OPTS_VERSION) < 0)
 		return oci_error_last()->code;
@@ -565,7 +453,7 @@ static int prepare_root(const oci_sync_opts *o)
 }
 
 /* One step; lock_fd >= 0 when the caller (the loop) holds the lock. */
-static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int lock_fd, sync_http *http)
+int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int lock_fd, sync_http *http)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -585,7 +473,7 @@ static int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o
 		oci_target_set_timeout(t, o->timeout_ms);
 		s.deadline_ms = oci_clock_ms() + o->timeout_ms;
 	}
-	int rc = prepare_root(o);
+	int rc = sync_prepare_root(o);
 	if (!rc && o->status_file)
 		rc = sync_check_report_dir(o->status_file, "--status-file");
 	if (!rc && o->metrics_file)
@@ -655,105 +543,7 @@ int oci_sync_opts_init(oci_sync_opts *opts)
 	return oci__opts_init(opts, sizeof *opts, "oci_sync_opts", OCI_SYNC_OPTS_VERSION);
 }
 
-int oci_sync_loop_opts_init(oci_sync_loop_opts *opts)
-{
-	return oci__opts_init(opts, sizeof *opts, "oci_sync_loop_opts", OCI_SYNC_LOOP_OPTS_VERSION);
-}
-
 int oci_sync_once(oci_sync_result *out, oci_target *t, const oci_sync_opts *opts)
 {
 	return sync_step(out, t, opts, -1, NULL);
-}
-
-/* Sleeps until deadline (monotonic ms) or until a flag is set. */
-static void wait_until(int64_t deadline_ms, const oci_sync_loop_opts *l)
-{
-	for (;;) {
-		if ((l->stop && *l->stop) || (l->wake && *l->wake))
-			return;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-		if (now_ms >= deadline_ms)
-			return;
-		int64_t left = deadline_ms - now_ms;
-		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
-		/* with the signals blocked outside, ppoll's mask opens them only
-		 * here, atomically: a signal is never lost between check and wait */
-		ppoll(NULL, 0, &ts, l->wait_mask);
-	}
-}
-
-int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_opts *loop)
-{
-	oci_sync_loop_opts defaults;
-	if (oci__opts_check(loop, "oci_sync_loop_opts", OCI_SYNC_LOOP_OPTS_VERSION) < 0)
-		return oci_error_last()->code;
-	if (!loop && oci_sync_loop_opts_init(&defaults) == 0)
-		loop = &defaults;
-	int64_t interval = loop->interval_ms > 0 ? loop->interval_ms : DEFAULT_INTERVAL_MS;
-	int lock_fd = -1;
-	int rc = prepare_root(opts);
-	if (rc)
-		return rc;
-	/* held for the life of the loop: one sync per root */
-	if ((rc = sync_lock_acquire(&lock_fd, opts->root)))
-		return rc;
-	sync_http *http = NULL;
-	if (loop->http_bind && (rc = sync_http_start(&http, loop->http_bind, interval))) {
-		sync_lock_release(lock_fd);
-		return rc;
-	}
-	int failures = 0;
-	oci_sync_result *res = malloc(sizeof *res);
-	if (!res) {
-		sync_http_stop(http);
-		sync_lock_release(lock_fd);
-		return OCI_ENOMEM_SET();
-	}
-	rc = 0;
-	while (!(loop->stop && *loop->stop)) {
-		if (loop->wake)
-			*loop->wake = 0;
-		/* the step runs with the caller's handlers open (wait_mask), so
-		 * a stop sets opts->cancel while transfers or the hook run */
-		sigset_t blocked;
-		if (loop->wait_mask)
-			pthread_sigmask(SIG_SETMASK, loop->wait_mask, &blocked);
-		int step_rc = sync_step(res, t, opts, lock_fd, http);
-		if (loop->wait_mask)
-			pthread_sigmask(SIG_SETMASK, &blocked, NULL);
-		if (opts->callbacks.event) {
-			oci_event ev = { OCI_EVENT_SYNC_STEP, NULL, res };
-			opts->callbacks.event(opts->callbacks.payload, &ev);
-		}
-		if (step_rc == OCI_EINTERRUPTED) {
-			rc = oci_error_set(OCI_EINTERRUPTED, "%s", res->error);
-			break;
-		}
-		if (step_rc) {
-			failures++;
-			if (loop->max_failures > 0 && failures >= loop->max_failures) {
-				rc = oci_error_set(OCI_ERROR, "%d sync%s failed in a row (--max-failures); last: %s",
-						   failures, failures == 1 ? "" : "s", res->error);
-				break;
-			}
-		} else {
-			failures = 0;
-		}
-		int64_t wait = interval;
-		if (failures) {
-			int64_t backoff = (int64_t)1000 << (failures < 20 ? failures : 20);
-			if (backoff < wait)
-				wait = backoff;
-		}
-		wait = sync_jitter(wait, loop->jitter_percent ? loop->jitter_percent : OCI_SYNC_DEFAULT_JITTER, NULL, NULL);
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		wait_until((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + wait, loop);
-	}
-	free(res);
-	sync_http_stop(http);
-	sync_lock_release(lock_fd);
-	return rc;
 }

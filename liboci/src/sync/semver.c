@@ -1,7 +1,9 @@
 /* Semantic versions and npm-style ranges. A range is parsed once into
  * alternatives of plain comparators (op + full version); the sugar (~, ^,
  * x-ranges, partial versions, hyphens) is rewritten into those, the way
- * npm's node-semver defines it, so matching is a loop of compares. */
+ * npm's node-semver defines it, so matching is a loop of compares.
+ * ~600 lines on purpose: versions, the range grammar and matching are one
+ * spec (node-semver's) and are checked against it side by side. */
 #include "oci/semver.h"
 #include "error_internal.h"
 

@@ -1,0 +1,108 @@
+/* sync: making the revision a step publishes -- fetched by digest,
+ * verified and extracted read-only into ROOT/.revisions/<hex> (hard links
+ * to the revision in use for unchanged files), or reused when an earlier
+ * run left it whole -- and the source annotations the state keeps. */
+#include "oci/pull.h"
+#include "oci/push.h"
+#include "oci/manifest.h"
+#include "sync_step.h"
+#include "error_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Paths are built in fixed buffers; sync_prepare_root refuses roots long
+ * enough to overflow them, so truncation cannot happen. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define ANN_CREATED "org.opencontainers.image.created"
+#define ANN_SOURCE "org.opencontainers.image.source"
+#define ANN_REVISION "org.opencontainers.image.revision"
+
+/* Source annotations of the published artifact, kept in the state so an
+ * unchanged step can report them without a request. */
+int sync_remember_annotations(sync_state *st, const oci_manifest *m)
+{
+	int rc = sync_state_set(&st->created, m ? oci_kvlist_get(&m->annotations, ANN_CREATED) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->source, m ? oci_kvlist_get(&m->annotations, ANN_SOURCE) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->revision, m ? oci_kvlist_get(&m->annotations, ANN_REVISION) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->policy, m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY) : NULL);
+	if (!rc)
+		rc = sync_state_set(&st->policy_findings,
+				    m ? oci_kvlist_get(&m->annotations, OCI_ANNOTATION_POLICY_FINDINGS) : NULL);
+	return rc;
+}
+
+static int fetch_manifest(oci_manifest **m, oci_target *t, const char *digest)
+{
+	oci_buf buf = OCI_BUF_INIT;
+	char *mt = NULL;
+	int rc = oci_target_manifest_get(&buf, &mt, NULL, t, digest);
+	if (!rc)
+		rc = oci_manifest_parse(m, buf.data, buf.len, mt);
+	free(mt);
+	oci_buf_dispose(&buf);
+	return rc;
+}
+/* Makes ROOT/.revisions/<hex> exist, complete and verified. */
+int sync_materialise(step *s, const char *hex)
+{
+	oci_sync_result *out = s->out;
+	const oci_sync_opts *o = s->o;
+	oci_manifest *m = NULL;
+	int rc = 0;
+	if (sync_revision_exists(o->root, hex)) {
+		/* Left by an earlier run (killed before the swap, or an older
+		 * revision the tag moved back to): complete, since it only got its
+		 * name once whole. Keys may have changed since: verify again. */
+		out->reused_revision = 1;
+		if (o->verify && (rc = o->verify(o->verify_ctx, s->t, out->digest)) != 0) {
+			if (rc > 0 || oci_error_last()->code == 0)
+				rc = oci_error_set(OCI_EVERIFY, "signature verification of %s failed", out->digest);
+			return rc;
+		}
+		if ((rc = fetch_manifest(&m, s->t, out->digest)) == 0)
+			rc = sync_remember_annotations(&s->st, m);
+		oci_manifest_free(m);
+		return rc;
+	}
+	char prev_dir[4096], prev_index[4096], index_out[4096];
+	oci_pull_opts po;
+	oci_pull_opts_init(&po);
+	po.verify = o->verify;
+	po.verify_ctx = o->verify_ctx;
+	po.extract.read_only = 1;
+	po.extract.subpath = o->path;
+	po.extract.max_size = o->max_size;
+	po.extract.max_entries = o->max_entries;
+	po.publisher_limits = o->publisher_limits;
+	snprintf(index_out, sizeof index_out, "%s/%s.index", s->revs, hex);
+	po.extract.index_out = index_out;
+	if (s->cur_hex[0]) {
+		/* incremental: unchanged files become hard links to the revision in use */
+		snprintf(prev_dir, sizeof prev_dir, "%s/%s", s->revs, s->cur_hex);
+		snprintf(prev_index, sizeof prev_index, "%s/%s.index", s->revs, s->cur_hex);
+		struct stat st;
+		if (stat(prev_dir, &st) == 0 && stat(prev_index, &st) == 0) {
+			po.extract.reuse_dir = prev_dir;
+			po.extract.reuse_index = prev_index;
+		}
+	}
+	oci_pull_result pr;
+	memset(&pr, 0, sizeof pr);
+	rc = oci_pull_digest(&pr, s->t, out->digest, out->revision_dir, &po);
+	if (rc == 0) {
+		out->stats = pr.stats;
+		rc = sync_remember_annotations(&s->st, pr.manifest);
+	} else {
+		unlink(index_out); /* the revision did not appear: neither does its index */
+	}
+	oci_pull_result_dispose(&pr);
+	return rc;
+}
