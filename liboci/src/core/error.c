@@ -43,6 +43,21 @@ int oci_error_hint_set(oci_hint hint, const char *subject)
 	return last_error.code;
 }
 
+void oci__error_save(oci__error_saved *s)
+{
+	s->error = last_error;
+	s->hint = last_hint;
+	snprintf(s->subject, sizeof s->subject, "%s", last_hint_subject);
+}
+
+int oci__error_restore(const oci__error_saved *s)
+{
+	last_error = s->error;
+	last_hint = s->hint;
+	snprintf(last_hint_subject, sizeof last_hint_subject, "%s", s->subject);
+	return last_error.code;
+}
+
 int oci_error_set_str(int code, const char *message)
 {
 	return oci_error_set(code, "%s", message ? message : "");

@@ -16,6 +16,17 @@ int oci_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * `oci_error_set(...); return oci_error_hint_set(OCI_HINT_FORCE, NULL);`.
  * oci_error_wrap keeps it. */
 int oci_error_hint_set(oci_hint hint, const char *subject);
+/* The whole last error (code, message, hint), kept while other work may
+ * record errors of its own, then put back: a hint must survive with its
+ * message (re-setting only the message would drop it). */
+typedef struct oci__error_saved {
+	oci_error error;
+	oci_hint hint;
+	char subject[512];
+} oci__error_saved;
+void oci__error_save(oci__error_saved *s);
+/* Makes s the last error again; returns its code. */
+int oci__error_restore(const oci__error_saved *s);
 #define OCI_ENOMEM_SET() oci_error_set(OCI_ENOMEM, "out of memory")
 
 #endif

@@ -213,15 +213,10 @@ int oci_target_blob_open(oci_istream **out, oci_target *t, const char *digest, i
 int oci_target_blob_failed(oci_istream *blob, int rc, const char *digest)
 {
 	if (!blob->err && (rc == OCI_EINVALID || rc == OCI_ELIMIT || rc == OCI_EUNSAFE)) {
-		oci_error saved = *oci_error_last();
-		const char *subj;
-		oci_hint hint = oci_error_hint(&subj);
-		char subject[256];
-		snprintf(subject, sizeof subject, "%s", subj ? subj : "");
-		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST) {
-			oci_error_set_str(saved.code, saved.message);
-			return hint ? oci_error_hint_set(hint, subj ? subject : NULL) : saved.code;
-		}
+		oci__error_saved saved;
+		oci__error_save(&saved);
+		if (oci_istream_pump(blob, NULL, NULL) != OCI_EDIGEST)
+			return oci__error_restore(&saved);
 	}
 	/* the stream's own failure (network, digest) is what went wrong */
 	if (blob->err) {
