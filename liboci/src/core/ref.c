@@ -167,15 +167,24 @@ static int split_digest(oci_ref *r, const char *s, size_t *len, const char *whol
 	return 0;
 }
 
-static int parse_layout(oci_ref *r, const char *s, const char *whole)
+/* What comes before an @digest (recorded in r), as a new string. */
+static int split_body(char **body, oci_ref *r, const char *s, const char *whole)
 {
 	size_t len;
 	int rc = split_digest(r, s, &len, whole);
 	if (rc < 0)
 		return rc;
-	char *body = strndup(s, len);
-	if (!body)
+	if (!(*body = strndup(s, len)))
 		return OCI_ENOMEM_SET();
+	return 0;
+}
+
+static int parse_layout(oci_ref *r, const char *s, const char *whole)
+{
+	char *body;
+	int rc = split_body(&body, r, s, whole);
+	if (rc < 0)
+		return rc;
 	/* A tag follows the last ':' when no '/' comes after it. */
 	char *colon = strrchr(body, ':');
 	if (colon && !strchr(colon, '/')) {
@@ -196,13 +205,10 @@ cleanup:
 
 static int parse_registry(oci_ref *r, const char *s, const char *whole)
 {
-	size_t len;
-	int rc = split_digest(r, s, &len, whole);
+	char *body;
+	int rc = split_body(&body, r, s, whole);
 	if (rc < 0)
 		return rc;
-	char *body = strndup(s, len);
-	if (!body)
-		return OCI_ENOMEM_SET();
 	char *name = body;
 	char *slash = strchr(body, '/');
 	char *lastslash = strrchr(body, '/');
