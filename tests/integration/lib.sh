@@ -122,6 +122,30 @@ wait_port() {
 	fail "nothing listens on port $port"
 }
 
+# port_up_or_dead PID PORT: 0 once PORT accepts connections while PID (the
+# server just started on it) still runs; 1 when PID died first -- the port
+# free_port found was taken by another test's server in the meantime (the
+# caller retries on a new port). Fails after 10 s of neither.
+_running() { # PID: a child of this shell that has not exited (not a zombie)
+	local line f
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	read -ra f <<<"${line##*) }"
+	[ "${f[1]:-}" = "$$" ] && [ "${f[0]:-}" != Z ]
+}
+port_up_or_dead() {
+	local pid=$1 port=$2 i
+	for i in $(seq 1 100); do
+		_running "$pid" || return 1
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			sleep 0.05 # a server that lost the port dies right after trying
+			_running "$pid" && return 0
+			return 1
+		fi
+		sleep 0.1
+	done
+	fail "nothing listens on port $port"
+}
+
 # start_registry NAME [EXTRA_YAML]: a docker-registry on a free loopback
 # port, storage under $WORK/NAME. Sets REG (host:port), REG_PORT,
 # REG_LOG (its access log), REG_PID. EXTRA_YAML is appended under the
@@ -132,6 +156,8 @@ start_registry() {
 	local name=${1:-registry} extra=${2:-}
 	local dir="$WORK/$name"
 	mkdir -p "$dir/data"
+	local attempt
+	for attempt in 1 2 3 4 5; do
 	REG_PORT=$(free_port)
 	REG="127.0.0.1:$REG_PORT"
 	REG_LOG="$dir/log"
@@ -163,7 +189,10 @@ start_registry() {
 	docker-registry serve "$dir/config.yml" >"$REG_LOG" 2>&1 &
 	REG_PID=$!
 	_pids+=("$REG_PID")
-	wait_port "$REG_PORT"
+	port_up_or_dead "$REG_PID" "$REG_PORT" && return 0
+	wait "$REG_PID" 2>/dev/null || true
+	done
+	fail "docker-registry did not start on a free port (log: $(tail -3 "$REG_LOG"))"
 }
 
 # stop_and_wait PID SIGNAL WHAT BOUND_MS: sends SIGNAL to PID (a child) and

@@ -6,17 +6,22 @@
 start_proxy() {
 	local rules=$1
 	shift
-	local port
-	port=$(free_port)
-	STORAGE_PORT=$(free_port)
-	PROXY="127.0.0.1:$port"
-	PROXY_LOG="$WORK/proxy-$port.log"
-	: >"$PROXY_LOG"
-	/usr/bin/python3 "$SRCDIR/tests/faultproxy.py" --port "$port" --upstream-port "$REG_PORT" \
-		--storage-port "$STORAGE_PORT" --log "$PROXY_LOG" --rules "$rules" "$@" &
-	_pids+=("$!")
-	wait_port "$port"
-	wait_port "$STORAGE_PORT"
+	local port pid attempt
+	for attempt in 1 2 3 4 5; do
+		port=$(free_port)
+		STORAGE_PORT=$(free_port)
+		PROXY="127.0.0.1:$port"
+		PROXY_LOG="$WORK/proxy-$port.log"
+		: >"$PROXY_LOG"
+		/usr/bin/python3 "$SRCDIR/tests/faultproxy.py" --port "$port" --upstream-port "$REG_PORT" \
+			--storage-port "$STORAGE_PORT" --log "$PROXY_LOG" --rules "$rules" "$@" &
+		pid=$!
+		_pids+=("$pid")
+		# a port another test took meanwhile: the proxy dies; try new ones
+		port_up_or_dead "$pid" "$STORAGE_PORT" && port_up_or_dead "$pid" "$port" && return 0
+		wait "$pid" 2>/dev/null || true
+	done
+	fail "tests/faultproxy.py did not start on free ports"
 }
 
 # Lines of the proxy log matching a pattern.
