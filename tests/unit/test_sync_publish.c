@@ -105,6 +105,20 @@ static void test_link(void)
 	CHECK_ERR_CONTAINS("is not a symlink");
 }
 
+/* Both temporary names the atomic writer has used, and nothing else. */
+static void test_atomic_tmp_names(void)
+{
+	CHECK(sync_is_atomic_tmp(".state.json.tmp-6648-4372a8e6", ".state.json"));
+	CHECK(sync_is_atomic_tmp(".state.json.tmp.Ab12cD", ".state.json"));
+	CHECK(sync_is_atomic_tmp("status.json.tmp-1-00000000", "status.json"));
+	CHECK(!sync_is_atomic_tmp(".state.json", ".state.json"));
+	CHECK(!sync_is_atomic_tmp(".state.json.tmp-", ".state.json"));
+	CHECK(!sync_is_atomic_tmp(".state.json.tmp-12-4372a8e", ".state.json"));
+	CHECK(!sync_is_atomic_tmp(".state.json.tmp-12-4372a8eZ", ".state.json"));
+	CHECK(!sync_is_atomic_tmp(".state.json.tmp.Ab12c", ".state.json"));
+	CHECK(!sync_is_atomic_tmp("other.json.tmp-1-00000000", "status.json"));
+}
+
 static void test_leftovers(void)
 {
 	char p[1024];
@@ -177,6 +191,7 @@ int main(void)
 	mkdir(p, 0755);
 	RUN(test_lock);
 	RUN(test_link);
+	RUN(test_atomic_tmp_names);
 	RUN(test_leftovers);
 	RUN(test_prune);
 	char cmd[600];

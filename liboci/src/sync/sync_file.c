@@ -4,6 +4,7 @@
 #include "fileutil.h"
 #include "error_internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -22,19 +23,35 @@ int sync_write_atomic(const char *path, const void *data, size_t len, int durabl
 	return oci_write_file_atomic(path, data, len, 0644, durable);
 }
 
+/* name is a temporary that the atomic writer made for base and a killed
+ * run left: "<base>.tmp.XXXXXX" (mkstemp, older versions) or
+ * "<base>.tmp-<pid>-<8 hex>" (core/stream_atomic.c's tmp_name). */
+int sync_is_atomic_tmp(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	if (strncmp(name, base, blen) || strncmp(name + blen, ".tmp", 4))
+		return 0;
+	const char *p = name + blen + 4;
+	if (*p == '.')
+		return strlen(p + 1) == 6;
+	if (*p++ != '-' || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p++ != '-' || strlen(p) != 8)
+		return 0;
+	return strspn(p, "0123456789abcdef") == 8;
+}
+
 int sync_clean_file_leftovers(const char *path)
 {
 	char *dir = oci_dirname(path);
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char prefix[512];
 	int removed = 0;
-	snprintf(prefix, sizeof prefix, "%s.tmp.", base);
-	size_t plen = strlen(prefix);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
-		/* exactly what oci_write_file_atomic creates: prefix + 6 characters */
-		if (strncmp(e->d_name, prefix, plen) || strlen(e->d_name) != plen + 6)
+		if (!sync_is_atomic_tmp(e->d_name, base))
 			continue;
 		char full[4096];
 		snprintf(full, sizeof full, "%s/%s", dir, e->d_name);

@@ -35,6 +35,8 @@ int sync_write_atomic(const char *path, const void *data, size_t len, int durabl
 /* Removes the temporary files a killed run left beside path
  * ("<path>.tmp.XXXXXX"); returns how many. */
 int sync_clean_file_leftovers(const char *path);
+/* name is a temporary the atomic writer made for base (a killed run's). */
+int sync_is_atomic_tmp(const char *name, const char *base);
 
 /* ---- sync_state.c: ROOT/.state.json ---- */
 typedef struct sync_counters {

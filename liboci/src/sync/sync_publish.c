@@ -71,7 +71,7 @@ int sync_clean_leftovers(const char *root, const oci_callbacks *cb)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, SYNC_LINK_TMP_PREFIX, strlen(SYNC_LINK_TMP_PREFIX)) &&
-		    strncmp(e->d_name, SYNC_STATE_FILE ".tmp.", strlen(SYNC_STATE_FILE ".tmp.")))
+		    !sync_is_atomic_tmp(e->d_name, SYNC_STATE_FILE))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", root, e->d_name);
 		if ((rc = remove_any(rootfd, e->d_name, path)) < 0)
