@@ -14,7 +14,8 @@ int oci_mkdirs_noted(const char *path, unsigned mode, char **created);
 /* Removes path and its parents up to created (oci_mkdirs_noted), each only
  * while it is empty; nothing when created is NULL. */
 void oci_rmdirs_created(const char *path, const char *created);
-/* Writes data to path atomically: path.tmp.XXXXXX in the same directory,
+/* Writes data to path atomically (the stream layer's atomic file: an
+ * anonymous or "path.tmp-<pid>-<hex>" temporary in the same directory),
  * renamed over path, so readers see the old or the new content. mode
  * applies to the new file. durable: fsync the file and its directory too
  * (skip it for files rewritten on every run where losing the last write

@@ -33,7 +33,7 @@ int sync_is_hex(const char *s, size_t len);
  * (the cheap case for a no-change step, whose data is counters). */
 int sync_write_atomic(const char *path, const void *data, size_t len, int durable);
 /* Removes the temporary files a killed run left beside path
- * ("<path>.tmp.XXXXXX"); returns how many. */
+ * (sync_is_atomic_tmp names); returns how many. */
 int sync_clean_file_leftovers(const char *path);
 /* name is a temporary the atomic writer made for base (a killed run's). */
 int sync_is_atomic_tmp(const char *name, const char *base);
