@@ -5,20 +5,22 @@
  * up; and the findings do not depend on how the bytes are cut into chunks
  * (fed whole, then cut where the first byte says, as the packer's reads
  * would cut a large file). Checked under two policies: every rule on, and
- * the defaults, where a file fed whole that no enabled rule can match is
- * only syntax-checked (no tree) while the cut one gets its tree, so the
- * two paths must agree. */
+ * the defaults. The linter builds only the part of each document that the
+ * rules look up (lint_tree.c's role_keys): its findings must be exactly
+ * (messages too) those of the reference, which builds every document's
+ * whole tree. */
 #include "fuzz.h"
 
-#include "oci/lint.h"
+#include "lint_queue.h"
 
 static oci_lint_policy *policies[2];
 
 static void lint_bytes(oci_lint_report *r, const oci_lint_policy *policy, const uint8_t *data, size_t size,
-		       size_t chunk)
+		       size_t chunk, int full_tree)
 {
 	oci_lint *l = NULL;
 	FUZZ_CHECK(oci_lint_new(&l, policy) == 0);
+	l->full_tree = full_tree;
 	FUZZ_CHECK(oci_lint_feed(l, "app.yaml", OCI_PACK_FILE_BEGIN, NULL, 0) == 0);
 	for (size_t off = 0; off < size; off += chunk) {
 		size_t n = size - off < chunk ? size - off : chunk;
@@ -39,8 +41,8 @@ static int known_rule(const char *id)
 
 static void check(const oci_lint_policy *policy, const uint8_t *data, size_t size)
 {
-	oci_lint_report whole, cut;
-	lint_bytes(&whole, policy, data, size, size ? size : 1);
+	oci_lint_report whole, cut, ref;
+	lint_bytes(&whole, policy, data, size, size ? size : 1, 0);
 	size_t errors = 0, warnings = 0;
 	for (size_t i = 0; i < whole.n; i++) {
 		const oci_lint_finding *f = &whole.items[i];
@@ -58,15 +60,26 @@ static void check(const oci_lint_policy *policy, const uint8_t *data, size_t siz
 	FUZZ_CHECK(whole.files == 1);
 
 	size_t chunk = size ? (size_t)data[0] % 97 + 1 : 1;
-	lint_bytes(&cut, policy, data, size, chunk);
+	lint_bytes(&cut, policy, data, size, chunk, 0);
 	FUZZ_CHECK(cut.n == whole.n && cut.documents == whole.documents);
 	for (size_t i = 0; i < whole.n && i < cut.n; i++) {
 		FUZZ_CHECK(!strcmp(cut.items[i].rule, whole.items[i].rule));
 		FUZZ_CHECK(cut.items[i].line == whole.items[i].line);
 		FUZZ_CHECK(cut.items[i].document == whole.items[i].document);
 	}
+
+	lint_bytes(&ref, policy, data, size, size ? size : 1, 1);
+	FUZZ_CHECK(ref.n == whole.n && ref.documents == whole.documents);
+	for (size_t i = 0; i < whole.n && i < ref.n; i++) {
+		FUZZ_CHECK(!strcmp(ref.items[i].rule, whole.items[i].rule));
+		FUZZ_CHECK(ref.items[i].severity == whole.items[i].severity);
+		FUZZ_CHECK(ref.items[i].line == whole.items[i].line);
+		FUZZ_CHECK(ref.items[i].document == whole.items[i].document);
+		FUZZ_CHECK(!strcmp(ref.items[i].message, whole.items[i].message));
+	}
 	oci_lint_report_dispose(&whole);
 	oci_lint_report_dispose(&cut);
+	oci_lint_report_dispose(&ref);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,9 +4,8 @@
  *
  * The caller's thread only copies chunks into a bounded queue; the worker
  * pulls them through libyaml's input handler, one parser per file, builds
- * each document's tree (lint_tree.c) and runs the rules (lint_rules.c).
- * A file that no enabled rule can match (needs_no_tree) is only
- * syntax-checked, without a tree.
+ * the part of each document's tree that the rules look at (lint_tree.c)
+ * and runs the rules (lint_rules.c).
  * The worker never touches the thread-local error state: it keeps its own
  * failure code, which oci_lint_finish reports in the caller's thread.
  *
@@ -54,11 +53,11 @@ static void enqueue(oci_lint *l, msg *m)
 static msg *new_msg(unsigned flags, const char *path, const void *data, size_t len)
 {
 	size_t plen = path ? strlen(path) + 1 : 0;
-	msg *m = malloc(sizeof *m + plen + len + 1);
+	msg *m = malloc(sizeof *m + plen + len);
 	if (!m)
 		return NULL;
 	m->flags = flags;
-	m->size = sizeof *m + plen + len + 1;
+	m->size = sizeof *m + plen + len;
 	if (plen)
 		memcpy(m->data, path, plen);
 	m->bytes = m->data + plen;
@@ -66,37 +65,10 @@ static msg *new_msg(unsigned flags, const char *path, const void *data, size_t l
 	m->off = 0;
 	if (len)
 		memcpy(m->data + plen, data, len);
-	m->data[plen + len] = '\0'; /* for needs_no_tree's strstr */
 	return m;
 }
 
 /* --- the caller's side --- */
-
-/* Fills l->tree_unless_absent: [0] non-NULL when some files can skip the
- * tree, then what the enabled rules look for. A rule not listed here
- * (namespace-missing: every object) needs the tree for every file. */
-static void plan_needles(oci_lint *l)
-{
-	static const char *const key[LINT_RULE_COUNT] = {
-		[LINT_RULE_IMAGE_UNPINNED] = "image",
-		[LINT_RULE_PLAINTEXT_SECRET] = "Secret",
-		[LINT_RULE_PRIVILEGED] = "privileged",
-		[LINT_RULE_HOST_PATH] = "hostPath",
-	};
-	size_t n = 1;
-	for (int r = 0; r < LINT_RULE_COUNT; r++) {
-		if (r == LINT_RULE_INVALID_YAML || r == LINT_RULE_LIMIT ||
-		    lint_policy_severity(l->policy, (lint_rule)r) == OCI_LINT_OFF)
-			continue; /* found without a tree, or not looked for */
-		if (!key[r]) {
-			l->tree_unless_absent[0] = NULL;
-			return;
-		}
-		l->tree_unless_absent[n++] = key[r];
-	}
-	l->tree_unless_absent[0] = "";
-	l->tree_unless_absent[n] = NULL;
-}
 
 int oci_lint_new(oci_lint **out, const oci_lint_policy *policy)
 {
@@ -105,7 +77,6 @@ int oci_lint_new(oci_lint **out, const oci_lint_policy *policy)
 	if (!l)
 		return OCI_ENOMEM_SET();
 	l->policy = policy;
-	plan_needles(l);
 	if (!(l->quit = new_msg(MSG_QUIT, NULL, NULL, 0))) {
 		free(l);
 		return OCI_ENOMEM_SET();

@@ -44,13 +44,18 @@ typedef struct lint_input_guard {
 	void *line_ctx;
 } lint_input_guard;
 
+/* How much of a document lint_read_document builds. */
+typedef enum {
+	LINT_TREE_RULES,  /* only the nodes the rules look at (lint_tree.c's role_keys) */
+	LINT_TREE_FULL,   /* every node */
+} lint_tree_mode;
+
 /* Reads the next document of the stream parser p into a fresh tree in
  * *arena (freed by the caller with lint_arena_free, also on failure).
- * guard may be NULL (input from memory). With build 0 no tree is made
- * (*root stays NULL): the document is only checked, with the same syntax
- * errors and limits, for a file no rule can match. */
+ * guard may be NULL (input from memory). Both modes give the same status,
+ * syntax errors and limits, and the rules find the same in either tree. */
 lint_doc_status lint_read_document(lint_node **root, lint_arena **arena, yaml_parser_t *p,
-				   lint_input_guard *guard, int build, const char **why, int *line);
+				   lint_input_guard *guard, lint_tree_mode mode, const char **why, int *line);
 void lint_arena_free(lint_arena *a);
 
 /* Looks up key in a mapping; NULL when absent or when m is not a map. */

@@ -247,7 +247,7 @@ int oci_lint_policy_load(oci_lint_policy **out, const char *path)
 	memset(&guard, 0, sizeof guard);
 	guard.line_at = line_in_text;
 	guard.line_ctx = &text;
-	lint_doc_status st = lint_read_document(&root, &arena, &parser, &guard, 1, &why, &line);
+	lint_doc_status st = lint_read_document(&root, &arena, &parser, &guard, LINT_TREE_FULL, &why, &line);
 	if (st == LINT_DOC_NOMEM) {
 		rc = OCI_ENOMEM_SET();
 		goto cleanup;

@@ -25,6 +25,9 @@ typedef struct msg {
 
 struct oci_lint {
 	const oci_lint_policy *policy;
+	/* fuzz_lint's reference: every file's whole tree (set before the
+	 * first feed; the queue's lock orders it before the worker's reads) */
+	int full_tree;
 	pthread_t worker;
 	int started;
 	pthread_mutex_t mu;
@@ -56,7 +59,6 @@ struct oci_lint {
 	size_t taken_bytes;    /* of the current file, up to the end of cur */
 	size_t forgot_lines;   /* newlines in the messages forget_read freed */
 	int at_end;            /* the handler saw END of the current file */
-	const char *tree_unless_absent[LINT_RULE_COUNT + 2]; /* plan_needles */
 	lint_input_guard guard;
 	oci_lint_report rep;
 	size_t cap;

@@ -5,7 +5,11 @@
  * workload kinds keep them: Pod `spec`, PodTemplate `template.spec`,
  * CronJob `spec.jobTemplate.spec.template.spec`, and `spec.template.spec`
  * of anything else that has containers there (Deployment, StatefulSet,
- * DaemonSet, Job, ReplicaSet, and custom kinds of the same shape). */
+ * DaemonSet, Job, ReplicaSet, and custom kinds of the same shape).
+ *
+ * The linter builds only the part of a document these rules look up
+ * (lint_tree.c's role_keys): a new lookup must be added there too
+ * (fuzz_lint fails otherwise). */
 #include "lint_internal.h"
 
 #include <stdio.h>

@@ -35,8 +35,8 @@ void lint_arena_free(lint_arena *a)
 }
 
 /* Counts n bytes against the document limit: -1 (and *over set) past it.
- * A check without a tree counts what the tree would have taken, so both
- * refuse the same documents. */
+ * Every mode counts what the whole tree would take, so all of them refuse
+ * the same documents at the same event. */
 static int arena_count(lint_arena *a, size_t *n, int *over)
 {
 	*n = (*n + 15) & ~(size_t)15;
@@ -48,11 +48,10 @@ static int arena_count(lint_arena *a, size_t *n, int *over)
 	return 0;
 }
 
-/* NULL when out of memory or past the document limit (*over set). */
-static void *arena_alloc(lint_arena *a, size_t n, int *over)
+/* n bytes (already counted and rounded by arena_count); NULL when out of
+ * memory. */
+static void *arena_take(lint_arena *a, size_t n)
 {
-	if (arena_count(a, &n, over) < 0)
-		return NULL;
 	if (!a->head || a->head->cap - a->head->used < n) {
 		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		arena_block *b = malloc(sizeof *b + cap);
@@ -68,12 +67,110 @@ static void *arena_alloc(lint_arena *a, size_t n, int *over)
 	return p;
 }
 
-/* A node under construction: children gathered in a growing array that
- * moves into the arena when the node closes. */
+/* LINT_TREE_RULES keeps only the nodes lint_rules.c can look at: what a
+ * node may be (its role) follows from its parent's role and its key. A
+ * kept map holds every pair whose key is one its role looks up, in
+ * document order (so lint_get still finds the first of duplicate keys);
+ * the other pairs and their subtrees are only counted (for the limits).
+ * Every lookup in lint_rules.c must be listed here: fuzz_lint compares
+ * the findings with those over the whole tree. */
+enum {
+	R_SKIP,     /* not built */
+	R_SHAPE,    /* built without its children: kind, line, text, and n */
+	R_ALL,      /* LINT_TREE_FULL: everything */
+	R_OBJ,      /* an object: the root, or an item of a List */
+	R_ITEMS,    /* a List's items */
+	R_META,     /* metadata */
+	R_SPEC,     /* spec: a Pod's spec, or the parent of template / jobTemplate */
+	R_TEMPLATE, /* template: its spec is a pod spec */
+	R_JOBT,     /* jobTemplate */
+	R_JOBSPEC,  /* jobTemplate.spec */
+	R_POD,      /* a pod spec */
+	R_CLIST,    /* containers, initContainers, ephemeralContainers */
+	R_CONTAINER,
+	R_SECCTX,   /* securityContext */
+	R_VLIST,    /* volumes */
+	R_VOLUME,
+	R_HOSTPATH,
+};
+
+typedef struct {
+	const char *key;
+	unsigned char child;
+} role_key;
+
+/* Per role, the keys whose values a map of that role keeps (none for the
+ * roles not listed), mirroring lint_rules.c's lookups. */
+#define POD_KEYS \
+	{ "containers", R_CLIST }, { "initContainers", R_CLIST }, { "ephemeralContainers", R_CLIST }, { "volumes", R_VLIST }
+static const role_key obj_keys[] = {
+	{ "kind", R_SHAPE }, { "items", R_ITEMS }, { "sops", R_SHAPE }, { "metadata", R_META }, { "data", R_SHAPE },
+	{ "stringData", R_SHAPE }, { "spec", R_SPEC }, { "template", R_TEMPLATE }, { NULL, 0 },
+};
+static const role_key meta_keys[] = { { "name", R_SHAPE }, { "namespace", R_SHAPE }, { NULL, 0 } };
+static const role_key spec_keys[] = { POD_KEYS, { "template", R_TEMPLATE }, { "jobTemplate", R_JOBT }, { NULL, 0 } };
+static const role_key template_keys[] = { { "spec", R_POD }, { NULL, 0 } };
+static const role_key jobt_keys[] = { { "spec", R_JOBSPEC }, { NULL, 0 } };
+static const role_key jobspec_keys[] = { { "template", R_TEMPLATE }, { NULL, 0 } };
+static const role_key pod_keys[] = { POD_KEYS, { NULL, 0 } };
+static const role_key container_keys[] = {
+	{ "name", R_SHAPE }, { "image", R_SHAPE }, { "securityContext", R_SECCTX }, { NULL, 0 },
+};
+static const role_key secctx_keys[] = { { "privileged", R_SHAPE }, { NULL, 0 } };
+static const role_key volume_keys[] = { { "name", R_SHAPE }, { "hostPath", R_HOSTPATH }, { NULL, 0 } };
+static const role_key hostpath_keys[] = { { "path", R_SHAPE }, { NULL, 0 } };
+static const role_key *const role_keys[] = {
+	[R_OBJ] = obj_keys,
+	[R_META] = meta_keys,
+	[R_SPEC] = spec_keys,
+	[R_TEMPLATE] = template_keys,
+	[R_JOBT] = jobt_keys,
+	[R_JOBSPEC] = jobspec_keys,
+	[R_POD] = pod_keys,
+	[R_CONTAINER] = container_keys,
+	[R_SECCTX] = secctx_keys,
+	[R_VOLUME] = volume_keys,
+	[R_HOSTPATH] = hostpath_keys,
+};
+
+/* The role of the value under a scalar key of a map with this role. Keys
+ * compare as C strings, as lint_get compares them. */
+static unsigned char value_role(unsigned char parent, const char *key)
+{
+	if (parent == R_ALL)
+		return R_ALL;
+	const role_key *k = parent < sizeof role_keys / sizeof *role_keys ? role_keys[parent] : NULL;
+	for (; k && k->key; k++)
+		if (k->key[0] == key[0] && !strcmp(k->key, key))
+			return k->child;
+	return R_SKIP;
+}
+
+static unsigned char item_role(unsigned char parent)
+{
+	switch (parent) {
+	case R_ALL:
+		return R_ALL;
+	case R_ITEMS:
+		return R_OBJ;
+	case R_CLIST:
+		return R_CONTAINER;
+	case R_VLIST:
+		return R_VOLUME;
+	default:
+		return R_SKIP;
+	}
+}
+
+/* A node under construction: the kept children gathered in a growing
+ * array that moves into the arena when the node closes. */
 typedef struct open_node {
-	lint_node *node;
+	lint_node *node;        /* NULL when not built */
 	lint_node **kids;
-	size_t n, cap;
+	size_t n, cap;          /* kept children */
+	size_t total;           /* children in the whole tree */
+	unsigned char role;
+	unsigned char next;     /* a map's: the role of the value after the key just read */
 } open_node;
 
 static int push_kid(open_node *o, lint_node *kid)
@@ -90,8 +187,32 @@ static int push_kid(open_node *o, lint_node *kid)
 	return 0;
 }
 
+/* role_of for a child of a node that is built. */
+static unsigned char kept_role(open_node *parent, const char *key_text)
+{
+	if (parent->node->kind == LINT_SEQ)
+		return item_role(parent->role);
+	if (parent->total % 2)
+		return parent->next;
+	/* a key: kept when its value may be looked up */
+	parent->next = key_text ? value_role(parent->role, key_text) : parent->role == R_ALL ? R_ALL : R_SKIP;
+	return parent->next == R_SKIP ? R_SKIP : parent->role == R_ALL ? R_ALL : R_SHAPE;
+}
+
+/* The role of the node an event starts under parent (NULL: the root).
+ * key_text: a scalar's text, for a map's key. Inline for its first test:
+ * most events are inside a subtree that is not built. */
+static inline unsigned char role_of(open_node *parent, lint_tree_mode mode, const char *key_text)
+{
+	if (!parent)
+		return mode == LINT_TREE_FULL ? R_ALL : R_OBJ;
+	if (!parent->node || parent->role == R_SHAPE)
+		return R_SKIP;
+	return kept_role(parent, key_text);
+}
+
 lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yaml_parser_t *p,
-				   lint_input_guard *guard, int build, const char **why, int *line)
+				   lint_input_guard *guard, lint_tree_mode mode, const char **why, int *line)
 {
 	*root = NULL;
 	*why = NULL;
@@ -127,8 +248,9 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 		if (guard)
 			guard->since_event = 0;
 		int ln = (int)ev.start_mark.line + 1;
+		open_node *parent = depth ? &stack[depth - 1] : NULL;
 		lint_node *node = NULL;
-		int counted = 0; /* !build: a node the tree would have had */
+		int done = 0; /* a node of the whole tree ended */
 		size_t size;
 		switch (ev.type) {
 		case YAML_STREAM_START_EVENT:
@@ -144,18 +266,17 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 			return LINT_DOC_OK;
 		case YAML_SCALAR_EVENT:
 		case YAML_ALIAS_EVENT: {
+			/* an alias is kept as the scalar "*name", never expanded */
 			int alias = ev.type == YAML_ALIAS_EVENT;
 			const char *src = alias ? (const char *)ev.data.alias.anchor : (const char *)ev.data.scalar.value;
 			size_t len = alias ? strlen(src) + 1 : ev.data.scalar.length;
-			if (!build) {
-				size = sizeof *node + len + 1;
-				if (arena_count(a, &size, &over) < 0)
-					goto fail_alloc;
-				counted = 1;
+			size = sizeof *node + len + 1;
+			if (arena_count(a, &size, &over) < 0)
+				goto fail_alloc;
+			done = 1;
+			if (role_of(parent, mode, alias ? "*" : src) == R_SKIP)
 				break;
-			}
-			node = arena_alloc(a, sizeof *node + len + 1, &over);
-			if (!node)
+			if (!(node = arena_take(a, size)))
 				goto fail_alloc;
 			memset(node, 0, sizeof *node);
 			char *text = (char *)(node + 1);
@@ -173,7 +294,7 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
 			if (depth >= OCI_LINT_MAX_DEPTH) {
 				*why = "nested deeper than 100 levels";
 				*line = ln;
@@ -181,58 +302,58 @@ lint_doc_status lint_read_document(lint_node **root, lint_arena **arena_out, yam
 				yaml_event_delete(&ev);
 				goto unwind;
 			}
-			if (!build) {
-				size = sizeof *node;
-				if (arena_count(a, &size, &over) < 0)
-					goto fail_alloc;
-				stack[depth++] = (open_node){ NULL, NULL, 0, 0 };
-				break;
-			}
-			node = arena_alloc(a, sizeof *node, &over);
-			if (!node)
+			size = sizeof *node;
+			if (arena_count(a, &size, &over) < 0)
 				goto fail_alloc;
-			memset(node, 0, sizeof *node);
-			node->kind = ev.type == YAML_MAPPING_START_EVENT ? LINT_MAP : LINT_SEQ;
-			node->line = ln;
-			stack[depth++] = (open_node){ node, NULL, 0, 0 };
-			node = NULL; /* attached when it closes */
+			unsigned char role = role_of(parent, mode, NULL);
+			lint_node *open = NULL;
+			if (role != R_SKIP) {
+				if (!(open = arena_take(a, size)))
+					goto fail_alloc;
+				memset(open, 0, sizeof *open);
+				open->kind = ev.type == YAML_MAPPING_START_EVENT ? LINT_MAP : LINT_SEQ;
+				open->line = ln;
+			}
+			stack[depth++] = (open_node){ open, NULL, 0, 0, 0, role, R_SKIP };
 			break;
+		}
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
-			open_node *o = &stack[--depth];
-			if (!build) {
-				size = o->n * sizeof(lint_node *);
-				if (o->n && arena_count(a, &size, &over) < 0)
-					goto fail_alloc;
-				counted = 1;
-				break;
-			}
-			node = o->node;
-			if (o->n) {
-				node->kids = arena_alloc(a, o->n * sizeof *node->kids, &over);
-				if (!node->kids) {
-					depth++; /* still ours to free */
-					goto fail_alloc;
+			open_node *o = &stack[depth - 1];
+			size = o->total * sizeof(lint_node *);
+			if (o->total && arena_count(a, &size, &over) < 0)
+				goto fail_alloc;
+			if ((node = o->node)) {
+				if (o->role == R_SHAPE) {
+					node->n = o->total; /* only its size is looked at */
+				} else if (o->n) {
+					size = o->n * sizeof *node->kids;
+					if (!(node->kids = arena_take(a, (size + 15) & ~(size_t)15)))
+						goto fail_alloc;
+					memcpy(node->kids, o->kids, size);
+					node->n = o->n;
 				}
-				memcpy(node->kids, o->kids, o->n * sizeof *node->kids);
 			}
-			node->n = o->n;
 			free(o->kids);
+			depth--;
+			parent = depth ? &stack[depth - 1] : NULL;
+			done = 1;
 			break;
 		}
 		default:
 			break;
 		}
 		yaml_event_delete(&ev);
-		if (counted && depth > 0)
-			stack[depth - 1].n++;
-		if (node) {
-			if (depth == 0)
-				*root = node;
-			else if (push_kid(&stack[depth - 1], node) < 0) {
-				st = LINT_DOC_NOMEM;
-				goto unwind;
-			}
+		if (!done)
+			continue;
+		if (!parent) {
+			*root = node;
+			continue;
+		}
+		parent->total++;
+		if (node && push_kid(parent, node) < 0) {
+			st = LINT_DOC_NOMEM;
+			goto unwind;
 		}
 		continue;
 	fail_alloc:
@@ -255,7 +376,7 @@ unwind:
 
 const lint_node *lint_get(const lint_node *m, const char *key)
 {
-	if (!m || m->kind != LINT_MAP)
+	if (!m || m->kind != LINT_MAP || !m->kids) /* no kids: a shape (LINT_TREE_RULES) or empty */
 		return NULL;
 	for (size_t i = 0; i + 1 < m->n; i += 2)
 		if (m->kids[i]->kind == LINT_SCALAR && !strcmp(m->kids[i]->text, key))

@@ -1,8 +1,8 @@
 /* The streaming linter's worker thread (see lint.c): takes the queue's
  * messages, feeds each file through libyaml's input handler, builds the
- * document trees (lint_tree.c) and runs the rules (lint_rules.c) into the
- * report. It never touches the thread-local error state: failures go
- * into l->failed, which oci_lint_finish reports in the caller's thread. */
+ * part of each document's tree the rules look at (lint_tree.c) and runs
+ * the rules (lint_rules.c) into the report. It never touches the
+ * thread-local error state: failures go into l->failed, which oci_lint_finish reports in the caller's thread. */
 #include "lint_queue.h"
 #include "oci/error.h"
 
@@ -207,29 +207,6 @@ static void sort_by_line(oci_lint_finding *f, size_t n)
 	}
 }
 
-/* 1 when no enabled rule can match the file, so a syntax check without a
- * tree gives the same findings. Every rule that can fire names a key or
- * a kind ("image", "Secret", ...) that the bytes must then hold as such:
- * YAML can spell a scalar differently only with an escape (a backslash in
- * a double-quoted scalar or JSON string) or in UTF-16, which libyaml
- * decodes when the file starts with its byte-order mark. Only a file that
- * arrived whole in one message is looked at. */
-static int needs_no_tree(const oci_lint *l, const msg *m)
-{
-	if (!l->tree_unless_absent[0] || !(m->flags & MSG_END))
-		return 0;
-	const unsigned char *b = (const unsigned char *)m->bytes;
-	if (m->len >= 2 && ((b[0] == 0xFE && b[1] == 0xFF) || (b[0] == 0xFF && b[1] == 0xFE)))
-		return 0;
-	/* a NUL would hide the rest from strstr (libc's is much faster than memmem) */
-	if (memchr(b, '\\', m->len) || memchr(b, '\0', m->len))
-		return 0;
-	for (const char *const *n = l->tree_unless_absent + 1; *n; n++)
-		if (strstr(m->bytes, *n))
-			return 0;
-	return 1;
-}
-
 /* Parses one file from its first message (BEGIN, now the worker's);
  * consumes through its END. */
 static void lint_one_file(oci_lint *l, msg *first)
@@ -265,7 +242,7 @@ static void lint_one_file(oci_lint *l, msg *first)
 		skip = 1;
 	}
 	if (!skip) {
-		int build = !needs_no_tree(l, first);
+		lint_tree_mode mode = l->full_tree ? LINT_TREE_FULL : LINT_TREE_RULES;
 		yaml_parser_set_input(&p, read_handler, l);
 		lint_sink sink = { l->policy, l->file, 0, sink_add, l };
 		l->rep.files++;
@@ -274,14 +251,13 @@ static void lint_one_file(oci_lint *l, msg *first)
 			lint_arena *arena = NULL;
 			const char *why = NULL;
 			int line = 0;
-			lint_doc_status st = lint_read_document(&root, &arena, &p, &l->guard, build, &why, &line);
+			lint_doc_status st = lint_read_document(&root, &arena, &p, &l->guard, mode, &why, &line);
 			int rc = 0;
 			if (st == LINT_DOC_OK) {
 				l->rep.documents++;
 				sink.document = doc;
 				size_t first_finding = l->rep.n;
-				if (build)
-					rc = lint_check_document(&sink, root);
+				rc = lint_check_document(&sink, root);
 				if (l->rep.n > first_finding)
 					sort_by_line(l->rep.items + first_finding, l->rep.n - first_finding);
 			} else if (st == LINT_DOC_SYNTAX || st == LINT_DOC_LIMIT) {
