@@ -142,6 +142,16 @@ static void test_reports(void)
 	}
 	free(m);
 
+	/* unchanged: no error, no hint (both present, null) */
+	char *j0 = NULL;
+	CHECK_EQ_INT(sync_status_json(&j0, &rep), 0);
+	json_t *o0 = json_loads(j0, 0, NULL);
+	CHECK(o0 != NULL);
+	CHECK(json_is_null(json_object_get(o0, "error")));
+	CHECK(json_is_null(json_object_get(o0, "hint")));
+	json_decref(o0);
+	free(j0);
+
 	res.status = OCI_SYNC_ERROR;
 	snprintf(res.error, sizeof res.error, "signature verification of X failed");
 	char *j = NULL;
@@ -151,11 +161,23 @@ static void test_reports(void)
 	CHECK(o != NULL);
 	CHECK_STR(json_string_value(json_object_get(o, "result")), "error");
 	CHECK_STR(json_string_value(json_object_get(o, "error")), "signature verification of X failed");
+	CHECK(json_is_null(json_object_get(o, "hint"))); /* the error has none */
 	CHECK_STR(json_string_value(json_object_get(o, "ref")), "reg/app:prod");
 	CHECK_STR(json_string_value(json_object_get(o, "revision")), "main@sha1:abc");
 	CHECK_STR(json_string_value(json_object_get(o, "created")), "2024-01-02T03:04:05Z");
 	CHECK_STR(json_string_value(json_object_get(o, "time")), "2024-01-02T03:06:40.000Z");
 	CHECK(json_is_number(json_object_get(o, "duration_seconds")));
+	json_decref(o);
+	free(j);
+
+	/* an error with a hint: its name, for an operator without ocisync */
+	res.error_code = OCI_ETIMEOUT;
+	res.error_hint = OCI_HINT_RAISE_TIMEOUT;
+	CHECK_EQ_INT(sync_status_json(&j, &rep), 0);
+	o = json_loads(j, 0, &jerr);
+	CHECK(o != NULL);
+	CHECK_STR(json_string_value(json_object_get(o, "error_kind")), "timeout");
+	CHECK_STR(json_string_value(json_object_get(o, "hint")), "raise_timeout");
 	json_decref(o);
 	free(j);
 
