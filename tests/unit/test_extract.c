@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "error_internal.h"
+#include "extract_internal.h"
 #include "tree_util.h"
 #include "test.h"
 
@@ -318,6 +319,15 @@ static void test_limits(void)
 	oci_extract_opts_init(&o);
 	o.max_entries = 10;
 	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 10 entries");
+
+	/* a layer declaring more than the size limit allows: refused before
+	 * downloading, the hint says which limit (the CLI names --max-size) */
+	CHECK_EQ_INT(oci__layer_size_check("sha256:ab", (int64_t)1 << 62, 1 << 20), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("layer sha256:ab declares 4611686018427387904 bytes, more than a layer extracting to at most "
+			   "1048576 bytes (the size limit) can be (17956864); refused before downloading it");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_SIZE);
+	CHECK(strstr(oci_error_last()->message, "--") == NULL);
+	CHECK_EQ_INT(oci__layer_size_check("sha256:ab", 17956864, 1 << 20), 0);
 }
 
 static void test_corrupt(void)

@@ -206,8 +206,8 @@ static void test_parse_bind(void)
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		CHECK_EQ_INT(oci_sync_parse_bind(good[i]), 0);
 	struct { const char *addr, *msg; } bad[] = {
-		{ "", "needs an address" },
-		{ "localhost:9090", "'localhost' is not an IP address" },
+		{ "", "the HTTP bind address is empty: write one like 127.0.0.1:9090, :9090 or 9090" },
+		{ "localhost:9090", "the HTTP bind address 'localhost:9090': 'localhost' is not an IP address" },
 		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
 		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
 		{ "127.0.0.1:", "the port must be a number" },
@@ -219,6 +219,9 @@ static void test_parse_bind(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		CHECK_EQ_INT(oci_sync_parse_bind(bad[i].addr), OCI_EINVALID);
 		CHECK_ERR_CONTAINS(bad[i].msg);
+		/* the option is the program's to name: a hint, not the message */
+		CHECK(strstr(oci_error_last()->message, "--") == NULL);
+		CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_HTTP_BIND);
 	}
 }
 
