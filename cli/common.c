@@ -84,9 +84,28 @@ static const char *hint_text(oci_hint hint)
 	case OCI_HINT_MAX_SIZE: return "; raise --max-size on push, pull and sync if this is expected";
 	case OCI_HINT_LINT_RULES: return " (see ocisync lint --rules)";
 	case OCI_HINT_KEY_EXISTS: return " (remove it or choose another --prefix)";
+	case OCI_HINT_RAISE_TIMEOUT: return "; raise --timeout if it needs longer";
+	case OCI_HINT_REVOKED_WITHDRAWN: return " (--on-revoked withdraw)";
+	case OCI_HINT_REVOKED_KEPT: return " (--on-revoked keep)";
+	case OCI_HINT_ROOT_PER_PATH: return " (one --root per --path)";
+	case OCI_HINT_STATUS_FILE_DIR: return "; create it or choose another --status-file";
+	case OCI_HINT_METRICS_FILE_DIR: return "; create it or choose another --metrics-file";
+	case OCI_HINT_MAX_FAILURES: /* name the option first: hint_prefix */
+	case OCI_HINT_HTTP_BIND:
 	case OCI_HINT_NONE: break;
 	}
 	return "";
+}
+
+/* Hints about an option's value lead, as ocisync's own usage errors do
+ * ("--http-bind: ..."); the rest follow the message. */
+static const char *hint_prefix(oci_hint hint)
+{
+	switch (hint) {
+	case OCI_HINT_MAX_FAILURES: return "--max-failures: ";
+	case OCI_HINT_HTTP_BIND: return "--http-bind: ";
+	default: return "";
+	}
 }
 
 const char *cli_error_text(char *buf, size_t n, const char *message, oci_hint hint, const char *subject)
@@ -94,7 +113,7 @@ const char *cli_error_text(char *buf, size_t n, const char *message, oci_hint hi
 	if (hint == OCI_HINT_LOGIN)
 		snprintf(buf, n, "%s: run 'ocisync login %s'", message, subject ? subject : "REGISTRY");
 	else
-		snprintf(buf, n, "%s%s", message, hint_text(hint));
+		snprintf(buf, n, "%s%s%s", hint_prefix(hint), message, hint_text(hint));
 	return buf;
 }
 

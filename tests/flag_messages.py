@@ -1,25 +1,18 @@
 #!/usr/bin/env python3
 """liboci's messages name no program's flags (liboci(3), "Conventions"):
 what the caller could change travels as an oci_hint that the CLI renders
-(cli/common.c). This scans the string literals of liboci/src for "--flag"
-and fails on one not in ALLOWED; it also fails when an allowed one is gone,
-so the table only shrinks. Usage: flag_messages.py LIBOCI_SRC_DIR"""
+(cli/common.c), and sync's status file carries the hint's name. This scans
+the string literals of liboci/src (comments left out) for "--flag" and
+fails on one not in ALLOWED; it also fails when an allowed one is gone, so
+the table only shrinks -- and it is empty now: any flag name fails.
+Usage: flag_messages.py LIBOCI_SRC_DIR"""
 import os
 import re
 import sys
 
-# (file under liboci/src, flag): why it is still there.
-ALLOWED = {
-    ("net/http_retry.c", "--timeout"): "sync writes the message to its status file (sync_timeout.sh reads it there)",
-    ("target/layout.c", "--timeout"): "as above",
-    ("bundle/extract.c", "--max-size"): "inside the sentence, not at its end where a hint goes",
-    ("ops/sync.c", "--on-revoked"): "part of sync's revocation note in the status file",
-    ("ops/sync.c", "--path"): "inside the sentence",
-    ("ops/sync.c", "--status-file"): "names the option in sync_check_report_dir's message prefix",
-    ("ops/sync.c", "--metrics-file"): "as above",
-    ("ops/sync_loop.c", "--max-failures"): "inside the sentence",
-    ("sync/sync_http.c", "--http-bind"): "the message starts with the option (oci_sync_parse_bind)",
-}
+# (file under liboci/src, flag): why it is still there. Empty, and it
+# stays so: a new message gets a hint, not an entry here.
+ALLOWED = {}
 
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')

@@ -34,7 +34,7 @@ no_temporaries() {
 step "a manifest declaring 2^62 bytes: refused before downloading"
 start_proxy "$(rules 4611686018427387904)"
 mkdir -p dl
-expect_fail 1 "declares 4611686018427387904 bytes, more than a layer extracting to at most 1048576 bytes (--max-size)" \
+expect_fail 1 "declares 4611686018427387904 bytes, more than a layer extracting to at most 1048576 bytes (the size limit) can be (17956864); refused before downloading it; raise --max-size on push, pull and sync if this is expected" \
 	pull --max-size 1M "$PROXY/team/app:v1" "$WORK/dl/out"
 assert_eq "$(proxy_count 'fault=endless')" 0 "blob downloads started"
 [ ! -e "$WORK/dl/out" ] || fail "published"
@@ -83,13 +83,20 @@ idx["manifests"].append({"mediaType": m["mediaType"], "digest": "sha256:" + h, "
                          "annotations": {"org.opencontainers.image.ref.name": "trailing"}})
 open(f"{d}/index.json", "w").write(json.dumps(idx))
 PY
-expect_fail 1 "bytes after the end of its archive (with 5 bytes of content, over --max-size 1048576)" \
+expect_fail 1 "bytes after the end of its archive (with 5 bytes of content, over the size limit of 1048576); refused; raise --max-size on push, pull and sync if this is expected" \
 	pull --max-size 1M "oci-layout:$WORK/store:trailing" "$WORK/dl/trail"
 [ ! -e "$WORK/dl/trail" ] || fail "published"
 no_temporaries
 step "... sync refuses it too, and publishes nothing"
-run sync "oci-layout:$WORK/store:trailing" --root "$WORK/root" --once --max-size 1M
+run sync "oci-layout:$WORK/store:trailing" --root "$WORK/root" --once --max-size 1M --status-file "$WORK/status.json"
 [ "$RC" -eq 1 ] || fail "sync exited $RC"
-assert_contains "$ERR" "bytes after the end of its archive"
+assert_contains "$ERR" "bytes after the end of its archive (with 5 bytes of content, over the size limit of 1048576); refused; raise --max-size on push, pull and sync if this is expected"
+/usr/bin/python3 - "$WORK/status.json" <<'PY' || fail "status file after the trailing bytes"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["result"] == "error" and s["error_kind"] == "limit exceeded", s
+assert s["error"].endswith("over the size limit of 1048576); refused"), s
+assert s["hint"] == "max_size", s
+PY
 [ ! -e "$WORK/root/current" ] || fail "sync published"
 echo ok

@@ -129,8 +129,15 @@ ok sync "$REF" --root "$P" --once --path envs/prod-eu --link prod
 [ -f "$P/prod/configmap.yaml" ] || fail "--path did not publish envs/prod-eu at the top"
 assert_eq "$(cd "$P/prod" && find . -mindepth 1 | sort | tr '\n' ' ')" "./configmap.yaml " "files under --path"
 check_link "$P" prod
-expect_fail 1 "holds revisions of --path envs/prod-eu; a different --path needs its own root" \
-	sync "$REF" --root "$P" --once --link prod --path envs/staging
+expect_fail 1 "$P holds revisions of the folder envs/prod-eu; a different folder needs its own root (one --root per --path)" \
+	sync "$REF" --root "$P" --once --link prod --path envs/staging --status-file "$WORK/status-path.json"
+/usr/bin/python3 - "$WORK/status-path.json" <<'PY' || fail "status file after another --path"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["result"] == "error" and s["error_kind"] == "invalid input", s
+assert s["error"].endswith("holds revisions of the folder envs/prod-eu; a different folder needs its own root"), s
+assert s["hint"] == "root_per_path", s
+PY
 expect_fail 1 "envs/nowhere" sync "$REF" --root "$WORK/root-none" --once --path envs/nowhere
 [ ! -e "$WORK/root-none/current" ] || fail "a failed --path sync published a link"
 

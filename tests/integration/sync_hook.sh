@@ -206,6 +206,6 @@ assert_eq "$OUT" "synced $d6 ($REF)"
 [ -e hook-rerun ] || fail "the interrupted hook was not run again"
 
 step "loop: --max-failures N exits 1 after N failures in a row"
-expect_fail 1 "2 syncs failed in a row" sync "$REG/team/hooks:missing" --root "$WORK/failroot" --interval 1s --max-failures 2
+expect_fail 1 "ocisync sync: --max-failures: 2 syncs failed in a row, as many as allowed; last: " sync "$REG/team/hooks:missing" --root "$WORK/failroot" --interval 1s --max-failures 2
 assert_eq "$(grep -c 'missing' <<<"$ERR")" 3 "two step errors and the final message"
 echo "sync_hook: ok"

@@ -83,7 +83,7 @@ for i in $(seq 1 100); do
 done
 assert_eq "$CODE $BODY" "503 the last sync failed" "/readyz after a sync that could not report"
 stop_loop
-assert_contains "$(cat "$WORK/loop.err")" "--status-file $WORK/sd/status.json: directory $WORK/sd does not exist"
+assert_contains "$(cat "$WORK/loop.err")" "the status file $WORK/sd/status.json: directory $WORK/sd does not exist; create it or choose another --status-file"
 
 step "a failing sync: /healthz alive, /readyz 503 with the reason"
 port=$(free_port)
@@ -99,7 +99,7 @@ assert_eq "$CODE $BODY" "503 no sync has succeeded yet" "/readyz while syncs fai
 step "the port in use: the second loop exits 1 saying so"
 run sync "$REF" --root "$WORK/root3" --interval 1h --http-bind "127.0.0.1:$port"
 assert_eq "$RC" 1 "exit status with the port taken"
-assert_contains "$ERR" "--http-bind 127.0.0.1:$port: cannot listen there"
+assert_contains "$ERR" "ocisync sync: --http-bind: the HTTP bind address 127.0.0.1:$port: cannot listen there (in use, or not an address of this host)"
 [ ! -L "$WORK/root3/current" ] || fail "published without its HTTP server"
 stop_loop
 
@@ -114,9 +114,9 @@ stop_loop
 step "usage errors: --once, a host name, a bad port"
 expect_fail 2 "--http-bind serves the loop; it does not apply to --once" \
 	sync "$REF" --root "$WORK/r5" --once --http-bind 9090
-expect_fail 2 "--http-bind 'localhost:9090': 'localhost' is not an IP address" \
+expect_fail 2 "ocisync sync: --http-bind: the HTTP bind address 'localhost:9090': 'localhost' is not an IP address (names are not resolved)" \
 	sync "$REF" --root "$WORK/r5" --http-bind localhost:9090
-expect_fail 2 "--http-bind '127.0.0.1:99999': the port must be a number from 1 to 65535" \
+expect_fail 2 "ocisync sync: --http-bind: the HTTP bind address '127.0.0.1:99999': the port must be a number from 1 to 65535" \
 	sync "$REF" --root "$WORK/r5" --http-bind 127.0.0.1:99999
 [ ! -e "$WORK/r5" ] || fail "a usage error touched the root"
 echo "sync_http: ok"

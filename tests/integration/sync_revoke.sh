@@ -45,6 +45,9 @@ assert_contains "$st" '"result": "error"'
 assert_contains "$st" '"current_digest": null'
 assert_contains "$st" '"error_kind": "verification failed"'
 assert_contains "$st" "is not verified by any trusted key"
+assert_contains "$st" '"hint": "revoked_withdrawn"'
+/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e.endswith("; it was withdrawn: the link is removed"), e' \
+	"$S" || fail "the status file's error after a withdrawal"
 
 step "the next run with k2 still refuses it (nothing published, exit 1)"
 expect_fail 1 "no valid signature for $d1" sync "$REF" --root "$R" --once --verify-key "$WORK/k2.pub" --status-file "$S"
@@ -62,6 +65,9 @@ expect_fail 1 "it is still served (--on-revoked keep)" \
 	sync "$REF" --root "$R" --once --verify-key "$WORK/k2.pub" --on-revoked keep --status-file "$S" --exec "$HOOK"
 assert_eq "$(link_hex "$R")" "${d1#sha256:}" "link with --on-revoked keep"
 assert_contains "$(cat "$S")" "\"current_digest\": \"$d1\""
+assert_contains "$(cat "$S")" '"hint": "revoked_kept"'
+/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e.endswith("; it is still served"), e' \
+	"$S" || fail "the status file's error with --on-revoked keep"
 expect_fail 1 "is not verified by any trusted key" \
 	sync "$REF" --root "$R" --once --verify-key "$WORK/k2.pub" --on-revoked keep --exec "$HOOK"
 assert_eq "$(hook_runs)" 2 "hook runs with --on-revoked keep"

@@ -404,6 +404,30 @@ static void test_hints(void)
 	free(dc);
 }
 
+/* Every hint has a stable machine name (sync's status file carries it):
+ * distinct, the enum's name in lower case; none for OCI_HINT_NONE. The
+ * old values keep their numbers (programs may have stored them). */
+static void test_hint_names(void)
+{
+	CHECK(oci_hint_name(OCI_HINT_NONE) == NULL);
+	CHECK(oci_hint_name((oci_hint)(OCI_HINT_HTTP_BIND + 1)) == NULL);
+	CHECK_EQ_INT(OCI_HINT_KEY_EXISTS, 16);
+	CHECK_EQ_INT(OCI_HINT_RAISE_TIMEOUT, 17);
+	for (int h = OCI_HINT_NONE + 1; h <= OCI_HINT_HTTP_BIND; h++) {
+		const char *name = oci_hint_name((oci_hint)h);
+		CHECK(name != NULL && *name);
+		for (const char *p = name; name && *p; p++)
+			CHECK((*p >= 'a' && *p <= 'z') || *p == '_');
+		for (int k = OCI_HINT_NONE + 1; name && k < h; k++)
+			CHECK(strcmp(name, oci_hint_name((oci_hint)k)) != 0);
+	}
+	CHECK_STR(oci_hint_name(OCI_HINT_LOGIN), "login");
+	CHECK_STR(oci_hint_name(OCI_HINT_MAX_SIZE), "max_size");
+	CHECK_STR(oci_hint_name(OCI_HINT_RAISE_TIMEOUT), "raise_timeout");
+	CHECK_STR(oci_hint_name(OCI_HINT_REVOKED_WITHDRAWN), "revoked_withdrawn");
+	CHECK_STR(oci_hint_name(OCI_HINT_HTTP_BIND), "http_bind");
+}
+
 /* Every _free and _dispose accepts NULL (liboci(3), "Ownership"). */
 static void test_release_null(void)
 {
@@ -461,6 +485,7 @@ int main(void)
 	RUN(test_progress_cancels);
 	RUN(test_progress_cancels_registry);
 	RUN(test_hints);
+	RUN(test_hint_names);
 	RUN(test_release_null);
 	oci_rmtree(root);
 	oci_shutdown();

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "error_internal.h"
+#include "extract_internal.h"
 #include "tree_util.h"
 #include "test.h"
 
@@ -318,6 +319,44 @@ static void test_limits(void)
 	oci_extract_opts_init(&o);
 	o.max_entries = 10;
 	expect_refused(&m, &o, OCI_ELIMIT, "the artifact has more than 10 entries");
+
+	/* metadata counts too: empty files, each with a 100 KB extended
+	 * attribute (a pax header), are refused once the stream outweighs the
+	 * limit, although their content fits */
+	char *big = malloc(100000);
+	memset(big, 'a', 100000);
+	maker_open(&m, 1);
+	for (int i = 0; i < 30; i++) {
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, P("f%02d", i));
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, 0);
+		archive_entry_xattr_add_entry(e, "user.big", big, 100000);
+		archive_write_header(m.a, e);
+		archive_entry_free(e);
+	}
+	maker_close(&m);
+	free(big);
+	oci_extract_opts_init(&o);
+	o.max_size = 1;
+	sandbox_new();
+	CHECK_EQ_INT(extract_mem(NULL, &m.out, dest, &o), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("the layer decompresses to more than ");
+	CHECK_ERR_CONTAINS(" entries, a size limit of 1); refused");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_SIZE);
+	CHECK(strstr(oci_error_last()->message, "--") == NULL);
+	sandbox_check_and_free();
+	oci_buf_dispose(&m.out);
+
+	/* a layer declaring more than the size limit allows: refused before
+	 * downloading, the hint says which limit (the CLI names --max-size) */
+	CHECK_EQ_INT(oci__layer_size_check("sha256:ab", (int64_t)1 << 62, 1 << 20), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("layer sha256:ab declares 4611686018427387904 bytes, more than a layer extracting to at most "
+			   "1048576 bytes (the size limit) can be (17956864); refused before downloading it");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_SIZE);
+	CHECK(strstr(oci_error_last()->message, "--") == NULL);
+	CHECK_EQ_INT(oci__layer_size_check("sha256:ab", 17956864, 1 << 20), 0);
 }
 
 static void test_corrupt(void)

@@ -3,6 +3,7 @@
  * that leave nothing when aborted or when verification fails. */
 #include "test.h"
 #include "stream.h"
+#include "error_internal.h"
 #include "oci/digest.h"
 
 #include <dirent.h>
@@ -337,6 +338,30 @@ static void test_progress(void)
 	oci_istream_close(p);
 }
 
+/* A source that fails with a hint, as a download over the size limit does. */
+static ssize_t limit_read(void *ctx, void *buf, size_t len)
+{
+	(void)ctx, (void)buf, (void)len;
+	oci_error_set(OCI_ELIMIT, "blob x is larger than the size limit");
+	return oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
+}
+
+/* The sticky error comes back whole, hint included, after other errors. */
+static void test_sticky_error_keeps_hint(void)
+{
+	oci_istream *s;
+	char buf[8];
+	CHECK_EQ_INT(oci_istream_fn(&s, limit_read, NULL), 0);
+	CHECK_EQ_INT(oci_istream_read(s, buf, sizeof buf), OCI_ELIMIT);
+	oci_error_set(OCI_EIO, "something else");
+	CHECK_EQ_INT(oci_istream_read(s, buf, sizeof buf), OCI_ELIMIT);
+	CHECK_EQ_INT(oci_istream_error(s), OCI_ELIMIT);
+	CHECK_EQ_INT(oci_error_last()->code, OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("blob x is larger than the size limit");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_SIZE);
+	oci_istream_close(s);
+}
+
 static void test_mem_out(void)
 {
 	oci_buf b = OCI_BUF_INIT;
@@ -362,5 +387,6 @@ int main(void)
 	RUN(test_gunzip);
 	RUN(test_progress);
 	RUN(test_mem_out);
+	RUN(test_sticky_error_keeps_hint);
 	TEST_END();
 }

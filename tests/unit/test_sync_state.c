@@ -142,6 +142,16 @@ static void test_reports(void)
 	}
 	free(m);
 
+	/* unchanged: no error, no hint (both present, null) */
+	char *j0 = NULL;
+	CHECK_EQ_INT(sync_status_json(&j0, &rep), 0);
+	json_t *o0 = json_loads(j0, 0, NULL);
+	CHECK(o0 != NULL);
+	CHECK(json_is_null(json_object_get(o0, "error")));
+	CHECK(json_is_null(json_object_get(o0, "hint")));
+	json_decref(o0);
+	free(j0);
+
 	res.status = OCI_SYNC_ERROR;
 	snprintf(res.error, sizeof res.error, "signature verification of X failed");
 	char *j = NULL;
@@ -151,11 +161,23 @@ static void test_reports(void)
 	CHECK(o != NULL);
 	CHECK_STR(json_string_value(json_object_get(o, "result")), "error");
 	CHECK_STR(json_string_value(json_object_get(o, "error")), "signature verification of X failed");
+	CHECK(json_is_null(json_object_get(o, "hint"))); /* the error has none */
 	CHECK_STR(json_string_value(json_object_get(o, "ref")), "reg/app:prod");
 	CHECK_STR(json_string_value(json_object_get(o, "revision")), "main@sha1:abc");
 	CHECK_STR(json_string_value(json_object_get(o, "created")), "2024-01-02T03:04:05Z");
 	CHECK_STR(json_string_value(json_object_get(o, "time")), "2024-01-02T03:06:40.000Z");
 	CHECK(json_is_number(json_object_get(o, "duration_seconds")));
+	json_decref(o);
+	free(j);
+
+	/* an error with a hint: its name, for an operator without ocisync */
+	res.error_code = OCI_ETIMEOUT;
+	res.error_hint = OCI_HINT_RAISE_TIMEOUT;
+	CHECK_EQ_INT(sync_status_json(&j, &rep), 0);
+	o = json_loads(j, 0, &jerr);
+	CHECK(o != NULL);
+	CHECK_STR(json_string_value(json_object_get(o, "error_kind")), "timeout");
+	CHECK_STR(json_string_value(json_object_get(o, "hint")), "raise_timeout");
 	json_decref(o);
 	free(j);
 
@@ -184,8 +206,8 @@ static void test_parse_bind(void)
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		CHECK_EQ_INT(oci_sync_parse_bind(good[i]), 0);
 	struct { const char *addr, *msg; } bad[] = {
-		{ "", "needs an address" },
-		{ "localhost:9090", "'localhost' is not an IP address" },
+		{ "", "the HTTP bind address is empty: write one like 127.0.0.1:9090, :9090 or 9090" },
+		{ "localhost:9090", "the HTTP bind address 'localhost:9090': 'localhost' is not an IP address" },
 		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
 		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
 		{ "127.0.0.1:", "the port must be a number" },
@@ -197,6 +219,9 @@ static void test_parse_bind(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		CHECK_EQ_INT(oci_sync_parse_bind(bad[i].addr), OCI_EINVALID);
 		CHECK_ERR_CONTAINS(bad[i].msg);
+		/* the option is the program's to name: a hint, not the message */
+		CHECK(strstr(oci_error_last()->message, "--") == NULL);
+		CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_HTTP_BIND);
 	}
 }
 

@@ -31,7 +31,7 @@ typedef enum {
 	OCI_EPASSWORD = -14, /* wrong password or corrupt key */
 	OCI_EUNSUPPORTED = -15,
 	OCI_EPOLICY = -16,   /* the content breaks the lint policy (push refused) */
-	OCI_ETIMEOUT = -17,  /* the operation's deadline passed (--timeout) */
+	OCI_ETIMEOUT = -17,  /* the operation's deadline passed */
 	OCI_EINTERRUPTED = -18, /* stopped by the caller: its cancel flag (SIGTERM, Ctrl-C) or a progress callback's non-zero return */
 } oci_error_code;
 
@@ -54,6 +54,16 @@ typedef enum oci_hint {
 	OCI_HINT_MAX_SIZE,         /* over the size limit: raise it likewise */
 	OCI_HINT_LINT_RULES,       /* an unknown lint rule: list the rules (oci_lint_rules) */
 	OCI_HINT_KEY_EXISTS,       /* a key file exists: remove it or write the pair elsewhere */
+	/* the values above keep their numbers; new ones are appended */
+	OCI_HINT_RAISE_TIMEOUT,    /* the operation's timeout passed: give it longer if this is expected */
+	OCI_HINT_REVOKED_WITHDRAWN,/* sync: a revision no trusted key verifies was withdrawn, as asked
+				    * (keep_revoked off); keeping it served is the other choice */
+	OCI_HINT_REVOKED_KEPT,     /* likewise, kept served as asked (keep_revoked on) */
+	OCI_HINT_ROOT_PER_PATH,    /* sync: the root holds another folder of the artifact: one root per path */
+	OCI_HINT_STATUS_FILE_DIR,  /* sync: the status file's directory is missing: create it or name another file */
+	OCI_HINT_METRICS_FILE_DIR, /* likewise for the metrics file */
+	OCI_HINT_MAX_FAILURES,     /* the sync loop stopped at its limit of failures in a row (max_failures) */
+	OCI_HINT_HTTP_BIND,        /* the sync loop's HTTP address is malformed or cannot be listened on */
 } oci_hint;
 
 typedef struct oci_error {
@@ -70,6 +80,10 @@ OCI_EXTERN const oci_error *oci_error_last(void);
  * the hint is about (OCI_HINT_LOGIN: the registry host) or NULL; it
  * belongs to the library until the next error on this thread. */
 OCI_EXTERN oci_hint oci_error_hint(const char **subject);
+/* A stable machine name for a hint: the enum's name in lower case without
+ * OCI_HINT_ ("raise_timeout", "login"), as sync's status file carries it;
+ * NULL for OCI_HINT_NONE and unknown values. Static. Thread-safe. */
+OCI_EXTERN const char *oci_hint_name(oci_hint hint);
 /* Forgets the last error and its hint. */
 OCI_EXTERN void oci_error_clear(void);
 /* For callbacks given to liboci (verifiers, sinks, sources): records why

@@ -61,7 +61,8 @@ typedef struct oci_sync_opts {
 	const char *exec;             /* hook: /bin/sh -c EXEC in the new revision; NULL = none */
 	int64_t exec_timeout_ms;      /* 0 = 5 minutes */
 	int64_t exec_kill_grace_ms;   /* SIGTERM to SIGKILL (timeout or stop); 0 = 10 seconds */
-	const char *status_file;      /* JSON status written atomically after every step; NULL = none */
+	const char *status_file;      /* JSON status written atomically after every step (on error with
+				       * the hint's name, oci_hint_name, as "hint"); NULL = none */
 	const char *metrics_file;     /* Prometheus text written atomically; NULL = none */
 	oci_verify_fn verify;         /* called with the digest before anything is fetched; NULL = none */
 	void *verify_ctx;
@@ -174,7 +175,7 @@ OCI_EXTERN int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci
 
 /* Checks an HTTP bind address: "PORT" (127.0.0.1), "IPV4:PORT",
  * "[IPV6]:PORT", ":PORT" (every IPv4 interface, only when asked for).
- * 0 or OCI_EINVALID saying what is wrong. */
+ * 0 or OCI_EINVALID saying what is wrong, with OCI_HINT_HTTP_BIND. */
 OCI_EXTERN int oci_sync_parse_bind(const char *addr);
 
 /* "synced", "unchanged", "error", "interrupted" (static). Thread-safe. */

@@ -50,8 +50,9 @@ static int64_t stream_limit(const xctx *x)
 
 static int stream_too_big(xctx *x, int64_t bytes)
 {
-	return oci_error_set(OCI_ELIMIT, "the layer decompresses to more than %lld bytes (%lld entries, --max-size %lld); refused",
-			     (long long)bytes, (long long)x->st.entries, (long long)x->max_size);
+	oci_error_set(OCI_ELIMIT, "the layer decompresses to more than %lld bytes (%lld entries, a size limit of %lld); refused",
+		      (long long)bytes, (long long)x->st.entries, (long long)x->max_size);
+	return oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 }
 
 static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
@@ -87,8 +88,9 @@ static int finish_stream(xctx *x)
 		trailing += n;
 		if (trailing > TRAILING_FREE && x->content_read + trailing - TRAILING_FREE > x->max_size)
 			return oci_error_set(OCI_ELIMIT, "the layer holds more than %lld bytes after the end of its archive "
-					     "(with %lld bytes of content, over --max-size %lld); refused",
-					     (long long)trailing, (long long)x->content_read, (long long)x->max_size);
+					     "(with %lld bytes of content, over the size limit of %lld); refused",
+					     (long long)trailing, (long long)x->content_read, (long long)x->max_size),
+			       oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 	}
 	return n < 0 ? (int)n : 0;
 }
@@ -467,10 +469,11 @@ int oci__layer_size_check(const char *digest, int64_t size, int64_t max_size)
 {
 	if (size <= download_cap(max_size))
 		return 0;
-	return oci_error_set(OCI_ELIMIT, "layer %s declares %lld bytes, more than a layer extracting to at most "
-			     "%lld bytes (--max-size) can be (%lld); refused before downloading it",
-			     digest, (long long)size, (long long)(max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE),
-			     (long long)download_cap(max_size));
+	oci_error_set(OCI_ELIMIT, "layer %s declares %lld bytes, more than a layer extracting to at most "
+		      "%lld bytes (the size limit) can be (%lld); refused before downloading it",
+		      digest, (long long)size, (long long)(max_size > 0 ? max_size : OCI_DEFAULT_MAX_SIZE),
+		      (long long)download_cap(max_size));
+	return oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
 }
 
 int oci_extract_file(oci_extract_stats *stats, const char *archive_path,

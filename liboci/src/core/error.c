@@ -101,6 +101,38 @@ int oci_error_errno(const char *fmt, ...)
 	return oci_error_set(code, "%s: %s", what, strerror(err));
 }
 
+const char *oci_hint_name(oci_hint hint)
+{
+	switch (hint) {
+	case OCI_HINT_CA_FILE: return "ca_file";
+	case OCI_HINT_CA_FILE_MISMATCH: return "ca_file_mismatch";
+	case OCI_HINT_PLAIN_HTTP: return "plain_http";
+	case OCI_HINT_CLIENT_CERT: return "client_cert";
+	case OCI_HINT_CHECK_CLIENT_CERT: return "check_client_cert";
+	case OCI_HINT_LOGIN: return "login";
+	case OCI_HINT_REGISTRY_CONFIG: return "registry_config";
+	case OCI_HINT_FORCE: return "force";
+	case OCI_HINT_ALLOW_EMPTY: return "allow_empty";
+	case OCI_HINT_ALLOW_UNSIGNED: return "allow_unsigned";
+	case OCI_HINT_IGNORE: return "ignore";
+	case OCI_HINT_RENAME_OR_IGNORE: return "rename_or_ignore";
+	case OCI_HINT_MAX_ENTRIES: return "max_entries";
+	case OCI_HINT_MAX_SIZE: return "max_size";
+	case OCI_HINT_LINT_RULES: return "lint_rules";
+	case OCI_HINT_KEY_EXISTS: return "key_exists";
+	case OCI_HINT_RAISE_TIMEOUT: return "raise_timeout";
+	case OCI_HINT_REVOKED_WITHDRAWN: return "revoked_withdrawn";
+	case OCI_HINT_REVOKED_KEPT: return "revoked_kept";
+	case OCI_HINT_ROOT_PER_PATH: return "root_per_path";
+	case OCI_HINT_STATUS_FILE_DIR: return "status_file_dir";
+	case OCI_HINT_METRICS_FILE_DIR: return "metrics_file_dir";
+	case OCI_HINT_MAX_FAILURES: return "max_failures";
+	case OCI_HINT_HTTP_BIND: return "http_bind";
+	case OCI_HINT_NONE: break;
+	}
+	return NULL;
+}
+
 const char *oci_error_name(int code)
 {
 	switch (code) {

@@ -15,18 +15,24 @@
 
 /* ---- readable ---- */
 
-/* Makes n (an error) the stream's sticky error, with its message. */
+/* Makes n (an error) the stream's sticky error, with its message and hint
+ * (a timeout's hint must reach the caller as surely as its words). */
 static ssize_t stick(oci_istream *s, ssize_t n)
 {
 	s->err = (int)n;
-	s->errmsg = strdup(oci_error_last()->message);
+	if (!s->saved)
+		s->saved = malloc(sizeof *s->saved);
+	if (s->saved) {
+		oci__error_save(s->saved);
+		s->saved->error.code = (int)n; /* the stream's code, whatever was recorded */
+	}
 	return n;
 }
 
 int oci_istream_error(oci_istream *s)
 {
-	if (s->err && s->errmsg)
-		oci_error_set_str(s->err, s->errmsg);
+	if (s->err && s->saved)
+		oci__error_restore(s->saved);
 	return s->err;
 }
 
@@ -168,7 +174,7 @@ void oci_istream_close(oci_istream *s)
 	if (!s)
 		return;
 	free(s->peek);
-	free(s->errmsg);
+	free(s->saved);
 	s->ops->close(s);
 }
 

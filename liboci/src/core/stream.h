@@ -44,7 +44,7 @@ struct oci_istream {
 	unsigned char *peek;         /* bytes read ahead by oci_istream_peek */
 	size_t peek_len, peek_off;
 	int err;                     /* sticky error (0: none) */
-	char *errmsg;                /* its message, set again with it */
+	struct oci__error_saved *saved; /* its message and hint, set again with it */
 	int eof;
 };
 

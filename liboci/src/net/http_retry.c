@@ -79,8 +79,9 @@ int oci_http_deadline_error(oci_http *h, const oci_http_req *req)
 		return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done by the operation's deadline; gave up",
 				     h->host, req->what ? req->what : "request");
 	oci_http_format_ms(t, sizeof t, h->opts->timeout_ms);
-	return oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done within the %s of --timeout; gave up",
-			     h->host, req->what ? req->what : "request", t);
+	oci_error_set(OCI_ETIMEOUT, "timeout: registry %s: %s was not done within the %s timeout; gave up", h->host,
+		      req->what ? req->what : "request", t);
+	return oci_error_hint_set(OCI_HINT_RAISE_TIMEOUT, NULL);
 }
 
 int oci_http_deadline_passed(const oci_http *h)

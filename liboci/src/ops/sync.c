@@ -229,8 +229,7 @@ static int recheck_trust(step *s)
 	}
 	snprintf(s->revoked_msg, sizeof s->revoked_msg,
 		 "the published revision %s is not verified by any trusted key (the keys changed): %s; %s", digest, why,
-		 o->keep_revoked ? "it is still served (--on-revoked keep)"
-				 : "it was withdrawn: the link is removed (--on-revoked withdraw)");
+		 o->keep_revoked ? "it is still served" : "it was withdrawn: the link is removed");
 	return 0;
 }
 
@@ -259,8 +258,9 @@ static int do_step(step *s)
 	/* A revision is named by its digest alone, so the folder it holds must
 	 * not change under that name. */
 	if (s->st.digest[0] && strcmp(s->st.path ? s->st.path : "", o->path ? o->path : ""))
-		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s; a different --path needs its own root",
-				     o->root, s->st.path ? "--path " : "the whole artifact", s->st.path ? s->st.path : "");
+		return oci_error_set(OCI_EINVALID, "%s holds revisions of %s%s; a different folder needs its own root",
+				     o->root, s->st.path ? "the folder " : "the whole artifact", s->st.path ? s->st.path : ""),
+		       oci_error_hint_set(OCI_HINT_ROOT_PER_PATH, NULL);
 	if ((rc = recheck_trust(s)))
 		return rc;
 	if (s->cur_hex[0])
@@ -276,7 +276,8 @@ static int do_step(step *s)
 	const char *hex = out->digest + 7;
 	/* a revoked revision is served again only once a trusted key verifies it */
 	if (s->revoked[0] && !strcmp(s->revoked, out->digest))
-		return oci_error_set(OCI_EVERIFY, "%s", s->revoked_msg);
+		return oci_error_set(OCI_EVERIFY, "%s", s->revoked_msg),
+		       oci_error_hint_set(s->o->keep_revoked ? OCI_HINT_REVOKED_KEPT : OCI_HINT_REVOKED_WITHDRAWN, NULL);
 	snprintf(out->revision_dir, sizeof out->revision_dir, "%s/%s", s->revs, hex);
 	int same = s->cur_hex[0] && !strcmp(s->cur_hex, hex) && sync_revision_exists(o->root, hex);
 	int hook_done = !o->exec ||
@@ -475,9 +476,9 @@ int sync_step(oci_sync_result *out, oci_target *t, const oci_sync_opts *o, int l
 	}
 	int rc = sync_prepare_root(o);
 	if (!rc && o->status_file)
-		rc = sync_check_report_dir(o->status_file, "--status-file");
+		rc = sync_check_report_dir(o->status_file, "status file", OCI_HINT_STATUS_FILE_DIR);
 	if (!rc && o->metrics_file)
-		rc = sync_check_report_dir(o->metrics_file, "--metrics-file");
+		rc = sync_check_report_dir(o->metrics_file, "metrics file", OCI_HINT_METRICS_FILE_DIR);
 	if (rc)
 		goto fail_early;
 	if (lock_fd < 0 && (rc = sync_lock_acquire(&own_lock, o->root)))

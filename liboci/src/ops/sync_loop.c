@@ -87,8 +87,9 @@ int oci_sync_loop(oci_target *t, const oci_sync_opts *opts, const oci_sync_loop_
 		if (step_rc) {
 			failures++;
 			if (loop->max_failures > 0 && failures >= loop->max_failures) {
-				rc = oci_error_set(OCI_ERROR, "%d sync%s failed in a row (--max-failures); last: %s",
-						   failures, failures == 1 ? "" : "s", res->error);
+				oci_error_set(OCI_ERROR, "%d sync%s failed in a row, as many as allowed; last: %s", failures,
+					      failures == 1 ? "" : "s", res->error);
+				rc = oci_error_hint_set(OCI_HINT_MAX_FAILURES, NULL);
 				break;
 			}
 		} else {

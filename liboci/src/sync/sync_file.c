@@ -64,7 +64,7 @@ int sync_clean_file_leftovers(const char *path)
 	return removed;
 }
 
-int sync_check_report_dir(const char *file, const char *option)
+int sync_check_report_dir(const char *file, const char *what, oci_hint hint)
 {
 	char *dir = oci_dirname(file);
 	struct stat st;
@@ -74,7 +74,8 @@ int sync_check_report_dir(const char *file, const char *option)
 	/* checked before anything is published: a step that publishes and then
 	 * cannot report would fail every run with the link already moved */
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		rc = oci_error_set(OCI_EINVALID, "%s %s: directory %s does not exist", option, file, dir);
+		rc = oci_error_set(OCI_EINVALID, "the %s %s: directory %s does not exist", what, file, dir),
+		oci_error_hint_set(hint, NULL);
 	free(dir);
 	return rc;
 }

@@ -33,28 +33,29 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Parses addr into sa; OCI_EINVALID naming what is wrong. */
+/* Parses addr into sa; OCI_EINVALID naming what is wrong (the caller
+ * adds OCI_HINT_HTTP_BIND: one hint for every way the address is wrong). */
 static int parse_bind(struct sockaddr_storage *sa, const char *addr)
 {
 	memset(sa, 0, sizeof *sa);
 	if (!addr || !*addr)
-		return oci_error_set(OCI_EINVALID, "--http-bind needs an address like 127.0.0.1:9090, :9090 or 9090");
+		return oci_error_set(OCI_EINVALID, "the HTTP bind address is empty: write one like 127.0.0.1:9090, :9090 or 9090");
 	char host[64] = "";
 	const char *port;
 	const char *colon = strrchr(addr, ':');
 	if (addr[0] == '[') {
 		const char *close = strchr(addr, ']');
 		if (!close || close[1] != ':' || (size_t)(close - addr - 1) >= sizeof host)
-			return oci_error_set(OCI_EINVALID, "--http-bind '%s': an IPv6 address is written [ADDR]:PORT", addr);
+			return oci_error_set(OCI_EINVALID, "the HTTP bind address '%s': an IPv6 address is written [ADDR]:PORT", addr);
 		memcpy(host, addr + 1, (size_t)(close - addr - 1));
 		port = close + 2;
 	} else if (colon) {
 		if ((size_t)(colon - addr) >= sizeof host)
-			return oci_error_set(OCI_EINVALID, "--http-bind '%s': the host is too long", addr);
+			return oci_error_set(OCI_EINVALID, "the HTTP bind address '%s': the host is too long", addr);
 		memcpy(host, addr, (size_t)(colon - addr));
 		port = colon + 1;
 		if (strchr(host, ':'))
-			return oci_error_set(OCI_EINVALID, "--http-bind '%s': an IPv6 address is written [ADDR]:PORT", addr);
+			return oci_error_set(OCI_EINVALID, "the HTTP bind address '%s': an IPv6 address is written [ADDR]:PORT", addr);
 		if (!host[0]) /* ":PORT": every interface, asked for explicitly */
 			snprintf(host, sizeof host, "0.0.0.0");
 	} else {
@@ -65,7 +66,7 @@ static int parse_bind(struct sockaddr_storage *sa, const char *addr)
 	char *end;
 	long p = strtol(port, &end, 10);
 	if (!*port || *end || p < 1 || p > 65535)
-		return oci_error_set(OCI_EINVALID, "--http-bind '%s': the port must be a number from 1 to 65535", addr);
+		return oci_error_set(OCI_EINVALID, "the HTTP bind address '%s': the port must be a number from 1 to 65535", addr);
 	struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
 	if (addr[0] != '[' && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
@@ -75,7 +76,7 @@ static int parse_bind(struct sockaddr_storage *sa, const char *addr)
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons((uint16_t)p);
 	} else {
-		return oci_error_set(OCI_EINVALID, "--http-bind '%s': '%s' is not an IP address (names are not resolved)",
+		return oci_error_set(OCI_EINVALID, "the HTTP bind address '%s': '%s' is not an IP address (names are not resolved)",
 				     addr, host);
 	}
 	return 0;
@@ -84,7 +85,7 @@ static int parse_bind(struct sockaddr_storage *sa, const char *addr)
 int oci_sync_parse_bind(const char *addr)
 {
 	struct sockaddr_storage sa;
-	return parse_bind(&sa, addr);
+	return parse_bind(&sa, addr) ? oci_error_hint_set(OCI_HINT_HTTP_BIND, NULL) : 0;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *type, const char *body)
@@ -138,9 +139,8 @@ int sync_http_start(sync_http **out, const char *addr, int64_t interval_ms)
 {
 	*out = NULL;
 	struct sockaddr_storage sa;
-	int rc = parse_bind(&sa, addr);
-	if (rc)
-		return rc;
+	if (parse_bind(&sa, addr))
+		return oci_error_hint_set(OCI_HINT_HTTP_BIND, NULL);
 	sync_http *h = calloc(1, sizeof *h);
 	if (!h)
 		return OCI_ENOMEM_SET();
@@ -156,8 +156,9 @@ int sync_http_start(sync_http **out, const char *addr, int64_t interval_ms)
 	if (!h->d) {
 		pthread_mutex_destroy(&h->mu);
 		free(h);
-		return oci_error_set(OCI_ERROR, "--http-bind %s: cannot listen there (in use, or not an address of this host)",
-				     addr);
+		oci_error_set(OCI_ERROR, "the HTTP bind address %s: cannot listen there (in use, or not an address of this host)",
+			      addr);
+		return oci_error_hint_set(OCI_HINT_HTTP_BIND, NULL);
 	}
 	*out = h;
 	return 0;

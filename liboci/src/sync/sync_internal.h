@@ -155,9 +155,9 @@ int sync_write_metrics(const char *file, const sync_report *r);
 int sync_status_json(char **out, const sync_report *r);
 int sync_metrics_text(char **out, const sync_report *r);
 
-/* 0 when the directory a report file goes in exists; OCI_EINVALID naming
- * the option otherwise. */
-int sync_check_report_dir(const char *file, const char *option);
+/* 0 when the directory a report file goes in exists; otherwise OCI_EINVALID
+ * naming the file as what ("status file") and the file, with the hint. */
+int sync_check_report_dir(const char *file, const char *what, oci_hint hint);
 
 /* ---- sync_http.c: --http-bind ---- */
 typedef struct sync_http sync_http;

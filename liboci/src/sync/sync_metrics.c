@@ -42,6 +42,9 @@ int sync_status_json(char **out, const sync_report *r)
 	/* what kind of failure, for alerts: "timeout", "network", "verification failed", ... */
 	json_object_set_new(o, "error_kind", failed ? json_string(oci_error_name(res->error_code))
 									 : json_null());
+	/* what to change, for an operator without ocisync's own words: the
+	 * hint's stable name ("raise_timeout"), null when there is none */
+	json_object_set_new(o, "hint", str_or_null(failed ? oci_hint_name(res->error_hint) : NULL));
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "duration_seconds", json_real(res->duration));
 	json_object_set_new(o, "revision_dir", str_or_null(res->revision_dir));

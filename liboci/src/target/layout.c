@@ -189,7 +189,8 @@ static int lock_layout(layout *l, const oci_client_opts *o)
 			close(fd);
 			if (o->deadline_ms)
 				return oci_error_set(OCI_ETIMEOUT, "timeout: oci-layout:%s: another process held its index lock "
-						     "past the deadline (--timeout); gave up", l->dir);
+						     "past the deadline; gave up", l->dir),
+				       oci_error_hint_set(OCI_HINT_RAISE_TIMEOUT, NULL);
 			return oci_error_set(OCI_ELOCKED, "oci-layout:%s: another process has held its index lock for %d s; gave up",
 					     l->dir, LOCK_WAIT_MS / 1000);
 		}

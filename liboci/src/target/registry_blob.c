@@ -35,7 +35,7 @@ struct blob_in {
 	int done;                    /* the request has finished */
 	int closing;                 /* the reader is gone: stop */
 	int rc;                      /* the request's result */
-	oci_error err;               /* its error, copied from the thread */
+	oci__error_saved err;        /* its error (message and hint), from the thread */
 };
 
 /* The request's sink: waits while the buffer is full. */
@@ -81,7 +81,7 @@ static void *fetch(void *arg)
 	pthread_mutex_lock(&b->mu);
 	b->rc = rc < 0 ? rc : 0;
 	if (rc < 0)
-		b->err = *oci_error_last();
+		oci__error_save(&b->err);
 	b->done = 1;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
@@ -107,7 +107,7 @@ static ssize_t blob_read(oci_istream *is, void *buf, size_t len)
 		pthread_cond_broadcast(&b->cv);
 		out = (ssize_t)n;
 	} else if (b->rc < 0) {
-		out = oci_error_set_str(b->err.code, b->err.message);
+		out = oci__error_restore(&b->err);
 	} else {
 		out = 0;
 	}
