@@ -134,7 +134,13 @@ int cli_fail(cli *c, const char *what)
 		fprintf(stderr, "ocisync %s: %s: %s\n", c->command ? c->command : "", what, msg);
 	else
 		fprintf(stderr, "ocisync %s: %s\n", c->command ? c->command : "", msg);
+	json_t *before = c->json_error;
 	cli_json_error(c, cli_error_code_name(e->code), what, msg);
+	/* scripts get the hint's stable name beside the rendered sentence, as
+	 * sync's status file does */
+	const char *hint = oci_hint_name(oci_error_hint(NULL));
+	if (c->json_error && c->json_error != before && hint)
+		json_object_set_new(c->json_error, "hint", json_string(hint));
 	return EXIT_FAIL;
 }
 

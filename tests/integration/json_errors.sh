@@ -73,6 +73,14 @@ check 1 not_found sign --key k1.key "$NONE:v1"
 check 1 not_found verify --key k1.pub "$NONE:v1"
 check 1 not_found verify --key missing.pub "oci-layout:$L:app"
 check 1 exists keygen --prefix k1
+# an error with a hint names it for scripts; one without has no hint key
+ok push --no-policy "oci-layout:$WORK/hinted:v1" tree
+run -o json pull --max-size 10 "oci-layout:$WORK/hinted:v1" "$WORK/hinted-out"
+assert_eq "$RC" 1 "pull over --max-size"
+jq -e '.error.code == "limit" and .error.hint == "max_size"' <<<"$OUT" >/dev/null ||
+	fail "pull over --max-size: not code limit with hint max_size: $OUT"
+run -o json resolve "$NONE:v1"
+jq -e '.error | has("hint") | not' <<<"$OUT" >/dev/null || fail "resolve of a missing layout: unexpected hint: $OUT"
 check 1 network --min-speed 1K/1s resolve "127.0.0.1:$DEAD/team/app:v1"
 STDIN_TEXT=pw check 1 network login "127.0.0.1:$DEAD" -u alice --password-stdin --min-speed 1K/1s
 check 1 not_found push "oci-layout:$WORK/pushed:v1" "$WORK/no-such-dir"
