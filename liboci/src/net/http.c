@@ -287,8 +287,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			x.skip = delivered; /* dropped again if the answer is 206 */
 		}
 		/* In-memory bodies are small: no "Expect: 100-continue" wait.
-		 * Streamed bodies keep it, so a refusal comes before the bytes. */
-		if (r.body && !r.body->read) {
+		 * Streamed bodies keep it, so a refusal comes before the bytes,
+		 * unless the caller says otherwise (OCI_HTTP_NO_EXPECT). */
+		if (r.body && (!r.body->read || (r.flags & OCI_HTTP_NO_EXPECT))) {
 			if (!(t = curl_slist_append(hdrs, "Expect:")))
 				goto nomem;
 			hdrs = t;

@@ -49,6 +49,11 @@ enum {
 	OCI_HTTP_FOLLOW = 1,       /* follow redirects (GET/HEAD) */
 	OCI_HTTP_RESUME = 2,       /* GET into a sink: resume with Range after a drop */
 	OCI_HTTP_NO_RETRY = 4,     /* one attempt (the caller recovers itself) */
+	/* A streamed body sent at once, without libcurl's "Expect:
+	 * 100-continue" wait for the server's go-ahead (a round trip per
+	 * request): for rewindable bodies into an upload session the registry
+	 * opened a moment ago, where a refusal is rare and costs a resend. */
+	OCI_HTTP_NO_EXPECT = 8,
 };
 
 typedef struct oci_http_req {

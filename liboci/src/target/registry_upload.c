@@ -204,6 +204,14 @@ static int64_t upload_status(struct upload *u, oci_target *t, const char *what, 
 	return next;
 }
 
+/* A file's bytes into an open session: one attempt (a failure starts a new
+ * session or resumes from the registry's offset), sent without waiting for
+ * "100 Continue" -- the session was opened a moment ago with the same
+ * credentials, so a refusal is rare and costs a resend of a file, while the
+ * wait costs a round trip on every upload (Go clients -- docker, skopeo,
+ * crane -- never send the header). */
+#define FILE_BODY (OCI_HTTP_NO_RETRY | OCI_HTTP_NO_EXPECT)
+
 /* Uploads size bytes from src into an open session (chunked or not). With
  * a file (src->fd >= 0), a failed chunk is resumed where the registry says
  * it stands. */
@@ -219,7 +227,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		src->chunk_start = 0;
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = size,
 				       .rewind = src->fd >= 0 ? chunk_rewind : NULL };
-		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, retriable);
+		return upload_finish(u, t, digest, &body, src->fd >= 0 ? FILE_BODY : 0, what, retriable);
 	}
 	int64_t chunk = chunk_size_for(u);
 	int64_t off = 0;
@@ -232,7 +240,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = len };
 		oci_http_resp resp = OCI_HTTP_RESP_INIT;
 		/* Files resume through the session status instead of replaying. */
-		rc = upload_patch(u, &resp, t, off, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, digest, size);
+		rc = upload_patch(u, &resp, t, off, &body, src->fd >= 0 ? FILE_BODY : 0, what, digest, size);
 		*retriable = resp.retriable;
 		oci_http_resp_dispose(&resp);
 		if (rc == 0) {
