@@ -32,13 +32,17 @@ static int cancel_error(const oci_http *h)
 	return oci_error_set(OCI_EINTERRUPTED, "registry %s: interrupted", h->host);
 }
 
+void oci_http_logv(oci_http *h, const char *fmt, va_list ap)
+{
+	if (h->opts->verbose)
+		oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
+}
+
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
-	if (!h->opts->verbose)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
+	oci_http_logv(h, fmt, ap);
 	va_end(ap);
 }
 

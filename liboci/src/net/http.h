@@ -14,6 +14,7 @@
  * An oci_http is used by one thread at a time. */
 #ifndef OCI_HTTP_H
 #define OCI_HTTP_H
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "authorizer.h"
@@ -133,6 +134,7 @@ int oci_http_cancelled(const oci_http *h);
 void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why);
 /* Log a line at OCI_LOG_DEBUG when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void oci_http_logv(oci_http *h, const char *fmt, va_list ap);
 /* Reports progress to the callbacks (what NULL: nothing). 0, or
  * OCI_EINTERRUPTED when the progress callback asked to stop: the caller
  * aborts the transfer with it (not retried). */
