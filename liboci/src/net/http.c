@@ -51,6 +51,11 @@ int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total
 	return what ? oci__progress(&h->opts->callbacks, what, done, total) : 0;
 }
 
+int oci_http_is_http2(const oci_http *h)
+{
+	return h->http2;
+}
+
 int oci_http_max_attempts(const oci_http *h)
 {
 	return h->opts->max_retries > 0 ? h->opts->max_retries : DEFAULT_ATTEMPTS;
@@ -302,6 +307,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			goto cleanup;
 
 		CURLcode cc = curl_easy_perform(h->curl);
+		long version = 0;
+		if (curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version) == CURLE_OK && version)
+			h->http2 = version >= CURL_HTTP_VERSION_2_0;
 		char shown[700];
 		/* after a redirect, url is the registry's choice: nothing shown */
 		oci_http_redact_url(shown, sizeof shown, url, redirects > 0);

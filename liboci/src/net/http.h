@@ -135,6 +135,9 @@ void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const c
 /* Log a line at OCI_LOG_DEBUG when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void oci_http_logv(oci_http *h, const char *fmt, va_list ap);
+/* 1 when the last answer on h's connection came over HTTP/2 or later (0
+ * before any, or over HTTP/1.x). */
+int oci_http_is_http2(const oci_http *h);
 /* Reports progress to the callbacks (what NULL: nothing). 0, or
  * OCI_EINTERRUPTED when the progress callback asked to stop: the caller
  * aborts the transfer with it (not retried). */
