@@ -7,43 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry_helpers.sh"
 
-# make_index DIR: an OCI layout tagged v1 with an index of three image
-# manifests (a shared config, a 1 MiB random layer each). Prints the index
-# digest, then each layer digest.
-make_index() {
-	/usr/bin/python3 - "$1" <<'PY'
-import hashlib, json, os, sys
-d = sys.argv[1]
-os.makedirs(d + "/blobs/sha256", exist_ok=True)
-def blob(data):
-    h = hashlib.sha256(data).hexdigest()
-    with open(d + "/blobs/sha256/" + h, "wb") as f:
-        f.write(data)
-    return {"digest": "sha256:" + h, "size": len(data)}
-cfg = dict(blob(b"{}"), mediaType="application/vnd.oci.empty.v1+json")
-mans, layers = [], []
-for i in range(3):
-    layer = dict(blob(os.urandom(1024 * 1024)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
-    layers.append(layer["digest"])
-    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "artifactType": "application/vnd.ocisync.test.v1", "config": cfg, "layers": [layer],
-                    "annotations": {"n": str(i)}}).encode()
-    mans.append(dict(blob(m), mediaType="application/vnd.oci.image.manifest.v1+json"))
-idx = dict(blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                            "manifests": mans}).encode()), mediaType="application/vnd.oci.image.index.v1+json")
-idx["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
-with open(d + "/oci-layout", "w") as f:
-    json.dump({"imageLayoutVersion": "1.0.0"}, f)
-with open(d + "/index.json", "w") as f:
-    json.dump({"schemaVersion": 2, "manifests": [idx]}, f)
-print(idx["digest"])
-for l in layers:
-    print(l)
-for m in mans:
-    print(m["digest"])
-PY
-}
-
 # Every blob file of a layout matches its name (called directly: a fail
 # inside $(...) would only end the subshell).
 check_layout_blobs() {

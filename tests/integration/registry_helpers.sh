@@ -43,3 +43,41 @@ ocisync_to_file() { # file args...
 	shift
 	"$OCISYNC" "$@" >"$f" 2>"$WORK/raw.err" || fail "ocisync $* failed: $(cat "$WORK/raw.err")"
 }
+
+# make_index DIR [LAYER_BYTES]: an OCI layout tagged v1 with an index of
+# three image manifests (a shared config, a random layer each, 1 MiB unless
+# given). Prints the index digest, then each layer digest, then each
+# manifest digest.
+make_index() {
+	/usr/bin/python3 - "$1" "${2:-1048576}" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+os.makedirs(d + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    h = hashlib.sha256(data).hexdigest()
+    with open(d + "/blobs/sha256/" + h, "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + h, "size": len(data)}
+cfg = dict(blob(b"{}"), mediaType="application/vnd.oci.empty.v1+json")
+mans, layers = [], []
+for i in range(3):
+    layer = dict(blob(os.urandom(int(sys.argv[2]))), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+    layers.append(layer["digest"])
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "artifactType": "application/vnd.ocisync.test.v1", "config": cfg, "layers": [layer],
+                    "annotations": {"n": str(i)}}).encode()
+    mans.append(dict(blob(m), mediaType="application/vnd.oci.image.manifest.v1+json"))
+idx = dict(blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": mans}).encode()), mediaType="application/vnd.oci.image.index.v1+json")
+idx["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
+with open(d + "/oci-layout", "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+with open(d + "/index.json", "w") as f:
+    json.dump({"schemaVersion": 2, "manifests": [idx]}, f)
+print(idx["digest"])
+for l in layers:
+    print(l)
+for m in mans:
+    print(m["digest"])
+PY
+}

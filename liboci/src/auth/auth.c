@@ -36,13 +36,19 @@ void oci_auth_wipe_free(char *s)
 	}
 }
 
+/* Through the connection's options, not this copy of them: a transfer
+ * pool swaps the target's callbacks for serialised ones while it runs
+ * (transfer.c), and the auth lines must go through the same lock. */
 void oci_auth_log(oci_auth *a, const char *fmt, ...)
 {
 	if (!a->opts.verbose)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	oci__logv(&a->opts.callbacks, OCI_LOG_DEBUG, fmt, ap);
+	if (a->http)
+		oci_http_logv(a->http, fmt, ap);
+	else
+		oci__logv(&a->opts.callbacks, OCI_LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }
 

@@ -32,19 +32,28 @@ static int cancel_error(const oci_http *h)
 	return oci_error_set(OCI_EINTERRUPTED, "registry %s: interrupted", h->host);
 }
 
+void oci_http_logv(oci_http *h, const char *fmt, va_list ap)
+{
+	if (h->opts->verbose)
+		oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
+}
+
 void oci_http_log(oci_http *h, const char *fmt, ...)
 {
-	if (!h->opts->verbose)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	oci__logv(&h->opts->callbacks, OCI_LOG_DEBUG, fmt, ap);
+	oci_http_logv(h, fmt, ap);
 	va_end(ap);
 }
 
 int oci_http_progress(oci_http *h, const char *what, int64_t done, int64_t total)
 {
 	return what ? oci__progress(&h->opts->callbacks, what, done, total) : 0;
+}
+
+int oci_http_is_http2(const oci_http *h)
+{
+	return h->http2;
 }
 
 int oci_http_max_attempts(const oci_http *h)
@@ -287,8 +296,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			x.skip = delivered; /* dropped again if the answer is 206 */
 		}
 		/* In-memory bodies are small: no "Expect: 100-continue" wait.
-		 * Streamed bodies keep it, so a refusal comes before the bytes. */
-		if (r.body && !r.body->read) {
+		 * Streamed bodies keep it, so a refusal comes before the bytes,
+		 * unless the caller says otherwise (OCI_HTTP_NO_EXPECT). */
+		if (r.body && (!r.body->read || (r.flags & OCI_HTTP_NO_EXPECT))) {
 			if (!(t = curl_slist_append(hdrs, "Expect:")))
 				goto nomem;
 			hdrs = t;
@@ -297,6 +307,9 @@ int oci_http_do(oci_http_resp *resp, oci_http *h, const oci_http_req *req)
 			goto cleanup;
 
 		CURLcode cc = curl_easy_perform(h->curl);
+		long version = 0;
+		if (curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version) == CURLE_OK && version)
+			h->http2 = version >= CURL_HTTP_VERSION_2_0;
 		char shown[700];
 		/* after a redirect, url is the registry's choice: nothing shown */
 		oci_http_redact_url(shown, sizeof shown, url, redirects > 0);

@@ -14,6 +14,7 @@
  * An oci_http is used by one thread at a time. */
 #ifndef OCI_HTTP_H
 #define OCI_HTTP_H
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "authorizer.h"
@@ -49,6 +50,11 @@ enum {
 	OCI_HTTP_FOLLOW = 1,       /* follow redirects (GET/HEAD) */
 	OCI_HTTP_RESUME = 2,       /* GET into a sink: resume with Range after a drop */
 	OCI_HTTP_NO_RETRY = 4,     /* one attempt (the caller recovers itself) */
+	/* A streamed body sent at once, without libcurl's "Expect:
+	 * 100-continue" wait for the server's go-ahead (a round trip per
+	 * request): for rewindable bodies into an upload session the registry
+	 * opened a moment ago, where a refusal is rare and costs a resend. */
+	OCI_HTTP_NO_EXPECT = 8,
 };
 
 typedef struct oci_http_req {
@@ -128,6 +134,10 @@ int oci_http_cancelled(const oci_http *h);
 void oci_http_backoff(oci_http *h, int attempt, const char *retry_after, const char *why);
 /* Log a line at OCI_LOG_DEBUG when verbose. */
 void oci_http_log(oci_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void oci_http_logv(oci_http *h, const char *fmt, va_list ap);
+/* 1 when the last answer on h's connection came over HTTP/2 or later (0
+ * before any, or over HTTP/1.x). */
+int oci_http_is_http2(const oci_http *h);
 /* Reports progress to the callbacks (what NULL: nothing). 0, or
  * OCI_EINTERRUPTED when the progress callback asked to stop: the caller
  * aborts the transfer with it (not retried). */

@@ -32,6 +32,7 @@ struct oci_http {
 	 * not in the attempt's state: a kept-alive connection's SSL_CTX keeps
 	 * pointing at whatever it was given, for as long as h->curl lives. */
 	int cert_requested;
+	int http2;                /* the last answer came over HTTP/2 (or later) */
 };
 
 /* One attempt's state, shared with the libcurl callbacks. */

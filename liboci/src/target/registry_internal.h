@@ -19,7 +19,9 @@ struct registry {
 	 * transfer pool has one target per worker: one try per worker). A
 	 * large streamed body goes with libcurl's "Expect: 100-continue"
 	 * (http.c keeps it), so a registry answering 202 at once need not be
-	 * sent the bytes; push makes its first try with the small config. */
+	 * sent the bytes; push makes its first try with the small config.
+	 * Over HTTP/2 a file is not tried until a small blob was taken (such
+	 * an early 202 resets the stream: registry_upload.c). */
 	int post_monolithic;
 	/* The last manifest GET by tag: tag, content digest and ETag, for
 	 * conditional writes of the referrers tag. */

@@ -204,6 +204,14 @@ static int64_t upload_status(struct upload *u, oci_target *t, const char *what, 
 	return next;
 }
 
+/* A file's bytes into an open session: one attempt (a failure starts a new
+ * session or resumes from the registry's offset), sent without waiting for
+ * "100 Continue" -- the session was opened a moment ago with the same
+ * credentials, so a refusal is rare and costs a resend of a file, while the
+ * wait costs a round trip on every upload (Go clients -- docker, skopeo,
+ * crane -- never send the header). */
+#define FILE_BODY (OCI_HTTP_NO_RETRY | OCI_HTTP_NO_EXPECT)
+
 /* Uploads size bytes from src into an open session (chunked or not). With
  * a file (src->fd >= 0), a failed chunk is resumed where the registry says
  * it stands. */
@@ -219,7 +227,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		src->chunk_start = 0;
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = size,
 				       .rewind = src->fd >= 0 ? chunk_rewind : NULL };
-		return upload_finish(u, t, digest, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, retriable);
+		return upload_finish(u, t, digest, &body, src->fd >= 0 ? FILE_BODY : 0, what, retriable);
 	}
 	int64_t chunk = chunk_size_for(u);
 	int64_t off = 0;
@@ -232,7 +240,7 @@ static int upload_body(struct upload *u, oci_target *t, const char *digest, int6
 		oci_http_body body = { .read = chunk_read, .read_ctx = src, .size = len };
 		oci_http_resp resp = OCI_HTTP_RESP_INIT;
 		/* Files resume through the session status instead of replaying. */
-		rc = upload_patch(u, &resp, t, off, &body, src->fd >= 0 ? OCI_HTTP_NO_RETRY : 0, what, digest, size);
+		rc = upload_patch(u, &resp, t, off, &body, src->fd >= 0 ? FILE_BODY : 0, what, digest, size);
 		*retriable = resp.retriable;
 		oci_http_resp_dispose(&resp);
 		if (rc == 0) {
@@ -264,7 +272,8 @@ static int refuses_post_upload(long st)
  * /blobs/uploads/?digest=<d> carrying the blob. Returns 1 when the registry
  * stored it (201), 0 when it did not take it -- then, if it opened a session
  * instead (202, as distribution 2.x does, dropping the body), u->location is
- * that session, else NULL -- or negative on another failure. A refusal is
+ * that session, else NULL (a refusing status, or a streamed body left
+ * without an answer) -- or negative on another failure. A refusal is
  * remembered in R(t)->post_monolithic. */
 static int upload_post(struct upload *u, oci_target *t, const char *digest, const oci_http_body *body,
 		       int flags, const char *what, int *retriable)
@@ -285,6 +294,19 @@ static int upload_post(struct upload *u, oci_target *t, const char *digest, cons
 	};
 	rc = oci_http_do(&resp, r->http, &req);
 	*retriable = resp.retriable;
+	if (rc == OCI_ENET && resp.status == 0 && body->read) {
+		/* No answer to a streamed body: over HTTP/2, distribution answers
+		 * 202 without reading it and resets the stream, which libcurl
+		 * (7.88) reports as a framing error without the answer. The
+		 * session it opened is unknown to us: the two-step upload follows
+		 * (it retries on its own if the connection is really gone). */
+		oci_http_log(r->http, "%s: no answer to a single-request upload (%s); using POST + PUT", what,
+			     oci_error_last()->message);
+		oci_error_clear();
+		r->post_monolithic = -1;
+		rc = 0;
+		goto cleanup;
+	}
 	if (rc < 0 && refuses_post_upload(resp.status)) {
 		oci_http_log(r->http, "%s: the registry refused a single-request upload (%ld); using POST + PUT",
 			     what, resp.status);
@@ -406,9 +428,13 @@ int oci__reg_blob_put_file(oci_target *t, const char *digest, int64_t size, cons
 		struct chunk_src src = { .http = http, .digest = digest, .total = size, .fd = fd, .path = path };
 		int retriable = 0;
 		rc = 0;
-		if (size <= MONOLITHIC_MAX && R(t)->post_monolithic >= 0) {
-			/* One request where the registry takes it; a refusal
-			 * (remembered) falls through to POST + PUT. */
+		/* One request where the registry takes it; a refusal
+		 * (remembered) falls through to POST + PUT. Not tried with a
+		 * file over HTTP/2 until a small blob was taken in one: a
+		 * registry that answers before reading resets the stream, and
+		 * that costs a request (see upload_post). */
+		int h2 = oci_http_is_http2(http) && R(t)->post_monolithic == 0;
+		if (size <= MONOLITHIC_MAX && R(t)->post_monolithic >= 0 && !h2) {
 			oci_http_body body = { .read = chunk_read, .read_ctx = &src, .size = size, .rewind = chunk_rewind };
 			rc = upload_post(&u, t, digest, &body, OCI_HTTP_NO_RETRY, what, &retriable);
 			if (rc == 1) {

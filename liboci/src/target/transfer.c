@@ -1,5 +1,6 @@
 /* Several blob transfers at once: a small pool of threads, one target
- * (and so one connection and auth state) per thread. See transfer.h. */
+ * (and so one connection and auth state) per thread, the calling thread
+ * being one of them with the caller's target. See transfer.h. */
 #include "transfer.h"
 #include "target_impl.h"
 #include "error_internal.h"
@@ -24,7 +25,7 @@ struct pool;
 /* A target's options with its callbacks routed through the pool's lock. */
 struct route {
 	struct pool *p;
-	const oci_client_opts *orig; /* the caller's target's */
+	oci_callbacks orig;          /* the caller's target's */
 	oci_client_opts opts;        /* what the workers' targets get */
 };
 
@@ -44,7 +45,7 @@ static int progress_serialised(void *payload, const char *what, int64_t done, in
 {
 	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	int stop = r->orig->callbacks.progress(r->orig->callbacks.payload, what, done, total);
+	int stop = r->orig.progress(r->orig.payload, what, done, total);
 	pthread_mutex_unlock(&r->p->cb_mu);
 	return stop;
 }
@@ -53,14 +54,14 @@ static void log_serialised(void *payload, oci_log_level level, const char *line)
 {
 	struct route *r = payload;
 	pthread_mutex_lock(&r->p->cb_mu);
-	r->orig->callbacks.log(r->orig->callbacks.payload, level, line);
+	r->orig.log(r->orig.payload, level, line);
 	pthread_mutex_unlock(&r->p->cb_mu);
 }
 
 static void route_init(struct route *r, struct pool *p, const oci_target *t)
 {
 	r->p = p;
-	r->orig = &t->opts;
+	r->orig = t->opts.callbacks;
 	r->opts = t->opts;
 	r->opts.callbacks.payload = r;
 	r->opts.callbacks.progress = t->opts.callbacks.progress ? progress_serialised : NULL;
@@ -107,6 +108,40 @@ static int run_copy(oci_target *src, oci_target *dst, oci_blob_job *j)
 	return rc;
 }
 
+static void run_job(struct pool *p, oci_target *t, oci_target *dst, int open_rc, oci_blob_job *j)
+{
+	int rc = open_rc < 0 ? open_rc : p->mode == PUT ? run_put(t, j) : p->mode == GET ? run_get(t, j)
+		: run_copy(t, dst, j);
+	j->result = rc < 0 ? rc : 0;
+	if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
+		oci_error_wrap("blob %s", j->digest);
+	if (rc < 0) {
+		const char *subject;
+		snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
+		j->hint = oci_error_hint(&subject);
+		snprintf(j->hint_subject, sizeof j->hint_subject, "%s", subject ? subject : "");
+	}
+	if (rc < 0 && p->mode == COPY) {
+		/* One blob lost means the copy fails: the others need not move. */
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Takes the next job until none is left (or a copy failed). */
+static void work(struct pool *p, oci_target *t, oci_target *dst, int open_rc)
+{
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t i = p->next < p->n && !p->stop ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			break;
+		run_job(p, t, dst, open_rc, &p->jobs[i]);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -114,31 +149,7 @@ static void *worker(void *arg)
 	int open_rc = oci_target_open(&t, p->t->ref, &p->t_route.opts);
 	if (open_rc == 0 && p->mode == COPY)
 		open_rc = oci_target_open(&dst, p->dst->ref, &p->dst_route.opts);
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		size_t i = p->next < p->n && !p->stop ? p->next++ : p->n;
-		pthread_mutex_unlock(&p->mu);
-		if (i >= p->n)
-			break;
-		oci_blob_job *j = &p->jobs[i];
-		int rc = open_rc < 0 ? open_rc : p->mode == PUT ? run_put(t, j) : p->mode == GET ? run_get(t, j)
-			: run_copy(t, dst, j);
-		j->result = rc < 0 ? rc : 0;
-		if (rc < 0 && !strstr(oci_error_last()->message, j->digest))
-			oci_error_wrap("blob %s", j->digest);
-		if (rc < 0) {
-			const char *subject;
-			snprintf(j->message, sizeof j->message, "%.500s", oci_error_last()->message);
-			j->hint = oci_error_hint(&subject);
-			snprintf(j->hint_subject, sizeof j->hint_subject, "%s", subject ? subject : "");
-		}
-		if (rc < 0 && p->mode == COPY) {
-			/* One blob lost means the copy fails: the others need not move. */
-			pthread_mutex_lock(&p->mu);
-			p->stop = 1;
-			pthread_mutex_unlock(&p->mu);
-		}
-	}
+	work(p, t, dst, open_rc);
 	oci_target_free(dst);
 	oci_target_free(t);
 	return NULL;
@@ -169,15 +180,31 @@ static int run_pool(oci_target *t, oci_target *dst, oci_blob_job *jobs, size_t n
 		parallel = MAX_PARALLEL;
 	if ((size_t)parallel > n)
 		parallel = (int)n;
+	/* The calling thread is one of the workers, with the caller's own
+	 * target(s): their connection (which just asked whether the blobs were
+	 * there) is open and authorised, and the first job -- the largest,
+	 * where the caller sorts -- starts without waiting for a thread and a
+	 * connection of its own. Meanwhile those targets report through the
+	 * serialised callbacks too (restored in reverse order, so a target
+	 * given as both src and dst gets its own back). */
+	oci_callbacks t_cb = t->opts.callbacks, dst_cb = dst ? dst->opts.callbacks : t_cb;
+	t->opts.callbacks = p.t_route.opts.callbacks;
+	if (dst)
+		dst->opts.callbacks = p.dst_route.opts.callbacks;
+	p.next = n > 0 ? 1 : 0;
 	pthread_t th[MAX_PARALLEL];
 	int started = 0;
-	for (; started < parallel; started++)
+	for (; started < parallel - 1; started++)
 		if (pthread_create(&th[started], NULL, worker, &p) != 0)
 			break;
-	if (started == 0 && n > 0)
-		worker(&p); /* no threads to be had: do it here */
+	if (n > 0)
+		run_job(&p, t, dst, 0, &jobs[0]);
+	work(&p, t, dst, 0);
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	if (dst)
+		dst->opts.callbacks = dst_cb;
+	t->opts.callbacks = t_cb;
 	pthread_mutex_destroy(&p.mu);
 	pthread_mutex_destroy(&p.cb_mu);
 	for (size_t i = 0; i < n; i++)

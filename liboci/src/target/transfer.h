@@ -1,9 +1,11 @@
-/* Private: moving several blobs at once. Each worker thread opens its own
- * target from the given target's reference and options (so every worker
- * has its own connection, auth state and thread-local error), and the
- * progress and log callbacks are serialised, so the CLI's callbacks need
- * not be thread-safe. Works for any target kind (through the public
- * target API only). An oci_target itself stays single-threaded. */
+/* Private: moving several blobs at once. The calling thread works with the
+ * given target(s) (their open connection takes the first job); each other
+ * worker thread opens its own target from their reference and options (so
+ * every worker has its own connection, auth state and thread-local error),
+ * and the progress and log callbacks are serialised -- the given targets'
+ * callbacks are swapped for the serialised ones until the call returns --
+ * so the CLI's callbacks need not be thread-safe. Works for any target
+ * kind. An oci_target itself stays single-threaded. */
 #ifndef OCI_TRANSFER_H
 #define OCI_TRANSFER_H
 #include <stddef.h>
