@@ -113,8 +113,7 @@ static int try_reuse(xctx *x, int pfd, const char *rel, const char *leaf, const 
 	}
 	struct stat st;
 	/* The old file must still be the one the index describes. */
-	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != final_mode || st.st_size != size)
+	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !oci__xfile_unchanged(&st, &x->reuse, final_mode, size))
 		return 0;
 	if (!over_existing)
 		return linkat(rfd, rleaf, pfd, leaf, 0) == 0;
@@ -147,8 +146,10 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	if (x->need_hash && (rc = oci_sha256_new(&h)) < 0)
 		return rc;
 
-	int buffered = x->reusefd >= 0 && hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
-		       oci__xtable_get(&x->reuse, rel) != NULL;
+	/* hashed before anything is written when an earlier file may be it */
+	int buffered = hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
+		       ((x->reusefd >= 0 && oci__xtable_get(&x->reuse, rel) != NULL) ||
+			(x->recycle && oci__xtable_get(&x->old, rel) != NULL));
 	if (buffered) {
 		if (x->fbuf_cap < (size_t)hdr_size + 1) {
 			unsigned char *b = realloc(x->fbuf, (size_t)hdr_size + 1);
@@ -174,11 +175,18 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 		}
 		if ((rc = oci_sha256_update(h, x->fbuf, (size_t)len)) < 0 || (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
-		int linked = try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0);
-		if (linked == 1) {
+		/* recycling: the file already there is this one */
+		if (oci__x_keep(x, pfd, leaf, rel, oci_digest_hex(digest), mode, final_mode, len)) {
 			x->st.files_linked++;
 			goto record;
 		}
+	}
+	if ((rc = oci__x_clear_stale(x, pfd, leaf, rel, 0)) < 0)
+		goto cleanup;
+	if (buffered && x->reusefd >= 0 &&
+	    try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0) == 1) {
+		x->st.files_linked++;
+		goto record;
 	}
 
 	fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -129,6 +129,9 @@ int oci__xtable_load_index(oci__xtable *t, const char *file)
 			close(fd);
 		return errno == ENOENT || errno == ELOOP ? 0 : oci_error_errno("reading index %s", file);
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		t->stamp = st.st_mtim;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -154,4 +157,14 @@ int oci__xtable_load_index(oci__xtable *t, const char *file)
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int oci__xfile_unchanged(const struct stat *st, const oci__xtable *t, unsigned final_mode, int64_t size)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_mode & 07777) != final_mode || st->st_size != size)
+		return 0;
+	/* Written before its index (or linked from a tree that was): a later
+	 * mtime means the content changed after the revision was made. */
+	return st->st_mtim.tv_sec < t->stamp.tv_sec ||
+	       (st->st_mtim.tv_sec == t->stamp.tv_sec && st->st_mtim.tv_nsec <= t->stamp.tv_nsec);
 }

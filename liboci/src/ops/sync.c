@@ -25,7 +25,6 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define DEFAULT_LINK "current"
-#define DEFAULT_KEEP 2
 #define DEFAULT_EXEC_TIMEOUT_MS (5 * 60 * 1000)
 #define DEFAULT_KILL_GRACE_MS 10000
 
@@ -238,7 +237,7 @@ static int recheck_trust(step *s)
 static int prune(step *s, const char *hex)
 {
 	const oci_sync_opts *o = s->o;
-	return sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, &o->callbacks);
+	return sync_prune(o->root, o->keep > 0 ? o->keep : SYNC_DEFAULT_KEEP, hex, &s->st.history, &o->callbacks);
 }
 
 /* The body of a step, with the lock held and the state loaded. */

@@ -7,6 +7,9 @@
 #include "oci/manifest.h"
 #include "sync_internal.h"
 
+/* --keep when not given: the revision in use and the one before it */
+#define SYNC_DEFAULT_KEEP 2
+
 typedef struct step {
 	oci_sync_result *out;
 	oci_target *t;
