@@ -95,8 +95,8 @@ int oci__x_recycle_parents(xctx *x, const char *dir);
 /* After they were opened: they belong to the new tree. */
 int oci__x_recycle_parents_done(xctx *x, const char *dir);
 /* Removes whatever stale entry sits at leaf (rel) of pfd; a stale
- * directory stays when keep_dir. A no-op outside recycle mode or for what
- * this extraction made. */
+ * directory stays when keep_dir (then 1). A no-op (0) outside recycle mode
+ * or for what this extraction made. */
 int oci__x_clear_stale(xctx *x, int pfd, const char *leaf, const char *rel, int keep_dir);
 /* Records rel as a directory ('d') or symlink ('l') of the new tree. */
 int oci__x_mark(xctx *x, const char *rel, char type);

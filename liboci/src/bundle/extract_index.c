@@ -101,6 +101,9 @@ int oci__xtable_write_index(const oci__xtable *t, const char *file)
 		qsort(v, n, sizeof *v, by_path);
 	oci_ostream *o = NULL;
 	int rc = oci_ostream_atomic(&o, AT_FDCWD, file, 0644, 0, NULL);
+	/* lines gathered and written in pieces of 64 KiB: three writes per
+	 * file were 30,000 system calls for a 10,000-file revision */
+	oci_buf b = OCI_BUF_INIT;
 	char line[96];
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		/* A name with a newline cannot be an index line; such a file
@@ -108,11 +111,18 @@ int oci__xtable_write_index(const oci__xtable *t, const char *file)
 		if (strchr(v[i]->path, '\n'))
 			continue;
 		snprintf(line, sizeof line, "%s %o ", v[i]->hex, v[i]->mode);
-		if ((rc = oci_ostream_write(o, line, strlen(line))) < 0 ||
-		    (rc = oci_ostream_write(o, v[i]->path, strlen(v[i]->path))) < 0)
+		if ((rc = oci_buf_append(&b, line, strlen(line))) < 0 ||
+		    (rc = oci_buf_append(&b, v[i]->path, strlen(v[i]->path))) < 0 ||
+		    (rc = oci_buf_append(&b, "\n", 1)) < 0)
 			break;
-		rc = oci_ostream_write(o, "\n", 1);
+		if (b.len >= 64 * 1024) {
+			rc = oci_ostream_write(o, b.data, b.len);
+			b.len = 0;
+		}
 	}
+	if (rc == 0 && b.len)
+		rc = oci_ostream_write(o, b.data, b.len);
+	oci_buf_dispose(&b);
 	if (o)
 		rc = rc < 0 ? (oci_ostream_abort(o), rc) : oci_ostream_commit(o);
 	free(v);

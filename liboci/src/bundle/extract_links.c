@@ -21,6 +21,8 @@ int oci__x_dir(xctx *x, const char *rel)
 	int rc = oci__x_parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
 	if (rc < 0 || (rc = oci__x_clear_stale(x, pfd, leaf, rel, 1)) < 0)
 		return rc;
+	if (rc == 1) /* the recycled tree's directory: kept (its mode: oci__x_sweep) */
+		return oci__x_mark(x, rel, 'd');
 	if (mkdirat(pfd, leaf, 0755) < 0) {
 		struct stat st;
 		if (errno != EEXIST)

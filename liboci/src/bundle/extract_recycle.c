@@ -99,7 +99,7 @@ int oci__x_clear_stale(xctx *x, int pfd, const char *leaf, const char *rel, int 
 		return errno == ENOENT ? 0 : oci_error_errno("reading %s/%s of the recycled revision", x->dest, rel);
 	if (S_ISDIR(st.st_mode)) {
 		if (keep_dir)
-			return 0;
+			return 1;
 		char shown[2 * EXTRACT_PATH_MAX + 2];
 		snprintf(shown, sizeof shown, "%s/%s", x->dest, rel);
 		return oci__rmtree_at(pfd, leaf, shown);
@@ -144,7 +144,9 @@ static __attribute__((noinline)) int remove_stray(xctx *x, int dfd, const char *
  * buffer of EXTRACT_PATH_MAX + 1 bytes. */
 static int sweep_dir(xctx *x, int dfd, char *rel, size_t len)
 {
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* dest's descriptor stays the extractor's; a subdirectory's becomes
+	 * the stream's own */
+	int fd = len ? dfd : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
@@ -173,8 +175,8 @@ static int sweep_dir(xctx *x, int dfd, char *rel, size_t len)
 			else if ((st.st_mode & 07777) != 0755 && fchmod(cfd, 0755) < 0)
 				rc = oci_error_errno("setting the mode of %s/%s", x->dest, rel);
 			if (rc == 0)
-				rc = sweep_dir(x, cfd, rel, sub);
-			if (cfd >= 0)
+				rc = sweep_dir(x, cfd, rel, sub); /* closes cfd */
+			else if (cfd >= 0)
 				close(cfd);
 		}
 		rel[len] = '\0';
