@@ -13,6 +13,16 @@
 #include "test.h"
 
 static char *root;
+static char rev[512], idx[512]; /* the revision recycled, its index */
+static int fresh(oci_extract_stats *st, const oci_buf *b, const char *dir, const char *index_out);
+
+/* rev made from archive (fresh), with its index. */
+static int make_rev(oci_extract_stats *st, const oci_buf *archive)
+{
+	snprintf(rev, sizeof rev, "%s/rev", root);
+	snprintf(idx, sizeof idx, "%s/rev.index", root);
+	return fresh(st, archive, rev, idx);
+}
 
 /* type, mode, size and content (or target) of every entry under dir,
  * sorted by path, one per line. */
@@ -127,11 +137,8 @@ static void test_recycle_equals_fresh(void)
 	maker_add(&b, 'f', "old", "a file now\n", 0644);
 	maker_close(&b);
 
-	char rev[512], idx[512];
-	snprintf(rev, sizeof rev, "%s/rev", root);
-	snprintf(idx, sizeof idx, "%s/rev.index", root);
 	oci_extract_stats st;
-	CHECK_EQ_INT(fresh(&st, &a.out, rev, idx), 0);
+	CHECK_EQ_INT(make_rev(&st, &a.out), 0);
 	/* another revision sharing the inodes: must never see them change */
 	char other[512];
 	snprintf(other, sizeof other, "%s/other-changed", root);
@@ -179,11 +186,8 @@ static void test_recycle_tampered(void)
 	maker_open(&a, 1);
 	maker_add(&a, 'f', "t.yaml", "T1\n", 0644);
 	maker_close(&a);
-	char rev[512], idx[512];
-	snprintf(rev, sizeof rev, "%s/rev", root);
-	snprintf(idx, sizeof idx, "%s/rev.index", root);
 	oci_extract_stats st;
-	CHECK_EQ_INT(fresh(&st, &a.out, rev, idx), 0);
+	CHECK_EQ_INT(make_rev(&st, &a.out), 0);
 	struct timespec later = { 0, 20 * 1000 * 1000 };
 	nanosleep(&later, NULL);
 	int fd = open(P("%s/t.yaml", rev), O_WRONLY | O_TRUNC);
@@ -232,15 +236,12 @@ static void test_recycle_refusals(void)
 	maker_add(&through, 'l', "d", "x", 0777);
 	maker_add(&through, 'f', "d/f.yaml", "f\n", 0644);
 	maker_close(&through);
-	char rev[512], idx[512];
-	snprintf(rev, sizeof rev, "%s/rev", root);
-	snprintf(idx, sizeof idx, "%s/rev.index", root);
 	oci_extract_stats st;
-	CHECK_EQ_INT(fresh(&st, &a.out, rev, idx), 0);
+	CHECK_EQ_INT(make_rev(&st, &a.out), 0);
 	CHECK_EQ_INT(recycle(&st, &twice.out, rev, idx, NULL), OCI_EUNSAFE);
 	CHECK_ERR_CONTAINS("entry 'k.yaml' appears twice in the archive");
 	oci_rmtree(rev);
-	CHECK_EQ_INT(fresh(&st, &a.out, rev, idx), 0);
+	CHECK_EQ_INT(make_rev(&st, &a.out), 0);
 	CHECK_EQ_INT(recycle(&st, &through.out, rev, idx, NULL), OCI_EUNSAFE);
 	CHECK_ERR_CONTAINS("entry 'd/f.yaml' goes through the symlink 'd'");
 	CHECK(!exists(P("%s/x/f.yaml", rev)));

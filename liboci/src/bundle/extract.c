@@ -182,8 +182,6 @@ int oci__x_parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const
 	int rc = recycled ? oci__x_recycle_parents(x, dir) : 0;
 	if (rc == 0)
 		rc = oci__open_dir_nofollow(&fd, rootfd, dir, create, x->entry);
-	if (rc == 0 && recycled && (rc = oci__x_recycle_parents_done(x, dir)) < 0)
-		close(fd);
 	if (rc < 0) {
 		free(dir);
 		return rc;

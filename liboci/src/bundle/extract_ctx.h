@@ -89,11 +89,10 @@ int oci__x_hardlink(xctx *x, const char *raw_target, const char *rel);
  * be shared with other revisions), so everything after runs the fresh
  * extraction's code, refusals included (an entry twice still meets what
  * it made the first time). */
-/* Before the parent directories of a path are opened: stale files or
- * symlinks where the path needs directories are removed. */
+/* Before the parent directories of a path are opened (and made): stale
+ * files or symlinks where the path needs directories are removed, and the
+ * directories count as the new tree's. */
 int oci__x_recycle_parents(xctx *x, const char *dir);
-/* After they were opened: they belong to the new tree. */
-int oci__x_recycle_parents_done(xctx *x, const char *dir);
 /* Removes whatever stale entry sits at leaf (rel) of pfd; a stale
  * directory stays when keep_dir (then 1). A no-op (0) outside recycle mode
  * or for what this extraction made. */

@@ -39,7 +39,7 @@ int oci__x_recycle_parents(xctx *x, const char *dir)
 	char *p = strdup(dir);
 	if (!p)
 		return OCI_ENOMEM_SET();
-	int rc = 0;
+	int rc = 0, missing = 0;
 	for (char *end = p;; end++) {
 		if (*end && *end != '/')
 			continue;
@@ -51,40 +51,20 @@ int oci__x_recycle_parents(xctx *x, const char *dir)
 			break; /* the open refuses it, as a fresh extraction does */
 		if (!type) {
 			/* every shorter prefix is a directory here: nothing is
-			 * resolved through a symlink */
-			if (fstatat(x->destfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				break; /* missing: made by the open */
-			if (!S_ISDIR(st.st_mode) && unlinkat(x->destfd, p, 0) < 0) {
+			 * resolved through a symlink; what is missing the open
+			 * makes (and if it fails, so does the extraction) */
+			if (!missing && fstatat(x->destfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				missing = 1;
+			if (!missing && !S_ISDIR(st.st_mode) && unlinkat(x->destfd, p, 0) < 0) {
 				rc = oci_error_errno("removing %s/%s of the recycled revision", x->dest, p);
 				break;
 			}
+			if ((rc = oci__x_mark(x, p, 'd')) < 0)
+				break;
 		}
 		if (!c)
 			break;
 		*end = c;
-	}
-	free(p);
-	return rc;
-}
-
-int oci__x_recycle_parents_done(xctx *x, const char *dir)
-{
-	if (!x->recycle || !*dir)
-		return 0;
-	char *p = strdup(dir);
-	if (!p)
-		return OCI_ENOMEM_SET();
-	int rc = 0;
-	/* longest first: once a prefix is known, the shorter ones are too */
-	for (size_t n = strlen(p); rc == 0 && n; ) {
-		p[n] = '\0';
-		if (made(x, p))
-			break;
-		rc = oci__x_mark(x, p, 'd');
-		while (n && p[n - 1] != '/')
-			n--;
-		if (n)
-			n--;
 	}
 	free(p);
 	return rc;
