@@ -155,3 +155,27 @@ for round in 1 2 3; do
 	sync_checked "k$round" "k$round after the kill"
 	sync_checked "k$round" "k$round again"
 done
+
+step "no candidate, no recycle: the oldest revision without its index, then --keep 1"
+printf 'n1\n' >"$WORK/src/n.yaml"
+push_as n1
+sync_checked n1 n1
+assert_contains "$SYNC_ERR" "recycled revision" "n1's sync"
+old=$(ls "$R/.revisions" | grep -E '^[0-9a-f]{64}$' | grep -v "$(link_hex "$R")")
+rm "$R/.revisions/$old.index"
+printf 'n2\n' >"$WORK/src/n.yaml"
+push_as n2
+sync_checked n2 "n2 (the oldest revision without its index)"
+assert_not_contains "$SYNC_ERR" "recycled" "a sync whose oldest revision has no index"
+assert_contains "$SYNC_ERR" "pruned revision $old" "n2's sync"
+printf 'n3\n' >"$WORK/src/n.yaml"
+push_as n3
+ok sync "$REPO:n3" --root "$R" --once --keep 1 # the one extra revision: recycled
+assert_contains "$ERR" "recycled revision" "the first sync with --keep 1"
+printf 'n4\n' >"$WORK/src/n.yaml"
+push_as n4
+ok sync "$REPO:n4" --root "$R" --once --keep 1
+assert_not_contains "$ERR" "recycled" "--keep 1 with only the current revision"
+check_link_present "$R"
+assert_eq "$(ls -A "$R/.revisions")" "$(link_hex "$R")
+$(link_hex "$R").index" "--keep 1 leaves the current revision alone"
