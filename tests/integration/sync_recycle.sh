@@ -142,7 +142,7 @@ for round in 1 2 3; do
 	start_proxy '[{"method":"GET","path":"/blobs/sha256:","mode":"drip","rate":100000,"count":100}]'
 	"$OCISYNC" sync "$PROXY/team/recycle:k$round" --root "$R" --once --keep 2 >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 400); do # up to 20 s on a loaded machine
 		ls -d "$R"/.revisions/.recycle-* >/dev/null 2>&1 && break
 		sleep 0.05
 	done
