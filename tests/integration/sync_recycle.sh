@@ -179,3 +179,33 @@ assert_not_contains "$ERR" "recycled" "--keep 1 with only the current revision"
 check_link_present "$R"
 assert_eq "$(ls -A "$R/.revisions")" "$(link_hex "$R")
 $(link_hex "$R").index" "--keep 1 leaves the current revision alone"
+
+step "durability: a one-file change fsyncs what it changed; a revision this root never published is synced whole"
+rm -f "$WORK/src/n.yaml"
+printf 'd1\n' >"$WORK/src/apps/db/d.yaml"
+push_as d1
+sync_checked d1 d1
+printf 'd2\n' >"$WORK/src/apps/web/e.yaml"
+push_as d2
+sync_checked d2 d2
+assert_contains "$SYNC_ERR" "recycled revision" "d2's sync"
+# d1 is recycled into d3, which differs from it in apps/db/d.yaml only:
+# that file, apps/db, the revision's root and its index are fsynced
+rm "$WORK/src/apps/web/e.yaml"
+printf 'd3\n' >"$WORK/src/apps/db/d.yaml"
+push_as d3
+sync_checked d3 d3
+assert_contains "$SYNC_ERR" "1 written; 4 made durable)" "d3's sync"
+# a complete revision with its index that this root did not publish (as
+# a run killed before its link swap leaves one): recycled, then the whole
+# filesystem is synced (its kept files were never made durable here)
+printf 'd4\n' >"$WORK/src/apps/db/d.yaml"
+push_as d4
+h4=${PUSHED#sha256:}
+ok sync "$REPO:d4" --root "$WORK/other" --once
+cp -a "$WORK/other/.revisions/$h4" "$WORK/other/.revisions/$h4.index" "$R/.revisions/"
+printf 'd5\n' >"$WORK/src/apps/db/d.yaml"
+push_as d5
+sync_checked d5 d5
+assert_contains "$SYNC_ERR" "recycled revision $h4 into" "d5's sync"
+assert_contains "$SYNC_ERR" "1 written; the filesystem synced)" "d5's sync"

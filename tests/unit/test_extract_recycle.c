@@ -14,6 +14,7 @@
 
 static char *root;
 static char rev[512], idx[512]; /* the revision recycled, its index */
+static int64_t durable;         /* what the last recycle() fsynced */
 static int fresh(oci_extract_stats *st, const oci_buf *b, const char *dir, const char *index_out);
 
 /* rev made from archive (fresh), with its index. */
@@ -95,7 +96,7 @@ static int recycle(oci_extract_stats *st, const oci_buf *b, const char *dir, con
 	o.read_only = 1;
 	o.index_out = index_out;
 	mem_src m = { (const unsigned char *)b->data, b->len, 0 };
-	return oci__extract_recycle_at(st, mem_read, &m, AT_FDCWD, dir, dir, &o, index);
+	return oci__extract_recycle_at(st, mem_read, &m, AT_FDCWD, dir, dir, &o, index, &durable);
 }
 
 static int fresh(oci_extract_stats *st, const oci_buf *b, const char *dir, const char *index_out)
@@ -211,6 +212,7 @@ static void test_recycle_tampered(void)
 	CHECK_EQ_INT(recycle(&st, &a.out, rev, idx2, P("%s/new2.index", root)), 0);
 	CHECK_EQ_INT(st.files_written, 0);
 	CHECK_EQ_INT(st.files_linked, 1);
+	CHECK_EQ_INT(durable, 2); /* nothing changed: the tree's time and the new index */
 	oci_buf_dispose(&a.out);
 	oci_rmtree(root);
 	free(root);
@@ -252,10 +254,67 @@ static void test_recycle_refusals(void)
 	free(root);
 }
 
+/* 400 files in 20 directories; changed: the file f (NULL: none) or, with
+ * all, every file. */
+static void make_grid(tar_maker *m, const char *changed, int all, const char *extra)
+{
+	maker_open(m, 1);
+	for (int d = 0; d < 20; d++)
+		for (int f = 0; f < 20; f++) {
+			char path[64];
+			snprintf(path, sizeof path, "d%02d/f%02d.yaml", d, f);
+			if (extra && !strcmp(path, "d19/f19.yaml"))
+				continue; /* a stray of the recycled tree */
+			maker_add(m, 'f', path, all || (changed && !strcmp(path, changed)) ? "new\n" : "old\n", 0644);
+		}
+	if (extra)
+		maker_add(m, 'f', extra, "extra\n", 0644);
+	maker_close(m);
+}
+
+/* A recycle fsyncs exactly what it changed (the caller's syncfs is left
+ * out then), and leaves a large change to the caller's syncfs. */
+static void test_recycle_durable(void)
+{
+	root = make_tmpdir("recycle-d");
+	tar_maker a, one, moved, all;
+	make_grid(&a, NULL, 0, NULL);
+	make_grid(&one, "d05/f07.yaml", 0, NULL);
+	make_grid(&moved, "d05/f07.yaml", 0, "n/m/new.yaml");
+	make_grid(&all, NULL, 1, NULL);
+	oci_extract_stats st;
+	char idx2[512], idx3[512];
+	snprintf(idx2, sizeof idx2, "%s/2.index", root);
+	snprintf(idx3, sizeof idx3, "%s/3.index", root);
+	CHECK_EQ_INT(make_rev(&st, &a.out), 0);
+	/* one file: it, its directory, the tree's root, the index */
+	CHECK_EQ_INT(recycle(&st, &one.out, rev, idx, idx2), 0);
+	CHECK_EQ_INT(st.files_written, 1);
+	CHECK_EQ_INT(durable, 4);
+	/* a file in two new directories (each and its parent) and a stray
+	 * swept from d19: n/m/new.yaml, n/m, n, d19, the root, the index */
+	CHECK_EQ_INT(recycle(&st, &moved.out, rev, idx2, idx3), 0);
+	CHECK_EQ_INT(st.files_written, 1);
+	CHECK(!exists(P("%s/d19/f19.yaml", rev)));
+	CHECK_EQ_INT(durable, 6);
+	/* 399 files written (d05/f07.yaml was new already): the caller
+	 * syncs the filesystem instead */
+	CHECK_EQ_INT(recycle(&st, &all.out, rev, idx3, NULL), 0);
+	CHECK_EQ_INT(st.files_written, 399);
+	CHECK_EQ_INT(durable, -1);
+	oci_buf_dispose(&a.out);
+	oci_buf_dispose(&one.out);
+	oci_buf_dispose(&moved.out);
+	oci_buf_dispose(&all.out);
+	oci_rmtree(root);
+	free(root);
+}
+
 int main(void)
 {
 	RUN(test_recycle_equals_fresh);
 	RUN(test_recycle_tampered);
 	RUN(test_recycle_refusals);
+	RUN(test_recycle_durable);
 	TEST_END();
 }

@@ -309,19 +309,19 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 
 static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
 		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx,
-		   const char *recycle_index);
+		   const char *recycle_index, int64_t *durable);
 
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
 {
-	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, NULL);
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, NULL, NULL);
 }
 
 int oci__extract_recycle_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd,
 			    const char *dest_name, const char *dest_dir, const oci_extract_opts *opts,
-			    const char *recycle_index)
+			    const char *recycle_index, int64_t *durable)
 {
-	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, recycle_index);
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, recycle_index, durable);
 }
 
 int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *dest_dir,
@@ -333,12 +333,12 @@ int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source
 	else
 		oci_extract_opts_init(&o);
 	o.reuse_dir = o.reuse_index = o.index_out = NULL;
-	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx, NULL);
+	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx, NULL, NULL);
 }
 
 static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
 		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx,
-		   const char *recycle_index)
+		   const char *recycle_index, int64_t *durable)
 {
 	static const oci_extract_opts defaults = { .version = OCI_EXTRACT_OPTS_VERSION };
 	const oci_extract_opts *o = opts ? opts : &defaults;
@@ -347,7 +347,7 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		return rc;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
-		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx };
+		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx, .durable = -1 };
 	x.max_size = oci__limit_size(o->max_size);
 	x.max_entries = oci__limit_entries(o->max_entries);
 	x.recycle = recycle_index != NULL && !list;
@@ -441,9 +441,12 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		goto cleanup;
 	if (o->index_out && (rc = oci__xtable_write_index(&x.files, o->index_out)) < 0)
 		goto cleanup;
+	rc = oci__x_make_durable(&x, o->index_out);
 cleanup:
 	if (stats)
 		*stats = x.st;
+	if (durable)
+		*durable = rc < 0 ? -1 : x.durable;
 	if (x.a)
 		archive_read_free(x.a);
 	if (utf8) {
@@ -464,6 +467,7 @@ cleanup:
 	oci__xtable_dispose(&x.files);
 	oci__xtable_dispose(&x.old);
 	oci__xtable_dispose(&x.seen);
+	oci__xtable_dispose(&x.dirty);
 	free(x.sub);
 	oci__xsource_free(x.xs);
 	free(x.iobuf);

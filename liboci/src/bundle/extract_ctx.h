@@ -35,6 +35,9 @@ typedef struct xctx {
 	int recycle;                 /* dest holds an earlier revision, updated in place */
 	oci__xtable old;             /* its index (recycle) */
 	oci__xtable seen;            /* directories and symlinks made or kept here (recycle) */
+	oci__xtable dirty;           /* files ('f') and directories ('d') changed here (recycle) */
+	int dirty_over;              /* more than fit: the caller syncs the filesystem */
+	int64_t durable;             /* objects fsynced by oci__x_make_durable, -1 none */
 	int need_hash;
 	char *sub;                   /* normalised subpath or NULL */
 	size_t sublen;
@@ -108,5 +111,14 @@ int oci__x_keep_symlink(xctx *x, int pfd, const char *leaf, const char *rel, con
 /* Once the stream ended verified: removes everything of dest the new tree
  * does not hold (strays included), directories back to 0755. */
 int oci__x_sweep(xctx *x);
+/* Records what an entry changed: rel itself when type ('f' a file written
+ * or linked, 'd' a directory made or whose mode changed; 0: nothing), and
+ * always rel's parent directory, whose entries changed. */
+int oci__x_dirty(xctx *x, const char *rel, char type);
+/* Once the tree and its index (index, may be NULL) are complete: fsyncs
+ * exactly what changed, and sets x->durable to their count; leaves it -1
+ * (the caller syncs the whole filesystem) when that is more than a few
+ * hundred objects. */
+int oci__x_make_durable(xctx *x, const char *index);
 
 #endif

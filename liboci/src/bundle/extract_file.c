@@ -136,7 +136,7 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
 	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	int64_t len = 0;
-	int holes = 0;
+	int holes = 0, kept = 0;
 
 	/* Refuse at once what would pass the limit, before writing it. */
 	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
@@ -178,6 +178,7 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 		/* recycling: the file already there is this one */
 		if (oci__x_keep(x, pfd, leaf, rel, oci_digest_hex(digest), mode, final_mode, len)) {
 			x->st.files_linked++;
+			kept = 1;
 			goto record;
 		}
 	}
@@ -237,6 +238,8 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	}
 record:
 	x->st.bytes += len;
+	if (!kept && (rc = oci__x_dirty(x, rel, 'f')) < 0)
+		goto cleanup;
 	if (x->need_hash)
 		rc = oci__xtable_put(&x->files, rel, oci_digest_hex(digest), mode, len);
 	else

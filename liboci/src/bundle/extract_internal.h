@@ -67,10 +67,14 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
  * sync revision about to be pruned) whose index is recycle_index: updated
  * in place into exactly what oci__extract_at into an empty directory
  * gives, without writing into any inode it held (extract_recycle.c). On
- * failure the directory is half-updated: the caller removes it. */
+ * failure the directory is half-updated: the caller removes it. *durable
+ * (may be NULL): how many files and directories were fsynced because this
+ * changed them (the new index included), which makes the tree durable
+ * provided the revision it started as was; -1 when that would have been
+ * more than a few hundred and none were: the caller syncs the filesystem. */
 int oci__extract_recycle_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd,
 			    const char *dest_name, const char *dest_dir, const oci_extract_opts *opts,
-			    const char *recycle_index);
+			    const char *recycle_index, int64_t *durable);
 
 /* List mode: the same extraction, with every check and limit, except
  * that regular files are created empty (their content read, counted and

@@ -37,7 +37,7 @@ int oci__x_dir(xctx *x, const char *rel)
 	if (fchmodat(pfd, leaf, 0755, 0) < 0) {
 		/* best effort: the tree is still read-only-safe without it */
 	}
-	if ((rc = oci__x_mark(x, rel, 'd')) < 0)
+	if ((rc = oci__x_mark(x, rel, 'd')) < 0 || (rc = oci__x_dirty(x, rel, 'd')) < 0)
 		return rc;
 	return oci__x_listed(x, 'd', rel, 0755, NULL, NULL, 0);
 }
@@ -66,6 +66,8 @@ int oci__x_symlink(xctx *x, struct archive_entry *e, const char *rel)
 				return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
 			return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
 		}
+		if ((rc = oci__x_dirty(x, rel, 0)) < 0)
+			return rc;
 	}
 	if ((rc = oci__x_mark(x, rel, 'l')) < 0)
 		return rc;
@@ -115,6 +117,8 @@ int oci__x_hardlink(xctx *x, const char *raw_target, const char *rel)
 			rc = oci_error_errno("creating hard link %s for entry '%s'", rel, x->entry);
 	}
 	close(tfd);
+	if (rc == 0 && (rc = oci__x_dirty(x, rel, 0)) == 0)
+		rc = oci__x_dirty(x, trel, 'f'); /* its link count */
 	if (rc == 0) {
 		x->st.bytes += target.size;
 		rc = oci__xtable_put(&x->files, rel, target.hex, target.mode, target.size);

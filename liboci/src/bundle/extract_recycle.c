@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int dirty_one(xctx *x, const char *rel, char type);
+
 /* What this extraction made or kept at rel: 'f' a regular file, 'd', 'l',
  * or 0 (nothing yet: whatever is there is stale). */
 static char made(const xctx *x, const char *rel)
@@ -59,6 +61,9 @@ int oci__x_recycle_parents(xctx *x, const char *dir)
 				rc = oci_error_errno("removing %s/%s of the recycled revision", x->dest, p);
 				break;
 			}
+			/* made by the open (in place of a stale file when there was one) */
+			if ((missing || !S_ISDIR(st.st_mode)) && (rc = oci__x_dirty(x, p, 'd')) < 0)
+				break;
 			if ((rc = oci__x_mark(x, p, 'd')) < 0)
 				break;
 		}
@@ -82,11 +87,12 @@ int oci__x_clear_stale(xctx *x, int pfd, const char *leaf, const char *rel, int 
 			return 1;
 		char shown[2 * EXTRACT_PATH_MAX + 2];
 		snprintf(shown, sizeof shown, "%s/%s", x->dest, rel);
-		return oci__rmtree_at(pfd, leaf, shown);
+		int rc = oci__rmtree_at(pfd, leaf, shown);
+		return rc < 0 ? rc : oci__x_dirty(x, rel, 0);
 	}
 	if (unlinkat(pfd, leaf, 0) < 0)
 		return oci_error_errno("removing %s/%s of the recycled revision", x->dest, rel);
-	return 0;
+	return oci__x_dirty(x, rel, 0);
 }
 
 int oci__x_keep(xctx *x, int pfd, const char *leaf, const char *rel, const char *hex, unsigned mode,
@@ -147,13 +153,17 @@ static int sweep_dir(xctx *x, int dfd, char *rel, size_t len)
 		}
 		if (!type) {
 			rc = remove_stray(x, dfd, rel, len, name);
+			rel[len] = '\0';
+			if (rc == 0 && len)
+				rc = dirty_one(x, rel, 'd');
 		} else if (type == 'd') {
 			int cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			struct stat st;
 			if (cfd < 0 || fstat(cfd, &st) < 0)
 				rc = oci_error_errno("reading %s/%s of the recycled revision", x->dest, rel);
-			else if ((st.st_mode & 07777) != 0755 && fchmod(cfd, 0755) < 0)
-				rc = oci_error_errno("setting the mode of %s/%s", x->dest, rel);
+			else if ((st.st_mode & 07777) != 0755 &&
+				 (fchmod(cfd, 0755) < 0 || (rc = dirty_one(x, rel, 'd')) < 0))
+				rc = rc < 0 ? rc : oci_error_errno("setting the mode of %s/%s", x->dest, rel);
 			if (rc == 0)
 				rc = sweep_dir(x, cfd, rel, sub); /* closes cfd */
 			else if (cfd >= 0)
@@ -175,4 +185,87 @@ int oci__x_sweep(xctx *x)
 	if (futimens(x->destfd, NULL) < 0)
 		return oci_error_errno("setting the time of %s", x->dest);
 	return sweep_dir(x, x->destfd, rel, 0);
+}
+
+/* Past this many changed objects one syncfs(2) is cheaper than an fsync
+ * each (see DURABILITY below). */
+#define DURABLE_MAX 256
+
+static int dirty_one(xctx *x, const char *rel, char type)
+{
+	if (x->dirty_over)
+		return 0;
+	if (x->dirty.n >= DURABLE_MAX && !oci__xtable_get(&x->dirty, rel)) {
+		x->dirty_over = 1;
+		oci__xtable_dispose(&x->dirty);
+		return 0;
+	}
+	return oci__xtable_put(&x->dirty, rel, "", (unsigned)type, 0);
+}
+
+int oci__x_dirty(xctx *x, const char *rel, char type)
+{
+	if (!x->recycle)
+		return 0;
+	int rc = type && *rel ? dirty_one(x, rel, type) : 0;
+	if (rc < 0 || !*rel)
+		return rc;
+	const char *slash = strrchr(rel, '/');
+	char *dir = strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	if (!dir)
+		return OCI_ENOMEM_SET();
+	rc = *dir ? dirty_one(x, dir, 'd') : 0; /* dest itself: always fsynced */
+	free(dir);
+	return rc;
+}
+
+static int fsync_fd(int fd, const char *dest, const char *rel)
+{
+	int rc = fsync(fd) < 0 ? oci_error_errno("making %s%s%s durable", dest, *rel ? "/" : "", rel) : 0;
+	close(fd);
+	return rc;
+}
+
+/* DURABILITY. A revision must be on disk, whole, before the link names
+ * it. A fresh extraction wrote every file, so its caller syncs the whole
+ * filesystem; a recycle changed only what differs from the revision it
+ * updates, and only that is fsynced here: every file written or linked
+ * (its data, and a linked inode's count), every directory made, whose
+ * mode changed or whose entries changed (made, removed, replaced, strays
+ * swept), dest itself (its time) and the new index. That is enough: what
+ * was kept -- a file, a symlink, a directory's unchanged entries -- is
+ * exactly what the publish that created it made durable before its own
+ * link swap (the caller recycles only a revision it published), and a
+ * hard link from the revision in use points at an inode its publish made
+ * durable. The rename of dest into place, and the link swap, are fsynced
+ * by their callers after this. */
+int oci__x_make_durable(xctx *x, const char *index)
+{
+	x->durable = -1;
+	if (!x->recycle || x->dirty_over)
+		return 0;
+	int64_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < x->dirty.cap; i++) {
+		const oci__xfile *f = &x->dirty.slots[i];
+		if (!f->path)
+			continue;
+		int fd = oci__openat_beneath(x->destfd, f->path,
+					     O_RDONLY | (f->mode == 'd' ? O_DIRECTORY : 0), 0);
+		rc = fd < 0 ? oci_error_errno("opening %s/%s", x->dest, f->path) : fsync_fd(fd, x->dest, f->path);
+		n++;
+	}
+	if (rc == 0) {
+		int fd = openat(x->destfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rc = fd < 0 ? oci_error_errno("opening %s", x->dest) : fsync_fd(fd, x->dest, "");
+		n++;
+	}
+	if (rc == 0 && index) {
+		int fd = open(index, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		rc = fd < 0 ? oci_error_errno("opening %s", index) : fsync_fd(fd, index, "");
+		n++;
+	}
+	if (rc == 0)
+		x->durable = n;
+	return rc;
 }

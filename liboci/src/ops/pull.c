@@ -221,6 +221,8 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 		goto cleanup;
 	}
 	const char *rdir = NULL, *rindex = NULL;
+	if (recycle)
+		recycle->durable = -1;
 	if (recycle && !single) {
 		if (recycle->take(recycle->ctx, &rdir, &rindex) == 0) {
 			recycle->taken = 1;
@@ -236,7 +238,8 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	if (!tmpdir && (rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
 		goto cleanup;
 	if (rindex) {
-		rc = oci__extract_recycle_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo, rindex);
+		rc = oci__extract_recycle_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo, rindex,
+					     &recycle->durable);
 	} else if (single) {
 		char *dir_path = NULL;
 		if (asprintf(&dir_path, "%s/%s", parent, tmpdir) < 0) {

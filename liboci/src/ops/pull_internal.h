@@ -16,6 +16,8 @@ typedef struct oci__pull_recycle {
 	void *ctx;
 	int taken; /* out: 1 when the tree was taken (and then updated into
 		    * dest, or removed by the failed pull) */
+	int64_t durable; /* out: what the update fsynced, -1 none (see
+			  * oci__extract_recycle_at) */
 } oci__pull_recycle;
 
 /* oci_pull_digest, recycling r's tree when r is not NULL. */

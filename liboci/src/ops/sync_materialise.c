@@ -71,6 +71,15 @@ static int take_revision(void *ctx, const char **dir, const char **index)
 	return rc;
 }
 
+/* 1 when this root published hex (it is in the history). */
+static int published(const step *s, const char *hex)
+{
+	for (size_t i = 0; i < s->st.history.n; i++)
+		if (!strcmp(s->st.history.items[i], hex))
+			return 1;
+	return 0;
+}
+
 /* Makes ROOT/.revisions/<hex> exist, complete and verified. */
 int sync_materialise(step *s, const char *hex)
 {
@@ -130,8 +139,18 @@ int sync_materialise(step *s, const char *hex)
 		unlink(rcy.index); /* the recycled tree's index: the new one replaces it */
 	if (rc == 0) {
 		out->stats = pr.stats;
-		if (pull_rcy.taken)
-			oci__log(&o->callbacks, OCI_LOG_INFO, "recycled revision %s into %s (%lld files kept or linked, %lld written)",
+		/* what the recycle fsynced is enough only when the revision it
+		 * started as was durable: one this root published (its publish
+		 * flushed it before its link swap), not one a killed run left */
+		s->durable = pull_rcy.taken && pull_rcy.durable >= 0 && published(s, rcy.hex);
+		if (pull_rcy.taken && s->durable)
+			oci__log(&o->callbacks, OCI_LOG_INFO,
+				 "recycled revision %s into %s (%lld files kept or linked, %lld written; %lld made durable)",
+				 rcy.hex, hex, (long long)pr.stats.files_linked, (long long)pr.stats.files_written,
+				 (long long)pull_rcy.durable);
+		else if (pull_rcy.taken)
+			oci__log(&o->callbacks, OCI_LOG_INFO,
+				 "recycled revision %s into %s (%lld files kept or linked, %lld written; the filesystem synced)",
 				 rcy.hex, hex, (long long)pr.stats.files_linked, (long long)pr.stats.files_written);
 		rc = sync_remember_annotations(&s->st, pr.manifest);
 	} else {
