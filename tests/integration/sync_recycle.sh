@@ -201,11 +201,11 @@ assert_contains "$SYNC_ERR" "1 written; 4 made durable)" "d3's sync"
 # filesystem is synced (its kept files were never made durable here)
 printf 'd4\n' >"$WORK/src/apps/db/d.yaml"
 push_as d4
-h4=${PUSHED#sha256:}
+hd4=${PUSHED#sha256:}
 ok sync "$REPO:d4" --root "$WORK/other" --once
-cp -a "$WORK/other/.revisions/$h4" "$WORK/other/.revisions/$h4.index" "$R/.revisions/"
+cp -a "$WORK/other/.revisions/$hd4" "$WORK/other/.revisions/$hd4.index" "$R/.revisions/"
 printf 'd5\n' >"$WORK/src/apps/db/d.yaml"
 push_as d5
 sync_checked d5 d5
-assert_contains "$SYNC_ERR" "recycled revision $h4 into" "d5's sync"
+assert_contains "$SYNC_ERR" "recycled revision $hd4 into" "d5's sync"
 assert_contains "$SYNC_ERR" "1 written; the filesystem synced)" "d5's sync"

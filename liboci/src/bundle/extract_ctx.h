@@ -117,8 +117,7 @@ int oci__x_sweep(xctx *x);
 int oci__x_dirty(xctx *x, const char *rel, char type);
 /* Once the tree and its index (index, may be NULL) are complete: fsyncs
  * exactly what changed, and sets x->durable to their count; leaves it -1
- * (the caller syncs the whole filesystem) when that is more than a few
- * hundred objects. */
+ * (the caller syncs the whole filesystem) when that is more than 64 objects. */
 int oci__x_make_durable(xctx *x, const char *index);
 
 #endif

@@ -71,7 +71,7 @@ int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_c
  * (may be NULL): how many files and directories were fsynced because this
  * changed them (the new index included), which makes the tree durable
  * provided the revision it started as was; -1 when that would have been
- * more than a few hundred and none were: the caller syncs the filesystem. */
+ * more than 64 and none were: the caller syncs the filesystem. */
 int oci__extract_recycle_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd,
 			    const char *dest_name, const char *dest_dir, const oci_extract_opts *opts,
 			    const char *recycle_index, int64_t *durable);
