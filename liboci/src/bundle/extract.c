@@ -384,6 +384,9 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		if (x.reuse.n)
 			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
+	/* the new tree is mostly the old one: its table sized once */
+	if ((rc = oci__xtable_reserve(&x.files, x.old.n > x.reuse.n ? x.old.n : x.reuse.n)) < 0)
+		goto cleanup;
 	if ((rc = oci__xsource_new(&x.xs, source, source_ctx)) < 0)
 		goto cleanup;
 	if (!(x.iobuf = malloc(IO_CHUNK)) || !(x.a = archive_read_new())) {

@@ -14,24 +14,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint64_t hash_path(const char *s)
+static uint32_t hash_path(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
-static int grow(oci__xtable *t)
+/* Rehashed into cap slots (a power of two, above the count); the stored
+ * hashes spare hashing every path again. */
+static int resize(oci__xtable *t, size_t cap)
 {
-	size_t cap = t->cap ? t->cap * 2 : 1024;
 	oci__xfile *slots = calloc(cap, sizeof *slots);
 	if (!slots)
 		return OCI_ENOMEM_SET();
 	for (size_t i = 0; i < t->cap; i++) {
 		if (!t->slots[i].path)
 			continue;
-		size_t j = hash_path(t->slots[i].path) & (cap - 1);
+		size_t j = t->slots[i].hash & (cap - 1);
 		while (slots[j].path)
 			j = (j + 1) & (cap - 1);
 		slots[j] = t->slots[i];
@@ -42,18 +43,28 @@ static int grow(oci__xtable *t)
 	return 0;
 }
 
+int oci__xtable_reserve(oci__xtable *t, size_t n)
+{
+	size_t cap = t->cap ? t->cap : 1024;
+	while ((n + 1) * 2 > cap)
+		cap *= 2;
+	return cap > t->cap ? resize(t, cap) : 0;
+}
+
 int oci__xtable_put(oci__xtable *t, const char *path, const char *hex, unsigned mode, int64_t size)
 {
 	int rc;
-	if ((t->n + 1) * 2 > t->cap && (rc = grow(t)) < 0)
+	if ((t->n + 1) * 2 > t->cap && (rc = resize(t, t->cap ? t->cap * 2 : 1024)) < 0)
 		return rc;
-	size_t j = hash_path(path) & (t->cap - 1);
-	while (t->slots[j].path && strcmp(t->slots[j].path, path) != 0)
+	uint32_t h = hash_path(path);
+	size_t j = h & (t->cap - 1);
+	while (t->slots[j].path && (t->slots[j].hash != h || strcmp(t->slots[j].path, path) != 0))
 		j = (j + 1) & (t->cap - 1);
 	oci__xfile *f = &t->slots[j];
 	if (!f->path) {
 		if (!(f->path = strdup(path)))
 			return OCI_ENOMEM_SET();
+		f->hash = h;
 		t->n++;
 	}
 	snprintf(f->hex, sizeof f->hex, "%s", hex);
@@ -66,9 +77,10 @@ const oci__xfile *oci__xtable_get(const oci__xtable *t, const char *path)
 {
 	if (!t->cap)
 		return NULL;
-	size_t j = hash_path(path) & (t->cap - 1);
+	uint32_t h = hash_path(path);
+	size_t j = h & (t->cap - 1);
 	while (t->slots[j].path) {
-		if (strcmp(t->slots[j].path, path) == 0)
+		if (t->slots[j].hash == h && strcmp(t->slots[j].path, path) == 0)
 			return &t->slots[j];
 		j = (j + 1) & (t->cap - 1);
 	}
@@ -140,13 +152,16 @@ int oci__xtable_load_index(oci__xtable *t, const char *file)
 		return errno == ENOENT || errno == ELOOP ? 0 : oci_error_errno("reading index %s", file);
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0)
+	int rc = 0;
+	if (fstat(fd, &st) == 0) {
 		t->stamp = st.st_mtim;
+		/* a line is at least 69 bytes: one table of the right size */
+		rc = oci__xtable_reserve(t, (size_t)st.st_size / 69);
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	int rc = 0;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
 		/* 64 hex, ' ', octal mode, ' ', path */

@@ -18,6 +18,7 @@ typedef struct oci__xfile {
 	char *path;
 	char hex[65];
 	unsigned mode;
+	uint32_t hash;       /* of path: compared before the path itself */
 	int64_t size;
 } oci__xfile;
 
@@ -29,6 +30,9 @@ typedef struct oci__xtable {
 	struct timespec stamp; /* a loaded index's mtime: its tree was whole then */
 } oci__xtable;
 int oci__xtable_put(oci__xtable *t, const char *path, const char *hex, unsigned mode, int64_t size);
+/* Room for n entries without growing (a table about to receive as many
+ * files as an index it was loaded beside holds). */
+int oci__xtable_reserve(oci__xtable *t, size_t n);
 const oci__xfile *oci__xtable_get(const oci__xtable *t, const char *path);
 void oci__xtable_dispose(oci__xtable *t);
 /* Writes the table as an index (sorted by path) to file, atomically. */
