@@ -223,7 +223,7 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	const char *rdir = NULL, *rindex = NULL;
 	if (recycle)
 		recycle->durable = -1;
-	if (recycle && !single) {
+	if (recycle && recycle->take && !single) {
 		if (recycle->take(recycle->ctx, &rdir, &rindex) == 0) {
 			recycle->taken = 1;
 			if (!(tmpdir = strdup(rdir))) {
@@ -258,6 +258,11 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	if (fchmodat(pfd, tmpdir, 0755, 0) < 0) {
 		rc = oci_error_errno("setting the mode of the tree for %s", dest);
 		goto cleanup;
+	}
+	if (recycle && recycle->flush) {
+		if (!(recycle->taken && recycle->durable >= 0 && recycle->kept_durable))
+			(void)syncfs(pfd);
+		recycle->flushed = 1;
 	}
 	if ((rc = publish(pfd, tmpdir, base, dest, opts->force)) < 0)
 		goto cleanup;

@@ -165,8 +165,9 @@ cleanup:
 
 /* Makes the revision durable before the link names it: a crash must not
  * leave the link pointing at files whose data never reached the disk.
- * One syncfs for a tree extracted fresh; a recycled one fsyncs exactly
- * what it changed instead (s->durable, see sync_materialise). */
+ * A tree this step extracted was made durable before it got its name
+ * (s->durable: one syncfs, or a recycle's fsyncs of exactly what it
+ * changed, see oci__pull_recycle); a revision found whole is flushed here. */
 static void flush_revision(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -128,22 +128,25 @@ int sync_materialise(step *s, const char *hex)
 	 * updated in place into the new one (only when there is a revision in
 	 * use to link from and the candidate has its index). */
 	recycler rcy = { .root = o->root };
-	oci__pull_recycle pull_rcy = { .take = take_revision, .ctx = &rcy };
+	oci__pull_recycle pull_rcy = { .ctx = &rcy, .flush = 1 };
 	int keep = o->keep > 0 ? o->keep : SYNC_DEFAULT_KEEP;
 	if (po.extract.reuse_dir && sync_recycle_candidate(rcy.hex, o->root, keep, s->cur_hex, &s->st.history) != 1)
 		oci_error_clear(); /* no candidate, or none readable: a fresh tree */
+	if (rcy.hex[0]) {
+		pull_rcy.take = take_revision;
+		/* what the recycle fsyncs is enough only when the revision it
+		 * starts as was durable: one this root published */
+		pull_rcy.kept_durable = published(s, rcy.hex);
+	}
 	oci_pull_result pr;
 	memset(&pr, 0, sizeof pr);
-	rc = oci__pull_digest(&pr, s->t, out->digest, out->revision_dir, &po, rcy.hex[0] ? &pull_rcy : NULL);
+	rc = oci__pull_digest(&pr, s->t, out->digest, out->revision_dir, &po, &pull_rcy);
 	if (pull_rcy.taken)
 		unlink(rcy.index); /* the recycled tree's index: the new one replaces it */
 	if (rc == 0) {
 		out->stats = pr.stats;
-		/* what the recycle fsynced is enough only when the revision it
-		 * started as was durable: one this root published (its publish
-		 * flushed it before its link swap), not one a killed run left */
-		s->durable = pull_rcy.taken && pull_rcy.durable >= 0 && published(s, rcy.hex);
-		if (pull_rcy.taken && s->durable)
+		s->durable = pull_rcy.flushed;
+		if (pull_rcy.taken && pull_rcy.durable >= 0 && pull_rcy.kept_durable)
 			oci__log(&o->callbacks, OCI_LOG_INFO,
 				 "recycled revision %s into %s (%lld files kept or linked, %lld written; %lld made durable)",
 				 rcy.hex, hex, (long long)pr.stats.files_linked, (long long)pr.stats.files_written,
