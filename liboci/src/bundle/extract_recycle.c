@@ -235,7 +235,10 @@ static int fsync_fd(int fd, const char *dest, const char *rel)
  * updates, and only that is fsynced here: every file written or linked
  * (its data, and a linked inode's count), every directory made, whose
  * mode changed or whose entries changed (made, removed, replaced, strays
- * swept), dest itself (its time) and the new index. That is enough: what
+ * swept), dest itself (its time) and the new index (a symlink cannot be
+ * fsynced itself: it is made durable with its directory, as a fresh
+ * extraction's are by syncfs, by the journal commit of that directory's
+ * fsync). That is enough: what
  * was kept -- a file, a symlink, a directory's unchanged entries -- is
  * exactly what the publish that created it made durable before its own
  * link swap (the caller recycles only a revision it published), and a
