@@ -78,7 +78,8 @@ typedef struct oci_extract_stats {
  *   given).
  * - Reuse: same path, same content digest and same normalised mode, and
  *   the file in reuse_dir still a regular file with the mode this
- *   extraction would give it; a missing index or directory means no reuse.
+ *   extraction would give it, not modified since reuse_index was written;
+ *   a missing index or directory means no reuse.
  *   stats->files_linked counts the files linked.
  * - gzip is inflated to the end of its last member with every trailer
  *   (CRC-32, length) checked, even past the tar end marker; data after it

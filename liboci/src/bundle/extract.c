@@ -180,7 +180,10 @@ int oci__x_parent_of(xctx *x, int rootfd, char **cache_rel, int *cache_fd, const
 	if (!dir)
 		return OCI_ENOMEM_SET();
 	int fd = -1;
-	int rc = oci__open_dir_nofollow(&fd, rootfd, dir, create, x->entry);
+	int recycled = rootfd == x->destfd && x->recycle;
+	int rc = recycled ? oci__x_recycle_parents(x, dir) : 0;
+	if (rc == 0)
+		rc = oci__open_dir_nofollow(&fd, rootfd, dir, create, x->entry);
 	if (rc < 0) {
 		free(dir);
 		return rc;
@@ -307,12 +310,20 @@ int oci_extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 }
 
 static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
-		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx);
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx,
+		   const char *recycle_index, int64_t *durable);
 
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts)
 {
-	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL);
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, NULL, NULL);
+}
+
+int oci__extract_recycle_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd,
+			    const char *dest_name, const char *dest_dir, const oci_extract_opts *opts,
+			    const char *recycle_index, int64_t *durable)
+{
+	return extract(stats, source, source_ctx, dirfd, dest_name, dest_dir, opts, NULL, NULL, recycle_index, durable);
 }
 
 int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, const char *dest_dir,
@@ -324,11 +335,12 @@ int oci__extract_list(oci_extract_stats *stats, oci_read_fn source, void *source
 	else
 		oci_extract_opts_init(&o);
 	o.reuse_dir = o.reuse_index = o.index_out = NULL;
-	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx);
+	return extract(stats, source, source_ctx, AT_FDCWD, dest_dir, dest_dir, &o, fn, fn_ctx, NULL, NULL);
 }
 
 static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd, const char *dest_name,
-		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx)
+		   const char *dest_dir, const oci_extract_opts *opts, oci__xlist_fn list, void *list_ctx,
+		   const char *recycle_index, int64_t *durable)
 {
 	static const oci_extract_opts defaults = { .version = OCI_EXTRACT_OPTS_VERSION };
 	const oci_extract_opts *o = opts ? opts : &defaults;
@@ -337,10 +349,11 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		return rc;
 	locale_t utf8 = (locale_t)0, old_locale = (locale_t)0;
 	xctx x = { .o = o, .dest = dest_dir, .destfd = -1, .reusefd = -1, .cache_fd = -1,
-		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx };
+		   .rcache_fd = -1, .list = list, .list_ctx = list_ctx, .durable = -1 };
 	x.max_size = oci__limit_size(o->max_size);
 	x.max_entries = oci__limit_entries(o->max_entries);
-	x.need_hash = list || o->index_out != NULL || (o->reuse_dir && o->reuse_index);
+	x.recycle = recycle_index != NULL && !list;
+	x.need_hash = list || x.recycle || o->index_out != NULL || (o->reuse_dir && o->reuse_index);
 
 	if (o->subpath) {
 		const char *why;
@@ -360,7 +373,11 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		rc = oci_error_errno("opening extraction directory %s", dest_dir);
 		goto cleanup;
 	}
-	if ((rc = oci__check_empty(x.destfd, dest_dir)) < 0)
+	if (x.recycle)
+		rc = oci__xtable_load_index(&x.old, recycle_index);
+	else
+		rc = oci__check_empty(x.destfd, dest_dir);
+	if (rc < 0)
 		goto cleanup;
 	if (o->reuse_dir && o->reuse_index) {
 		if ((rc = oci__xtable_load_index(&x.reuse, o->reuse_index)) < 0)
@@ -369,6 +386,9 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 		if (x.reuse.n)
 			x.reusefd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
+	/* the new tree is mostly the old one: its table sized once */
+	if ((rc = oci__xtable_reserve(&x.files, x.old.n > x.reuse.n ? x.old.n : x.reuse.n)) < 0)
+		goto cleanup;
 	if ((rc = oci__xsource_new(&x.xs, source, source_ctx)) < 0)
 		goto cleanup;
 	if (!(x.iobuf = malloc(IO_CHUNK)) || !(x.a = archive_read_new())) {
@@ -421,11 +441,17 @@ static int extract(oci_extract_stats *stats, oci_read_fn source, void *source_ct
 	 * hashing source must see every byte for its check to mean anything. */
 	if ((rc = finish_stream(&x)) < 0)
 		goto cleanup;
+	/* verified: what the new revision does not hold goes */
+	if ((rc = oci__x_sweep(&x)) < 0)
+		goto cleanup;
 	if (o->index_out && (rc = oci__xtable_write_index(&x.files, o->index_out)) < 0)
 		goto cleanup;
+	rc = oci__x_make_durable(&x, o->index_out);
 cleanup:
 	if (stats)
 		*stats = x.st;
+	if (durable)
+		*durable = rc < 0 ? -1 : x.durable;
 	if (x.a)
 		archive_read_free(x.a);
 	if (utf8) {
@@ -444,6 +470,9 @@ cleanup:
 	free(x.rcache_rel);
 	oci__xtable_dispose(&x.reuse);
 	oci__xtable_dispose(&x.files);
+	oci__xtable_dispose(&x.old);
+	oci__xtable_dispose(&x.seen);
+	oci__xtable_dispose(&x.dirty);
 	free(x.sub);
 	oci__xsource_free(x.xs);
 	free(x.iobuf);

@@ -32,6 +32,12 @@ typedef struct xctx {
 	int reusefd;                 /* -1: reuse off */
 	oci__xtable reuse;           /* previous revision's index */
 	oci__xtable files;           /* regular files written here */
+	int recycle;                 /* dest holds an earlier revision, updated in place */
+	oci__xtable old;             /* its index (recycle) */
+	oci__xtable seen;            /* directories and symlinks made or kept here (recycle) */
+	oci__xtable dirty;           /* files ('f') and directories ('d') changed here (recycle) */
+	int dirty_over;              /* more than fit: the caller syncs the filesystem */
+	int64_t durable;             /* objects fsynced by oci__x_make_durable, -1 none */
 	int need_hash;
 	char *sub;                   /* normalised subpath or NULL */
 	size_t sublen;
@@ -78,5 +84,40 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel);
 int oci__x_dir(xctx *x, const char *rel);
 int oci__x_symlink(xctx *x, struct archive_entry *e, const char *rel);
 int oci__x_hardlink(xctx *x, const char *raw_target, const char *rel);
+
+/* Recycle mode (extract_recycle.c): dest starts as an earlier revision and
+ * ends as exactly what a fresh extraction into an empty directory gives.
+ * What this extraction has not made or kept yet is stale; a stale entry in
+ * the way of a new one is removed first (never written into: its inode may
+ * be shared with other revisions), so everything after runs the fresh
+ * extraction's code, refusals included (an entry twice still meets what
+ * it made the first time). */
+/* Before the parent directories of a path are opened (and made): stale
+ * files or symlinks where the path needs directories are removed, and the
+ * directories count as the new tree's. */
+int oci__x_recycle_parents(xctx *x, const char *dir);
+/* Removes whatever stale entry sits at leaf (rel) of pfd; a stale
+ * directory stays when keep_dir (then 1). A no-op (0) outside recycle mode
+ * or for what this extraction made. */
+int oci__x_clear_stale(xctx *x, int pfd, const char *leaf, const char *rel, int keep_dir);
+/* Records rel as a directory ('d') or symlink ('l') of the new tree. */
+int oci__x_mark(xctx *x, const char *rel, char type);
+/* 1 when the stale file at leaf is already the entry (same content and
+ * mode per the old index, and unchanged since): it stays as it is. */
+int oci__x_keep(xctx *x, int pfd, const char *leaf, const char *rel, const char *hex, unsigned mode,
+		unsigned final_mode, int64_t size);
+/* 1 when the stale symlink at leaf already points at target. */
+int oci__x_keep_symlink(xctx *x, int pfd, const char *leaf, const char *rel, const char *target);
+/* Once the stream ended verified: removes everything of dest the new tree
+ * does not hold (strays included), directories back to 0755. */
+int oci__x_sweep(xctx *x);
+/* Records what an entry changed: rel itself when type ('f' a file written
+ * or linked, 'd' a directory made or whose mode changed; 0: nothing), and
+ * always rel's parent directory, whose entries changed. */
+int oci__x_dirty(xctx *x, const char *rel, char type);
+/* Once the tree and its index (index, may be NULL) are complete: fsyncs
+ * exactly what changed, and sets x->durable to their count; leaves it -1
+ * (the caller syncs the whole filesystem) when that is more than 64 objects. */
+int oci__x_make_durable(xctx *x, const char *index);
 
 #endif

@@ -113,8 +113,7 @@ static int try_reuse(xctx *x, int pfd, const char *rel, const char *leaf, const 
 	}
 	struct stat st;
 	/* The old file must still be the one the index describes. */
-	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != final_mode || st.st_size != size)
+	if (fstatat(rfd, rleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !oci__xfile_unchanged(&st, &x->reuse, final_mode, size))
 		return 0;
 	if (!over_existing)
 		return linkat(rfd, rleaf, pfd, leaf, 0) == 0;
@@ -137,7 +136,7 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	unsigned final_mode = x->o->read_only ? (mode & 0555) : mode;
 	int64_t hdr_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	int64_t len = 0;
-	int holes = 0;
+	int holes = 0, kept = 0;
 
 	/* Refuse at once what would pass the limit, before writing it. */
 	if (hdr_size > 0 && x->content_read + hdr_size > x->max_size)
@@ -147,8 +146,10 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	if (x->need_hash && (rc = oci_sha256_new(&h)) < 0)
 		return rc;
 
-	int buffered = x->reusefd >= 0 && hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
-		       oci__xtable_get(&x->reuse, rel) != NULL;
+	/* hashed before anything is written when an earlier file may be it */
+	int buffered = hdr_size >= 0 && hdr_size <= REUSE_BUFFER_MAX &&
+		       ((x->reusefd >= 0 && oci__xtable_get(&x->reuse, rel) != NULL) ||
+			(x->recycle && oci__xtable_get(&x->old, rel) != NULL));
 	if (buffered) {
 		if (x->fbuf_cap < (size_t)hdr_size + 1) {
 			unsigned char *b = realloc(x->fbuf, (size_t)hdr_size + 1);
@@ -174,11 +175,19 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 		}
 		if ((rc = oci_sha256_update(h, x->fbuf, (size_t)len)) < 0 || (rc = oci_sha256_final(digest, h)) < 0)
 			goto cleanup;
-		int linked = try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0);
-		if (linked == 1) {
+		/* recycling: the file already there is this one */
+		if (oci__x_keep(x, pfd, leaf, rel, oci_digest_hex(digest), mode, final_mode, len)) {
 			x->st.files_linked++;
+			kept = 1;
 			goto record;
 		}
+	}
+	if ((rc = oci__x_clear_stale(x, pfd, leaf, rel, 0)) < 0)
+		goto cleanup;
+	if (buffered && x->reusefd >= 0 &&
+	    try_reuse(x, pfd, rel, leaf, oci_digest_hex(digest), mode, final_mode, len, 0) == 1) {
+		x->st.files_linked++;
+		goto record;
 	}
 
 	fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -229,6 +238,8 @@ int oci__x_file(xctx *x, struct archive_entry *e, const char *rel)
 	}
 record:
 	x->st.bytes += len;
+	if (!kept && (rc = oci__x_dirty(x, rel, 'f')) < 0)
+		goto cleanup;
 	if (x->need_hash)
 		rc = oci__xtable_put(&x->files, rel, oci_digest_hex(digest), mode, len);
 	else

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "oci/extract.h"
 #include "oci/io.h"
 
@@ -16,6 +18,7 @@ typedef struct oci__xfile {
 	char *path;
 	char hex[65];
 	unsigned mode;
+	uint32_t hash;       /* of path: compared before the path itself */
 	int64_t size;
 } oci__xfile;
 
@@ -24,8 +27,12 @@ typedef struct oci__xfile {
 typedef struct oci__xtable {
 	oci__xfile *slots;   /* path == NULL: empty */
 	size_t cap, n;
+	struct timespec stamp; /* a loaded index's mtime: its tree was whole then */
 } oci__xtable;
 int oci__xtable_put(oci__xtable *t, const char *path, const char *hex, unsigned mode, int64_t size);
+/* Room for n entries without growing (a table about to receive as many
+ * files as an index it was loaded beside holds). */
+int oci__xtable_reserve(oci__xtable *t, size_t n);
 const oci__xfile *oci__xtable_get(const oci__xtable *t, const char *path);
 void oci__xtable_dispose(oci__xtable *t);
 /* Writes the table as an index (sorted by path) to file, atomically. */
@@ -33,6 +40,11 @@ int oci__xtable_write_index(const oci__xtable *t, const char *file);
 /* Loads an index; a missing file gives an empty table (reuse is only an
  * optimisation), malformed lines are skipped. */
 int oci__xtable_load_index(oci__xtable *t, const char *file);
+/* 1 when st (a file of the tree t indexes) is still the file the index
+ * describes: a regular file of final_mode and size, not modified since the
+ * index was written (a file someone changed in place, even to the same
+ * size, is never reused); 0 otherwise. */
+int oci__xfile_unchanged(const struct stat *st, const oci__xtable *t, unsigned final_mode, int64_t size);
 
 /* Opens the directory rel (relative, '/'-separated, "" = root) under
  * rootfd without following any symlink. create: make missing directories
@@ -54,6 +66,19 @@ int oci__rmtree_at(int dirfd, const char *name, const char *shown);
  * not be a symlink; dest_dir names it in messages. */
 int oci__extract_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx,
 		    int dirfd, const char *dest_name, const char *dest_dir, const oci_extract_opts *opts);
+
+/* oci__extract_at into a directory that holds an earlier extraction (a
+ * sync revision about to be pruned) whose index is recycle_index: updated
+ * in place into exactly what oci__extract_at into an empty directory
+ * gives, without writing into any inode it held (extract_recycle.c). On
+ * failure the directory is half-updated: the caller removes it. *durable
+ * (may be NULL): how many files and directories were fsynced because this
+ * changed them (the new index included), which makes the tree durable
+ * provided the revision it started as was; -1 when that would have been
+ * more than 64 and none were: the caller syncs the filesystem. */
+int oci__extract_recycle_at(oci_extract_stats *stats, oci_read_fn source, void *source_ctx, int dirfd,
+			    const char *dest_name, const char *dest_dir, const oci_extract_opts *opts,
+			    const char *recycle_index, int64_t *durable);
 
 /* List mode: the same extraction, with every check and limit, except
  * that regular files are created empty (their content read, counted and

@@ -19,8 +19,10 @@ int oci__x_dir(xctx *x, const char *rel)
 	int pfd;
 	const char *leaf;
 	int rc = oci__x_parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
-	if (rc < 0)
+	if (rc < 0 || (rc = oci__x_clear_stale(x, pfd, leaf, rel, 1)) < 0)
 		return rc;
+	if (rc == 1) /* the recycled tree's directory: kept (its mode: oci__x_sweep) */
+		return oci__x_mark(x, rel, 'd');
 	if (mkdirat(pfd, leaf, 0755) < 0) {
 		struct stat st;
 		if (errno != EEXIST)
@@ -30,11 +32,13 @@ int oci__x_dir(xctx *x, const char *rel)
 		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive (a directory over another type); refused",
 					     x->entry);
-		return 0;
+		return oci__x_mark(x, rel, 'd'); /* its mode: oci__x_sweep */
 	}
 	if (fchmodat(pfd, leaf, 0755, 0) < 0) {
 		/* best effort: the tree is still read-only-safe without it */
 	}
+	if ((rc = oci__x_mark(x, rel, 'd')) < 0 || (rc = oci__x_dirty(x, rel, 'd')) < 0)
+		return rc;
 	return oci__x_listed(x, 'd', rel, 0755, NULL, NULL, 0);
 }
 
@@ -54,11 +58,19 @@ int oci__x_symlink(xctx *x, struct archive_entry *e, const char *rel)
 	int rc = oci__x_parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd);
 	if (rc < 0)
 		return rc;
-	if (symlinkat(target, pfd, leaf) < 0) {
-		if (errno == EEXIST)
-			return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
-		return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
+	if (!oci__x_keep_symlink(x, pfd, leaf, rel, target)) {
+		if ((rc = oci__x_clear_stale(x, pfd, leaf, rel, 0)) < 0)
+			return rc;
+		if (symlinkat(target, pfd, leaf) < 0) {
+			if (errno == EEXIST)
+				return oci_error_set(OCI_EUNSAFE, "entry '%s' appears twice in the archive; refused", x->entry);
+			return oci_error_errno("creating symlink %s for entry '%s'", rel, x->entry);
+		}
+		if ((rc = oci__x_dirty(x, rel, 0)) < 0)
+			return rc;
 	}
+	if ((rc = oci__x_mark(x, rel, 'l')) < 0)
+		return rc;
 	return oci__x_listed(x, 'l', rel, 0, NULL, target, 0);
 }
 
@@ -93,7 +105,8 @@ int oci__x_hardlink(xctx *x, const char *raw_target, const char *rel)
 	free(tdir);
 	if (rc < 0)
 		goto cleanup;
-	if ((rc = oci__x_parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0) {
+	if ((rc = oci__x_parent_of(x, x->destfd, &x->cache_rel, &x->cache_fd, rel, 1, &leaf, &pfd)) < 0 ||
+	    (rc = oci__x_clear_stale(x, pfd, leaf, rel, 0)) < 0) {
 		close(tfd);
 		goto cleanup;
 	}
@@ -104,6 +117,8 @@ int oci__x_hardlink(xctx *x, const char *raw_target, const char *rel)
 			rc = oci_error_errno("creating hard link %s for entry '%s'", rel, x->entry);
 	}
 	close(tfd);
+	if (rc == 0 && (rc = oci__x_dirty(x, rel, 0)) == 0)
+		rc = oci__x_dirty(x, trel, 'f'); /* its link count */
 	if (rc == 0) {
 		x->st.bytes += target.size;
 		rc = oci__xtable_put(&x->files, rel, target.hex, target.mode, target.size);

@@ -149,8 +149,7 @@ static int try_reuse(int destfd, const char *name, const char *hex, unsigned fin
 	struct stat st;
 	if (old && old->mode == 0644 && !strcmp(old->hex, hex) &&
 	    (rfd = open(o->reuse_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
-	    fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 07777) == final_mode && st.st_size == size &&
+	    fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && oci__xfile_unchanged(&st, &prev, final_mode, size) &&
 	    linkat(rfd, name, destfd, SINGLE_TMP_NAME, 0) == 0) {
 		if (renameat(destfd, SINGLE_TMP_NAME, destfd, name) == 0)
 			linked = 1;

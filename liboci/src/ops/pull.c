@@ -12,6 +12,7 @@
 #include "fileutil.h"
 #include "extract_internal.h"
 #include "blob.h"
+#include "pull_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -128,6 +129,12 @@ static int check_opts(const oci_pull_opts *opts)
 int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, const char *dest,
 		    const oci_pull_opts *opts)
 {
+	return oci__pull_digest(out, t, digest, dest, opts, NULL);
+}
+
+int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, const char *dest,
+		     const oci_pull_opts *opts, oci__pull_recycle *recycle)
+{
 	oci_pull_opts defaults;
 	memset(out, 0, sizeof *out);
 	int rc = check_opts(opts);
@@ -213,9 +220,27 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 			oci_error_wrap("downloading layer %s", layer->digest);
 		goto cleanup;
 	}
-	if ((rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
+	const char *rdir = NULL, *rindex = NULL;
+	if (recycle)
+		recycle->durable = -1;
+	if (recycle && recycle->take && !single) {
+		if (recycle->take(recycle->ctx, &rdir, &rindex) == 0) {
+			recycle->taken = 1;
+			if (!(tmpdir = strdup(rdir))) {
+				rc = OCI_ENOMEM_SET();
+				goto cleanup;
+			}
+		} else {
+			rindex = NULL;
+			oci_error_clear(); /* not recycled: extracted fresh */
+		}
+	}
+	if (!tmpdir && (rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
 		goto cleanup;
-	if (single) {
+	if (rindex) {
+		rc = oci__extract_recycle_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo, rindex,
+					     &recycle->durable);
+	} else if (single) {
 		char *dir_path = NULL;
 		if (asprintf(&dir_path, "%s/%s", parent, tmpdir) < 0) {
 			rc = OCI_ENOMEM_SET();
@@ -233,6 +258,11 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 	if (fchmodat(pfd, tmpdir, 0755, 0) < 0) {
 		rc = oci_error_errno("setting the mode of the tree for %s", dest);
 		goto cleanup;
+	}
+	if (recycle && recycle->flush) {
+		if (!(recycle->taken && recycle->durable >= 0 && recycle->kept_durable))
+			(void)syncfs(pfd);
+		recycle->flushed = 1;
 	}
 	if ((rc = publish(pfd, tmpdir, base, dest, opts->force)) < 0)
 		goto cleanup;

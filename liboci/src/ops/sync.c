@@ -25,7 +25,6 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define DEFAULT_LINK "current"
-#define DEFAULT_KEEP 2
 #define DEFAULT_EXEC_TIMEOUT_MS (5 * 60 * 1000)
 #define DEFAULT_KILL_GRACE_MS 10000
 
@@ -165,7 +164,10 @@ cleanup:
 }
 
 /* Makes the revision durable before the link names it: a crash must not
- * leave the link pointing at files whose data never reached the disk. */
+ * leave the link pointing at files whose data never reached the disk.
+ * A tree this step extracted was made durable before it got its name
+ * (s->durable: one syncfs, or a recycle's fsyncs of exactly what it
+ * changed, see oci__pull_recycle); a revision found whole is flushed here. */
 static void flush_revision(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -237,7 +239,7 @@ static int recheck_trust(step *s)
 static int prune(step *s, const char *hex)
 {
 	const oci_sync_opts *o = s->o;
-	return sync_prune(o->root, o->keep > 0 ? o->keep : DEFAULT_KEEP, hex, &s->st.history, &o->callbacks);
+	return sync_prune(o->root, o->keep > 0 ? o->keep : SYNC_DEFAULT_KEEP, hex, &s->st.history, &o->callbacks);
 }
 
 /* The body of a step, with the lock held and the state loaded. */
@@ -297,7 +299,8 @@ static int do_step(step *s)
 		}
 		if (s->cur_hex[0])
 			snprintf(out->previous_digest, sizeof out->previous_digest, "sha256:%s", s->cur_hex);
-		flush_revision(out->revision_dir);
+		if (!s->durable)
+			flush_revision(out->revision_dir);
 		/* a stop that came during the last bytes: the complete revision
 		 * stays for the next run, the link is not moved now */
 		if (o->cancel && *o->cancel)

@@ -6,7 +6,9 @@
 #include "oci/push.h"
 #include "oci/manifest.h"
 #include "sync_step.h"
+#include "pull_internal.h"
 #include "error_internal.h"
+#include "contract.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,34 @@ static int fetch_manifest(oci_manifest **m, oci_target *t, const char *digest)
 	oci_buf_dispose(&buf);
 	return rc;
 }
+/* The revision this publish would prune, recycled: taken aside only once
+ * the pull is about to extract (a failed verification or download loses
+ * no kept revision). */
+typedef struct recycler {
+	const char *root;
+	char hex[SYNC_HEX_LEN + 1];
+	char dir[SYNC_HEX_LEN + 16];
+	char index[4200];
+} recycler;
+
+static int take_revision(void *ctx, const char **dir, const char **index)
+{
+	recycler *r = ctx;
+	int rc = sync_recycle_take(r->dir, r->index, r->root, r->hex);
+	*dir = r->dir;
+	*index = r->index;
+	return rc;
+}
+
+/* 1 when this root published hex (it is in the history). */
+static int published(const step *s, const char *hex)
+{
+	for (size_t i = 0; i < s->st.history.n; i++)
+		if (!strcmp(s->st.history.items[i], hex))
+			return 1;
+	return 0;
+}
+
 /* Makes ROOT/.revisions/<hex> exist, complete and verified. */
 int sync_materialise(step *s, const char *hex)
 {
@@ -94,11 +124,37 @@ int sync_materialise(step *s, const char *hex)
 			po.extract.reuse_index = prev_index;
 		}
 	}
+	/* Once --keep revisions exist, the one this publish would prune is
+	 * updated in place into the new one (only when there is a revision in
+	 * use to link from and the candidate has its index). */
+	recycler rcy = { .root = o->root };
+	oci__pull_recycle pull_rcy = { .ctx = &rcy, .flush = 1 };
+	int keep = o->keep > 0 ? o->keep : SYNC_DEFAULT_KEEP;
+	if (po.extract.reuse_dir && sync_recycle_candidate(rcy.hex, o->root, keep, s->cur_hex, &s->st.history) != 1)
+		oci_error_clear(); /* no candidate, or none readable: a fresh tree */
+	if (rcy.hex[0]) {
+		pull_rcy.take = take_revision;
+		/* what the recycle fsyncs is enough only when the revision it
+		 * starts as was durable: one this root published */
+		pull_rcy.kept_durable = published(s, rcy.hex);
+	}
 	oci_pull_result pr;
 	memset(&pr, 0, sizeof pr);
-	rc = oci_pull_digest(&pr, s->t, out->digest, out->revision_dir, &po);
+	rc = oci__pull_digest(&pr, s->t, out->digest, out->revision_dir, &po, &pull_rcy);
+	if (pull_rcy.taken)
+		unlink(rcy.index); /* the recycled tree's index: the new one replaces it */
 	if (rc == 0) {
 		out->stats = pr.stats;
+		s->durable = pull_rcy.flushed;
+		if (pull_rcy.taken && pull_rcy.durable >= 0 && pull_rcy.kept_durable)
+			oci__log(&o->callbacks, OCI_LOG_INFO,
+				 "recycled revision %s into %s (%lld files kept or linked, %lld written; %lld made durable)",
+				 rcy.hex, hex, (long long)pr.stats.files_linked, (long long)pr.stats.files_written,
+				 (long long)pull_rcy.durable);
+		else if (pull_rcy.taken)
+			oci__log(&o->callbacks, OCI_LOG_INFO,
+				 "recycled revision %s into %s (%lld files kept or linked, %lld written; the filesystem synced)",
+				 rcy.hex, hex, (long long)pr.stats.files_linked, (long long)pr.stats.files_written);
 		rc = sync_remember_annotations(&s->st, pr.manifest);
 	} else {
 		unlink(index_out); /* the revision did not appear: neither does its index */

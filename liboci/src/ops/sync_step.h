@@ -7,6 +7,9 @@
 #include "oci/manifest.h"
 #include "sync_internal.h"
 
+/* --keep when not given: the revision in use and the one before it */
+#define SYNC_DEFAULT_KEEP 2
+
 typedef struct step {
 	oci_sync_result *out;
 	oci_target *t;
@@ -23,6 +26,7 @@ typedef struct step {
 	char revoked_msg[1200];     /* why, and what became of the link */
 	struct sync_http *http;     /* --http-bind, NULL without */
 	int64_t deadline_ms;        /* the step's (oci_clock_ms), 0 = none */
+	int durable;                /* sync_materialise made the revision durable itself */
 } step;
 
 /* sync.c: one step; lock_fd >= 0 when the caller (the loop) holds the lock. */

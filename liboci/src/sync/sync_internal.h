@@ -136,6 +136,19 @@ int sync_revision_exists(const char *root, const char *hex);
  * one first, then the history's order, then unknown ones by mtime. */
 int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
 	       const oci_callbacks *cb);
+/* The revision a publish would prune (the last in sync_prune's order, never
+ * current_hex), when .revisions holds keep or more and that revision has
+ * its index: 1 with hex set; 0 when none; negative on an error. */
+int sync_recycle_candidate(char hex[SYNC_HEX_LEN + 1], const char *root, int keep, const char *current_hex,
+			   const oci_strlist *history);
+/* Takes revision hex out of the published side to be updated in place:
+ * its index, then the directory, renamed to .revisions/.recycle-<hex>.index
+ * and .recycle-<hex> (leftover names sync_clean_leftovers removes, so a
+ * killed run leaves nothing a reader or the next run takes for a revision).
+ * 0; negative with nothing moved. dir/index get the new names (dir relative
+ * to .revisions, index a path). */
+#define SYNC_RECYCLE_PREFIX ".recycle-"
+int sync_recycle_take(char dir[SYNC_HEX_LEN + 16], char index[4200], const char *root, const char *hex);
 
 /* ---- sync_report.c: status and metrics files ---- */
 typedef struct sync_report {

@@ -246,25 +246,16 @@ static int remove_revision(int revsfd, const char *revs, const char *hex)
 	return oci__rmtree_at(revsfd, to, shown);
 }
 
-int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
-	       const oci_callbacks *cb)
+/* The revisions under revsfd in prune order (kept first). */
+static int list_revisions(rev **out, size_t *out_n, int revsfd, const char *revs, const char *current_hex,
+			  const oci_strlist *history)
 {
-	char revs[4096];
-	snprintf(revs, sizeof revs, "%s/%s", root, SYNC_REVISIONS);
-	int rootfd, revsfd;
-	int rc = sync_open_root(&rootfd, &revsfd, root, 0);
-	if (rc == OCI_ENOTFOUND) {
-		oci_error_clear();
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
+	*out = NULL;
+	*out_n = 0;
 	DIR *d = open_stream(revsfd);
-	if (!d) {
-		rc = oci_error_errno("reading %s", revs);
-		sync_close_root(rootfd, revsfd);
-		return rc;
-	}
+	if (!d)
+		return oci_error_errno("reading %s", revs);
+	int rc = 0;
 	rev *list = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
@@ -298,20 +289,106 @@ int sync_prune(const char *root, int keep, const char *current_hex, const oci_st
 	}
 	if (n > 1)
 		qsort(list, n, sizeof *list, rev_cmp);
+cleanup:
+	closedir(d);
+	if (rc < 0) {
+		free(list);
+		return rc;
+	}
+	*out = list;
+	*out_n = n;
+	return 0;
+}
+
+/* ROOT/.revisions opened, and its revisions listed: 1; 0 when there is no
+ * .revisions; negative on an error. */
+static int open_revisions(int *rootfd, int *revsfd, rev **list, size_t *n, char revs[4096], const char *root,
+			  const char *current_hex, const oci_strlist *history)
+{
+	snprintf(revs, 4096, "%s/%s", root, SYNC_REVISIONS);
+	int rc = sync_open_root(rootfd, revsfd, root, 0);
+	if (rc == OCI_ENOTFOUND) {
+		oci_error_clear();
+		return 0;
+	}
+	if (rc == 0 && (rc = list_revisions(list, n, *revsfd, revs, current_hex, history)) < 0)
+		sync_close_root(*rootfd, *revsfd);
+	return rc < 0 ? rc : 1;
+}
+
+int sync_prune(const char *root, int keep, const char *current_hex, const oci_strlist *history,
+	       const oci_callbacks *cb)
+{
+	char revs[4096];
+	int rootfd, revsfd;
+	rev *list;
+	size_t n;
+	int rc = open_revisions(&rootfd, &revsfd, &list, &n, revs, root, current_hex, history);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
 	if (keep < 1)
 		keep = 1;
 	for (size_t i = (size_t)keep; i < n; i++) {
 		if (current_hex && !strcmp(list[i].hex, current_hex))
 			continue; /* never the one the link names */
 		if ((rc = remove_revision(revsfd, revs, list[i].hex)) < 0)
-			goto cleanup;
+			break;
 		oci__log(cb, OCI_LOG_INFO, "pruned revision %s", list[i].hex);
 	}
 	if (n > (size_t)keep)
 		(void)fsync(revsfd);
-cleanup:
-	closedir(d);
 	sync_close_root(rootfd, revsfd);
 	free(list);
+	return rc;
+}
+
+int sync_recycle_candidate(char hex[SYNC_HEX_LEN + 1], const char *root, int keep, const char *current_hex,
+			   const oci_strlist *history)
+{
+	char revs[4096];
+	int rootfd, revsfd;
+	rev *list;
+	size_t n;
+	hex[0] = '\0';
+	int rc = open_revisions(&rootfd, &revsfd, &list, &n, revs, root, current_hex, history);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
+	/* with keep or more now, one more makes the last one go */
+	if (n >= (size_t)(keep < 1 ? 1 : keep) && n && (!current_hex || strcmp(list[n - 1].hex, current_hex))) {
+		char index[128];
+		struct stat st;
+		snprintf(index, sizeof index, "%s.index", list[n - 1].hex);
+		if (fstatat(revsfd, index, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			memcpy(hex, list[n - 1].hex, SYNC_HEX_LEN + 1);
+			rc = 1;
+		}
+	}
+	sync_close_root(rootfd, revsfd);
+	free(list);
+	return rc;
+}
+
+int sync_recycle_take(char dir[SYNC_HEX_LEN + 16], char index[4200], const char *root, const char *hex)
+{
+	int rootfd, revsfd;
+	int rc = sync_open_root(&rootfd, &revsfd, root, 0);
+	if (rc < 0)
+		return rc;
+	char from[128], to[128];
+	snprintf(from, sizeof from, "%s.index", hex);
+	snprintf(to, sizeof to, "%s%s.index", SYNC_RECYCLE_PREFIX, hex);
+	snprintf(dir, SYNC_HEX_LEN + 16, "%s%s", SYNC_RECYCLE_PREFIX, hex);
+	snprintf(index, 4200, "%s/%s/%s", root, SYNC_REVISIONS, to);
+	/* index first: killed between the two, the revision stays whole (only
+	 * without its index: no reuse from it) and the index is a leftover */
+	if (renameat(revsfd, from, revsfd, to) < 0) {
+		rc = oci_error_errno("moving %s/%s/%s aside", root, SYNC_REVISIONS, from);
+	} else if (renameat(revsfd, hex, revsfd, dir) < 0) {
+		rc = oci_error_errno("moving revision %s/%s/%s aside", root, SYNC_REVISIONS, hex);
+		(void)renameat(revsfd, to, revsfd, from);
+	}
+	sync_close_root(rootfd, revsfd);
 	return rc;
 }
