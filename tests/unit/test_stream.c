@@ -1,6 +1,8 @@
 /* The stream layer (core/stream*.c): each stream kind, the verify and
  * gunzip failures, short reads, cancelling progress, and atomic files
- * that leave nothing when aborted or when verification fails. */
+ * that leave nothing when aborted or when verification fails; the
+ * threaded stream and read-ahead (bytes, errors and early close across
+ * the thread). */
 #include "test.h"
 #include "stream.h"
 #include "error_internal.h"
@@ -376,6 +378,173 @@ static void test_mem_out(void)
 	oci_buf_dispose(&b);
 }
 
+
+/* ---- the threaded stream (stream_thread.c) ---- */
+
+/* A producer writing n pseudo-random bytes in writes of varying sizes,
+ * then failing with a hint when fail is set. */
+struct produce {
+	size_t n;
+	int fail;
+	int wrote_after_close; /* a write failed: the reader stopped */
+};
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)((i * 2654435761u) >> 13);
+}
+
+static int produce_bytes(void *ctx, oci_write_fn sink, void *sink_ctx)
+{
+	struct produce *p = ctx;
+	unsigned char buf[7001];
+	size_t i = 0, step = 1;
+	while (i < p->n) {
+		size_t k = step < p->n - i ? step : p->n - i;
+		for (size_t j = 0; j < k; j++)
+			buf[j] = pattern(i + j);
+		int rc = sink(sink_ctx, buf, k);
+		if (rc < 0) {
+			p->wrote_after_close = 1;
+			return rc;
+		}
+		i += k;
+		step = step * 3 % sizeof buf + 1; /* 1, 4, 13, ... crossing the ring's ends everywhere */
+	}
+	if (p->fail) {
+		oci_error_set(OCI_ELIMIT, "blob y is larger than the size limit");
+		return oci_error_hint_set(OCI_HINT_MAX_SIZE, NULL);
+	}
+	return 0;
+}
+
+/* Reads s to its end in reads of size chunk, checking every byte. */
+static ssize_t read_checked(oci_istream *s, size_t chunk, size_t *got)
+{
+	unsigned char buf[4096];
+	*got = 0;
+	for (;;) {
+		ssize_t n = oci_istream_read(s, buf, chunk);
+		if (n <= 0)
+			return n;
+		for (ssize_t j = 0; j < n; j++)
+			if (buf[j] != pattern(*got + (size_t)j))
+				return -1000;
+		*got += (size_t)n;
+	}
+}
+
+/* Bytes arrive identical across many wraps of a small ring, with reads
+ * of one byte and of more than the ring. */
+static void test_thread_bytes(void)
+{
+	size_t chunks[] = { 1, 7, 4096 };
+	for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+		struct produce p = { 300000, 0, 0 };
+		oci_istream *s;
+		size_t got;
+		CHECK_EQ_INT(oci_istream_thread(&s, 1000, produce_bytes, &p, NULL, "test"), 0);
+		CHECK_EQ_INT(read_checked(s, chunks[c], &got), 0);
+		CHECK_EQ_INT(got, 300000);
+		CHECK_EQ_INT(oci_istream_read(s, &got, 1), 0); /* the end stays the end */
+		oci_istream_close(s);
+	}
+}
+
+/* The producer's error arrives whole (code, message, hint) after every
+ * byte written before it, and stays. */
+static void test_thread_error(void)
+{
+	struct produce p = { 123457, 1, 0 };
+	oci_istream *s;
+	size_t got;
+	CHECK_EQ_INT(oci_istream_thread(&s, 4096, produce_bytes, &p, NULL, "test"), 0);
+	oci_error_set(OCI_EIO, "something on the reader's side");
+	CHECK_EQ_INT(read_checked(s, 3000, &got), OCI_ELIMIT);
+	CHECK_EQ_INT(got, 123457);
+	CHECK_ERR_CONTAINS("blob y is larger than the size limit");
+	CHECK_EQ_INT(oci_error_hint(NULL), OCI_HINT_MAX_SIZE);
+	oci_error_set(OCI_EIO, "something else");
+	CHECK_EQ_INT(oci_istream_read(s, &got, 1), OCI_ELIMIT);
+	CHECK_ERR_CONTAINS("blob y is larger than the size limit");
+	oci_istream_close(s);
+}
+
+static int freed;
+static void count_free(void *ctx)
+{
+	(void)ctx;
+	freed++;
+}
+
+/* Closing before the end (the producer waiting on a full ring, or not
+ * yet started) stops the producer and joins it; the context is freed
+ * once, after the join. ASan's leak check covers the rest. */
+static void test_thread_early_close(void)
+{
+	struct produce p = { 10000000, 0, 0 };
+	oci_istream *s;
+	unsigned char buf[100];
+	freed = 0;
+	CHECK_EQ_INT(oci_istream_thread(&s, 512, produce_bytes, &p, count_free, "test"), 0);
+	CHECK(oci_istream_read(s, buf, sizeof buf) >= 1);
+	CHECK_EQ_INT(buf[0], pattern(0));
+	oci_istream_close(s);
+	CHECK_EQ_INT(p.wrote_after_close, 1);
+	CHECK_EQ_INT(freed, 1);
+
+	struct produce q = { 10000000, 0, 0 };
+	CHECK_EQ_INT(oci_istream_thread(&s, 512, produce_bytes, &q, count_free, "test"), 0);
+	oci_istream_close(s); /* nothing read */
+	CHECK_EQ_INT(q.wrote_after_close, 1);
+	CHECK_EQ_INT(freed, 2);
+}
+
+/* Read-ahead of a gzip stream gives the inflated bytes; a damaged gzip's
+ * error crosses the thread; closing it early closes the inner stream. */
+static void test_readahead(void)
+{
+	size_t n = 200000;
+	unsigned char *plain = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		plain[i] = pattern(i);
+	uLongf zlen = compressBound(n) + 64;
+	unsigned char *gz = malloc(zlen);
+	z_stream z = { 0 };
+	CHECK_EQ_INT(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = plain, z.avail_in = (uInt)n, z.next_out = gz, z.avail_out = (uInt)zlen;
+	CHECK_EQ_INT(deflate(&z, Z_FINISH), Z_STREAM_END);
+	zlen = z.total_out;
+	deflateEnd(&z);
+
+	oci_istream *m, *g, *s;
+	size_t got;
+	CHECK_EQ_INT(oci_istream_mem(&m, gz, zlen), 0);
+	CHECK_EQ_INT(oci_istream_gunzip(&g, m), 0);
+	CHECK_EQ_INT(oci_istream_readahead(&s, g, 8192, "layer"), 0);
+	CHECK_EQ_INT(read_checked(s, 1, &got), 0);
+	CHECK_EQ_INT(got, n);
+	oci_istream_close(s);
+
+	CHECK_EQ_INT(oci_istream_mem(&m, gz, zlen), 0);
+	CHECK_EQ_INT(oci_istream_gunzip(&g, m), 0);
+	CHECK_EQ_INT(oci_istream_readahead(&s, g, 8192, "layer"), 0);
+	CHECK_EQ_INT(oci_istream_read(s, &got, 1), 1);
+	oci_istream_close(s);
+
+	gz[zlen - 5] ^= 1; /* the trailer's length */
+	CHECK_EQ_INT(oci_istream_mem(&m, gz, zlen), 0);
+	CHECK_EQ_INT(oci_istream_gunzip(&g, m), 0);
+	CHECK_EQ_INT(oci_istream_readahead(&s, g, 8192, "layer"), 0);
+	CHECK(read_checked(s, 4096, &got) < 0); /* not -1000: no wrong byte */
+	CHECK(got <= n);
+	CHECK_ERR_CONTAINS("gzip");
+	oci_istream_close(s);
+
+	free(gz);
+	free(plain);
+}
+
 int main(void)
 {
 	RUN(test_mem_and_read_all);
@@ -388,5 +557,9 @@ int main(void)
 	RUN(test_progress);
 	RUN(test_mem_out);
 	RUN(test_sticky_error_keeps_hint);
+	RUN(test_thread_bytes);
+	RUN(test_thread_error);
+	RUN(test_thread_early_close);
+	RUN(test_readahead);
 	TEST_END();
 }

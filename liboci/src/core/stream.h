@@ -92,6 +92,24 @@ int oci_istream_gunzip(oci_istream **out, oci_istream *inner);
 int oci_istream_progress(oci_istream **out, oci_istream *inner, oci_stream_progress_fn fn, void *ctx,
 			 const char *what, int64_t total);
 
+/* The producer of a threaded stream: runs on a thread of its own and
+ * writes its bytes into sink(sink_ctx, ...), which waits while the buffer
+ * is full and fails (OCI_EINTERRUPTED) once the reader has closed;
+ * returns 0 at the end, or an error with oci_error_last() set. */
+typedef int (*oci_stream_produce_fn)(void *ctx, oci_write_fn sink, void *sink_ctx);
+/* A readable stream fed by produce(ctx, ...) on a thread of its own
+ * through a buffer of size bytes (stream_thread.c): its error (code,
+ * message, hint) arrives after the bytes produced before it. Closing
+ * stops and joins the thread, then calls free_ctx(ctx) (NULL: none; also
+ * called when this fails). what names it in messages (copied). Whatever
+ * produce calls must be safe to call from that thread. */
+int oci_istream_thread(oci_istream **out, size_t size, oci_stream_produce_fn produce, void *ctx,
+		       void (*free_ctx)(void *ctx), const char *what);
+/* Reads inner ahead of the reader on a thread of its own (an
+ * oci_istream_thread pumping inner): inner's work (inflating, hashing)
+ * overlaps the reader's. Owns inner (closed on failure too). */
+int oci_istream_readahead(oci_istream **out, oci_istream *inner, size_t size, const char *what);
+
 /* ---- writable streams ---- */
 
 typedef struct oci_ostream oci_ostream;
