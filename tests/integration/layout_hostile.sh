@@ -72,7 +72,7 @@ expect_fail 1 "is not a valid OCI index" resolve "oci-layout:$WORK/broken:v1"
 # built by Python's tarfile (an independent writer), tagged TAG.
 add_layer() {
 	/usr/bin/python3 - "$WORK/store" "$1" "$2" "$WORK" <<'PY'
-import gzip, hashlib, io, json, sys, tarfile, zlib
+import gzip, hashlib, io, json, os, sys, tarfile, zlib
 d, tag, kind, work = sys.argv[1:5]
 buf = io.BytesIO()
 def add(t, name, data=b"", **kw):
@@ -113,11 +113,25 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
             add(t, "f%06d" % i)
     elif kind == "bomb":
         add(t, "zeros.bin", bytes(64 * 1024 * 1024))
+    # over 1 MiB compressed, so pull inflates it on a thread of its own
+    # (diff below does not): the same refusal either way
+    elif kind == "big-dotdot":
+        add(t, "pad.bin", os.urandom(3 << 20))
+        add(t, "../pwned.txt", b"pwned\n")
+    elif kind == "big-dotdot-first":
+        # refused while the inflating thread still has megabytes to give
+        add(t, "../pwned.txt", b"pwned\n")
+        add(t, "pad.bin", os.urandom(3 << 20))
 layer = gzip.compress(buf.getvalue(), mtime=0, compresslevel=1)
 if kind == "truncated-gzip":
     with tarfile.open(fileobj=(b := io.BytesIO()), mode="w") as t:
         for i in range(50):
             add(t, "f%d.yaml" % i, (b"x: %d\n" % i) * 2000)
+    layer = gzip.compress(b.getvalue(), mtime=0)[:-200]
+if kind == "big-truncated-gzip":
+    with tarfile.open(fileobj=(b := io.BytesIO()), mode="w") as t:
+        add(t, "pad.bin", os.urandom(3 << 20))
+        add(t, "tail.yaml", b"x: 1\n")
     layer = gzip.compress(b.getvalue(), mtime=0)[:-200]
 lh = hashlib.sha256(layer).hexdigest()
 open(f"{d}/blobs/sha256/{lh}", "wb").write(layer)
@@ -175,4 +189,7 @@ hostile fifo "FIFO"
 hostile many "100000 entries"
 hostile bomb "1048576" --max-size 1M
 hostile truncated-gzip "truncated"
+hostile big-dotdot ".."
+hostile big-dotdot-first ".."
+hostile big-truncated-gzip "truncated"
 echo ok

@@ -131,6 +131,40 @@ int oci_pull_digest(oci_pull_result *out, oci_target *t, const char *digest, con
 {
 	return oci__pull_digest(out, t, digest, dest, opts, NULL);
 }
+/* A gzip layer at least this big is inflated on a thread of its own. */
+#define AHEAD_MIN (1024 * 1024)
+#define AHEAD_RING (512 * 1024)
+
+/* A big gzip layer, inflated ahead of the extraction (*out; NULL: the
+ * extraction reads blob itself, as for a small layer, where a thread
+ * would cost more than it saves). The worker reads blob -- its digest
+ * check (SHA-256) and progress reporting -- and inflates it (inflate and
+ * CRC-32), while the caller's thread hashes each file and does the
+ * file-system work; the ring bounds what is held between them. The
+ * progress callback is then called from the worker: the extraction calls
+ * no callback meanwhile, so callbacks are still called one at a time
+ * (oci/callbacks.h). The extraction then sees a plain tar (its own gzip
+ * detection is for the small and the non-registry paths). Closing *out
+ * joins the worker: done before blob is looked at again. */
+static int inflate_ahead(oci_istream **out, oci_istream *blob, int64_t size)
+{
+	*out = NULL;
+	if (size < AHEAD_MIN)
+		return 0;
+	const void *head;
+	ssize_t n = oci_istream_peek(blob, &head, 2);
+	if (n < 0)
+		return (int)n;
+	const unsigned char *h = head;
+	if (n < 2 || h[0] != 0x1f || h[1] != 0x8b)
+		return 0;
+	oci_istream *v, *g;
+	int rc = oci_istream_fn(&v, oci_istream_source, blob);
+	if (rc < 0 || (rc = oci_istream_gunzip(&g, v)) < 0)
+		return rc;
+	return oci_istream_readahead(out, g, AHEAD_RING, "inflating the layer");
+}
+
 
 int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, const char *dest,
 		     const oci_pull_opts *opts, oci__pull_recycle *recycle)
@@ -146,7 +180,7 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	char *mt = NULL, *parent = NULL, *base = NULL, *tmpdir = NULL;
 	char *blob_prefix = NULL, *tmp_prefix = NULL;
 	char *created = NULL; /* the topmost parent directory this pull made */
-	oci_istream *blob = NULL;
+	oci_istream *blob = NULL, *ahead = NULL;
 	int pfd = -1, published = 0;
 	const oci_descriptor *layer;
 
@@ -237,8 +271,13 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	}
 	if (!tmpdir && (rc = oci_tmp_dir_at(&tmpdir, pfd, parent, tmp_prefix)) < 0)
 		goto cleanup;
+	if (!single && (rc = inflate_ahead(&ahead, blob, layer->size)) < 0) {
+		rc = oci_target_blob_failed(blob, rc, layer->digest);
+		goto cleanup;
+	}
+	oci_istream *src = ahead ? ahead : blob; /* what the extraction reads */
 	if (rindex) {
-		rc = oci__extract_recycle_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo, rindex,
+		rc = oci__extract_recycle_at(&out->stats, oci_istream_source, src, pfd, tmpdir, dest, &xo, rindex,
 					     &recycle->durable);
 	} else if (single) {
 		char *dir_path = NULL;
@@ -249,8 +288,10 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 		rc = oci_extract_single(&out->stats, oci_istream_source, blob, single, dir_path, &xo);
 		free(dir_path);
 	} else {
-		rc = oci__extract_at(&out->stats, oci_istream_source, blob, pfd, tmpdir, dest, &xo);
+		rc = oci__extract_at(&out->stats, oci_istream_source, src, pfd, tmpdir, dest, &xo);
 	}
+	oci_istream_close(ahead); /* joins its worker: blob is the caller's again */
+	ahead = NULL;
 	if (rc < 0)
 		rc = oci_target_blob_failed(blob, rc, layer->digest);
 	if (rc < 0)
@@ -269,6 +310,7 @@ int oci__pull_digest(oci_pull_result *out, oci_target *t, const char *digest, co
 	published = 1;
 	(void)fsync(pfd);
 cleanup:
+	oci_istream_close(ahead);
 	oci_istream_close(blob);
 	if (tmpdir && !published)
 		oci__rmtree_at(pfd, tmpdir, tmpdir);
