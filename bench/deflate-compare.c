@@ -47,7 +47,9 @@ static double cpu(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static size_t zlib_chunks(const unsigned char *in, size_t n, int level, unsigned char *out)
+/* zlib chunked as pgzip.c does; tune, when not NULL, is deflateTune's
+ * (good_length, max_lazy, nice_length, max_chain) for every chunk. */
+static size_t zlib_chunks(const unsigned char *in, size_t n, int level, const int *tune, unsigned char *out)
 {
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
@@ -58,6 +60,8 @@ static size_t zlib_chunks(const unsigned char *in, size_t n, int level, unsigned
 		size_t len = n - off < CHUNK ? n - off : CHUNK;
 		int final = off + len >= n;
 		deflateReset(&zs);
+		if (tune)
+			deflateTune(&zs, tune[0], tune[1], tune[2], tune[3]);
 		if (off)
 			deflateSetDictionary(&zs, in + off - DICT, DICT);
 		zs.next_in = (unsigned char *)in + off;
@@ -189,32 +193,6 @@ static size_t libdeflate_members(const unsigned char *in, size_t n, int level, s
 	return total;
 }
 
-/* zlib -6 chunked as pgzip.c does, with deflateTune(good, lazy, nice, chain). */
-static size_t zlib_tuned(const unsigned char *in, size_t n, const int tune[4], unsigned char *out)
-{
-	z_stream zs;
-	size_t total = 0;
-	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		exit(1);
-	for (size_t off = 0; off < n; off += CHUNK) {
-		size_t len = n - off < CHUNK ? n - off : CHUNK;
-		int final = off + len >= n;
-		deflateReset(&zs);
-		deflateTune(&zs, tune[0], tune[1], tune[2], tune[3]);
-		if (off)
-			deflateSetDictionary(&zs, in + off - DICT, DICT);
-		zs.next_in = (unsigned char *)in + off;
-		zs.avail_in = (uInt)len;
-		zs.next_out = out;
-		zs.avail_out = 2 * CHUNK;
-		deflate(&zs, final ? Z_FINISH : Z_SYNC_FLUSH);
-		total += 2 * CHUNK - zs.avail_out;
-	}
-	deflateEnd(&zs);
-	return total;
-}
-
 static void other_ways(const unsigned char *in, size_t n)
 {
 	static const size_t chunks[] = { 512 * 1024, 1024 * 1024, 2048 * 1024 };
@@ -236,7 +214,7 @@ static void other_ways(const unsigned char *in, size_t n)
 		}
 	for (size_t i = 0; i < sizeof tunes / sizeof *tunes; i++) {
 		double t = cpu();
-		size_t z = zlib_tuned(in, n, tunes[i], out);
+		size_t z = zlib_chunks(in, n, 6, tunes[i], out);
 		printf("zlib -6 deflateTune(%d, %d, %d, %d): %zu bytes %.3f s\n", tunes[i][0], tunes[i][1], tunes[i][2],
 		       tunes[i][3], z, cpu() - t);
 	}
@@ -300,7 +278,7 @@ int main(int argc, char **argv)
 	printf("input: %zu bytes, chunks of %d bytes\n", n, CHUNK);
 	for (int level = 4; level <= 9; level++) {
 		double t = cpu();
-		size_t z = zlib_chunks(in, n, level, out);
+		size_t z = zlib_chunks(in, n, level, NULL, out);
 		double tz = cpu() - t, scan = 0;
 		FILE *save = level == 6 && argc > 2 ? fopen(argv[2], "wb") : NULL;
 		t = cpu();
