@@ -33,7 +33,11 @@ rule, misbehaves a given number of times:
                the upload URL do
   drip         forward, but send the response body at the rule's "rate"
                bytes per second (default 3), as a hostile or broken
-               registry does that stays just above libcurl's low-speed limit
+               registry does that stays just above libcurl's low-speed limit;
+               by default a piece of "rate" bytes each second, with the
+               rule's "interval" (seconds, e.g. 0.01) pieces of rate*interval
+               bytes kept to the rate by the clock (a slow network for a
+               benchmark: bench/pull.sh)
   stall        log "fault=stall" at once, then answer nothing for the rule's
                "seconds" (default 30) and hang up: a client waits mid-operation
                (for a test to kill it there)
@@ -372,8 +376,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cut = total // 2 if (mode == "drop" and total) else None
         flip_at = total // 2 if (mode == "flip" and total) else None
         rate = int(self.current_rule.get("rate", 3)) if mode == "drip" else 0
+        interval = float(self.current_rule.get("interval", 1)) if rate else 0
+        piece = max(1, int(rate * interval)) if rate else 65536
+        began = time.monotonic()
         while True:
-            b = resp.read(rate or 65536)
+            b = resp.read(piece)
             if not b:
                 break
             if rate:
@@ -386,7 +393,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
                 sent += len(b)
-                time.sleep(1)
+                if interval == 1:
+                    time.sleep(1)
+                else:
+                    # paced by the clock, so the time spent writing counts
+                    time.sleep(max(0.0, began + sent / rate - time.monotonic()))
                 continue
             if flip_at is not None and sent <= flip_at < sent + len(b):
                 i = flip_at - sent

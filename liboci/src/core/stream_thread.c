@@ -10,9 +10,11 @@
  * produced before it, as the end of the stream. Closing the reader early
  * makes the producer's next write fail (OCI_EINTERRUPTED) and joins the
  * thread; a producer blocked inside its own source is waited for (its
- * source's timeouts bound that). Each side wakes the other only when the
- * ring leaves the state the other waits on (full, empty), so small reads
- * do not cost a wake-up each. */
+ * source's timeouts bound that). Each side sleeps until a low-water mark
+ * of bytes (the reader) or of free space (the producer) is there, and is
+ * woken only then, at the end, or on a close: a source that delivers small
+ * pieces (a slow network) or a reader taking small reads would otherwise
+ * cost two thread switches per piece. */
 #include "stream.h"
 #include "error_internal.h"
 
@@ -31,9 +33,13 @@ struct thread_in {
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t has_data;     /* the reader waits on it */
+	pthread_cond_t has_space;    /* the producer waits on it */
+	int reader_waits, producer_waits;
 	unsigned char *ring;
 	size_t size;
+	size_t low;                  /* bytes that wake the reader: at most half the ring */
+	size_t room;                 /* free space that wakes the producer: half the ring */
 	size_t head, len;            /* unread bytes: ring[head .. head+len) (wrapping) */
 	int done;                    /* the producer has finished */
 	int closing;                 /* the reader is gone: stop */
@@ -41,15 +47,26 @@ struct thread_in {
 	oci__error_saved err;        /* its error (message and hint), from the thread */
 };
 
-/* The producer's sink: waits while the ring is full. */
+/* The ring's low-water mark: a reader wakes for this many bytes, a
+ * producer for this much room. At most half the ring, so one of the two
+ * can always go on (a reader waits only while fewer bytes than this are
+ * there, which leaves more room than this for the producer). */
+#define LOW_WATER (64 * 1024)
+
+/* The producer's sink: waits while the room left is under the low-water
+ * mark (or under what is left to put, if that is smaller). */
 static int ring_put(void *ctx, const void *buf, size_t len)
 {
 	struct thread_in *t = ctx;
 	const unsigned char *p = buf;
 	pthread_mutex_lock(&t->mu);
 	while (len) {
-		while (t->len == t->size && !t->closing)
-			pthread_cond_wait(&t->cv, &t->mu);
+		size_t need = len < t->room ? len : t->room;
+		while (t->size - t->len < need && !t->closing) {
+			t->producer_waits = 1;
+			pthread_cond_wait(&t->has_space, &t->mu);
+			t->producer_waits = 0;
+		}
 		if (t->closing) {
 			pthread_mutex_unlock(&t->mu);
 			return oci_error_set(OCI_EINTERRUPTED, "%s: the reader stopped", t->what);
@@ -61,11 +78,11 @@ static int ring_put(void *ctx, const void *buf, size_t len)
 		if (n > len)
 			n = len;
 		memcpy(t->ring + tail, p, n);
-		if (!t->len)
-			pthread_cond_broadcast(&t->cv); /* the reader may wait on empty */
 		t->len += n;
 		p += n;
 		len -= n;
+		if (t->reader_waits && t->len >= t->low)
+			pthread_cond_signal(&t->has_data);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return 0;
@@ -80,7 +97,7 @@ static void *run(void *arg)
 	if (rc < 0)
 		oci__error_save(&t->err);
 	t->done = 1;
-	pthread_cond_broadcast(&t->cv);
+	pthread_cond_signal(&t->has_data);
 	pthread_mutex_unlock(&t->mu);
 	return NULL;
 }
@@ -89,8 +106,11 @@ static ssize_t thread_read(oci_istream *is, void *buf, size_t len)
 {
 	struct thread_in *t = (struct thread_in *)is;
 	pthread_mutex_lock(&t->mu);
-	while (!t->len && !t->done)
-		pthread_cond_wait(&t->cv, &t->mu);
+	while (t->len < t->low && !t->done) {
+		t->reader_waits = 1;
+		pthread_cond_wait(&t->has_data, &t->mu);
+		t->reader_waits = 0;
+	}
 	ssize_t out;
 	if (t->len) {
 		size_t n = t->len;
@@ -99,10 +119,10 @@ static ssize_t thread_read(oci_istream *is, void *buf, size_t len)
 		if (n > len)
 			n = len;
 		memcpy(buf, t->ring + t->head, n);
-		if (t->len == t->size)
-			pthread_cond_broadcast(&t->cv); /* the producer may wait on full */
 		t->head = (t->head + n) % t->size;
 		t->len -= n;
+		if (t->producer_waits && t->size - t->len >= t->room)
+			pthread_cond_signal(&t->has_space);
 		out = (ssize_t)n;
 	} else if (t->rc < 0) {
 		out = oci__error_restore(&t->err);
@@ -119,14 +139,15 @@ static void thread_close(oci_istream *is)
 	if (t->started) {
 		pthread_mutex_lock(&t->mu);
 		t->closing = 1;
-		pthread_cond_broadcast(&t->cv);
+		pthread_cond_signal(&t->has_space);
 		pthread_mutex_unlock(&t->mu);
 		pthread_join(t->thread, NULL);
 	}
 	if (t->free_ctx)
 		t->free_ctx(t->ctx);
 	pthread_mutex_destroy(&t->mu);
-	pthread_cond_destroy(&t->cv);
+	pthread_cond_destroy(&t->has_data);
+	pthread_cond_destroy(&t->has_space);
 	free(t->ring);
 	free(t);
 }
@@ -147,9 +168,14 @@ int oci_istream_thread(oci_istream **out, size_t size, oci_stream_produce_fn pro
 	t->ctx = ctx;
 	t->free_ctx = free_ctx;
 	t->size = size ? size : 1;
+	t->low = t->size / 2 < LOW_WATER ? t->size / 2 : LOW_WATER;
+	if (!t->low)
+		t->low = 1;
+	t->room = t->size - t->size / 2;
 	snprintf(t->what, sizeof t->what, "%s", what);
 	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
+	pthread_cond_init(&t->has_data, NULL);
+	pthread_cond_init(&t->has_space, NULL);
 	if (!(t->ring = malloc(t->size))) {
 		thread_close(&t->s);
 		return OCI_ENOMEM_SET();
