@@ -434,21 +434,28 @@ static ssize_t read_checked(oci_istream *s, size_t chunk, size_t *got)
 	}
 }
 
-/* Bytes arrive identical across many wraps of a small ring, with reads
- * of one byte and of more than the ring. */
+/* Bytes arrive identical across many wraps of a ring, with reads of one
+ * byte and of more than the ring: rings of 1 and 3 bytes (a low-water
+ * mark of one byte), a small one, and one larger than twice the 64 KiB
+ * mark, where each side sleeps until the mark is there (the stream's
+ * last bytes, under the mark, still arrive). */
 static void test_thread_bytes(void)
 {
+	struct {
+		size_t ring, total;
+	} rings[] = { { 1, 3001 }, { 3, 30001 }, { 1000, 300000 }, { 200000, 1000003 } };
 	size_t chunks[] = { 1, 7, 4096 };
-	for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
-		struct produce p = { 300000, 0, 0 };
-		oci_istream *s;
-		size_t got;
-		CHECK_EQ_INT(oci_istream_thread(&s, 1000, produce_bytes, &p, NULL, "test"), 0);
-		CHECK_EQ_INT(read_checked(s, chunks[c], &got), 0);
-		CHECK_EQ_INT(got, 300000);
-		CHECK_EQ_INT(oci_istream_read(s, &got, 1), 0); /* the end stays the end */
-		oci_istream_close(s);
-	}
+	for (size_t r = 0; r < sizeof rings / sizeof *rings; r++)
+		for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+			struct produce p = { rings[r].total, 0, 0 };
+			oci_istream *s;
+			size_t got;
+			CHECK_EQ_INT(oci_istream_thread(&s, rings[r].ring, produce_bytes, &p, NULL, "test"), 0);
+			CHECK_EQ_INT(read_checked(s, chunks[c], &got), 0);
+			CHECK_EQ_INT(got, rings[r].total);
+			CHECK_EQ_INT(oci_istream_read(s, &got, 1), 0); /* the end stays the end */
+			oci_istream_close(s);
+		}
 }
 
 /* The producer's error arrives whole (code, message, hint) after every
