@@ -20,7 +20,11 @@
 #     flight): the old or the new revision, complete.
 # Without the syncfs of the revision before the swap, the journal commits
 # the link and the directory entries (an fsync of ROOT forces the commit)
-# but not the delayed-allocation data: files come back empty.
+# but not the delayed-allocation data: files come back empty. That holds
+# for a tree the sync extracts (flushed in pull before its rename) and for
+# a revision it finds whole under .revisions/ and publishes as it is
+# (flushed in sync before the swap): the case "found whole" uses a copy of
+# a revision that never reached the disk.
 #
 # Needs root (losetup, mount) and loop devices; skipped (exit 77) where they
 # are missing, e.g. in an unprivileged container. dm-flakey would model a
@@ -62,7 +66,7 @@ loop_mount() {
 }
 
 cd "$WORK"
-for v in a b; do
+for v in a b c; do
 	/usr/bin/python3 - "$WORK/src-$v" "$v" <<'PY'
 import os, sys
 out, v = sys.argv[1], sys.argv[2]
@@ -78,6 +82,8 @@ ok resolve "oci-layout:$WORK/lay:a"
 HEX_A=${OUT#sha256:}
 ok resolve "oci-layout:$WORK/lay:b"
 HEX_B=${OUT#sha256:}
+ok resolve "oci-layout:$WORK/lay:c"
+HEX_C=${OUT#sha256:}
 
 truncate -s 64M "$WORK/disk.img"
 mkfs.ext4 -q -F "$WORK/disk.img" || fail "mkfs.ext4 failed"
@@ -86,21 +92,29 @@ loop_mount "$WORK/disk.img" "$WORK/mnt" commit=600
 sync -f "$WORK/mnt" # the empty file system itself is on the device
 R="$WORK/mnt/root"
 
-# crash_check [HEX...]: the device as it is now, after a power cut: the link
-# names one of HEX (any revision when none given), complete.
+# crash_mount / crash_umount: the device as it is now, after a power cut,
+# mounted on $WORK/snapmnt (ROOT is $WORK/snapmnt/root there).
 n_crash=0
-crash_check() {
+crash_mount() {
 	n_crash=$((n_crash + 1))
-	local snap="$WORK/snap.img" got
-	cp --sparse=always "$WORK/disk.img" "$snap"
-	loop_mount "$snap" "$WORK/snapmnt"
+	cp --sparse=always "$WORK/disk.img" "$WORK/snap.img"
+	loop_mount "$WORK/snap.img" "$WORK/snapmnt"
+}
+crash_umount() {
+	umount "$WORK/snapmnt"
+	rm -f "$WORK/snap.img"
+}
+# crash_check [HEX...]: after a power cut now, the link names one of HEX
+# (any revision when none given), complete.
+crash_check() {
+	local got
+	crash_mount
 	check_link_present "$WORK/snapmnt/root"
 	got=$(link_hex "$WORK/snapmnt/root")
 	if [ "$#" -gt 0 ]; then
 		case " $* " in *" $got "*) ;; *) fail "crash $n_crash: the link names $got, expected one of: $*" ;; esac
 	fi
-	umount "$WORK/snapmnt"
-	rm -f "$snap"
+	crash_umount
 }
 
 step "a power cut right after a sync returns keeps what it published"
@@ -110,6 +124,44 @@ ok sync "oci-layout:$WORK/lay:b" --root "$R" --once
 crash_check "$HEX_B"
 ok sync "oci-layout:$WORK/lay:a" --root "$R" --once --keep 1
 crash_check "$HEX_A"
+
+step "a power cut right after a sync publishes a revision it found whole keeps it"
+# A revision found whole under .revisions/ is published as it is, not
+# extracted again, so the sync itself must flush it before the swap: it
+# may have been left by a run killed before its flush, or put there by
+# hand. Here it is a copy (cp -a of a revision another root holds, with its
+# index) that nobody flushed: its data is in the page cache only (delayed
+# allocation). The other root is on the same file system, its sync flushes
+# it all: only the copy is not on the device.
+D="$WORK/mnt/donor"
+ok sync "oci-layout:$WORK/lay:c" --root "$D" --once
+check_link_present "$D"
+assert_eq "$(link_hex "$D")" "$HEX_C" "the donor root's revision"
+# The copy must not be on the device yet, or the sync's flush is not what
+# makes it durable. A machine-wide sync(2) or writeback of another process
+# could write it in between (rarely): then the copy is made again.
+for try in 1 2 3; do
+	rm -rf "$R/.revisions/$HEX_C" "$R/.revisions/$HEX_C.index"
+	cp -a "$D/.revisions/$HEX_C" "$D/.revisions/$HEX_C.index" "$R/.revisions/"
+	check_revision "$R/.revisions/$HEX_C"
+	crash_mount
+	if (check_revision "$WORK/snapmnt/root/.revisions/$HEX_C") >/dev/null 2>&1; then
+		on_disk=1
+	else
+		on_disk=0
+	fi
+	crash_umount
+	[ "$on_disk" -eq 0 ] && break
+	echo "the copy of $HEX_C reached the device before the sync (try $try); copying it again" >&2
+done
+[ "$on_disk" -eq 0 ] || fail "the copied revision reached the device on its own $try times: the case proves nothing"
+assert_eq "$(link_hex "$R")" "$HEX_A" "the link before the sync"
+ok -o json sync "oci-layout:$WORK/lay:c" --root "$R" --once --keep 1
+assert_contains "$OUT" '"result":"synced"'
+assert_contains "$OUT" "\"digest\":\"sha256:$HEX_C\""
+assert_contains "$OUT" '"reused_revision":true' "the copied revision is published as found, not extracted"
+assert_contains "$OUT" '"files_written":0'
+crash_check "$HEX_C"
 
 step "$STOPS power cuts at random instants of a sync"
 # aimed like sync_kill: the span of one sync, so some land before the swap
