@@ -47,14 +47,14 @@ struct thread_in {
 	oci__error_saved err;        /* its error (message and hint), from the thread */
 };
 
-/* The ring's low-water mark: a reader wakes for this many bytes, a
- * producer for this much room. At most half the ring, so one of the two
- * can always go on (a reader waits only while fewer bytes than this are
- * there, which leaves more room than this for the producer). */
+/* The reader's low-water mark: it wakes for this many bytes (at most half
+ * the ring). The producer wakes for half the ring free. One of the two can
+ * always go on: a reader waits only while fewer bytes than the mark are
+ * there, which leaves more than half the ring free for the producer. */
 #define LOW_WATER (64 * 1024)
 
-/* The producer's sink: waits while the room left is under the low-water
- * mark (or under what is left to put, if that is smaller). */
+/* The producer's sink: waits while less than half the ring is free (or
+ * less than what is left to put, if that is smaller). */
 static int ring_put(void *ctx, const void *buf, size_t len)
 {
 	struct thread_in *t = ctx;
